@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs what onthedot needs from Debian 12's packages, and nothing it
+# already has. Profiles: build (compile and run), test (unit, integration,
+# fuzz), bench (wrk). Runs apt-get as root, or through sudo when not root.
+#   contrib/install-deps.sh build test
+set -euo pipefail
+
+profiles=("$@")
+[ ${#profiles[@]} -gt 0 ] || profiles=(build)
+
+pkgs=()
+for p in "${profiles[@]}"; do
+  case "$p" in
+    build) pkgs+=(build-essential cmake pkg-config ca-certificates tzdata
+                  libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libical-dev
+                  libjansson-dev libsodium-dev libconfig-dev) ;;
+    test)  pkgs+=(check libsubunit-dev python3 python3-jsonschema curl procps
+                  clang-14 libclang-rt-14-dev libfuzzer-14-dev) ;;
+    bench) pkgs+=(wrk procps curl) ;;
+    *) echo "install-deps: unknown profile '$p' (build, test, bench)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+  else
+    echo "install-deps: need root or sudo to install: ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+echo "install-deps: installing ${missing[*]}" >&2
+log=$(mktemp)
+export DEBIAN_FRONTEND=noninteractive
+apt_install() {
+  "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}" >"$log" 2>&1
+}
+if ! apt_install; then
+  # A fresh machine has no package lists yet; fetch them once and retry.
+  "${SUDO[@]}" apt-get update -qq -o DPkg::Lock::Timeout=300 >>"$log" 2>&1 || true
+  if ! apt_install; then
+    cat "$log" >&2
+    echo "install-deps: apt-get failed (log above)" >&2
+    rm -f "$log"
+    exit 1
+  fi
+fi
+rm -f "$log"

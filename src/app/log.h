@@ -1,0 +1,27 @@
+/* onthedot: structured log lines, one JSON object per line on stderr.
+ *
+ * Every line has "ts" (RFC 3339 UTC, milliseconds), "level" and "msg";
+ * callers add fields with a jansson json_pack format. Lines are written
+ * with one write(2) each, so lines from different threads never
+ * interleave. Never log personal data or secrets: ids only. */
+#ifndef OTD_APP_LOG_H
+#define OTD_APP_LOG_H
+
+enum otd_log_level { OTD_LOG_DEBUG, OTD_LOG_INFO, OTD_LOG_WARN, OTD_LOG_ERROR };
+
+/* Lines below this level are dropped. Default OTD_LOG_INFO. Set once at
+ * start, before threads. */
+void otd_log_set_level(enum otd_log_level level);
+
+/* Redirects log output to fd (default 2). Set once at start. */
+void otd_log_set_fd(int fd);
+
+/* Writes one line. fields_fmt is a json_pack object format such as
+ * "{s:s,s:i}" followed by its arguments, or NULL for no extra fields. A
+ * format error is itself logged rather than lost. */
+void otd_log(enum otd_log_level level, const char *msg, const char *fields_fmt, ...);
+
+/* Parses "debug", "info", "warn" or "error"; returns -1 when unknown. */
+int otd_log_level_parse(const char *s);
+
+#endif

@@ -1,0 +1,58 @@
+/* The onthedot command: dispatch to a subcommand. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdarg.h>
+
+#include "cli/cli.h"
+
+static const struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *summary;
+} commands[] = {
+    {"serve", cmd_serve, "run the HTTP service"},
+    {"version", cmd_version, "print the version"},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+void cli_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "onthedot %s: ", cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: onthedot COMMAND [OPTIONS]\n\n"
+	             "onthedot promises customers exact arrival windows and keeps them.\n\ncommands:\n");
+	for(size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\n'onthedot COMMAND --help' describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if(argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	if(strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	   strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if(strcmp(argv[1], "--version") == 0)
+		return cmd_version(argc - 1, argv + 1);
+	for(size_t i = 0; i < N_COMMANDS; i++)
+		if(strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "onthedot: unknown command \"%s\"\n\n", argv[1]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,663 @@
+/* The libmicrohttpd daemon and the life of one request:
+ *   uri_log   allocate the request, start its timer
+ *   access #1 parse method, match the route, decide 413 from Content-Length
+ *   access #n collect the body up to the cap (chunked bodies counted too)
+ *   access #z authenticate, check CSRF, run the handler, queue the reply
+ *   completed log one line, count metrics, free everything
+ * See TRAPS.md (libmicrohttpd) for why it is shaped this way. */
+#include "http/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "app/log.h"
+#include "http/handlers.h"
+#include "http/http.h"
+#include "http/metrics.h"
+
+#define IP_BUCKETS 1024
+
+struct ip_count {
+	struct ip_count *next;
+	unsigned count;
+	char ip[64];
+};
+
+struct otd_server {
+	struct MHD_Daemon *daemon;
+	struct otd_app *app;
+	int listen_fd;
+	unsigned port;
+	size_t max_body;
+	unsigned per_ip_limit;
+	char **trusted;
+	pthread_mutex_t ip_lock;
+	struct ip_count *ip_table[IP_BUCKETS];
+	_Atomic int inflight;
+	_Atomic uint64_t req_counter;
+	uint32_t id_prefix;
+	struct http_metrics *metrics;
+};
+
+struct http_metrics *http_server_metrics(struct otd_server *srv);
+
+struct http_metrics *http_server_metrics(struct otd_server *srv)
+{
+	return srv->metrics;
+}
+
+/* ---- per-client connection accounting ----------------------------- */
+
+static unsigned ip_hash(const char *s)
+{
+	unsigned h = 2166136261u;
+	for(; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h % IP_BUCKETS;
+}
+
+static void addr_to_ip(const struct sockaddr *addr, char *out, size_t size)
+{
+	if(!addr || getnameinfo(addr,
+	                        addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                                    : sizeof(struct sockaddr_in),
+	                        out, (socklen_t)size, NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(out, size, "unknown");
+}
+
+static bool ip_trusted(const struct otd_server *srv, const char *ip)
+{
+	for(char **p = srv->trusted; p && *p; p++)
+		if(strcmp(*p, ip) == 0)
+			return true;
+	return false;
+}
+
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+	struct otd_server *srv = cls;
+	(void)addrlen;
+	char ip[64];
+	addr_to_ip(addr, ip, sizeof(ip));
+	if(srv->per_ip_limit == 0 || ip_trusted(srv, ip))
+		return MHD_YES;
+	pthread_mutex_lock(&srv->ip_lock);
+	unsigned count = 0;
+	for(struct ip_count *e = srv->ip_table[ip_hash(ip)]; e; e = e->next)
+		if(strcmp(e->ip, ip) == 0)
+			count = e->count;
+	pthread_mutex_unlock(&srv->ip_lock);
+	if(count >= srv->per_ip_limit) {
+		http_metrics_refused(srv->metrics);
+		return MHD_NO;
+	}
+	return MHD_YES;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code)
+{
+	struct otd_server *srv = cls;
+	if(code == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+		char ip[64];
+		addr_to_ip(ci ? ci->client_addr : NULL, ip, sizeof(ip));
+		pthread_mutex_lock(&srv->ip_lock);
+		unsigned h = ip_hash(ip);
+		struct ip_count *e = srv->ip_table[h];
+		while(e && strcmp(e->ip, ip) != 0)
+			e = e->next;
+		if(!e) {
+			e = xcalloc(1, sizeof(*e));
+			snprintf(e->ip, sizeof(e->ip), "%s", ip);
+			e->next = srv->ip_table[h];
+			srv->ip_table[h] = e;
+		}
+		e->count++;
+		pthread_mutex_unlock(&srv->ip_lock);
+		*socket_ctx = e;
+	} else if(code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		struct ip_count *e = *socket_ctx;
+		if(!e)
+			return;
+		pthread_mutex_lock(&srv->ip_lock);
+		if(e->count)
+			e->count--;
+		/* Entries stay allocated (one per address seen, 80 bytes) so a
+		 * socket context never dangles; freed at stop. */
+		pthread_mutex_unlock(&srv->ip_lock);
+	}
+}
+
+/* ---- replies --------------------------------------------------------- */
+
+static void reply_reset(struct otd_req *req)
+{
+	free(req->reply);
+	req->reply = NULL;
+	req->reply_len = 0;
+}
+
+void req_reply_raw(struct otd_req *req, int status, const char *content_type, char *body, size_t len)
+{
+	reply_reset(req);
+	req->status = status;
+	req->content_type = content_type;
+	req->reply = body;
+	req->reply_len = len;
+	req->replied = true;
+}
+
+void req_reply_static(struct otd_req *req, int status, const char *content_type, const void *body,
+                      size_t len)
+{
+	char *copy = xmalloc(len + 1);
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	req_reply_raw(req, status, content_type, copy, len);
+}
+
+void req_reply_json(struct otd_req *req, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(body);
+	if(!text) {
+		static const char fail[] = "{\"error\":{\"code\":\"internal\",\"message\":\"the reply "
+		                           "could not be encoded\"}}";
+		req_reply_static(req, 500, "application/json", fail, sizeof(fail) - 1);
+		return;
+	}
+	req_reply_raw(req, status, "application/json", text, strlen(text));
+}
+
+void req_reply_error(struct otd_req *req, const struct otd_error *err)
+{
+	struct otd_error e = *err;
+	if(e.status == OTD_OK)
+		e.status = OTD_EINTERNAL;
+	if(!e.code[0])
+		snprintf(e.code, sizeof(e.code), "%s", otd_status_name(e.status));
+	if(!e.message[0])
+		snprintf(e.message, sizeof(e.message), "The request could not be completed (%s).",
+		         otd_status_name(e.status));
+	json_t *inner = json_pack("{s:s,s:s}", "code", e.code, "message", e.message);
+	if(e.field[0])
+		json_object_set_new(inner, "field", json_string(e.field));
+	if((e.status == OTD_ERATE || e.status == OTD_EBUSY)) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", e.retry_after > 0 ? e.retry_after : 1);
+		req_add_header(req, "Retry-After", ra);
+	}
+	req_reply_json(req, otd_status_http(e.status), json_pack("{s:o}", "error", inner));
+}
+
+void req_add_header(struct otd_req *req, const char *name, const char *value)
+{
+	for(size_t i = 0; i < req->n_headers; i++) {
+		/* Retry-After and similar replace an earlier value. */
+		if(strcmp(req->headers[i].name, name) == 0 && strcmp(name, "Set-Cookie") != 0) {
+			free(req->headers[i].value);
+			req->headers[i].value = xstrdup(value);
+			return;
+		}
+	}
+	if(req->n_headers >= REQ_MAX_HEADERS)
+		return;
+	req->headers[req->n_headers].name = name;
+	req->headers[req->n_headers].value = xstrdup(value);
+	req->n_headers++;
+}
+
+const char *req_header(const struct otd_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *req_query(const struct otd_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *req_cookie(const struct otd_req *req, const char *name)
+{
+	return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
+json_t *req_body_object(struct otd_req *req)
+{
+	if(req->body.len == 0) {
+		otd_error_set(&req->err, OTD_EINVAL, "empty_body", NULL,
+		              "The request needs a JSON object as its body.");
+		return NULL;
+	}
+	const char *ct = req_header(req, "Content-Type");
+	if(ct && strncasecmp(ct, "application/json", 16) != 0) {
+		otd_error_set(&req->err, OTD_EINVAL, "unsupported_media_type", NULL,
+		              "Send the body as application/json.");
+		return NULL;
+	}
+	json_error_t jerr;
+	json_t *root = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
+	if(!root) {
+		/* jansson names the duplicate key in its text; keep its words. */
+		otd_error_set(&req->err, OTD_EINVAL, "malformed_json", NULL,
+		              "The body is not valid JSON: %s (line %d, column %d).", jerr.text, jerr.line,
+		              jerr.column);
+		return NULL;
+	}
+	if(!json_is_object(root)) {
+		json_decref(root);
+		otd_error_set(&req->err, OTD_EINVAL, "malformed_json", NULL,
+		              "The body must be a JSON object.");
+		return NULL;
+	}
+	return root;
+}
+
+void req_suspend(struct otd_req *req)
+{
+	req->suspended = true;
+	MHD_suspend_connection(req->conn);
+}
+
+void req_resume(struct otd_req *req)
+{
+	MHD_resume_connection(req->conn);
+}
+
+/* ---- request lifecycle ---------------------------------------------- */
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct otd_server *srv = cls;
+	(void)uri; /* never kept: a query may carry a secret */
+	struct otd_req *req = xcalloc(1, sizeof(*req));
+	clock_gettime(CLOCK_MONOTONIC, &req->started);
+	req->srv = srv;
+	req->app = srv->app;
+	req->conn = conn;
+	req->route_index = -1;
+	req->status = 500;
+	otd_buf_init(&req->body, srv->max_body);
+	uint64_t n = atomic_fetch_add(&srv->req_counter, 1) + 1;
+	snprintf(req->request_id, sizeof(req->request_id), "%08x%012llx", srv->id_prefix,
+	         (unsigned long long)n);
+	atomic_fetch_add(&srv->inflight, 1);
+	return req;
+}
+
+static void client_ip(struct otd_req *req)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	addr_to_ip(ci ? ci->client_addr : NULL, req->client_ip, sizeof(req->client_ip));
+	if(!ip_trusted(req->srv, req->client_ip))
+		return;
+	/* Behind a trusted proxy the client is the last address it added. */
+	const char *xff = req_header(req, "X-Forwarded-For");
+	if(!xff || !*xff)
+		return;
+	const char *last = strrchr(xff, ',');
+	last = last ? last + 1 : xff;
+	while(*last == ' ')
+		last++;
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), "%s", last);
+	size_t len = strlen(tmp);
+	while(len && tmp[len - 1] == ' ')
+		tmp[--len] = '\0';
+	unsigned char bin[16];
+	if(inet_pton(AF_INET, tmp, bin) == 1 || inet_pton(AF_INET6, tmp, bin) == 1)
+		snprintf(req->client_ip, sizeof(req->client_ip), "%s", tmp);
+}
+
+static const char csp[] = "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                          "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; "
+                          "base-uri 'none'; form-action 'self'";
+
+static enum MHD_Result send_reply(struct otd_req *req)
+{
+	if(!req->replied) {
+		struct otd_error e = req->err;
+		if(e.status == OTD_OK)
+			otd_error_set(&e, OTD_EINTERNAL, "internal", NULL,
+			              "The server produced no reply; this is a bug.");
+		req_reply_error(req, &e);
+	}
+	struct MHD_Response *resp = MHD_create_response_from_buffer(req->reply_len, req->reply,
+	                                                            MHD_RESPMEM_MUST_FREE);
+	if(!resp)
+		return MHD_NO;
+	req->reply = NULL; /* the response owns it now */
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+	                        req->content_type ? req->content_type : "application/json");
+	MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+	MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(resp, "Content-Security-Policy", csp);
+	MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+	bool has_cache = false;
+	for(size_t i = 0; i < req->n_headers; i++) {
+		MHD_add_response_header(resp, req->headers[i].name, req->headers[i].value);
+		if(strcmp(req->headers[i].name, "Cache-Control") == 0)
+			has_cache = true;
+	}
+	if(!has_cache)
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static void fail(struct otd_req *req, enum otd_status st, const char *code, const char *fmt)
+{
+	otd_error_set(&req->err, st, code, NULL, "%s", fmt);
+	req_reply_error(req, &req->err);
+}
+
+static void dispatch(struct otd_req *req)
+{
+	enum otd_status st;
+	if(req->resume_fn) {
+		route_fn fn = req->resume_fn;
+		req->resume_fn = NULL;
+		st = fn(req);
+	} else {
+		st = http_authorise(req);
+		if(st == OTD_OK)
+			st = req->route->fn(req);
+	}
+	if(req->suspended)
+		return;
+	if(st != OTD_OK && !req->replied) {
+		if(req->err.status == OTD_OK)
+			otd_error_set(&req->err, st, NULL, NULL, "The request could not be completed (%s).",
+			              otd_status_name(st));
+		req_reply_error(req, &req->err);
+	}
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
+{
+	struct otd_server *srv = cls;
+	struct otd_req *req = *con_cls;
+	(void)version;
+	if(!req) /* not reached: on_uri always allocates */
+		return MHD_NO;
+
+	if(!req->body_checked) {
+		req->body_checked = true;
+		req->conn = conn;
+		req->method = http_method_parse(method);
+		req->path = xstrdup(url);
+		client_ip(req);
+		unsigned allowed = 0;
+		enum otd_status st = router_match(req, &allowed);
+		if(st == OTD_ENOTFOUND) {
+			fail(req, OTD_ENOTFOUND, "not_found", "There is nothing at this address.");
+			return send_reply(req);
+		}
+		if(st == OTD_EMETHOD) {
+			char allow[96];
+			router_allow_header(allowed, allow, sizeof(allow));
+			req_add_header(req, "Allow", allow);
+			otd_error_set(&req->err, OTD_EMETHOD, "method_not_allowed", NULL,
+			              "This address does not accept %s; it accepts %s.",
+			              req->method == HTTP_OTHER ? "that method" : method, allow);
+			req_reply_error(req, &req->err);
+			return send_reply(req);
+		}
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		                                             MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if(cl) {
+			char *end;
+			errno = 0;
+			unsigned long long n = strtoull(cl, &end, 10);
+			if(errno || *end || n > srv->max_body) {
+				req->body_too_big = true;
+				otd_error_set(&req->err, OTD_ETOOBIG, "body_too_large", NULL,
+				              "The body is larger than the %zu bytes this server accepts.",
+				              srv->max_body);
+				req_reply_error(req, &req->err);
+				return send_reply(req); /* MHD closes without reading the body */
+			}
+		}
+		return MHD_YES;
+	}
+
+	if(*upload_data_size) {
+		size_t n = *upload_data_size;
+		*upload_data_size = 0;
+		req->body_seen += n;
+		if(req->body_too_big) {
+			/* Discard, but do not read an endless chunked body forever. */
+			if(req->body_seen > 4 * (uint64_t)srv->max_body + (1u << 20))
+				return MHD_NO;
+			return MHD_YES;
+		}
+		if(!otd_buf_append(&req->body, upload_data, n)) {
+			req->body_too_big = true;
+			otd_buf_cleanup(&req->body);
+		}
+		return MHD_YES;
+	}
+
+	if(req->body_too_big) {
+		otd_error_set(&req->err, OTD_ETOOBIG, "body_too_large", NULL,
+		              "The body is larger than the %zu bytes this server accepts.", srv->max_body);
+		req_reply_error(req, &req->err);
+		return send_reply(req);
+	}
+
+	req->suspended = false;
+	dispatch(req);
+	if(req->suspended)
+		return MHD_YES;
+	return send_reply(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+	struct otd_server *srv = cls;
+	struct otd_req *req = *con_cls;
+	(void)conn;
+	if(!req)
+		return;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double secs = (double)(now.tv_sec - req->started.tv_sec) +
+	              (double)(now.tv_nsec - req->started.tv_nsec) / 1e9;
+	const char *route = req->route ? req->route->template : "-";
+	int status = req->replied ? req->status : 0;
+	if(toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && !req->replied)
+		status = 0;
+	if(req->method) {
+		http_metrics_observe(srv->metrics, req->route_index, (int)req->method, status, secs);
+		static const char *method_names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
+		                                     "OPTIONS", "OTHER"};
+		int mi = __builtin_ctz((unsigned)req->method);
+		otd_log(OTD_LOG_INFO, "request", "{s:s,s:s,s:i,s:f,s:s,s:s,s:i}", "method",
+		        method_names[mi], "route", route, "status", status, "duration_ms", secs * 1000.0,
+		        "request_id", req->request_id, "outcome",
+		        toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "sent"
+		        : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
+		                                                        : "aborted",
+		        "user", (int)req->principal.user_id);
+	}
+	if(req->job && req->job_free)
+		req->job_free(req->job);
+	for(size_t i = 0; i < req->n_headers; i++)
+		free(req->headers[i].value);
+	free(req->reply);
+	free(req->path);
+	otd_buf_cleanup(&req->body);
+	free(req);
+	*con_cls = NULL;
+	atomic_fetch_sub(&srv->inflight, 1);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	char text[512];
+	vsnprintf(text, sizeof(text), fmt, ap);
+	size_t n = strlen(text);
+	while(n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+		text[--n] = '\0';
+	otd_log(OTD_LOG_WARN, "libmicrohttpd", "{s:s}", "detail", text);
+}
+
+/* ---- start and stop ------------------------------------------------- */
+
+static enum otd_status bind_listen(const char *spec, int *fd_out, unsigned *port_out,
+                                   struct otd_error *err)
+{
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	if(!colon || colon == spec || !colon[1])
+		return otd_error_set(err, OTD_EINVAL, "bad_listen", "listen",
+		                     "listen must be HOST:PORT, such as 127.0.0.1:8080 (got \"%s\").",
+		                     spec);
+	size_t hl = (size_t)(colon - spec);
+	if(hl >= sizeof(host))
+		return otd_error_set(err, OTD_EINVAL, "bad_listen", "listen", "The listen host is too long.");
+	memcpy(host, spec, hl);
+	host[hl] = '\0';
+	if(host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	char *end;
+	errno = 0;
+	long port = strtol(colon + 1, &end, 10);
+	if(errno || *end || port < 0 || port > 65535)
+		return otd_error_set(err, OTD_EINVAL, "bad_listen", "listen",
+		                     "The listen port must be a number from 0 to 65535 (got \"%s\").",
+		                     colon + 1);
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+	                         .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+	struct addrinfo *res = NULL;
+	char portstr[8];
+	snprintf(portstr, sizeof(portstr), "%ld", port);
+	int gai = getaddrinfo(host, portstr, &hints, &res);
+	if(gai != 0)
+		return otd_error_set(err, OTD_EINVAL, "bad_listen", "listen",
+		                     "The listen host \"%s\" could not be resolved: %s.", host,
+		                     gai_strerror(gai));
+	int fd = -1, saved = 0;
+	for(struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		if(fd < 0)
+			continue;
+		int one = 1;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if(bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 1024) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if(fd < 0)
+		return otd_error_set(err, OTD_EIO, "listen_failed", "listen", "Cannot listen on %s: %s.",
+		                     spec, strerror(saved ? saved : EADDRNOTAVAIL));
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	*port_out = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+	                                           : ((struct sockaddr_in *)&ss)->sin_port);
+	*fd_out = fd;
+	return OTD_OK;
+}
+
+enum otd_status http_server_start(struct otd_app *app, struct otd_server **out,
+                                  struct otd_error *err)
+{
+	const struct otd_config *cfg = app->cfg;
+	struct otd_server *srv = xcalloc(1, sizeof(*srv));
+	srv->app = app;
+	srv->max_body = (size_t)cfg->http.max_body;
+	srv->per_ip_limit = (unsigned)cfg->http.per_ip_connections;
+	srv->trusted = cfg->http.trusted_proxies;
+	srv->metrics = http_metrics_new(routes_count());
+	srv->id_prefix = randombytes_random();
+	pthread_mutex_init(&srv->ip_lock, NULL);
+	enum otd_status st = bind_listen(cfg->listen, &srv->listen_fd, &srv->port, err);
+	if(st) {
+		http_metrics_free(srv->metrics);
+		pthread_mutex_destroy(&srv->ip_lock);
+		free(srv);
+		return st;
+	}
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+	                 MHD_USE_ERROR_LOG;
+	srv->daemon = MHD_start_daemon(
+	    flags, 0, on_accept, srv, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+	    MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http.threads, MHD_OPTION_CONNECTION_LIMIT,
+	    (unsigned)cfg->http.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)cfg->http.idle_timeout, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, srv, MHD_OPTION_END);
+	if(!srv->daemon) {
+		close(srv->listen_fd);
+		http_metrics_free(srv->metrics);
+		pthread_mutex_destroy(&srv->ip_lock);
+		free(srv);
+		return otd_error_set(err, OTD_EIO, "http_start_failed", NULL,
+		                     "The HTTP server could not start (see the libmicrohttpd log line).");
+	}
+	*out = srv;
+	return OTD_OK;
+}
+
+unsigned http_server_port(const struct otd_server *srv)
+{
+	return srv->port;
+}
+
+int http_server_inflight(const struct otd_server *srv)
+{
+	return atomic_load(&((struct otd_server *)srv)->inflight);
+}
+
+void http_server_stop(struct otd_server *srv, int grace_s)
+{
+	if(!srv)
+		return;
+	int fd = MHD_quiesce_daemon(srv->daemon);
+	/* Let requests in flight finish; idle keep-alive connections count
+	 * as in flight only while a request is being processed. */
+	for(int waited = 0; waited < grace_s * 100 && atomic_load(&srv->inflight) > 0; waited++)
+		usleep(10000);
+	MHD_stop_daemon(srv->daemon);
+	if(fd >= 0)
+		close(fd);
+	for(size_t i = 0; i < IP_BUCKETS; i++) {
+		struct ip_count *e = srv->ip_table[i];
+		while(e) {
+			struct ip_count *n = e->next;
+			free(e);
+			e = n;
+		}
+	}
+	http_metrics_free(srv->metrics);
+	pthread_mutex_destroy(&srv->ip_lock);
+	free(srv);
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): installs what the tests use, builds
+# three trees and runs every test.
+#   asan     Debug, AddressSanitizer + UndefinedBehaviorSanitizer: every test
+#   release  -O2 -Werror, warning-free: a smoke test of the real binary
+#   fuzz     clang-14 + libFuzzer: each target for a bounded time
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+top=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+start=$(date +%s)
+step() { printf '\n=== %s (%ss)\n' "$*" "$(( $(date +%s) - start ))"; }
+
+step "dependencies"
+bash contrib/install-deps.sh build test
+
+step "banned functions"
+bash tests/scripts/check-banned.sh
+
+step "asan build"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DOTD_SANITIZE=ON >/dev/null
+cmake --build build/asan -j"$jobs"
+
+step "asan tests"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+(cd build/asan && ctest --output-on-failure -j"$jobs" --timeout 900)
+
+step "release build (-O2 -Werror)"
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DOTD_WERROR=ON -DOTD_TESTS=OFF >/dev/null
+cmake --build build/release -j"$jobs"
+
+step "release smoke test"
+bash tests/scripts/smoke.sh build/release/onthedot
+
+if ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
+  step "fuzz build (clang-14, libFuzzer)"
+  CC=clang-14 cmake -S . -B build/fuzz -DOTD_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  cmake --build build/fuzz -j"$jobs"
+  step "fuzz runs"
+  bash tests/scripts/fuzz.sh build/fuzz "${OTD_FUZZ_SECONDS:-20}"
+fi
+
+step "all tests passed"
