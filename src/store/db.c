@@ -1,0 +1,559 @@
+/* SQLite connections, the read pool and the single writer with group
+ * commit (DESIGN.md, Architecture). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "onthedot/mem.h"
+#include "store/sql.h"
+
+struct write_job {
+	store_write_fn fn;
+	void *ctx;
+	struct otd_error *err;
+	enum otd_status result;
+	bool started;
+	bool done;
+	struct write_job *next;
+};
+
+struct otd_store {
+	struct otd_store_options opt;
+	char *path;
+	struct otd_conn *wconn;
+	struct otd_conn **readers;
+	bool *reader_busy;
+	int n_readers;
+
+	pthread_mutex_t mu;
+	pthread_cond_t cv_writer; /* work arrived or stopping */
+	pthread_cond_t cv_done;   /* a batch finished */
+	pthread_cond_t cv_reader; /* a read connection was released */
+	struct write_job *head, *tail;
+	int depth;
+	bool stopping;
+	pthread_t writer;
+	bool writer_started;
+
+	_Atomic uint64_t write_jobs, commits, db_errors, busy_rejections;
+};
+
+/* ---- connections ----------------------------------------------------- */
+
+sqlite3_stmt *conn_prepare(struct otd_conn *c, const char *sql, struct otd_error *err)
+{
+	for(size_t i = 0; i < c->n_cache; i++) {
+		if(c->cache[i].sql == sql) {
+			sqlite3_reset(c->cache[i].stmt);
+			sqlite3_clear_bindings(c->cache[i].stmt);
+			return c->cache[i].stmt;
+		}
+	}
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v3(c->db, sql, -1,
+	                            c->n_cache < CONN_STMT_CACHE ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+	                            NULL);
+	if(rc != SQLITE_OK) {
+		conn_fail(c, rc, "prepare", err);
+		return NULL;
+	}
+	if(c->n_cache < CONN_STMT_CACHE) {
+		c->cache[c->n_cache].sql = sql;
+		c->cache[c->n_cache].stmt = st;
+		c->n_cache++;
+	} else {
+		/* Not expected: the store has fewer distinct queries than the
+		 * cache holds. Keep working, uncached, and leak nothing: the
+		 * statement is finalised when the connection closes. */
+		sqlite3_stmt *old = c->cache[CONN_STMT_CACHE - 1].stmt;
+		sqlite3_finalize(old);
+		c->cache[CONN_STMT_CACHE - 1].sql = sql;
+		c->cache[CONN_STMT_CACHE - 1].stmt = st;
+	}
+	return st;
+}
+
+void conn_done(sqlite3_stmt *st)
+{
+	if(st)
+		sqlite3_reset(st);
+}
+
+enum otd_status conn_fail(struct otd_conn *c, int rc, const char *what, struct otd_error *err)
+{
+	int base = rc & 0xff;
+	if(base == SQLITE_BUSY || base == SQLITE_LOCKED) {
+		if(c->store)
+			atomic_fetch_add(&c->store->busy_rejections, 1);
+		otd_error_set(err, OTD_EBUSY, "database_busy", NULL,
+		              "The database is busy; try again in a moment.");
+		if(err)
+			err->retry_after = 1;
+		return OTD_EBUSY;
+	}
+	if(base == SQLITE_CONSTRAINT) {
+		return otd_error_set(err, OTD_ECONFLICT, "conflict", NULL,
+		                     "This conflicts with what is stored (%s).", sqlite3_errmsg(c->db));
+	}
+	if(c->store)
+		atomic_fetch_add(&c->store->db_errors, 1);
+	return otd_error_set(err, OTD_EIO, "database_error", NULL, "Database error during %s: %s.",
+	                     what, sqlite3_errmsg(c->db));
+}
+
+enum otd_status conn_exec(struct otd_conn *c, const char *sql, struct otd_error *err)
+{
+	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+	if(rc != SQLITE_OK)
+		return conn_fail(c, rc, "exec", err);
+	return OTD_OK;
+}
+
+int conn_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+	if(!s)
+		return sqlite3_bind_null(st, idx);
+	return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
+}
+
+char *conn_column_dup(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	return xstrdup(t ? (const char *)t : "");
+}
+
+int64_t conn_last_id(struct otd_conn *c)
+{
+	return sqlite3_last_insert_rowid(c->db);
+}
+
+int conn_changes(struct otd_conn *c)
+{
+	return sqlite3_changes(c->db);
+}
+
+static void conn_close(struct otd_conn *c)
+{
+	if(!c)
+		return;
+	for(size_t i = 0; i < c->n_cache; i++)
+		sqlite3_finalize(c->cache[i].stmt);
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static enum otd_status conn_open(struct otd_store *s, bool writer, struct otd_conn **out,
+                                 struct otd_error *err)
+{
+	struct otd_conn *c = xcalloc(1, sizeof(*c));
+	c->store = s;
+	c->writer = writer;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
+	if(rc != SQLITE_OK) {
+		otd_error_set(err, OTD_EIO, "database_open_failed", "database",
+		              "Cannot open the database %s: %s.", s->path,
+		              c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		conn_close(c);
+		return OTD_EIO;
+	}
+	sqlite3_extended_result_codes(c->db, 1);
+	sqlite3_busy_timeout(c->db, s->opt.busy_timeout_ms);
+	char pragmas[256];
+	snprintf(pragmas, sizeof(pragmas),
+	         "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; %s",
+	         s->opt.synchronous_off ? "OFF" : "FULL",
+	         writer ? "PRAGMA journal_mode=WAL;" : "PRAGMA query_only=1;");
+	enum otd_status st = conn_exec(c, pragmas, err);
+	if(st) {
+		conn_close(c);
+		return st;
+	}
+	*out = c;
+	return OTD_OK;
+}
+
+/* ---- schema check ---------------------------------------------------- */
+
+static enum otd_status check_schema(struct otd_conn *c, const char *path, struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(c, "PRAGMA user_version", err);
+	if(!st)
+		return err ? err->status : OTD_EIO;
+	int version = 0;
+	if(sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	conn_done(st);
+	int latest = store_schema_latest();
+	if(version > latest)
+		return otd_error_set(err, OTD_ESTATE, "schema_too_new", "database",
+		                     "The database %s has schema version %d, newer than this onthedot "
+		                     "knows (%d); run a newer onthedot.",
+		                     path, version, latest);
+	if(version < latest)
+		return otd_error_set(err, OTD_ECONFLICT, "schema_pending", "database",
+		                     "The database %s needs migrating from schema version %d to %d; run: "
+		                     "onthedot migrate --db %s",
+		                     path, version, latest, path);
+	return OTD_OK;
+}
+
+/* ---- the writer ------------------------------------------------------ */
+
+static void finish_batch(struct otd_store *s, struct write_job **batch, int n)
+{
+	pthread_mutex_lock(&s->mu);
+	for(int i = 0; i < n; i++)
+		batch[i]->done = true;
+	pthread_cond_broadcast(&s->cv_done);
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void run_batch(struct otd_store *s, struct write_job **batch, int n)
+{
+	struct otd_conn *c = s->wconn;
+	struct otd_error berr;
+	otd_error_clear(&berr);
+	if(conn_exec(c, "BEGIN IMMEDIATE", &berr) != OTD_OK) {
+		for(int i = 0; i < n; i++) {
+			*batch[i]->err = berr;
+			batch[i]->result = berr.status;
+		}
+		return;
+	}
+	for(int i = 0; i < n; i++) {
+		struct write_job *j = batch[i];
+		struct otd_error serr;
+		if(conn_exec(c, "SAVEPOINT job", &serr) != OTD_OK) {
+			*j->err = serr;
+			j->result = serr.status;
+			continue;
+		}
+		j->result = j->fn(c, j->ctx, j->err);
+		if(j->result != OTD_OK) {
+			if(j->err->status == OTD_OK)
+				otd_error_set(j->err, j->result, NULL, NULL, "The change was not made (%s).",
+				              otd_status_name(j->result));
+			conn_exec(c, "ROLLBACK TO job", &serr);
+		}
+		conn_exec(c, "RELEASE job", &serr);
+	}
+	if(conn_exec(c, "COMMIT", &berr) != OTD_OK) {
+		struct otd_error rerr;
+		conn_exec(c, "ROLLBACK", &rerr);
+		for(int i = 0; i < n; i++) {
+			if(batch[i]->result == OTD_OK) {
+				*batch[i]->err = berr;
+				batch[i]->result = berr.status == OTD_EBUSY ? OTD_EBUSY : OTD_EIO;
+			}
+		}
+		return;
+	}
+	atomic_fetch_add(&s->commits, 1);
+}
+
+static void *writer_main(void *arg)
+{
+	struct otd_store *s = arg;
+	int max = s->opt.group_commit_max;
+	struct write_job **batch = xcalloc((size_t)max, sizeof(*batch));
+	bool dirty = false;
+	for(;;) {
+		pthread_mutex_lock(&s->mu);
+		while(!s->head && !s->stopping) {
+			if(dirty) {
+				/* Idle: checkpoint once after a quiet second so the
+				 * WAL does not grow without bound (TRAPS.md). */
+				struct timespec ts;
+				clock_gettime(CLOCK_REALTIME, &ts);
+				ts.tv_sec += 1;
+				if(pthread_cond_timedwait(&s->cv_writer, &s->mu, &ts) == ETIMEDOUT &&
+				   !s->head) {
+					pthread_mutex_unlock(&s->mu);
+					sqlite3_wal_checkpoint_v2(s->wconn->db, NULL,
+					                          SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+					dirty = false;
+					pthread_mutex_lock(&s->mu);
+				}
+			} else {
+				pthread_cond_wait(&s->cv_writer, &s->mu);
+			}
+		}
+		if(!s->head && s->stopping) {
+			pthread_mutex_unlock(&s->mu);
+			break;
+		}
+		int n = 0;
+		while(s->head && n < max) {
+			struct write_job *j = s->head;
+			s->head = j->next;
+			if(!s->head)
+				s->tail = NULL;
+			s->depth--;
+			j->started = true;
+			batch[n++] = j;
+		}
+		pthread_mutex_unlock(&s->mu);
+		run_batch(s, batch, n);
+		dirty = true;
+		finish_batch(s, batch, n);
+	}
+	free(batch);
+	return NULL;
+}
+
+enum otd_status store_write(struct otd_store *s, store_write_fn fn, void *ctx,
+                            struct otd_error *err)
+{
+	struct otd_error local;
+	if(!err)
+		err = &local;
+	otd_error_clear(err);
+	struct write_job job = {.fn = fn, .ctx = ctx, .err = err};
+	atomic_fetch_add(&s->write_jobs, 1);
+	pthread_mutex_lock(&s->mu);
+	if(s->stopping || s->depth >= s->opt.writer_queue) {
+		pthread_mutex_unlock(&s->mu);
+		atomic_fetch_add(&s->busy_rejections, 1);
+		otd_error_set(err, OTD_EBUSY, "busy", NULL,
+		              "The service is busy saving other changes; try again in a moment.");
+		err->retry_after = 1;
+		return OTD_EBUSY;
+	}
+	if(s->tail)
+		s->tail->next = &job;
+	else
+		s->head = &job;
+	s->tail = &job;
+	s->depth++;
+	pthread_cond_signal(&s->cv_writer);
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += s->opt.writer_wait_ms / 1000;
+	deadline.tv_nsec += (long)(s->opt.writer_wait_ms % 1000) * 1000000L;
+	if(deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	while(!job.done) {
+		if(job.started) {
+			pthread_cond_wait(&s->cv_done, &s->mu);
+			continue;
+		}
+		if(pthread_cond_timedwait(&s->cv_done, &s->mu, &deadline) == ETIMEDOUT &&
+		   !job.started) {
+			/* Still queued: take it out and tell the caller to retry. */
+			struct write_job **pp = &s->head, *prev = NULL;
+			while(*pp && *pp != &job) {
+				prev = *pp;
+				pp = &(*pp)->next;
+			}
+			if(*pp) {
+				*pp = job.next;
+				if(s->tail == &job)
+					s->tail = prev;
+				s->depth--;
+			}
+			pthread_mutex_unlock(&s->mu);
+			atomic_fetch_add(&s->busy_rejections, 1);
+			otd_error_set(err, OTD_EBUSY, "busy", NULL,
+			              "The service is busy saving other changes; try again in a moment.");
+			err->retry_after = 1;
+			return OTD_EBUSY;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return job.result;
+}
+
+/* ---- reads ----------------------------------------------------------- */
+
+enum otd_status store_read(struct otd_store *s, store_read_fn fn, void *ctx,
+                           struct otd_error *err)
+{
+	struct otd_error local;
+	if(!err)
+		err = &local;
+	otd_error_clear(err);
+	pthread_mutex_lock(&s->mu);
+	int idx = -1;
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += s->opt.writer_wait_ms / 1000 + 1;
+	for(;;) {
+		for(int i = 0; i < s->n_readers; i++) {
+			if(!s->reader_busy[i]) {
+				idx = i;
+				break;
+			}
+		}
+		if(idx >= 0)
+			break;
+		if(pthread_cond_timedwait(&s->cv_reader, &s->mu, &deadline) == ETIMEDOUT) {
+			pthread_mutex_unlock(&s->mu);
+			otd_error_set(err, OTD_EBUSY, "busy", NULL,
+			              "The service is busy; try again in a moment.");
+			err->retry_after = 1;
+			return OTD_EBUSY;
+		}
+	}
+	s->reader_busy[idx] = true;
+	pthread_mutex_unlock(&s->mu);
+
+	struct otd_conn *c = s->readers[idx];
+	enum otd_status st = conn_exec(c, "BEGIN", err);
+	if(st == OTD_OK) {
+		st = fn(c, ctx, err);
+		struct otd_error cerr;
+		conn_exec(c, "COMMIT", &cerr);
+	}
+	pthread_mutex_lock(&s->mu);
+	s->reader_busy[idx] = false;
+	pthread_cond_signal(&s->cv_reader);
+	pthread_mutex_unlock(&s->mu);
+	return st;
+}
+
+void store_lock_scope(struct otd_conn *tx, int64_t visitor_id, const char *local_date)
+{
+	/* SQLite has one writer: the whole transaction is already serialised. */
+	(void)tx;
+	(void)visitor_id;
+	(void)local_date;
+}
+
+/* ---- open and close -------------------------------------------------- */
+
+enum otd_status store_open(const struct otd_store_options *opt, struct otd_store **out,
+                           struct otd_error *err)
+{
+	struct stat sb;
+	if(stat(opt->path, &sb) != 0)
+		return otd_error_set(err, OTD_ENOTFOUND, "database_missing", "database",
+		                     "The database %s does not exist; create it with: onthedot migrate "
+		                     "--db %s (or onthedot demo --db %s for a demo town).",
+		                     opt->path, opt->path, opt->path);
+	struct otd_store *s = xcalloc(1, sizeof(*s));
+	s->opt = *opt;
+	s->path = xstrdup(opt->path);
+	s->opt.path = s->path;
+	if(s->opt.read_connections < 1)
+		s->opt.read_connections = 1;
+	if(s->opt.writer_queue < 1)
+		s->opt.writer_queue = 1;
+	if(s->opt.group_commit_max < 1)
+		s->opt.group_commit_max = 1;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv_writer, NULL);
+	pthread_cond_init(&s->cv_done, NULL);
+	pthread_cond_init(&s->cv_reader, NULL);
+	enum otd_status st = conn_open(s, true, &s->wconn, err);
+	if(st)
+		goto fail;
+	st = check_schema(s->wconn, s->path, err);
+	if(st)
+		goto fail;
+	s->n_readers = s->opt.read_connections;
+	s->readers = xcalloc((size_t)s->n_readers, sizeof(*s->readers));
+	s->reader_busy = xcalloc((size_t)s->n_readers, sizeof(*s->reader_busy));
+	for(int i = 0; i < s->n_readers; i++) {
+		st = conn_open(s, false, &s->readers[i], err);
+		if(st)
+			goto fail;
+	}
+	if(pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+		st = otd_error_set(err, OTD_EIO, "thread_failed", NULL,
+		                   "The database writer thread could not start.");
+		goto fail;
+	}
+	s->writer_started = true;
+	*out = s;
+	return OTD_OK;
+fail:
+	store_close(s);
+	return st;
+}
+
+void store_close(struct otd_store *s)
+{
+	if(!s)
+		return;
+	if(s->writer_started) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = true;
+		pthread_cond_signal(&s->cv_writer);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->writer, NULL);
+	}
+	for(int i = 0; s->readers && i < s->n_readers; i++)
+		conn_close(s->readers[i]);
+	if(s->wconn) {
+		if(s->writer_started)
+			sqlite3_wal_checkpoint_v2(s->wconn->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+			                          NULL);
+		conn_close(s->wconn);
+	}
+	free(s->readers);
+	free(s->reader_busy);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv_writer);
+	pthread_cond_destroy(&s->cv_done);
+	pthread_cond_destroy(&s->cv_reader);
+	free(s->path);
+	free(s);
+}
+
+void store_stats(struct otd_store *s, struct otd_store_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&s->mu);
+	out->writer_queue_depth = s->depth;
+	pthread_mutex_unlock(&s->mu);
+	out->write_jobs = atomic_load(&s->write_jobs);
+	out->commits = atomic_load(&s->commits);
+	out->db_errors = atomic_load(&s->db_errors);
+	out->busy_rejections = atomic_load(&s->busy_rejections);
+	char wal[4200];
+	snprintf(wal, sizeof(wal), "%s-wal", s->path);
+	struct stat sb;
+	out->wal_bytes = stat(wal, &sb) == 0 ? (int64_t)sb.st_size : 0;
+}
+
+static enum otd_status integrity_job(struct otd_conn *c, void *ctx, struct otd_error *err)
+{
+	(void)ctx;
+	sqlite3_stmt *st = conn_prepare(c, "PRAGMA integrity_check", err);
+	if(!st)
+		return OTD_EIO;
+	enum otd_status result = OTD_OK;
+	if(sqlite3_step(st) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(st, 0);
+		if(!r || strcmp(r, "ok") != 0)
+			result = otd_error_set(err, OTD_EIO, "integrity_failed", NULL,
+			                       "The database failed its integrity check: %s.",
+			                       r ? r : "(no answer)");
+	}
+	conn_done(st);
+	if(result)
+		return result;
+	st = conn_prepare(c, "PRAGMA foreign_key_check", err);
+	if(!st)
+		return OTD_EIO;
+	if(sqlite3_step(st) == SQLITE_ROW)
+		result = otd_error_set(err, OTD_EIO, "foreign_key_failed", NULL,
+		                       "The database has a broken reference in table %s.",
+		                       sqlite3_column_text(st, 0));
+	conn_done(st);
+	return result;
+}
+
+enum otd_status store_integrity_check(struct otd_store *s, struct otd_error *err)
+{
+	return store_read(s, integrity_job, NULL, err);
+}

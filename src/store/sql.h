@@ -1,0 +1,56 @@
+/* onthedot store internals: the connection object and statement helpers
+ * shared by the store's query files. Nothing outside src/store includes
+ * this header. */
+#ifndef OTD_STORE_SQL_H
+#define OTD_STORE_SQL_H
+
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "onthedot/status.h"
+#include "store/store.h"
+
+#define CONN_STMT_CACHE 96
+
+struct otd_conn {
+	sqlite3 *db;
+	struct otd_store *store;
+	bool writer;
+	struct {
+		const char *sql; /* keyed by address: callers pass string literals */
+		sqlite3_stmt *stmt;
+	} cache[CONN_STMT_CACHE];
+	size_t n_cache;
+};
+
+/* Returns a prepared statement for sql (a string literal: the cache is
+ * keyed by its address), reset and with bindings cleared. NULL on a
+ * prepare error, with err filled (OTD_EIO). The statement stays owned by
+ * the connection; callers reset it when done (conn_done). */
+sqlite3_stmt *conn_prepare(struct otd_conn *c, const char *sql, struct otd_error *err);
+
+/* Resets a statement so it holds no read snapshot (TRAPS.md). */
+void conn_done(sqlite3_stmt *st);
+
+/* Maps a SQLite result code to a status and fills err: BUSY/LOCKED give
+ * OTD_EBUSY, CONSTRAINT gives OTD_ECONFLICT, everything else OTD_EIO
+ * (counted as a database error for /metrics). what names the operation. */
+enum otd_status conn_fail(struct otd_conn *c, int rc, const char *what, struct otd_error *err);
+
+/* Runs SQL without results (several statements allowed). */
+enum otd_status conn_exec(struct otd_conn *c, const char *sql, struct otd_error *err);
+
+/* Binds helpers: bind text that may be NULL (as SQL NULL). */
+int conn_bind_text(sqlite3_stmt *st, int idx, const char *s);
+
+/* A copy of column i as a heap string ("" for NULL). */
+char *conn_column_dup(sqlite3_stmt *st, int i);
+
+/* The last inserted rowid on this connection. */
+int64_t conn_last_id(struct otd_conn *c);
+
+/* Number of rows changed by the last statement. */
+int conn_changes(struct otd_conn *c);
+
+#endif
