@@ -11,26 +11,13 @@
 
 #include "app/config.h"
 #include "onthedot/clock.h"
+#include "onthedot/model.h"
 #include "onthedot/status.h"
 
 struct otd_store;
 struct otd_tz;
 struct otd_hasher;
 struct otd_limits;
-
-/* Roles (DESIGN.md, Security model), as bits so routes can allow several. */
-enum otd_role {
-	OTD_ROLE_ADMIN = 1u << 0,
-	OTD_ROLE_DISPATCHER = 1u << 1,
-	OTD_ROLE_FINANCE = 1u << 2,
-	OTD_ROLE_VISITOR = 1u << 3,
-};
-
-/* "admin" for OTD_ROLE_ADMIN and so on; "" for 0 or several bits. */
-const char *otd_role_name(unsigned role);
-
-/* Parses a role name; returns 0 when unknown. */
-unsigned otd_role_parse(const char *name);
 
 enum otd_principal_kind {
 	OTD_PRINCIPAL_NONE = 0,
@@ -57,9 +44,24 @@ struct otd_app {
 	const struct otd_config *cfg;
 	struct otd_store *store;
 	struct otd_clock *clock;
-	const struct otd_tz *tz;
+	struct otd_tz *tz;
 	struct otd_hasher *hasher;
 	struct otd_limits *limits;
 };
+
+/* What app_open starts: the command line needs the store only, the
+ * server also the password workers and the rate limiters. */
+enum otd_app_mode { OTD_APP_CLI, OTD_APP_SERVER };
+
+/* Starts the application for cfg (which must outlive it): the clock (real,
+ * or virtual at cfg->virtual_start), the organisation's zone table (loaded
+ * once here, before any thread: TRAPS.md), the store, and in server mode
+ * the hasher and limiters. On failure everything started is stopped and
+ * err says what is wrong. */
+enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum otd_app_mode mode,
+                         struct otd_error *err);
+
+/* Stops and frees everything app_open started. */
+void app_close(struct otd_app *app);
 
 #endif

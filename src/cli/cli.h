@@ -4,10 +4,30 @@
 #ifndef OTD_CLI_H
 #define OTD_CLI_H
 
+#include "app/config.h"
+
 int cmd_serve(int argc, char **argv);
+int cmd_migrate(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 /* Prints "onthedot SUBCOMMAND: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Builds the configuration a subcommand runs with: defaults, then the
+ * file (config_path, else $ONTHEDOT_CONFIG when set), then ONTHEDOT_*
+ * environment variables, then db when not NULL. Prints what is wrong and
+ * returns 1 on failure; 0 on success (free with otd_config_cleanup). */
+int cli_config_load(const char *cmd, const char *config_path, const char *db,
+                    struct otd_config *cfg);
+
+/* Replaces a heap-owned configuration string. */
+void cli_config_set(char **field, const char *value);
+
+/* True when argv holds --help or -h. */
+int cli_wants_help(int argc, char **argv);
 
 #endif

@@ -8,20 +8,34 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
 #include <sodium.h>
 
 #include "app/app.h"
 #include "app/log.h"
+#include "app/tzload.h"
 #include "cli/cli.h"
+#include "cli/config_file.h"
 #include "http/server.h"
+#include "onthedot/mem.h"
 
 static void serve_usage(FILE *out)
 {
-	fprintf(out, "usage: onthedot serve [--listen HOST:PORT] [--port-file FILE]\n\n"
-	             "Runs the HTTP service until SIGTERM or SIGINT; requests in flight finish "
-	             "first.\n\n"
-	             "  --listen HOST:PORT  address to listen on (port 0 picks a free port)\n"
-	             "  --port-file FILE    write the bound port to FILE once listening\n");
+	fprintf(out,
+	        "usage: onthedot serve [--config FILE] [--db FILE] [--listen HOST:PORT]\n"
+	        "                      [--virtual-clock [--virtual-start RFC3339]]\n"
+	        "                      [--port-file FILE] [--log-level LEVEL] [--check-config]\n\n"
+	        "Runs the HTTP service until SIGTERM or SIGINT; requests in flight finish first.\n"
+	        "Settings come from the defaults, the config file, ONTHEDOT_* environment\n"
+	        "variables and these flags, in that order (contrib/onthedot.conf documents all).\n\n"
+	        "  --config FILE        configuration file (default: $ONTHEDOT_CONFIG, if set)\n"
+	        "  --db FILE            SQLite database (must be migrated: onthedot migrate)\n"
+	        "  --listen HOST:PORT   address to listen on; port 0 picks a free port\n"
+	        "  --virtual-clock      time moves only through POST /api/v1/admin/clock (tests)\n"
+	        "  --virtual-start T    where a virtual clock starts (default: now)\n"
+	        "  --port-file FILE     write the bound port to FILE once listening\n"
+	        "  --log-level LEVEL    debug, info, warn or error\n"
+	        "  --check-config       validate the configuration, print it, and exit\n");
 }
 
 /* Raises the open-file limit to the hard limit: each connection is a file. */
@@ -36,43 +50,84 @@ static void raise_nofile(void)
 
 static int write_port_file(const char *path, unsigned port)
 {
-	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	char *tmp = xasprintf("%s.tmp", path);
 	FILE *f = fopen(tmp, "w");
-	if(!f)
-		return -1;
-	fprintf(f, "%u\n", port);
-	if(fclose(f) != 0)
-		return -1;
-	return rename(tmp, path); /* readers never see a half-written file */
+	int rc = -1;
+	if(f) {
+		fprintf(f, "%u\n", port);
+		if(fclose(f) == 0)
+			rc = rename(tmp, path); /* readers never see a half-written file */
+	}
+	free(tmp);
+	return rc;
 }
 
 int cmd_serve(int argc, char **argv)
 {
-	static const struct option opts[] = {{"listen", required_argument, 0, 'l'},
+	static const struct option opts[] = {{"config", required_argument, 0, 'c'},
+	                                     {"db", required_argument, 0, 'd'},
+	                                     {"listen", required_argument, 0, 'l'},
+	                                     {"virtual-clock", no_argument, 0, 'v'},
+	                                     {"virtual-start", required_argument, 0, 's'},
 	                                     {"port-file", required_argument, 0, 'p'},
+	                                     {"log-level", required_argument, 0, 'L'},
+	                                     {"check-config", no_argument, 0, 'C'},
 	                                     {"help", no_argument, 0, 'h'},
 	                                     {0, 0, 0, 0}};
-	struct otd_config cfg = {0};
-	cfg.listen = "127.0.0.1:8080";
-	cfg.http.threads = 4;
-	cfg.http.max_connections = 1024;
-	cfg.http.per_ip_connections = 128;
-	cfg.http.idle_timeout = 30;
-	cfg.http.max_body = 1 << 20;
-	cfg.http.shutdown_grace = 10;
+	const char *config = NULL, *db = NULL, *listen_at = NULL, *vstart = NULL, *port_file = NULL,
+	           *level = NULL;
+	bool virtual_clock = false, check_only = false;
 	int c;
 	optind = 1;
 	while((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch(c) {
-		case 'l': cfg.listen = optarg; break;
-		case 'p': cfg.port_file = optarg; break;
+		case 'c': config = optarg; break;
+		case 'd': db = optarg; break;
+		case 'l': listen_at = optarg; break;
+		case 'v': virtual_clock = true; break;
+		case 's': vstart = optarg; break;
+		case 'p': port_file = optarg; break;
+		case 'L': level = optarg; break;
+		case 'C': check_only = true; break;
 		case 'h': serve_usage(stdout); return 0;
 		default: serve_usage(stderr); return 2;
 		}
 	}
-	if(sodium_init() < 0) {
-		cli_error("serve", "libsodium could not start");
+	if(optind < argc) {
+		cli_error("serve", "unexpected argument \"%s\"", argv[optind]);
+		return 2;
+	}
+	struct otd_config cfg;
+	if(cli_config_load("serve", config, db, &cfg))
+		return 1;
+	if(listen_at)
+		cli_config_set(&cfg.listen, listen_at);
+	if(vstart)
+		cli_config_set(&cfg.virtual_start, vstart);
+	if(port_file)
+		cli_config_set(&cfg.port_file, port_file);
+	if(level)
+		cli_config_set(&cfg.log_level, level);
+	if(virtual_clock)
+		cfg.virtual_clock = true;
+	int lv = otd_log_level_parse(cfg.log_level);
+	if(lv < 0) {
+		cli_error("serve", "log level must be debug, info, warn or error (got \"%s\")",
+		          cfg.log_level);
+		otd_config_cleanup(&cfg);
+		return 2;
+	}
+	otd_log_set_level((enum otd_log_level)lv);
+	if(check_only) {
+		printf("# configuration is valid; effective values:\n");
+		otd_config_dump(&cfg, stdout);
+		otd_config_cleanup(&cfg);
+		return 0;
+	}
+
+	if(sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		cli_error("serve", "libsodium or libcurl could not start");
+		otd_config_cleanup(&cfg);
 		return 1;
 	}
 	raise_nofile();
@@ -86,21 +141,27 @@ int cmd_serve(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	struct otd_app app = {.cfg = &cfg};
+	int rc = 1;
+	struct otd_app app;
 	struct otd_server *srv = NULL;
 	struct otd_error err;
 	otd_error_clear(&err);
+	if(app_open(&app, &cfg, OTD_APP_SERVER, &err) != OTD_OK) {
+		cli_error("serve", "%s", err.message);
+		goto out_cfg;
+	}
 	if(http_server_start(&app, &srv, &err) != OTD_OK) {
 		cli_error("serve", "%s", err.message);
-		return 1;
+		goto out_app;
 	}
 	unsigned port = http_server_port(srv);
-	if(cfg.port_file && write_port_file(cfg.port_file, port) != 0) {
+	if(cfg.port_file[0] && write_port_file(cfg.port_file, port) != 0) {
 		cli_error("serve", "cannot write the port file %s: %s", cfg.port_file, strerror(errno));
-		http_server_stop(srv, 0);
-		return 1;
+		goto out_srv;
 	}
-	otd_log(OTD_LOG_INFO, "listening", "{s:s,s:i}", "listen", cfg.listen, "port", (int)port);
+	otd_log(OTD_LOG_INFO, "listening", "{s:s,s:i,s:s,s:s,s:b}", "listen", cfg.listen, "port",
+	        (int)port, "database", cfg.database, "timezone", cfg.timezone, "virtual_clock",
+	        cfg.virtual_clock);
 	for(;;) {
 		int sig = 0;
 		if(sigwait(&sigs, &sig) != 0)
@@ -111,7 +172,16 @@ int cmd_serve(int argc, char **argv)
 		        http_server_inflight(srv));
 		break;
 	}
+	rc = 0;
+out_srv:
 	http_server_stop(srv, cfg.http.shutdown_grace);
-	otd_log(OTD_LOG_INFO, "stopped", NULL);
-	return 0;
+out_app:
+	app_close(&app);
+	tzload_shutdown();
+	curl_global_cleanup();
+	if(rc == 0)
+		otd_log(OTD_LOG_INFO, "stopped", NULL);
+out_cfg:
+	otd_config_cleanup(&cfg);
+	return rc;
 }

@@ -2,7 +2,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdarg.h>
 
 #include "cli/cli.h"
 
@@ -12,20 +11,13 @@ static const struct {
 	const char *summary;
 } commands[] = {
     {"serve", cmd_serve, "run the HTTP service"},
+    {"migrate", cmd_migrate, "create or upgrade a database (backs it up first)"},
+    {"user", cmd_user, "add a staff user (admin, dispatcher, finance, visitor)"},
+    {"token", cmd_token, "create an admin API token"},
     {"version", cmd_version, "print the version"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-void cli_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "onthedot %s: ", cmd);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-}
 
 static void usage(FILE *out)
 {

@@ -13,5 +13,29 @@ enum otd_status http_authorise(struct otd_req *req);
 
 /* system.c */
 enum otd_status h_healthz(struct otd_req *req);
+enum otd_status h_metrics(struct otd_req *req);
+enum otd_status h_clock(struct otd_req *req);
+enum otd_status h_openapi(struct otd_req *req);
+
+/* session.c */
+enum otd_status h_login(struct otd_req *req);
+enum otd_status h_logout(struct otd_req *req);
+enum otd_status h_session(struct otd_req *req);
+
+/* visitors.c */
+enum otd_status h_visitors_list(struct otd_req *req);
+enum otd_status h_visitor_create(struct otd_req *req);
+enum otd_status h_visitor_get(struct otd_req *req);
+enum otd_status h_visitor_update(struct otd_req *req);
+enum otd_status h_visitor_deactivate(struct otd_req *req);
+enum otd_status h_visitor_activate(struct otd_req *req);
+enum otd_status h_visitor_shifts(struct otd_req *req);
+
+/* visit_types.c */
+enum otd_status h_visit_types_list(struct otd_req *req);
+enum otd_status h_visit_type_create(struct otd_req *req);
+enum otd_status h_visit_type_get(struct otd_req *req);
+enum otd_status h_visit_type_update(struct otd_req *req);
+enum otd_status h_visit_type_deactivate(struct otd_req *req);
 
 #endif

@@ -97,7 +97,7 @@ struct otd_req {
 	bool suspended;
 
 	struct otd_error err;
-	struct idem_state *idem; /* Idempotency-Key bookkeeping, or NULL */
+	json_t *err_extra; /* more members for the error object ("affected"), owned */
 };
 
 /* The route table (routes.c), terminated by an entry with template NULL. */
@@ -149,5 +149,32 @@ void req_suspend(struct otd_req *req);
 
 /* Resumes a suspended request from any thread. */
 void req_resume(struct otd_req *req);
+
+/* Parses path parameter i as a positive id. OTD_ENOTFOUND (404) when it
+ * is not one: /visitors/abc names nothing. */
+enum otd_status req_param_id(struct otd_req *req, size_t i, int64_t *id);
+
+/* Reads ?limit= (default 50, 1..cfg limits.list_max) and ?after= (an
+ * opaque cursor from a previous page's "next"). 400 naming the parameter
+ * when malformed. */
+enum otd_status req_page(struct otd_req *req, int *limit, int64_t *after);
+
+/* The opaque cursor for "next" after id (a heap string). */
+char *page_cursor(int64_t id);
+
+/* Fills an Idempotency-Key record from the request: the key header (1 to
+ * 255 printable ASCII), the principal as scope and a hash of method, route
+ * and body. *has_key false when no header was sent; 400 when malformed. */
+struct otd_idem;
+enum otd_status req_idem(struct otd_req *req, struct otd_idem *idem, bool *has_key);
+
+/* Reads ?active=true|false|all into -1/0/1 (default dflt). */
+enum otd_status req_active_filter(struct otd_req *req, int dflt, int *active);
+
+/* An instant as {"utc": RFC 3339, "local": RFC 3339 with offset}. */
+json_t *json_instant(const struct otd_app *app, int64_t t);
+
+/* An RFC 3339 UTC string for t. */
+json_t *json_utc(int64_t t);
 
 #endif

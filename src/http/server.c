@@ -172,7 +172,7 @@ void req_reply_static(struct otd_req *req, int status, const char *content_type,
 
 void req_reply_json(struct otd_req *req, int status, json_t *body)
 {
-	char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(12));
 	json_decref(body);
 	if(!text) {
 		static const char fail[] = "{\"error\":{\"code\":\"internal\",\"message\":\"the reply "
@@ -196,6 +196,11 @@ void req_reply_error(struct otd_req *req, const struct otd_error *err)
 	json_t *inner = json_pack("{s:s,s:s}", "code", e.code, "message", e.message);
 	if(e.field[0])
 		json_object_set_new(inner, "field", json_string(e.field));
+	if(req->err_extra) {
+		json_object_update(inner, req->err_extra);
+		json_decref(req->err_extra);
+		req->err_extra = NULL;
+	}
 	if((e.status == OTD_ERATE || e.status == OTD_EBUSY)) {
 		char ra[16];
 		snprintf(ra, sizeof(ra), "%d", e.retry_after > 0 ? e.retry_after : 1);
@@ -506,6 +511,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		free(req->headers[i].value);
 	free(req->reply);
 	free(req->path);
+	json_decref(req->err_extra);
 	otd_buf_cleanup(&req->body);
 	free(req);
 	*con_cls = NULL;

@@ -1,8 +1,112 @@
-/* System routes: health. */
+/* System routes: /healthz, /metrics, the test-only virtual clock and the
+ * OpenAPI document. */
+#include <stdio.h>
+#include <string.h>
+
+#include "app/system.h"
 #include "http/handlers.h"
+#include "http/json_in.h"
+#include "http/metrics.h"
+#include "onthedot/asset.h"
+#include "onthedot/civil.h"
+
+struct http_metrics *http_server_metrics(struct otd_server *srv);
 
 enum otd_status h_healthz(struct otd_req *req)
 {
+	enum otd_status st = app_health(req->app, &req->err);
+	if(st) {
+		req_reply_json(req, 503, json_pack("{s:s,s:s}", "status", "unavailable", "reason",
+		                                   req->err.message));
+		return OTD_OK;
+	}
 	req_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+	return OTD_OK;
+}
+
+enum otd_status h_metrics(struct otd_req *req)
+{
+	struct otd_app_metrics m = {0};
+	enum otd_status st = app_metrics(req->app, &m, &req->err);
+	struct otd_buf out;
+	otd_buf_init(&out, 0);
+	http_metrics_render(http_server_metrics(req->srv), &out);
+	otd_buf_printf(&out,
+	               "# HELP otd_db_errors_total Database errors other than busy and constraint.\n"
+	               "# TYPE otd_db_errors_total counter\notd_db_errors_total %llu\n"
+	               "# HELP otd_db_busy_total Writes refused or retried because the database "
+	               "or the writer queue was busy.\n"
+	               "# TYPE otd_db_busy_total counter\notd_db_busy_total %llu\n"
+	               "# HELP otd_writer_queue_depth Write jobs waiting for the writer.\n"
+	               "# TYPE otd_writer_queue_depth gauge\notd_writer_queue_depth %d\n"
+	               "# HELP otd_writer_jobs_total Write jobs submitted.\n"
+	               "# TYPE otd_writer_jobs_total counter\notd_writer_jobs_total %llu\n"
+	               "# HELP otd_writer_commits_total COMMITs (one may carry several jobs).\n"
+	               "# TYPE otd_writer_commits_total counter\notd_writer_commits_total %llu\n"
+	               "# HELP otd_db_wal_bytes Size of the write-ahead log.\n"
+	               "# TYPE otd_db_wal_bytes gauge\notd_db_wal_bytes %lld\n",
+	               (unsigned long long)m.store.db_errors,
+	               (unsigned long long)m.store.busy_rejections, m.store.writer_queue_depth,
+	               (unsigned long long)m.store.write_jobs, (unsigned long long)m.store.commits,
+	               (long long)m.store.wal_bytes);
+	if(st == OTD_OK)
+		otd_buf_printf(&out,
+		               "# HELP otd_outbox_depth Messages waiting to be sent.\n"
+		               "# TYPE otd_outbox_depth gauge\notd_outbox_depth %lld\n"
+		               "# HELP otd_outbox_uncertain Sends cut off by a crash, not yet "
+		               "resolved.\n# TYPE otd_outbox_uncertain gauge\notd_outbox_uncertain "
+		               "%lld\n",
+		               (long long)m.outbox_pending, (long long)m.outbox_uncertain);
+	otd_buf_printf(&out,
+	               "# HELP otd_clock_seconds The service's notion of now (virtual in tests).\n"
+	               "# TYPE otd_clock_seconds gauge\notd_clock_seconds %lld\n",
+	               (long long)m.now);
+	size_t len = out.len;
+	req_reply_raw(req, 200, "text/plain; version=0.0.4; charset=utf-8", otd_buf_steal(&out),
+	              len);
+	return OTD_OK;
+}
+
+enum otd_status h_clock(struct otd_req *req)
+{
+	static const struct field_spec spec[] = {
+	    {"seconds", FIELD_INT, false, 0, 366.0 * 86400, false},
+	    {"to", FIELD_STRING, false, 1, 40, false},
+	};
+	json_t *body = req_body_object(req);
+	if(!body)
+		return OTD_EINVAL;
+	enum otd_status st = json_check(body, spec, 2, NULL, &req->err);
+	int64_t to = 0;
+	if(st == OTD_OK && json_has(body, "seconds") == json_has(body, "to"))
+		st = otd_error_set(&req->err, OTD_EINVAL, "missing_field", "seconds",
+		                   "Give either \"seconds\" to move forward or \"to\" (RFC 3339).");
+	if(st == OTD_OK && json_has(body, "to")) {
+		st = otd_rfc3339_parse(json_get_str(body, "to"), &to, &req->err);
+		if(st)
+			snprintf(req->err.field, sizeof(req->err.field), "to");
+	}
+	int64_t seconds = json_get_int(body, "seconds", 0);
+	json_decref(body);
+	if(st)
+		return st;
+	int64_t now;
+	st = app_clock_advance(req->app, &req->principal, seconds, to, &now, &req->err);
+	if(st)
+		return st;
+	char text[32];
+	otd_rfc3339_format(now, text, sizeof(text));
+	req_reply_json(req, 200, json_pack("{s:s}", "now", text));
+	return OTD_OK;
+}
+
+enum otd_status h_openapi(struct otd_req *req)
+{
+	const struct otd_asset *a = otd_web_find("openapi.json");
+	if(!a)
+		return otd_error_set(&req->err, OTD_ENOTFOUND, "not_found", NULL,
+		                     "This build has no API document.");
+	req_reply_static(req, 200, "application/json", a->data, a->len);
+	req_add_header(req, "Cache-Control", "public, max-age=300");
 	return OTD_OK;
 }

@@ -1,0 +1,82 @@
+/* Starting and stopping the application object. */
+#include "app/app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/hasher.h"
+#include "app/limits.h"
+#include "app/tzload.h"
+#include "onthedot/civil.h"
+#include "onthedot/mem.h"
+#include "onthedot/tz.h"
+#include "store/store.h"
+
+#define LIMITER_KEYS 65536
+
+enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum otd_app_mode mode,
+                         struct otd_error *err)
+{
+	memset(app, 0, sizeof(*app));
+	app->cfg = cfg;
+	enum otd_status st;
+	if(cfg->virtual_clock) {
+		int64_t start = 0;
+		if(cfg->virtual_start && cfg->virtual_start[0]) {
+			st = otd_rfc3339_parse(cfg->virtual_start, &start, err);
+			if(st) {
+				snprintf(err->field, sizeof(err->field), "virtual_start");
+				return st;
+			}
+		} else {
+			struct otd_clock *real = otd_clock_new_real();
+			start = otd_clock_now(real);
+			otd_clock_free(real);
+		}
+		app->clock = otd_clock_new_virtual(start);
+	} else {
+		app->clock = otd_clock_new_real();
+	}
+	st = tzload_build(cfg->timezone, 1990, 2100, &app->tz, err);
+	if(st)
+		goto fail;
+	struct otd_store_options so = {.path = cfg->database,
+	                               .read_connections = cfg->store.read_connections,
+	                               .writer_queue = cfg->store.writer_queue,
+	                               .writer_wait_ms = cfg->store.writer_wait_ms,
+	                               .busy_timeout_ms = cfg->store.busy_timeout_ms,
+	                               .group_commit_max = cfg->store.group_commit_max};
+	st = store_open(&so, &app->store, err);
+	if(st)
+		goto fail;
+	if(mode == OTD_APP_SERVER) {
+		app->hasher = hasher_new(cfg->auth.hash_workers, cfg->auth.hash_queue);
+		app->limits = xcalloc(1, sizeof(*app->limits));
+		app->limits->login_ip = limiter_new(cfg->limits.login_ip_per_minute,
+		                                    cfg->limits.login_ip_burst, LIMITER_KEYS);
+		app->limits->login_account = limiter_new(cfg->limits.login_account_per_minute,
+		                                         cfg->limits.login_account_burst, LIMITER_KEYS);
+	}
+	return OTD_OK;
+fail:
+	app_close(app);
+	return st;
+}
+
+void app_close(struct otd_app *app)
+{
+	if(app->hasher)
+		hasher_free(app->hasher);
+	if(app->limits) {
+		limiter_free(app->limits->login_ip);
+		limiter_free(app->limits->login_account);
+		free(app->limits);
+	}
+	store_close(app->store);
+	if(app->tz)
+		otd_tz_free(app->tz);
+	if(app->clock)
+		otd_clock_free(app->clock);
+	memset(app, 0, sizeof(*app));
+}

@@ -1,0 +1,27 @@
+/* onthedot request decoders: JSON bodies into domain records, strictly.
+ * Separate from the handlers so the fuzz targets can drive them alone. */
+#ifndef OTD_HTTP_DECODE_H
+#define OTD_HTTP_DECODE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "onthedot/model.h"
+#include "onthedot/status.h"
+
+/* Decodes a visitor body. create: name, role_title and base required;
+ * otherwise every field is optional and *set receives the VISITOR_SET_*
+ * bits of those given, and *confirm the "confirm_affected" flag. *out is
+ * filled with heap copies (otd_visitor_cleanup frees them, also on error). */
+enum otd_status visitor_decode(const json_t *body, bool create, struct otd_visitor *out,
+                               unsigned *set, bool *confirm, struct otd_error *err);
+
+/* Decodes a visit type body (create: code, name, skill, duration and
+ * window required; otherwise partial with *set bits VISIT_TYPE_SET_*). */
+enum otd_status visit_type_decode(const json_t *body, bool create, struct otd_visit_type *out,
+                                  unsigned *set, struct otd_error *err);
+
+/* Decodes {"confirm_affected": bool} (an empty body is allowed). */
+enum otd_status confirm_decode(const json_t *body, bool *confirm, struct otd_error *err);
+
+#endif

@@ -1,0 +1,154 @@
+/* Sign-in routes: POST /api/v1/auth/login, POST /api/v1/auth/logout,
+ * GET /api/v1/auth/session. The password check (argon2id) runs on the
+ * hasher's threads while the connection is suspended. */
+#include <ctype.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/accounts.h"
+#include "app/hasher.h"
+#include "http/handlers.h"
+#include "http/json_in.h"
+#include "onthedot/civil.h"
+
+struct login_job {
+	struct hash_job hj;
+	struct otd_req *req;
+	struct otd_user user;
+	bool found;
+};
+
+static void login_job_free(void *p)
+{
+	struct login_job *j = p;
+	sodium_memzero(j, sizeof(*j));
+	free(j);
+}
+
+static void login_hashed(struct hash_job *hj, void *arg)
+{
+	(void)hj;
+	req_resume(arg);
+}
+
+static void set_session_cookie(struct otd_req *req, const char *value, int max_age)
+{
+	char cookie[256];
+	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
+	         OTD_SESSION_COOKIE, value, max_age,
+	         req->app->cfg->auth.secure_cookies ? "; Secure" : "");
+	req_add_header(req, "Set-Cookie", cookie);
+}
+
+static json_t *session_json(const struct otd_user *u, const char *csrf, int64_t expires_at)
+{
+	char exp[32];
+	otd_rfc3339_format(expires_at, exp, sizeof(exp));
+	json_t *user = json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)u->id, "login", u->login,
+	                         "name", u->display_name, "role", otd_role_name(u->role));
+	json_object_set_new(user, "visitor_id",
+	                    u->visitor_id ? json_integer(u->visitor_id) : json_null());
+	return json_pack("{s:o,s:s,s:s}", "user", user, "csrf_token", csrf, "expires_at", exp);
+}
+
+static enum otd_status login_finish(struct otd_req *req)
+{
+	struct login_job *j = req->job;
+	if(j->hj.status == OTD_EBUSY) {
+		otd_error_set(&req->err, OTD_EBUSY, "busy", NULL,
+		              "Too many sign-ins at once; try again in a moment.");
+		req->err.retry_after = 1;
+		return OTD_EBUSY;
+	}
+	if(!j->found || !j->hj.match)
+		return otd_error_set(&req->err, OTD_EAUTH, "invalid_credentials", NULL,
+		                     "The login or the password is wrong.");
+	char cookie[OTD_SECRET_LEN + 1], csrf[OTD_SECRET_LEN + 1];
+	int64_t expires_at;
+	enum otd_status st =
+	    app_session_start(req->app, &j->user, req->client_ip, cookie, csrf, &expires_at, &req->err);
+	if(st)
+		return st;
+	set_session_cookie(req, cookie, req->app->cfg->auth.session_hours * 3600);
+	sodium_memzero(cookie, sizeof(cookie));
+	req->principal.user_id = j->user.id;
+	req_reply_json(req, 200, session_json(&j->user, csrf, expires_at));
+	return OTD_OK;
+}
+
+enum otd_status h_login(struct otd_req *req)
+{
+	static const struct field_spec spec[] = {
+	    {"login", FIELD_STRING, true, 1, OTD_LOGIN_MAX, false},
+	    {"password", FIELD_STRING, true, 1, OTD_PASSWORD_MAX, false},
+	};
+	json_t *body = req_body_object(req);
+	if(!body)
+		return OTD_EINVAL;
+	enum otd_status st = json_check(body, spec, 2, NULL, &req->err);
+	if(st) {
+		json_decref(body);
+		return st;
+	}
+	char login[OTD_LOGIN_MAX + 1];
+	snprintf(login, sizeof(login), "%s", json_get_str(body, "login"));
+	for(char *p = login; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	struct login_job *j = xcalloc(1, sizeof(*j));
+	snprintf(j->hj.password, sizeof(j->hj.password), "%s", json_get_str(body, "password"));
+	json_decref(body);
+	req->job = j;
+	req->job_free = login_job_free;
+
+	st = app_login_throttle(req->app, req->client_ip, login, &req->err);
+	if(st)
+		return st;
+	st = app_login_lookup(req->app, login, &j->user, &req->err);
+	if(st == OTD_OK) {
+		j->found = true;
+		snprintf(j->hj.hash, sizeof(j->hj.hash), "%s", j->user.password_hash);
+	} else if(st == OTD_ENOTFOUND) {
+		/* Verify against a dummy hash so an unknown login takes as long. */
+		otd_error_clear(&req->err);
+		snprintf(j->hj.hash, sizeof(j->hj.hash), "%s", hasher_dummy_hash());
+	} else {
+		return st;
+	}
+	j->req = req;
+	j->hj.done = login_hashed;
+	j->hj.arg = req;
+	req->resume_fn = login_finish;
+	req_suspend(req);
+	hasher_submit(req->app->hasher, &j->hj);
+	return OTD_OK;
+}
+
+enum otd_status h_logout(struct otd_req *req)
+{
+	enum otd_status st = app_session_end(req->app, &req->principal, &req->err);
+	if(st)
+		return st;
+	set_session_cookie(req, "", 0);
+	req_reply_raw(req, 204, "application/json", xstrdup(""), 0);
+	return OTD_OK;
+}
+
+enum otd_status h_session(struct otd_req *req)
+{
+	const struct otd_principal *p = &req->principal;
+	json_t *out = json_pack("{s:s,s:s}", "kind",
+	                        p->kind == OTD_PRINCIPAL_SESSION ? "session" : "token", "role",
+	                        otd_role_name(p->role));
+	if(p->kind == OTD_PRINCIPAL_SESSION) {
+		json_object_set_new(out, "user_id", json_integer(p->user_id));
+		json_object_set_new(out, "visitor_id",
+		                    p->visitor_id ? json_integer(p->visitor_id) : json_null());
+		json_object_set_new(out, "csrf_token", json_string(p->csrf));
+	} else {
+		json_object_set_new(out, "token_id", json_integer(p->token_id));
+	}
+	req_reply_json(req, 200, out);
+	return OTD_OK;
+}
