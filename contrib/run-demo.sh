@@ -1,11 +1,28 @@
 #!/usr/bin/env bash
-# The run command (README): installs what onthedot needs, builds it, and
-# serves it on http://127.0.0.1:8080 (LISTEN=HOST:PORT to change).
+# The run command (README): installs what onthedot needs, builds it, makes a
+# demo database (the fictional town of Wrenfield) on first run, and serves
+# it on http://127.0.0.1:8080 (LISTEN=HOST:PORT to change). Ctrl-C stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 listen=${LISTEN:-127.0.0.1:8080}
 bash contrib/install-deps.sh build
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DOTD_TESTS=OFF >/dev/null
 cmake --build build/release -j"$(nproc 2>/dev/null || echo 2)"
-echo "onthedot: serving on http://$listen (health: http://$listen/healthz); Ctrl-C stops it"
-exec build/release/onthedot serve --listen "$listen"
+mkdir -p build/demo
+db=build/demo/wrenfield.db
+creds=build/demo/credentials.txt
+if [ ! -f "$db" ]; then
+  umask 077
+  build/release/onthedot demo --db "$db" > "$creds"
+fi
+echo
+cat "$creds"
+echo
+echo "onthedot is starting on http://$listen"
+echo "  health:      http://$listen/healthz"
+echo "  API:         http://$listen/api/v1/openapi.json"
+echo "  metrics:     http://$listen/metrics"
+echo "  try:         curl -H 'Authorization: Bearer TOKEN' http://$listen/api/v1/visitors"
+echo "(the sign-in details above are kept in $creds; delete $db for a fresh town)"
+echo
+exec build/release/onthedot serve --db "$db" --listen "$listen"

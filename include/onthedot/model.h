@@ -108,6 +108,20 @@ struct otd_visit_type {
 
 void otd_visit_type_cleanup(struct otd_visit_type *t);
 
+/* A gazetteer address. */
+struct otd_address {
+	int64_t id;
+	char uprn[13];          /* "" when none */
+	char *line1, *line2, *town; /* heap */
+	char postcode[11];      /* as shown: upper case, single spaces */
+	char postcode_norm[11]; /* for search: upper case, no spaces */
+	char *match_key;        /* identity without a UPRN: line1 and postcode, normalised */
+	double lat, lon;
+	bool retired;
+};
+
+void otd_address_cleanup(struct otd_address *a);
+
 /* An appointment in brief, for lists of those a change would affect. */
 struct otd_appointment_brief {
 	int64_t id;

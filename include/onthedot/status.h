@@ -53,7 +53,8 @@ enum otd_status otd_error_set(struct otd_error *err, enum otd_status status, con
 
 /* Same as otd_error_set with a va_list. */
 enum otd_status otd_error_setv(struct otd_error *err, enum otd_status status, const char *code,
-                               const char *field, const char *fmt, va_list ap);
+                               const char *field, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 
 /* A short lower-case name for a status ("conflict"), never NULL. */
 const char *otd_status_name(enum otd_status status);

@@ -12,8 +12,10 @@ static const struct {
 } commands[] = {
     {"serve", cmd_serve, "run the HTTP service"},
     {"migrate", cmd_migrate, "create or upgrade a database (backs it up first)"},
+    {"import", cmd_import, "import visitors, visit types or a gazetteer from CSV"},
     {"user", cmd_user, "add a staff user (admin, dispatcher, finance, visitor)"},
     {"token", cmd_token, "create an admin API token"},
+    {"demo", cmd_demo, "create a demo database: the fictional town of Wrenfield"},
     {"version", cmd_version, "print the version"},
 };
 

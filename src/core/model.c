@@ -55,3 +55,12 @@ void otd_visit_type_cleanup(struct otd_visit_type *t)
 	free(t->name);
 	memset(t, 0, sizeof(*t));
 }
+
+void otd_address_cleanup(struct otd_address *a)
+{
+	free(a->line1);
+	free(a->line2);
+	free(a->town);
+	free(a->match_key);
+	memset(a, 0, sizeof(*a));
+}

@@ -176,9 +176,11 @@ enum otd_status otd_shift_to_rule(const struct otd_shift *s, struct otd_shift_ru
 
 static void prefix_field(struct otd_error *err, const char *prefix)
 {
-	char f[OTD_ERR_FIELD_MAX];
-	snprintf(f, sizeof(f), "%s%s", prefix, err->field);
-	snprintf(err->field, sizeof(err->field), "%s", f);
+	char f[2 * OTD_ERR_FIELD_MAX + 64];
+	snprintf(f, sizeof(f), "%.63s%s", prefix, err->field);
+	size_t n = strnlen(f, sizeof(err->field) - 1);
+	memcpy(err->field, f, n);
+	err->field[n] = '\0';
 }
 
 enum otd_status otd_visitor_validate(const struct otd_visitor *v, const struct otd_tz *tz,

@@ -1,5 +1,6 @@
 /* Request helpers shared by the resource handlers: ids, pages, cursors,
  * Idempotency-Key and instants. */
+#include <ctype.h>
 #include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -7,20 +8,52 @@
 #include <string.h>
 
 #include "app/catalog.h"
+#include "http/decode.h"
 #include "http/http.h"
 #include "onthedot/civil.h"
 #include "onthedot/tz.h"
 
+enum otd_status id_decode(const char *s, int64_t *id)
+{
+	char *end;
+	errno = 0;
+	if(!isdigit((unsigned char)s[0]) || s[0] == '0')
+		return OTD_EINVAL;
+	long long v = strtoll(s, &end, 10);
+	if(errno || *end || v <= 0)
+		return OTD_EINVAL;
+	*id = v;
+	return OTD_OK;
+}
+
 enum otd_status req_param_id(struct otd_req *req, size_t i, int64_t *id)
 {
 	const char *s = i < req->n_params ? req->params[i] : "";
-	char *end;
-	errno = 0;
-	long long v = strtoll(s, &end, 10);
-	if(errno || *end || end == s || v <= 0 || s[0] == '+' || s[0] == '0')
+	if(id_decode(s, id) != OTD_OK)
 		return otd_error_set(&req->err, OTD_ENOTFOUND, "not_found", NULL,
 		                     "There is nothing at this address.");
-	*id = v;
+	return OTD_OK;
+}
+
+enum otd_status cursor_decode(const char *a, int64_t *after)
+{
+	unsigned char raw[32];
+	size_t len = 0;
+	char text[33];
+	if(strlen(a) > 40 ||
+	   sodium_base642bin(raw, sizeof(raw) - 1, a, strlen(a), NULL, &len, NULL,
+	                     sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+		return OTD_EINVAL;
+	memcpy(text, raw, len);
+	text[len] = '\0';
+	if(strncmp(text, "v1:", 3) != 0)
+		return OTD_EINVAL;
+	int64_t v;
+	if(strcmp(text + 3, "0") == 0)
+		v = 0;
+	else if(id_decode(text + 3, &v) != OTD_OK)
+		return OTD_EINVAL;
+	*after = v;
 	return OTD_OK;
 }
 
@@ -51,30 +84,10 @@ enum otd_status req_page(struct otd_req *req, int *limit, int64_t *after)
 		*limit = (int)v;
 	}
 	const char *a = req_query(req, "after");
-	if(a) {
-		unsigned char raw[32];
-		size_t len = 0;
-		long long v = 0;
-		char text[33];
-		if(strlen(a) > 40 ||
-		   sodium_base642bin(raw, sizeof(raw) - 1, a, strlen(a), NULL, &len, NULL,
-		                     sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
-			goto bad;
-		memcpy(text, raw, len);
-		text[len] = '\0';
-		char *end;
-		if(strncmp(text, "v1:", 3) != 0)
-			goto bad;
-		errno = 0;
-		v = strtoll(text + 3, &end, 10);
-		if(errno || *end || v < 0)
-			goto bad;
-		*after = v;
-	}
+	if(a && cursor_decode(a, after) != OTD_OK)
+		return otd_error_set(&req->err, OTD_EINVAL, "invalid_cursor", "after",
+		                     "after must be the \"next\" value of a previous page.");
 	return OTD_OK;
-bad:
-	return otd_error_set(&req->err, OTD_EINVAL, "invalid_cursor", "after",
-	                     "after must be the \"next\" value of a previous page.");
 }
 
 enum otd_status req_active_filter(struct otd_req *req, int dflt, int *active)

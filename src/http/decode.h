@@ -5,6 +5,8 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "onthedot/model.h"
 #include "onthedot/status.h"
@@ -23,5 +25,22 @@ enum otd_status visit_type_decode(const json_t *body, bool create, struct otd_vi
 
 /* Decodes {"confirm_affected": bool} (an empty body is allowed). */
 enum otd_status confirm_decode(const json_t *body, bool *confirm, struct otd_error *err);
+
+/* Decodes a sign-in body {"login", "password"}: login lower-cased into
+ * login_out (OTD_LOGIN_MAX + 1 bytes), password into password_out
+ * (password_size bytes). */
+enum otd_status login_decode(const json_t *body, char *login_out, char *password_out,
+                             size_t password_size, struct otd_error *err);
+
+/* Decodes the virtual clock body: {"seconds": N} or {"to": RFC 3339}.
+ * Exactly one is required; *to is 0 when seconds were given. */
+enum otd_status clock_decode(const json_t *body, int64_t *seconds, int64_t *to,
+                             struct otd_error *err);
+
+/* Decodes a page cursor ("after") into the last id seen. */
+enum otd_status cursor_decode(const char *cursor, int64_t *after);
+
+/* Parses a positive decimal id without sign or leading zero. */
+enum otd_status id_decode(const char *s, int64_t *id);
 
 #endif

@@ -16,6 +16,7 @@ enum otd_status h_healthz(struct otd_req *req);
 enum otd_status h_metrics(struct otd_req *req);
 enum otd_status h_clock(struct otd_req *req);
 enum otd_status h_openapi(struct otd_req *req);
+enum otd_status h_index(struct otd_req *req);
 
 /* session.c */
 enum otd_status h_login(struct otd_req *req);

@@ -6,6 +6,7 @@
 #define DISPATCHER OTD_ROLE_DISPATCHER
 
 const struct route otd_routes[] = {
+    {HTTP_GET, "/", h_index, AUTH_PUBLIC, 0, 0},
     {HTTP_GET, "/healthz", h_healthz, AUTH_PUBLIC, 0, 0},
     {HTTP_GET, "/metrics", h_metrics, AUTH_PUBLIC, 0, 0},
     {HTTP_GET, "/api/v1/openapi.json", h_openapi, AUTH_PUBLIC, 0, 0},

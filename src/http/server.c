@@ -257,7 +257,20 @@ json_t *req_body_object(struct otd_req *req)
 	json_error_t jerr;
 	json_t *root = json_loadb(req->body.data, req->body.len, JSON_REJECT_DUPLICATES, &jerr);
 	if(!root) {
-		/* jansson names the duplicate key in its text; keep its words. */
+		/* jansson names a duplicate key only in its text (near '"name"'):
+		 * lift it into "field" so the client is told which one. */
+		const char *near = json_error_code(&jerr) == json_error_duplicate_key
+		                       ? strstr(jerr.text, "near '\"")
+		                       : NULL;
+		const char *end = near ? strstr(near + 7, "\"'") : NULL;
+		if(end && end > near + 7 && end - (near + 7) < OTD_ERR_FIELD_MAX) {
+			char key[OTD_ERR_FIELD_MAX];
+			snprintf(key, sizeof(key), "%.*s", (int)(end - (near + 7)), near + 7);
+			otd_error_set(&req->err, OTD_EINVAL, "duplicate_field", key,
+			              "The field \"%s\" appears more than once (line %d, column %d).",
+			              key, jerr.line, jerr.column);
+			return NULL;
+		}
 		otd_error_set(&req->err, OTD_EINVAL, "malformed_json", NULL,
 		              "The body is not valid JSON: %s (line %d, column %d).", jerr.text, jerr.line,
 		              jerr.column);
@@ -517,6 +530,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 	atomic_fetch_sub(&srv->inflight, 1);
 }
+
+/* libmicrohttpd hands us its own printf format. */
+static void on_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {

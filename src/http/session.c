@@ -10,6 +10,7 @@
 #include "app/accounts.h"
 #include "app/hasher.h"
 #include "http/handlers.h"
+#include "http/decode.h"
 #include "http/json_in.h"
 #include "onthedot/civil.h"
 
@@ -78,29 +79,48 @@ static enum otd_status login_finish(struct otd_req *req)
 	return OTD_OK;
 }
 
-enum otd_status h_login(struct otd_req *req)
+enum otd_status login_decode(const json_t *body, char *login_out, char *password_out,
+                             size_t password_size, struct otd_error *err)
 {
 	static const struct field_spec spec[] = {
 	    {"login", FIELD_STRING, true, 1, OTD_LOGIN_MAX, false},
 	    {"password", FIELD_STRING, true, 1, OTD_PASSWORD_MAX, false},
 	};
+	enum otd_status st = json_check(body, spec, 2, NULL, err);
+	if(st)
+		return st;
+	const char *login = json_get_str(body, "login");
+	const char *password = json_get_str(body, "password");
+	/* Lengths were checked in characters; bytes must fit too. */
+	if(strlen(login) > OTD_LOGIN_MAX)
+		return otd_error_set(err, OTD_EINVAL, "too_long", "login",
+		                     "The field \"login\" is at most %d characters long.",
+		                     OTD_LOGIN_MAX);
+	if(strlen(password) >= password_size)
+		return otd_error_set(err, OTD_EINVAL, "too_long", "password",
+		                     "The field \"password\" is too long.");
+	size_t i = 0;
+	for(; login[i]; i++)
+		login_out[i] = (char)tolower((unsigned char)login[i]);
+	login_out[i] = '\0';
+	memcpy(password_out, password, strlen(password) + 1);
+	return OTD_OK;
+}
+
+enum otd_status h_login(struct otd_req *req)
+{
 	json_t *body = req_body_object(req);
 	if(!body)
 		return OTD_EINVAL;
-	enum otd_status st = json_check(body, spec, 2, NULL, &req->err);
-	if(st) {
-		json_decref(body);
-		return st;
-	}
 	char login[OTD_LOGIN_MAX + 1];
-	snprintf(login, sizeof(login), "%s", json_get_str(body, "login"));
-	for(char *p = login; *p; p++)
-		*p = (char)tolower((unsigned char)*p);
 	struct login_job *j = xcalloc(1, sizeof(*j));
-	snprintf(j->hj.password, sizeof(j->hj.password), "%s", json_get_str(body, "password"));
-	json_decref(body);
 	req->job = j;
 	req->job_free = login_job_free;
+	enum otd_status st =
+	    login_decode(body, login, j->hj.password, sizeof(j->hj.password), &req->err);
+	json_decref(body);
+	if(st)
+		return st;
 
 	st = app_login_throttle(req->app, req->client_ip, login, &req->err);
 	if(st)

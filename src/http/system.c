@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "app/system.h"
+#include "http/decode.h"
 #include "http/handlers.h"
 #include "http/json_in.h"
 #include "http/metrics.h"
@@ -67,26 +68,39 @@ enum otd_status h_metrics(struct otd_req *req)
 	return OTD_OK;
 }
 
-enum otd_status h_clock(struct otd_req *req)
+enum otd_status clock_decode(const json_t *body, int64_t *seconds, int64_t *to,
+                             struct otd_error *err)
 {
 	static const struct field_spec spec[] = {
 	    {"seconds", FIELD_INT, false, 0, 366.0 * 86400, false},
 	    {"to", FIELD_STRING, false, 1, 40, false},
 	};
+	*seconds = 0;
+	*to = 0;
+	enum otd_status st = json_check(body, spec, 2, NULL, err);
+	if(st)
+		return st;
+	if(json_has(body, "seconds") == json_has(body, "to"))
+		return otd_error_set(err, OTD_EINVAL, "missing_field", "seconds",
+		                     "Give either \"seconds\" to move forward or \"to\" (RFC 3339).");
+	if(json_has(body, "to")) {
+		st = otd_rfc3339_parse(json_get_str(body, "to"), to, err);
+		if(st) {
+			snprintf(err->field, sizeof(err->field), "to");
+			return st;
+		}
+	}
+	*seconds = json_get_int(body, "seconds", 0);
+	return OTD_OK;
+}
+
+enum otd_status h_clock(struct otd_req *req)
+{
 	json_t *body = req_body_object(req);
 	if(!body)
 		return OTD_EINVAL;
-	enum otd_status st = json_check(body, spec, 2, NULL, &req->err);
-	int64_t to = 0;
-	if(st == OTD_OK && json_has(body, "seconds") == json_has(body, "to"))
-		st = otd_error_set(&req->err, OTD_EINVAL, "missing_field", "seconds",
-		                   "Give either \"seconds\" to move forward or \"to\" (RFC 3339).");
-	if(st == OTD_OK && json_has(body, "to")) {
-		st = otd_rfc3339_parse(json_get_str(body, "to"), &to, &req->err);
-		if(st)
-			snprintf(req->err.field, sizeof(req->err.field), "to");
-	}
-	int64_t seconds = json_get_int(body, "seconds", 0);
+	int64_t seconds, to;
+	enum otd_status st = clock_decode(body, &seconds, &to, &req->err);
 	json_decref(body);
 	if(st)
 		return st;
@@ -108,5 +122,15 @@ enum otd_status h_openapi(struct otd_req *req)
 		                     "This build has no API document.");
 	req_reply_static(req, 200, "application/json", a->data, a->len);
 	req_add_header(req, "Cache-Control", "public, max-age=300");
+	return OTD_OK;
+}
+
+enum otd_status h_index(struct otd_req *req)
+{
+	const struct otd_asset *a = otd_web_find("index.html");
+	if(!a)
+		return otd_error_set(&req->err, OTD_ENOTFOUND, "not_found", NULL,
+		                     "There is nothing at this address.");
+	req_reply_static(req, 200, "text/html; charset=utf-8", a->data, a->len);
 	return OTD_OK;
 }
