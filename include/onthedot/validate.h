@@ -13,7 +13,8 @@
 
 /* Normalises a phone number to E.164 ("+441632960001") into out (at least
  * 17 bytes). Accepts spaces, dashes, dots and brackets; a leading 0 is a
- * national number of default_cc ("44"); "00" is an international prefix.
+ * national number of default_cc ("44"); "00" is an international prefix;
+ * a "(0)" after the country code ("+44 (0)1632 ...") is left out.
  * 8 to 15 digits in all. */
 enum otd_status otd_phone_normalise(const char *in, const char *default_cc, char *out, size_t size,
                                     const char *field, struct otd_error *err);

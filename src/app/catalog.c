@@ -393,6 +393,7 @@ static enum otd_status visitor_active_job(struct otd_conn *tx, void *arg, struct
 	if((st = store_visitor_set_active(tx, j->id, j->activate, j->now, err)))
 		goto out;
 	j->v->active = j->activate;
+	j->v->updated_at = j->now > j->v->created_at ? j->now : j->v->created_at;
 	if((st = note_affected(tx, j, "visitor_deactivated", err)))
 		goto out;
 	st = app_audit(tx, j->actor, j->now, j->activate ? "visitor.activate" : "visitor.deactivate",
@@ -595,6 +596,8 @@ static enum otd_status visit_type_update_job(struct otd_conn *tx, void *arg,
 		t->active = p->active;
 	if((st = otd_visit_type_validate(t, err)) || (st = store_visit_type_update(tx, t, j->now, err)))
 		goto out;
+	/* The reply is this record: give it the time the store wrote. */
+	t->updated_at = j->now > t->created_at ? j->now : t->created_at;
 	st = app_audit(tx, j->actor, j->now, "visit_type.update", "visit_type", j->id,
 	               json_pack("{s:i}", "fields", (int)j->set), err);
 out:

@@ -164,12 +164,12 @@ enum otd_status otd_visit_type_row(const struct otd_csv_row *row, const int *idx
 	char *skill = field(row, idx[2]);
 	snprintf(out->code, sizeof(out->code), "%.64s", code);
 	snprintf(out->skill, sizeof(out->skill), "%.64s", skill);
-	bool too_long = strlen(code) > 64 || strlen(skill) > 64;
+	const char *too_long = strlen(code) > 64 ? "code" : strlen(skill) > 64 ? "skill" : NULL;
 	free(code);
 	free(skill);
 	if(too_long)
-		return otd_error_set(err, OTD_EINVAL, "invalid_code", "code",
-		                     "code and skill are at most 64 characters.");
+		return otd_error_set(err, OTD_EINVAL, "invalid_code", too_long,
+		                     "%s is at most 64 characters.", too_long);
 	out->name = field(row, idx[1]);
 	long window;
 	if((st = number(row, idx[3], "duration_median_minutes", 0.1, 720, &out->duration_median_min,

@@ -24,6 +24,12 @@ enum otd_status otd_phone_normalise(const char *in, const char *default_cc, char
 		p++;
 	}
 	for(; *p; p++) {
+		/* "+44 (0)1632 ...": the bracketed trunk 0 is dialled only at
+		 * home and is not part of the international number. */
+		if(n > 0 && p[0] == '(' && p[1] == '0' && p[2] == ')') {
+			p += 2;
+			continue;
+		}
 		if(isdigit((unsigned char)*p)) {
 			if(n >= sizeof(digits) - 1)
 				goto bad;
@@ -165,8 +171,11 @@ enum otd_status otd_shift_to_rule(const struct otd_shift *s, struct otd_shift_ru
 	for(size_t i = 0; i < s->n_exdates; i++) {
 		int y, m, d;
 		st = otd_date_parse(s->exdates[i], &y, &m, &d, err);
-		if(st)
+		if(st) {
+			if(err)
+				snprintf(err->field, sizeof(err->field), "exdates");
 			return st;
+		}
 		exbuf[i] = (struct otd_civil){.year = y, .month = m, .day = d};
 	}
 	rule->n_exdates = s->n_exdates;

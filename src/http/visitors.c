@@ -69,8 +69,10 @@ static enum otd_status decode_shift(const json_t *o, size_t i, struct otd_shift 
 			const char *d = json_string_value(json_array_get(ex, k));
 			int y, m, dd;
 			if(!d || otd_date_parse(d, &y, &m, &dd, err) != OTD_OK) {
-				snprintf(err->field, sizeof(err->field), "%sexdates[%zu]", prefix, k);
-				return otd_error_set(err, OTD_EINVAL, "invalid_date", err->field,
+				/* A copy: otd_error_set must not read the field it writes. */
+				char field[OTD_ERR_FIELD_MAX];
+				snprintf(field, sizeof(field), "%sexdates[%zu]", prefix, k);
+				return otd_error_set(err, OTD_EINVAL, "invalid_date", field,
 				                     "Each EXDATE is a date YYYY-MM-DD.");
 			}
 			otd_date_format(y, m, dd, sh->exdates[k]);
