@@ -166,10 +166,10 @@ static enum otd_status conn_open(struct otd_store *s, bool writer, struct otd_co
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, s->opt.busy_timeout_ms);
 	char pragmas[256];
-	snprintf(pragmas, sizeof(pragmas),
-	         "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; %s",
-	         s->opt.synchronous_off ? "OFF" : "FULL",
-	         writer ? "PRAGMA journal_mode=WAL;" : "PRAGMA query_only=1;");
+	/* The writer switches to WAL only after the schema check (store_open),
+	 * so a file that is not an onthedot database is left untouched. */
+	snprintf(pragmas, sizeof(pragmas), "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; %s",
+	         s->opt.synchronous_off ? "OFF" : "FULL", writer ? "" : "PRAGMA query_only=1;");
 	enum otd_status st = conn_exec(c, pragmas, err);
 	if(st) {
 		conn_close(c);
@@ -457,6 +457,8 @@ enum otd_status store_open(const struct otd_store_options *opt, struct otd_store
 	if(st)
 		goto fail;
 	st = check_schema(s->wconn, s->path, err);
+	if(st == OTD_OK)
+		st = conn_exec(s->wconn, "PRAGMA journal_mode=WAL", err);
 	if(st)
 		goto fail;
 	s->n_readers = s->opt.read_connections;
