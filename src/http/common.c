@@ -66,6 +66,19 @@ char *page_cursor(int64_t id)
 	return xstrdup(out);
 }
 
+void req_reply_page(struct otd_req *req, json_t *items, int64_t next)
+{
+	json_t *out = json_pack("{s:o}", "items", items);
+	if(next) {
+		char *c = page_cursor(next);
+		json_object_set_new(out, "next", json_string(c));
+		free(c);
+	} else {
+		json_object_set_new(out, "next", json_null());
+	}
+	req_reply_json(req, 200, out);
+}
+
 enum otd_status req_page(struct otd_req *req, int *limit, int64_t *after)
 {
 	*limit = 50;

@@ -162,6 +162,10 @@ enum otd_status req_page(struct otd_req *req, int *limit, int64_t *after);
 /* The opaque cursor for "next" after id (a heap string). */
 char *page_cursor(int64_t id);
 
+/* Replies 200 {"items": items, "next": cursor after next, or null when
+ * next is 0}. Takes ownership of items. */
+void req_reply_page(struct otd_req *req, json_t *items, int64_t next);
+
 /* Fills an Idempotency-Key record from the request: the key header (1 to
  * 255 printable ASCII), the principal as scope and a hash of method, route
  * and body. *has_key false when no header was sent; 400 when malformed. */

@@ -229,15 +229,7 @@ enum otd_status h_visitors_list(struct otd_req *req)
 		otd_visitor_cleanup(&items[i]);
 	}
 	free(items);
-	json_t *out = json_pack("{s:o}", "items", arr);
-	if(next) {
-		char *c = page_cursor(next);
-		json_object_set_new(out, "next", json_string(c));
-		free(c);
-	} else {
-		json_object_set_new(out, "next", json_null());
-	}
-	req_reply_json(req, 200, out);
+	req_reply_page(req, arr, next);
 	return OTD_OK;
 }
 
