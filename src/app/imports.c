@@ -327,6 +327,15 @@ static enum otd_status visitors_job(struct otd_conn *tx, void *arg, struct otd_e
 		st = store_visitor_by_email(tx, v->email, &id, err);
 		if(st == OTD_OK) {
 			v->id = id;
+			/* An import updates details and shifts; whether the visitor
+			 * is active is changed only by (audited) deactivate and
+			 * activate. */
+			struct otd_visitor cur;
+			st = store_visitor_get(tx, id, &cur, err);
+			v->active = cur.active;
+			otd_visitor_cleanup(&cur);
+			if(st)
+				break;
 			struct otd_appointment_brief *open = NULL;
 			size_t n_open = 0;
 			st = store_visitor_open_appointments(tx, id, j->now, &open, &n_open, err);
@@ -363,6 +372,34 @@ static enum otd_status visitors_job(struct otd_conn *tx, void *arg, struct otd_e
 			               err);
 	}
 	return st;
+}
+
+/* Validation names fields as the API does ("shifts[0].rrule", "base.lat",
+ * "skills[2]"); a person fixing the file needs the CSV column. */
+static void visitor_field_to_column(struct otd_error *e)
+{
+	static const struct {
+		const char *suffix, *column;
+	} shift_cols[] = {{".start", "shift_start"},
+	                  {".duration_minutes", "shift_minutes"},
+	                  {".rrule", "shift_rrule"},
+	                  {".exdates", "shift_exdates"}};
+	const char *column = NULL;
+	if(strcmp(e->field, "base.lat") == 0)
+		column = "base_lat";
+	else if(strcmp(e->field, "base.lon") == 0)
+		column = "base_lon";
+	else if(strncmp(e->field, "skills[", 7) == 0)
+		column = "skills";
+	else if(strncmp(e->field, "shifts[", 7) == 0) {
+		const char *dot = strchr(e->field, '.');
+		size_t n = sizeof(shift_cols) / sizeof(shift_cols[0]);
+		for(size_t i = 0; dot && !column && i < n; i++)
+			if(strcmp(dot, shift_cols[i].suffix) == 0)
+				column = shift_cols[i].column;
+	}
+	if(column)
+		snprintf(e->field, sizeof(e->field), "%s", column);
 }
 
 static bool same_details(const struct otd_visitor *a, const struct otd_visitor *b)
@@ -406,6 +443,7 @@ enum otd_status app_import_visitors(struct otd_app *app, const struct otd_princi
 		bool has_shift;
 		if(otd_visitor_row(&row, idx, &v, &sh, &has_shift, &e) != OTD_OK ||
 		   app_visitor_prepare(app, &v, &e) != OTD_OK) {
+			visitor_field_to_column(&e);
 			problem(&p, row.line, &e);
 			otd_visitor_cleanup(&v);
 			otd_shift_cleanup(&sh);
@@ -436,8 +474,10 @@ enum otd_status app_import_visitors(struct otd_app *app, const struct otd_princi
 			snprintf(sh.tzid, sizeof(sh.tzid), "%s", otd_tz_name(app->tz));
 			t->shifts = xrealloc(t->shifts, (t->n_shifts + 1) * sizeof(*t->shifts));
 			t->shifts[t->n_shifts++] = sh;
-			if(otd_visitor_validate(t, app->tz, &e) != OTD_OK)
+			if(otd_visitor_validate(t, app->tz, &e) != OTD_OK) {
+				visitor_field_to_column(&e);
 				problem(&p, row.line, &e);
+			}
 		} else {
 			otd_shift_cleanup(&sh);
 		}

@@ -43,8 +43,10 @@ void router_allow_header(unsigned methods, char *buf, size_t size)
 		if(!(methods & names[i].bit))
 			continue;
 		int n = snprintf(buf + off, size - off, "%s%s", off ? ", " : "", names[i].name);
-		if(n < 0 || (size_t)n >= size - off)
+		if(n < 0 || (size_t)n >= size - off) {
+			buf[off] = '\0'; /* whole names only, never "GET, HE" */
 			break;
+		}
 		off += (size_t)n;
 	}
 }

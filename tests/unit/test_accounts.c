@@ -48,7 +48,8 @@ static void open_app(void (*tweak)(struct otd_config *))
 	fx.cfg.virtual_start = xstrdup(START);
 	if(tweak)
 		tweak(&fx.cfg);
-	ck_assert_msg(app_open(&fx.app, &fx.cfg, OTD_APP_SERVER, &err) == OTD_OK, "%s", err.message);
+	ck_assert_msg(app_open(&fx.app, &fx.cfg, OTD_APP_SERVER, &err) == OTD_OK, "%s",
+	              err.message);
 	app_principal_cli(&fx.cli);
 }
 
@@ -144,13 +145,15 @@ START_TEST(user_add_refuses_bad_input_naming_the_field)
 {
 	const char *pw = "a long enough password";
 	user_add_err("", "Ann", OTD_ROLE_ADMIN, 0, pw, OTD_EINVAL, "invalid_login", "login");
-	user_add_err("ann smith", "Ann", OTD_ROLE_ADMIN, 0, pw, OTD_EINVAL, "invalid_login", "login");
+	user_add_err("ann smith", "Ann", OTD_ROLE_ADMIN, 0, pw, OTD_EINVAL, "invalid_login",
+	             "login");
 	user_add_err("ann@x", "Ann", OTD_ROLE_ADMIN, 0, pw, OTD_EINVAL, "invalid_login", "login");
 	user_add_err("zoë", "Ann", OTD_ROLE_ADMIN, 0, pw, OTD_EINVAL, "invalid_login", "login");
 	char long_login[80];
 	memset(long_login, 'a', 65);
 	long_login[65] = '\0';
-	user_add_err(long_login, "Ann", OTD_ROLE_ADMIN, 0, pw, OTD_EINVAL, "invalid_login", "login");
+	user_add_err(long_login, "Ann", OTD_ROLE_ADMIN, 0, pw, OTD_EINVAL, "invalid_login",
+	             "login");
 	user_add_err("ann", "", OTD_ROLE_ADMIN, 0, pw, OTD_EINVAL, "invalid_name", "name");
 	user_add_err("ann", "Ann", 0, 0, pw, OTD_EINVAL, "invalid_role", "role");
 	user_add_err("ann", "Ann", OTD_ROLE_ADMIN | OTD_ROLE_FINANCE, 0, pw, OTD_EINVAL,
@@ -230,8 +233,9 @@ END_TEST
 
 START_TEST(visitor_users_need_their_own_visitor)
 {
-	sql_exec("INSERT INTO visitors(name, role_title, base_lat, base_lon, created_at, updated_at) "
-	         "VALUES ('Vic', 'Engineer', 52, -1, 1, 1), ('Val', 'Engineer', 52, -1, 1, 1)");
+	sql_exec(
+	    "INSERT INTO visitors(name, role_title, base_lat, base_lon, created_at, updated_at) "
+	    "VALUES ('Vic', 'Engineer', 52, -1, 1, 1), ('Val', 'Engineer', 52, -1, 1, 1)");
 	int64_t id = add_user("vic", OTD_ROLE_VISITOR, 1);
 	struct otd_user u;
 	struct otd_error err;
@@ -283,7 +287,8 @@ START_TEST(session_start_lookup_and_end)
 	free(q);
 
 	struct otd_principal p;
-	ck_assert_int_eq(app_authenticate_cookie(&fx.app, cookie, "198.51.100.1", &p, &err), OTD_OK);
+	ck_assert_int_eq(app_authenticate_cookie(&fx.app, cookie, "198.51.100.1", &p, &err),
+	                 OTD_OK);
 	ck_assert_int_eq(p.kind, OTD_PRINCIPAL_SESSION);
 	ck_assert_uint_eq(p.role, OTD_ROLE_DISPATCHER);
 	ck_assert_int_eq(p.user_id, uid);
@@ -299,17 +304,20 @@ START_TEST(session_start_lookup_and_end)
 	forged[5] = forged[5] == 'A' ? 'B' : 'A';
 	struct otd_principal q2;
 	otd_error_clear(&err);
-	ck_assert_int_eq(app_authenticate_cookie(&fx.app, forged, "192.0.2.7", &q2, &err), OTD_EAUTH);
+	ck_assert_int_eq(app_authenticate_cookie(&fx.app, forged, "192.0.2.7", &q2, &err),
+	                 OTD_EAUTH);
 	ck_assert_str_eq(err.code, "session_expired");
 	ck_assert_int_eq(otd_status_http(err.status), 401);
 	/* Wrong lengths never reach the database. */
 	ck_assert_int_eq(app_authenticate_cookie(&fx.app, "", "192.0.2.7", &q2, &err), OTD_EAUTH);
 	forged[OTD_SECRET_LEN - 1] = '\0';
-	ck_assert_int_eq(app_authenticate_cookie(&fx.app, forged, "192.0.2.7", &q2, &err), OTD_EAUTH);
+	ck_assert_int_eq(app_authenticate_cookie(&fx.app, forged, "192.0.2.7", &q2, &err),
+	                 OTD_EAUTH);
 
 	/* Signing out ends it. */
 	ck_assert_int_eq(app_session_end(&fx.app, &p, &err), OTD_OK);
-	ck_assert_int_eq(app_authenticate_cookie(&fx.app, cookie, "192.0.2.7", &q2, &err), OTD_EAUTH);
+	ck_assert_int_eq(app_authenticate_cookie(&fx.app, cookie, "192.0.2.7", &q2, &err),
+	                 OTD_EAUTH);
 	q = xasprintf("SELECT revoked_at FROM sessions WHERE id = %lld", (long long)p.session_id);
 	ck_assert_int_eq(sql_int(q), START_T);
 	free(q);
@@ -327,7 +335,8 @@ START_TEST(session_start_lookup_and_end)
 	ck_assert_int_eq(sql_int(q), 1);
 	free(q);
 	/* Tokens cannot sign out. */
-	struct otd_principal tok = {.kind = OTD_PRINCIPAL_TOKEN, .role = OTD_ROLE_ADMIN, .token_id = 1};
+	struct otd_principal tok = {
+	    .kind = OTD_PRINCIPAL_TOKEN, .role = OTD_ROLE_ADMIN, .token_id = 1};
 	ck_assert_int_eq(app_session_end(&fx.app, &tok, &err), OTD_ESTATE);
 	ck_assert_str_eq(err.code, "not_a_session");
 }
@@ -349,7 +358,8 @@ START_TEST(sessions_expire_with_the_virtual_clock)
 	ck_assert(otd_clock_advance(fx.app.clock, 1)); /* now == expires_at */
 	ck_assert_int_eq(otd_clock_now(fx.app.clock), expires);
 	otd_error_clear(&err);
-	ck_assert_int_eq(app_authenticate_cookie(&fx.app, cookie, "192.0.2.7", &p, &err), OTD_EAUTH);
+	ck_assert_int_eq(app_authenticate_cookie(&fx.app, cookie, "192.0.2.7", &p, &err),
+	                 OTD_EAUTH);
 	ck_assert_str_eq(err.code, "session_expired");
 }
 END_TEST
@@ -366,7 +376,8 @@ START_TEST(deactivated_users_cannot_sign_in_or_keep_sessions)
 	                 OTD_OK);
 	sql_exec("UPDATE users SET active = 0");
 	struct otd_principal p;
-	ck_assert_int_eq(app_authenticate_cookie(&fx.app, cookie, "192.0.2.7", &p, &err), OTD_EAUTH);
+	ck_assert_int_eq(app_authenticate_cookie(&fx.app, cookie, "192.0.2.7", &p, &err),
+	                 OTD_EAUTH);
 	otd_error_clear(&err);
 	ck_assert_int_eq(app_login_lookup(&fx.app, "dee", &u, &err), OTD_ENOTFOUND);
 	ck_assert_str_eq(err.code, "no_such_user");
@@ -391,10 +402,11 @@ START_TEST(tokens_are_created_once_and_looked_up_by_hash)
 	crypto_generichash(h, 32, (const unsigned char *)token, strlen(token), NULL, 0);
 	char hex[65];
 	sodium_bin2hex(hex, sizeof(hex), h, 32);
-	char *q = xasprintf("SELECT count(*) FROM api_tokens WHERE lower(hex(token_hash)) = '%s' AND "
-	                    "name = 'ci pipeline' AND role = 'admin' AND created_at = %d AND "
-	                    "revoked_at IS NULL",
-	                    hex, START_T);
+	char *q =
+	    xasprintf("SELECT count(*) FROM api_tokens WHERE lower(hex(token_hash)) = '%s' AND "
+	              "name = 'ci pipeline' AND role = 'admin' AND created_at = %d AND "
+	              "revoked_at IS NULL",
+	              hex, START_T);
 	ck_assert_int_eq(sql_int(q), 1);
 	free(q);
 	q = xasprintf("SELECT count(*) FROM api_tokens WHERE instr(CAST(token_hash AS TEXT), '%s') "

@@ -61,7 +61,7 @@ START_TEST(gazetteer_row_is_trimmed_and_normalised)
 	struct otd_address a;
 	struct otd_error e;
 	ck_assert_int_eq(gaz(GAZ_HEADER "100023336956,  10 Downing Street , Westminster ,"
-	                                 " London , sw1a   2aa ,51.503396, -0.127640 \n",
+	                                " London , sw1a   2aa ,51.503396, -0.127640 \n",
 	                     &a, &e),
 	                 OTD_OK);
 	ck_assert_str_eq(a.uprn, "100023336956");
@@ -84,9 +84,9 @@ START_TEST(gazetteer_optional_columns_may_be_absent)
 	struct otd_address a;
 	struct otd_error e;
 	/* Only the required columns, in another order. */
-	ck_assert_int_eq(gaz("postcode,line1,longitude,latitude\nEC1A 1BB,1 Mill Road,-1.5,52.25\n",
-	                     &a, &e),
-	                 OTD_OK);
+	ck_assert_int_eq(
+	    gaz("postcode,line1,longitude,latitude\nEC1A 1BB,1 Mill Road,-1.5,52.25\n", &a, &e),
+	    OTD_OK);
 	ck_assert_str_eq(a.uprn, "");
 	ck_assert_str_eq(a.line1, "1 Mill Road");
 	ck_assert_str_eq(a.line2, "");
@@ -154,7 +154,9 @@ START_TEST(gazetteer_bad_rows_name_the_column)
 	/* A short row lacks its coordinates. */
 	gaz_err(",1 High St,,,AB1 2CD", "invalid_number", "latitude");
 	/* Control characters are not text. */
-	gaz_err(",1 High St,\"a\x01" "b\",,AB1 2CD,52,-1", "invalid_text", "line2");
+	gaz_err(",1 High St,\"a\x01"
+	        "b\",,AB1 2CD,52,-1",
+	        "invalid_text", "line2");
 	/* The limits themselves are fine. */
 	struct otd_address a;
 	struct otd_error e;
@@ -186,8 +188,9 @@ START_TEST(postcodes_normalise_to_display_and_search_forms)
 		ck_assert_str_eq(display, ok[i].display);
 		ck_assert_str_eq(norm, ok[i].norm);
 	}
-	static const char *const bad[] = {"", "   ", "A", "A ", "SW1A_2AA", "SW1A-2AA",
-	                                  "SW1A 2AA!", "ABCDEFGHIJK", "ABCDE FGHIJ", "Å1 1AA"};
+	static const char *const bad[] = {
+	    "",         "   ",       "A",           "A ",          "SW1A_2AA",
+	    "SW1A-2AA", "SW1A 2AA!", "ABCDEFGHIJK", "ABCDE FGHIJ", "Å1 1AA"};
 	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		otd_error_clear(&e);
 		ck_assert_msg(otd_postcode_normalise(bad[i], display, norm, &e) == OTD_EINVAL,
@@ -207,7 +210,8 @@ END_TEST
 static enum otd_status vt(const char *text, struct otd_visit_type *t, struct otd_error *err)
 {
 	struct one_row o;
-	one_row_open(&o, text, OTD_VISIT_TYPE_COLUMNS, OTD_VISIT_TYPE_REQUIRED, OTD_VISIT_TYPE_COUNT);
+	one_row_open(&o, text, OTD_VISIT_TYPE_COLUMNS, OTD_VISIT_TYPE_REQUIRED,
+	             OTD_VISIT_TYPE_COUNT);
 	otd_error_clear(err);
 	enum otd_status st = otd_visit_type_row(&o.row, o.idx, t, err);
 	otd_csv_cleanup(&o.csv);
@@ -267,7 +271,8 @@ START_TEST(visit_type_bad_rows_name_the_column)
 	vt_err("boiler,Boiler,gas,75,120.5,0.4", "invalid_number", "window_minutes");
 	vt_err("boiler,Boiler,gas,75,10,0.4", "invalid_number", "window_minutes");
 	vt_err("boiler,Boiler,gas,75,721,0.4", "invalid_number", "window_minutes");
-	vt_err("boiler,Boiler,gas,75,17,0.4", "out_of_range", "window_minutes"); /* not a step of 5 */
+	vt_err("boiler,Boiler,gas,75,17,0.4", "out_of_range",
+	       "window_minutes"); /* not a step of 5 */
 	vt_err("boiler,Boiler,gas,75,120,3.5", "invalid_number", "duration_spread");
 	vt_err("boiler,Boiler,gas,75,120,wide", "invalid_number", "duration_spread");
 	char code65[66], *row;
@@ -285,7 +290,8 @@ END_TEST
 /* ---- visitors ------------------------------------------------------------- */
 
 #define V_HEADER                                                                                   \
-	"email,name,role_title,base_lat,base_lon,phone,skills,shift_start,shift_minutes,shift_rrule," \
+	"email,name,role_title,base_lat,base_lon,phone,skills,shift_start,shift_minutes,shift_"    \
+	"rrule,"                                                                                   \
 	"shift_exdates\n"
 
 static enum otd_status vis(const char *text, struct otd_visitor *v, struct otd_shift *sh,
@@ -321,9 +327,10 @@ START_TEST(visitor_row_with_a_shift)
 	struct otd_shift sh;
 	bool has = false;
 	struct otd_error e;
-	ck_assert_int_eq(vis(V_HEADER "ann@example.org , Ann Lee ,Gas engineer,52.2,-1.5,"
-	                              "01632 960001,\"gas; metering  water;\",2026-03-02T08:00,480,"
-	                              "\"FREQ=WEEKLY;BYDAY=MO,TU\",\"2026-03-09;2026-03-16 2026-03-23\"\n",
+	ck_assert_int_eq(vis(V_HEADER
+	                     "ann@example.org , Ann Lee ,Gas engineer,52.2,-1.5,"
+	                     "01632 960001,\"gas; metering  water;\",2026-03-02T08:00,480,"
+	                     "\"FREQ=WEEKLY;BYDAY=MO,TU\",\"2026-03-09;2026-03-16 2026-03-23\"\n",
 	                     &v, &sh, &has, &e),
 	                 OTD_OK);
 	ck_assert(has);
@@ -357,17 +364,18 @@ START_TEST(visitor_row_without_a_shift_or_optional_columns)
 	struct otd_shift sh;
 	bool has = true;
 	struct otd_error e;
-	ck_assert_int_eq(vis(V_HEADER "bob@example.org,Bob,Planner,52,-1,,,,,,\n", &v, &sh, &has, &e),
-	                 OTD_OK);
+	ck_assert_int_eq(
+	    vis(V_HEADER "bob@example.org,Bob,Planner,52,-1,,,,,,\n", &v, &sh, &has, &e), OTD_OK);
 	ck_assert(!has);
 	ck_assert_str_eq(v.phone, "");
 	ck_assert_uint_eq(v.n_skills, 0);
 	otd_visitor_cleanup(&v);
 	otd_shift_cleanup(&sh);
 	/* Only the required columns. */
-	ck_assert_int_eq(vis("name,email,role_title,base_lon,base_lat\nBob,bob@example.org,Planner,-1,52\n",
-	                     &v, &sh, &has, &e),
-	                 OTD_OK);
+	ck_assert_int_eq(
+	    vis("name,email,role_title,base_lon,base_lat\nBob,bob@example.org,Planner,-1,52\n", &v,
+	        &sh, &has, &e),
+	    OTD_OK);
 	ck_assert(!has);
 	ck_assert_str_eq(v.name, "Bob");
 	ck_assert_double_eq(v.base_lat, 52);
@@ -399,8 +407,9 @@ START_TEST(visitor_bad_rows_name_the_column)
 	        "shift_minutes");
 	vis_err("ann@example.org,Ann,Eng,52,-1,,,2026-03-02T08:00,480,FREQ=DAILY,2026-02-30",
 	        "bad_date", "shift_exdates");
-	vis_err("ann@example.org,Ann,Eng,52,-1,,,2026-03-02T08:00,480,FREQ=DAILY,2026-03-09;09/03/2026",
-	        "bad_date", "shift_exdates");
+	vis_err(
+	    "ann@example.org,Ann,Eng,52,-1,,,2026-03-02T08:00,480,FREQ=DAILY,2026-03-09;09/03/2026",
+	    "bad_date", "shift_exdates");
 	char rrule[600];
 	memset(rrule, 'X', 599);
 	rrule[599] = '\0';

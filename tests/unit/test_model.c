@@ -22,8 +22,8 @@ START_TEST(role_names_round_trip)
 		ck_assert_uint_eq(otd_role_parse(otd_role_name(roles[i].bit)), roles[i].bit);
 	}
 	/* The four bits are distinct. */
-	ck_assert_uint_eq(OTD_ROLE_ADMIN | OTD_ROLE_DISPATCHER | OTD_ROLE_FINANCE | OTD_ROLE_VISITOR,
-	                  15);
+	ck_assert_uint_eq(
+	    OTD_ROLE_ADMIN | OTD_ROLE_DISPATCHER | OTD_ROLE_FINANCE | OTD_ROLE_VISITOR, 15);
 }
 END_TEST
 
@@ -33,8 +33,8 @@ START_TEST(unknown_roles_have_no_name)
 	ck_assert_str_eq(otd_role_name(OTD_ROLE_ADMIN | OTD_ROLE_VISITOR), "");
 	ck_assert_str_eq(otd_role_name(1u << 4), "");
 	ck_assert_str_eq(otd_role_name(~0u), "");
-	static const char *const bad[] = {"", "Admin", "ADMIN", "admin ", " admin", "root",
-	                                  "dispatch", "visitors"};
+	static const char *const bad[] = {"",       "Admin", "ADMIN",    "admin ",
+	                                  " admin", "root",  "dispatch", "visitors"};
 	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(otd_role_parse(bad[i]) == 0, "parsed \"%s\"", bad[i]);
 }

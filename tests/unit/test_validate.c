@@ -73,7 +73,7 @@ START_TEST(phone_forms_normalise_to_e164)
 	phone_ok("0044 (0) 1632 960001", "+441632960001");
 	phone_ok("+39 06 1234 5678", "+390612345678"); /* a 0 that belongs to the number */
 	phone_ok("(0)1632 960001", "+441632960001");
-	phone_ok("01632 960001", "+441632960001");            /* national, default 44 */
+	phone_ok("01632 960001", "+441632960001"); /* national, default 44 */
 	phone_ok("(01632) 960-001", "+441632960001");
 	phone_ok("0044 1632 960001", "+441632960001"); /* international prefix */
 	phone_ok("001 212 555 0100", "+12125550100");
@@ -95,15 +95,15 @@ START_TEST(phone_junk_is_refused)
 	phone_bad("");
 	phone_bad("   ");
 	phone_bad("abc");
-	phone_bad("1632960001");          /* neither 0 nor + nor 00 */
-	phone_bad("+44 16x2 960001");     /* a letter */
-	phone_bad("+44\t1632960001");     /* a tab */
-	phone_bad("++441632960001");      /* a second plus */
-	phone_bad("01632+960001");        /* a plus inside */
-	phone_bad("+1234567");            /* 7 digits */
-	phone_bad("+1234567890123456");   /* 16 digits */
-	phone_bad("+0441632960001");      /* a country code cannot start with 0 */
-	phone_bad("000441632960001");     /* "00" then a 0 */
+	phone_bad("1632960001");        /* neither 0 nor + nor 00 */
+	phone_bad("+44 16x2 960001");   /* a letter */
+	phone_bad("+44\t1632960001");   /* a tab */
+	phone_bad("++441632960001");    /* a second plus */
+	phone_bad("01632+960001");      /* a plus inside */
+	phone_bad("+1234567");          /* 7 digits */
+	phone_bad("+1234567890123456"); /* 16 digits */
+	phone_bad("+0441632960001");    /* a country code cannot start with 0 */
+	phone_bad("000441632960001");   /* "00" then a 0 */
 	phone_bad("0");
 	phone_bad("00");
 	phone_bad("+");
@@ -135,14 +135,14 @@ START_TEST(email_domain_is_lower_cased_and_junk_refused)
 {
 	char out[300];
 	struct otd_error e;
-	ck_assert_int_eq(otd_email_normalise("Ann.Smith@Example.ORG", out, sizeof(out), "email", &e),
-	                 OTD_OK);
+	ck_assert_int_eq(
+	    otd_email_normalise("Ann.Smith@Example.ORG", out, sizeof(out), "email", &e), OTD_OK);
 	ck_assert_str_eq(out, "Ann.Smith@example.org"); /* the local part keeps its case */
 	ck_assert_int_eq(otd_email_normalise("a@b.c", out, sizeof(out), "email", &e), OTD_OK);
 	ck_assert_str_eq(out, "a@b.c");
-	ck_assert_int_eq(otd_email_normalise("o'brien+tag@mail.example.co.uk", out, sizeof(out),
-	                                     "email", &e),
-	                 OTD_OK);
+	ck_assert_int_eq(
+	    otd_email_normalise("o'brien+tag@mail.example.co.uk", out, sizeof(out), "email", &e),
+	    OTD_OK);
 	ck_assert_str_eq(out, "o'brien+tag@mail.example.co.uk");
 	email_bad("");
 	email_bad("ab");
@@ -194,11 +194,12 @@ START_TEST(codes_are_lower_case_ascii_words)
 	ck_assert_int_eq(otd_code_validate(c64, "skill", &e), OTD_OK);
 	c64[64] = 'x';
 	c64[65] = '\0';
-	static const char *const bad[] = {"", "Gas", "gas water", "gås", "gas.", "gas/1", " gas", NULL};
+	static const char *const bad[] = {"",     "Gas",   "gas water", "gås",
+	                                  "gas.", "gas/1", " gas",      NULL};
 	for(size_t i = 0; bad[i]; i++) {
 		otd_error_clear(&e);
-		ck_assert_msg(otd_code_validate(bad[i], "skills[3]", &e) == OTD_EINVAL, "accepted %s",
-		              bad[i]);
+		ck_assert_msg(otd_code_validate(bad[i], "skills[3]", &e) == OTD_EINVAL,
+		              "accepted %s", bad[i]);
 		ck_assert_str_eq(e.code, "invalid_code");
 		ck_assert_str_eq(e.field, "skills[3]");
 	}
@@ -221,7 +222,8 @@ START_TEST(text_length_counts_characters_not_bytes)
 {
 	struct otd_error e;
 	ck_assert_int_eq(otd_text_validate("héllo", 1, 5, false, "note", &e), OTD_OK);
-	ck_assert_int_eq(otd_text_validate("日本語", 3, 3, false, "note", &e), OTD_OK); /* 9 bytes */
+	ck_assert_int_eq(otd_text_validate("日本語", 3, 3, false, "note", &e),
+	                 OTD_OK); /* 9 bytes */
 	ck_assert_int_eq(otd_text_validate("\xf0\x9f\x98\x80", 1, 1, false, "note", &e), OTD_OK);
 	ck_assert_int_eq(otd_text_validate("", 0, 5, false, "note", &e), OTD_OK);
 	text_err("héllo!", 1, 5, false, "too_long");
@@ -241,18 +243,21 @@ START_TEST(text_refuses_control_characters_and_bad_utf8)
 	ck_assert_int_eq(otd_text_validate("a\nb\tc\r\n", 1, 50, true, "note", &e), OTD_OK);
 	text_err("a\nb", 1, 50, false, "invalid_text");
 	text_err("a\tb", 1, 50, false, "invalid_text");
-	text_err("a\x01" "b", 1, 50, true, "invalid_text");
+	text_err("a\x01"
+	         "b",
+	         1, 50, true, "invalid_text");
 	text_err("a\x1b[31m", 1, 50, true, "invalid_text");
 	text_err("a\x7f", 1, 50, true, "invalid_text");
 	text_err("a\xc2\x85", 1, 50, true, "invalid_text"); /* U+0085, a C1 control */
-	ck_assert_int_eq(otd_text_validate("\xc2\xa0", 1, 50, false, "note", &e), OTD_OK); /* U+00A0 */
+	ck_assert_int_eq(otd_text_validate("\xc2\xa0", 1, 50, false, "note", &e),
+	                 OTD_OK); /* U+00A0 */
 	/* Invalid UTF-8. */
 	text_err("\xff", 0, 50, false, "invalid_text");
-	text_err("a\x80", 0, 50, false, "invalid_text");        /* lone continuation */
-	text_err("a\xc3", 0, 50, false, "invalid_text");        /* truncated 2-byte */
-	text_err("a\xe6\x97", 0, 50, false, "invalid_text");    /* truncated 3-byte */
+	text_err("a\x80", 0, 50, false, "invalid_text");         /* lone continuation */
+	text_err("a\xc3", 0, 50, false, "invalid_text");         /* truncated 2-byte */
+	text_err("a\xe6\x97", 0, 50, false, "invalid_text");     /* truncated 3-byte */
 	text_err("a\xf0\x9f\x98", 0, 50, false, "invalid_text"); /* truncated 4-byte */
-	text_err("\xc3(", 0, 50, false, "invalid_text");        /* bad continuation */
+	text_err("\xc3(", 0, 50, false, "invalid_text");         /* bad continuation */
 	/* Overlong forms of '/' and of U+0800 / U+10000 limits. */
 	text_err("\xc0\xaf", 0, 50, false, "invalid_text");
 	text_err("\xc1\xbf", 0, 50, false, "invalid_text");
