@@ -15,6 +15,7 @@ for p in "${profiles[@]}"; do
                   libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libical-dev
                   libjansson-dev libsodium-dev libconfig-dev) ;;
     test)  pkgs+=(check libsubunit-dev python3 python3-jsonschema curl procps
+                  python3-icalendar python3-vobject
                   clang-14 libclang-rt-14-dev libfuzzer-14-dev) ;;
     bench) pkgs+=(wrk procps curl) ;;
     *) echo "install-deps: unknown profile '$p' (build, test, bench)" >&2; exit 2 ;;

@@ -25,4 +25,6 @@ echo "  metrics:     http://$listen/metrics"
 echo "  try:         curl -H 'Authorization: Bearer TOKEN' http://$listen/api/v1/visitors"
 echo "(the sign-in details above are kept in $creds; delete $db for a fresh town)"
 echo
+# The demo records messages instead of sending them to a gateway.
+export ONTHEDOT_MESSAGES_RECORD_ONLY=${ONTHEDOT_MESSAGES_RECORD_ONLY:-true}
 exec build/release/onthedot serve --db "$db" --listen "$listen"

@@ -122,6 +122,49 @@ struct otd_address {
 
 void otd_address_cleanup(struct otd_address *a);
 
+/* A customer: the only personal data onthedot keeps. */
+struct otd_customer {
+	int64_t id;
+	char *name;
+	char phone[20]; /* E.164, "" when none */
+	char email[255]; /* "" when none */
+	char *access_notes;
+};
+
+void otd_customer_cleanup(struct otd_customer *c);
+
+#define OTD_STATUS_LEN 16
+
+/* One booked visit. */
+struct otd_appointment {
+	int64_t id;
+	char reference[11];
+	int64_t customer_id, address_id, visit_type_id, visitor_id;
+	char local_date[11];
+	int64_t window_start, window_end;
+	int promise_version;
+	char status[OTD_STATUS_LEN]; /* booked travelling arrived done no_access cancelled */
+	char risk[OTD_STATUS_LEN];
+	int route_position;
+	bool consent_sms, consent_email;
+	char booked_by[OTD_STATUS_LEN];
+	int64_t created_at, updated_at, cancelled_at;
+	char cancelled_by[OTD_STATUS_LEN];
+	int64_t cancel_notice_s;
+};
+
+/* A short reservation of a window. */
+struct otd_hold {
+	int64_t id;
+	int64_t visitor_id, visit_type_id, address_id;
+	char local_date[11];
+	int64_t window_start, window_end;
+	char client_key[129];
+	int64_t for_appointment; /* 0: a new booking */
+	char purpose[OTD_STATUS_LEN];
+	int64_t created_at, expires_at;
+};
+
 /* An appointment in brief, for lists of those a change would affect. */
 struct otd_appointment_brief {
 	int64_t id;

@@ -7,6 +7,7 @@
 
 #include "app/hasher.h"
 #include "app/limits.h"
+#include "app/planning.h"
 #include "app/tzload.h"
 #include "onthedot/civil.h"
 #include "onthedot/mem.h"
@@ -50,6 +51,18 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 	st = store_open(&so, &app->store, err);
 	if(st)
 		goto fail;
+	app->planner = planner_new(cfg, app->tz, err);
+	if(!app->planner) {
+		st = err->status;
+		goto fail;
+	}
+	st = tzload_vtimezone(cfg->timezone, &app->vtimezone, err);
+	if(st)
+		goto fail;
+	if(cfg->public_url && cfg->public_url[0])
+		app->base_url = xstrdup(cfg->public_url);
+	else
+		app->base_url = xasprintf("http://%s", cfg->listen);
 	if(mode == OTD_APP_SERVER) {
 		app->hasher = hasher_new(cfg->auth.hash_workers, cfg->auth.hash_queue);
 		app->limits = xcalloc(1, sizeof(*app->limits));
@@ -57,11 +70,26 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 		                                    cfg->limits.login_ip_burst, LIMITER_KEYS);
 		app->limits->login_account = limiter_new(cfg->limits.login_account_per_minute,
 		                                         cfg->limits.login_account_burst, LIMITER_KEYS);
+		app->limits->slots = limiter_new(cfg->booking.slots_per_minute,
+		                                 cfg->booking.slots_burst, LIMITER_KEYS);
+		app->limits->resend = limiter_new(cfg->booking.resend_per_hour / 60.0,
+		                                  cfg->booking.resend_burst, LIMITER_KEYS);
 	}
 	return OTD_OK;
 fail:
 	app_close(app);
 	return st;
+}
+
+void app_set_listen_port(struct otd_app *app, unsigned port)
+{
+	if(app->cfg->public_url && app->cfg->public_url[0])
+		return;
+	const char *listen = app->cfg->listen;
+	const char *colon = strrchr(listen, ':');
+	size_t host = colon ? (size_t)(colon - listen) : strlen(listen);
+	free(app->base_url);
+	app->base_url = xasprintf("http://%.*s:%u", (int)host, listen, port);
 }
 
 void app_close(struct otd_app *app)
@@ -71,9 +99,14 @@ void app_close(struct otd_app *app)
 	if(app->limits) {
 		limiter_free(app->limits->login_ip);
 		limiter_free(app->limits->login_account);
+		limiter_free(app->limits->slots);
+		limiter_free(app->limits->resend);
 		free(app->limits);
 	}
+	planner_free(app->planner);
 	store_close(app->store);
+	free(app->vtimezone);
+	free(app->base_url);
 	if(app->tz)
 		otd_tz_free(app->tz);
 	if(app->clock)

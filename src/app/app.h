@@ -18,6 +18,7 @@ struct otd_store;
 struct otd_tz;
 struct otd_hasher;
 struct otd_limits;
+struct otd_planner;
 
 enum otd_principal_kind {
 	OTD_PRINCIPAL_NONE = 0,
@@ -47,6 +48,9 @@ struct otd_app {
 	struct otd_tz *tz;
 	struct otd_hasher *hasher;
 	struct otd_limits *limits;
+	struct otd_planner *planner;
+	char *vtimezone; /* the zone as an iCalendar VTIMEZONE, made at start */
+	char *base_url;  /* of links in messages, without a trailing '/' */
 };
 
 /* What app_open starts: the command line needs the store only, the
@@ -60,6 +64,11 @@ enum otd_app_mode { OTD_APP_CLI, OTD_APP_SERVER };
  * err says what is wrong. */
 enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum otd_app_mode mode,
                          struct otd_error *err);
+
+/* Sets the base of links in messages to http://HOST:port when the
+ * configuration gives no public_url (the server calls it once it knows
+ * the port it bound). */
+void app_set_listen_port(struct otd_app *app, unsigned port);
 
 /* Stops and frees everything app_open started. */
 void app_close(struct otd_app *app);

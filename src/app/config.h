@@ -44,6 +44,42 @@ struct otd_config {
 	} auth;
 
 	struct {
+		double quantile;        /* plan arrivals at this quantile (0.8) */
+		int step_minutes;       /* grid step of offered windows */
+		double road_factor;     /* road distance / great-circle distance */
+		double speed_kmh;       /* travel speed outside speed_by_hour */
+		char **speed_by_hour;   /* "HH-HH=KMH" entries, local hours */
+		double travel_spread;   /* log-normal sigma of a leg */
+		int green_minutes;      /* travel added next to a visit still "green" */
+		char *break_start;      /* "HH:MM": a break starts no earlier */
+		char *break_end;        /* "HH:MM": and no later than this */
+		int break_minutes;      /* its length; 0 = no break */
+	} planning;
+
+	struct {
+		int lead_minutes;       /* no window starts sooner than this from now */
+		int horizon_days;       /* nor later than this many days ahead */
+		int max_visits_per_day; /* per visitor; 0 = no limit */
+		char *same_day_cutoff;  /* "HH:MM": no same-day booking after; "" = none */
+		int hold_minutes;       /* how long a chosen window is held */
+		int offer_hold_minutes; /* how long a waitlist offer is held */
+		int holds_per_client;   /* live holds one client may have */
+		int link_days;          /* a customer link works this long after the visit */
+		double slots_per_minute;/* slot queries per client (refill rate) */
+		int slots_burst;
+		double resend_per_hour; /* "send me a new link" per client */
+		int resend_burst;
+	} booking;
+
+	struct {
+		bool record_only;  /* write every message to the 'record' channel (demo) */
+		char *signature;   /* a named person signing messages */
+		char *phone;       /* a direct number a human answers */
+		char *email_from;  /* the From address of emails */
+		char *country_code; /* for national phone numbers, "44" */
+	} messages;
+
+	struct {
 		double login_ip_per_minute;      /* refill rate per client address */
 		int login_ip_burst;              /* bucket size */
 		double login_account_per_minute; /* refill rate per account name */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "app/accounts.h"
+#include "app/booking.h"
 #include "app/audit.h"
 #include "app/imports.h"
 #include "onthedot/civil.h"
@@ -173,6 +174,89 @@ static enum otd_status add_user(struct otd_app *app, const struct otd_principal 
 	return st;
 }
 
+static const char *const given_names[] = {
+    "Amelia", "Oliver", "Isla", "Noah", "Zoë", "Arjun", "Freya", "Kwame", "Siobhan", "Mateusz",
+    "Hannah", "Yusuf", "Grace", "Tomasz", "Niamh", "Ravi", "Evie", "Chidi", "Maja", "Rhys"};
+static const char *const family_names[] = {
+    "Hughes", "O'Connor", "Patel", "Nguyễn", "Kowalski", "Okafor", "Campbell", "Sharma",
+    "Brennan", "Davies", "Walsh", "Ahmed", "Fletcher", "Nowak", "Mensah", "Reid"};
+
+/* Books about half a day's capacity for each of the next days through the
+ * real use cases (slots, hold, book), as customers would. */
+static enum otd_status book_week(struct otd_app *app, struct prng *p, size_t addresses,
+                                 FILE *out, struct otd_error *err)
+{
+	int64_t now = otd_clock_now(app->clock);
+	struct otd_principal customer = {0};
+	size_t booked = 0, tried = 0;
+	for(int day = 1; day <= 7; day++) {
+		struct otd_local l;
+		otd_tz_to_local(app->tz, now + (int64_t)day * 86400, &l);
+		char date[11];
+		otd_date_format(l.c.year, l.c.month, l.c.day, date);
+		for(int k = 0; k < 36; k++) {
+			tried++;
+			struct otd_slot_query q = {.address_id = 1 + (int64_t)(uniform(p) * (double)addresses),
+			                           .visit_type_id = 1 + (int64_t)(uniform(p) * 4)};
+			memcpy(q.from, date, sizeof(q.from));
+			memcpy(q.to, date, sizeof(q.to));
+			struct otd_slot_result r;
+			if(app_slots(app, &q, &r, err) != OTD_OK)
+				return err->status;
+			if(r.n_days == 0 || r.days[0].n == 0) {
+				otd_slot_result_cleanup(&r);
+				continue;
+			}
+			/* People prefer green windows, then any. */
+			size_t pick = (size_t)(uniform(p) * (double)r.days[0].n);
+			for(size_t i = 0; i < r.days[0].n; i++)
+				if(r.days[0].windows[i].green && uniform(p) < 0.5)
+					pick = i;
+			struct otd_hold_request hr = {.address_id = q.address_id,
+			                              .visit_type_id = q.visit_type_id,
+			                              .window_start = r.days[0].windows[pick].start,
+			                              .client_key = "demo"};
+			otd_slot_result_cleanup(&r);
+			struct otd_hold_result h;
+			enum otd_status st = app_hold_create(app, &customer, &hr, &h, err);
+			if(st == OTD_ECONFLICT) {
+				otd_error_clear(err);
+				continue;
+			}
+			if(st)
+				return st;
+			char name[120], phone[24], email[120];
+			const char *given = given_names[(size_t)(uniform(p) * 20)];
+			const char *family = family_names[(size_t)(uniform(p) * 16)];
+			snprintf(name, sizeof(name), "%s %s", given, family);
+			snprintf(phone, sizeof(phone), "07700 900%03zu", booked % 1000);
+			snprintf(email, sizeof(email), "customer%zu@example.com", booked + 1);
+			struct otd_booking_request br = {.hold_token = h.token,
+			                                 .name = name,
+			                                 .phone = phone,
+			                                 .email = email,
+			                                 .access_notes = booked % 5 ? "" : "Side gate, "
+			                                                                   "the bell "
+			                                                                   "does not "
+			                                                                   "work",
+			                                 .consent_sms = uniform(p) < 0.7,
+			                                 .consent_email = true};
+			struct otd_appointment_view v;
+			st = app_book(app, &customer, &br, &v, err);
+			otd_appointment_view_cleanup(&v);
+			if(st == OTD_ECONFLICT) {
+				otd_error_clear(err);
+				continue;
+			}
+			if(st)
+				return st;
+			booked++;
+		}
+	}
+	fprintf(out, "booked %zu appointments over the next 7 days (%zu tries)\n", booked, tried);
+	return OTD_OK;
+}
+
 enum otd_status app_demo_create(struct otd_app *app, unsigned seed, FILE *out,
                                 struct otd_error *err)
 {
@@ -220,7 +304,7 @@ enum otd_status app_demo_create(struct otd_app *app, unsigned seed, FILE *out,
 	int64_t token_id;
 	if((st = app_token_create(app, &cli, "demo", token, &token_id, err)))
 		return st;
-	fprintf(out, "\nadmin API token (Authorization: Bearer ...):\n  %s\n", token);
+	fprintf(out, "\nadmin API token (Authorization: Bearer ...):\n  %s\n\n", token);
 	sodium_memzero(token, sizeof(token));
-	return OTD_OK;
+	return book_week(app, &p, addresses, out, err);
 }

@@ -23,6 +23,8 @@ bool limiter_take(struct otd_limiter *l, const char *key, int64_t now_ms, int *r
 struct otd_limits {
 	struct otd_limiter *login_ip;
 	struct otd_limiter *login_account;
+	struct otd_limiter *slots;  /* slot queries per client */
+	struct otd_limiter *resend; /* "send me a new link" per client */
 };
 
 #endif

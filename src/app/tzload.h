@@ -29,6 +29,21 @@ struct otd_tz;
 enum otd_status tzload_build(const char *name, int from_year, int to_year, struct otd_tz **out,
                              struct otd_error *err);
 
+/* The first year tzload_vtimezone's VTIMEZONE describes. */
+#define TZLOAD_VTIMEZONE_FROM_YEAR 2020
+
+/* The VTIMEZONE component (RFC 5545 3.6.5) of IANA zone `name`, as text
+ * with CR LF line ends, for invites (onthedot/ics.h): libical's built-in
+ * component from the system's tzdata, with TZID set to `name` (libical's
+ * own "/freeassociation.sourceforge.net/" prefix and X-LIC-LOCATION left
+ * out) and trimmed to the STANDARD and DAYLIGHT observances calendars need
+ * from TZLOAD_VTIMEZONE_FROM_YEAR on: those with an onset after its start,
+ * and the one in force at its start. "UTC" gets a one-observance zone.
+ * On success *out is a heap string the caller frees. Fails like
+ * tzload_build (OTD_EINVAL "unknown_time_zone", field "timezone"). NOT
+ * thread-safe: call once at start, before threads, and keep the text. */
+enum otd_status tzload_vtimezone(const char *name, char **out, struct otd_error *err);
+
 /* Frees libical's built-in zones (TRAPS.md: keeps LeakSanitizer quiet).
  * Zones built by tzload_build stay valid. Call once at exit, after the
  * threads have stopped. */

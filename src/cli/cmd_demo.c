@@ -66,6 +66,8 @@ int cmd_demo(int argc, char **argv)
 	struct otd_config cfg;
 	if(cli_config_load("demo", config, db, &cfg))
 		return 1;
+	/* The demo's messages go to the record channel, never to a gateway. */
+	cfg.messages.record_only = true;
 	struct otd_error err;
 	otd_error_clear(&err);
 	int from, to, rc = 1;

@@ -1,4 +1,5 @@
-/* onthedot import visitors|visit-types|gazetteer FILE: CSV imports. */
+/* onthedot import visitors|visit-types|gazetteer|holidays FILE: CSV
+ * imports, and bank holidays from an iCalendar file. */
 #include <errno.h>
 #include <getopt.h>
 #include <sodium.h>
@@ -10,19 +11,22 @@
 
 #include "app/app.h"
 #include "app/audit.h"
+#include "app/holidays.h"
 #include "app/imports.h"
 #include "app/tzload.h"
 #include "cli/cli.h"
 #include "cli/config_file.h"
+#include "onthedot/holidays.h"
 #include "onthedot/mem.h"
 
 static void import_usage(FILE *out)
 {
 	fprintf(out,
 	        "usage: onthedot import KIND FILE [--config FILE] --db FILE [--confirm-affected]\n\n"
-	        "Imports a CSV file (UTF-8, a header line, comma separated, RFC 4180 quotes).\n"
-	        "The whole file is checked first; any bad row is reported with its line and\n"
-	        "nothing is imported. KIND and its columns (* = required):\n\n"
+	        "Imports a CSV file (UTF-8, a header line, comma separated, RFC 4180 quotes),\n"
+	        "or for holidays an iCalendar file. The whole file is checked first; any bad\n"
+	        "row is reported with its line and nothing is imported. KIND and its columns\n"
+	        "(* = required):\n\n"
 	        "  gazetteer    line1*, postcode*, latitude*, longitude*, uprn, line2, town\n"
 	        "               updates by uprn (or line1 and postcode); addresses no longer\n"
 	        "               listed are removed unless an appointment uses them (retired)\n"
@@ -33,7 +37,13 @@ static void import_usage(FILE *out)
 	        "               shift_start, shift_minutes, shift_rrule, shift_exdates\n"
 	        "               updates by email and replaces the shifts; a further row with the\n"
 	        "               same email adds a shift. --confirm-affected lets a shift change\n"
-	        "               leave booked appointments outside the visitor's shifts.\n");
+	        "               leave booked appointments outside the visitor's shifts.\n"
+	        "  holidays     an iCalendar file (.ics), such as GOV.UK's\n"
+	        "               england-and-wales.ics: one VEVENT per holiday with\n"
+	        "               DTSTART;VALUE=DATE (a DTEND covers several days, a yearly\n"
+	        "               RRULE repeats it), named by its SUMMARY. The file replaces\n"
+	        "               the whole set of holidays; a bad event is reported by its\n"
+	        "               position, UID and SUMMARY and nothing is imported.\n");
 }
 
 /* Reads a whole file into memory, refusing more than max bytes. */
@@ -82,9 +92,12 @@ int cmd_import(int argc, char **argv)
 	}
 	const char *kind = argv[1];
 	const char *file = argv[2];
+	bool holidays = strcmp(kind, "holidays") == 0;
 	if(strcmp(kind, "gazetteer") != 0 && strcmp(kind, "visit-types") != 0 &&
-	   strcmp(kind, "visitors") != 0) {
-		cli_error("import", "unknown kind \"%s\": use gazetteer, visit-types or visitors", kind);
+	   strcmp(kind, "visitors") != 0 && !holidays) {
+		cli_error("import",
+		          "unknown kind \"%s\": use gazetteer, visit-types, visitors or holidays",
+		          kind);
 		return 2;
 	}
 	static const struct option opts[] = {{"config", required_argument, 0, 'c'},
@@ -111,7 +124,8 @@ int cmd_import(int argc, char **argv)
 	}
 	char why[512];
 	size_t len = 0;
-	char *data = read_file(file, OTD_IMPORT_MAX_BYTES, &len, why, sizeof(why));
+	char *data = read_file(file, holidays ? OTD_HOLIDAYS_MAX_BYTES : OTD_IMPORT_MAX_BYTES, &len,
+	                       why, sizeof(why));
 	if(!data) {
 		cli_error("import", "%s", why);
 		return 1;
@@ -137,6 +151,20 @@ int cmd_import(int argc, char **argv)
 	}
 	struct otd_principal cli;
 	app_principal_cli(&cli);
+	if(holidays) {
+		size_t count = 0;
+		if(app_import_holidays(&app, &cli, file, data, len, &count, &err) != OTD_OK) {
+			cli_error("import", "%s", err.message);
+		} else {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			printf("%s: %zu holiday date%s; they replace the previous set, in %.2f s\n",
+			       file, count, count == 1 ? "" : "s",
+			       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+			rc = 0;
+		}
+		app_close(&app);
+		goto out;
+	}
 	struct otd_import_report r;
 	enum otd_status st;
 	if(strcmp(kind, "gazetteer") == 0)

@@ -74,6 +74,10 @@ static char *parse_url(const char *s);
 static char *parse_log_level(const char *s);
 static char *parse_rfc3339(const char *s);
 static char *parse_ip(const char *s);
+static char *parse_clock_time(const char *s);
+static char *parse_clock_time_or_empty(const char *s);
+static char *parse_speed_hours(const char *s);
+static char *parse_digits(const char *s);
 
 /* Every option. Groups must be contiguous: the dump writes them in this
  * order. contrib/onthedot.conf documents each at more length. */
@@ -135,6 +139,66 @@ static const struct opt_def options[] = {
                "threads computing password hashes (argon2id)"),
     OPTION_INT("auth.hash_queue", auth.hash_queue, 1, 100000, 64,
                "password hashes waiting before requests get 503"),
+
+    OPTION_DOUBLE("planning.quantile", planning.quantile, 0.5, 0.99, 0.8,
+                  "plan each arrival at this quantile of its arrival time"),
+    OPTION_INT("planning.step_minutes", planning.step_minutes, 5, 240, 30,
+               "minutes between the starts of offered windows"),
+    OPTION_DOUBLE("planning.road_factor", planning.road_factor, 1.0, 5.0, 1.3,
+                  "road distance over great-circle distance"),
+    OPTION_DOUBLE("planning.speed_kmh", planning.speed_kmh, 1.0, 200.0, 30.0,
+                  "travel speed in km/h outside speed_by_hour"),
+    OPTION_LIST("planning.speed_by_hour", planning.speed_by_hour, 24, parse_speed_hours,
+                "a list of \"HH-HH=KMH\" entries such as [ \"07-09=22\" ]",
+                "travel speeds by local hour of departure"),
+    OPTION_DOUBLE("planning.travel_spread", planning.travel_spread, 0.0, 2.0, 0.25,
+                  "log-normal sigma of a journey's duration"),
+    OPTION_INT("planning.green_minutes", planning.green_minutes, 0, 240, 10,
+               "travel a window may add next to a visit and still be marked green"),
+    OPTION_STRING("planning.break_start", planning.break_start, 5, 5, "12:00", parse_clock_time,
+                  "a local time \"HH:MM\"", "a visitor's break starts no earlier than this"),
+    OPTION_STRING("planning.break_end", planning.break_end, 5, 5, "14:00", parse_clock_time,
+                  "a local time \"HH:MM\"", "and starts no later than this"),
+    OPTION_INT("planning.break_minutes", planning.break_minutes, 0, 240, 30,
+               "length of the break; 0 for none"),
+
+    OPTION_INT("booking.lead_minutes", booking.lead_minutes, 0, 43200, 120,
+               "no window starts sooner than this many minutes from now"),
+    OPTION_INT("booking.horizon_days", booking.horizon_days, 1, 365, 28,
+               "no window starts more than this many days ahead"),
+    OPTION_INT("booking.max_visits_per_day", booking.max_visits_per_day, 0, 100, 0,
+               "visits per visitor and day; 0 for no limit"),
+    OPTION_STRING("booking.same_day_cutoff", booking.same_day_cutoff, 0, 5, "12:00",
+                  parse_clock_time_or_empty, "\"\" or a local time \"HH:MM\"",
+                  "no booking for today after this local time; \"\" for none"),
+    OPTION_INT("booking.hold_minutes", booking.hold_minutes, 1, 1440, 10,
+               "minutes a chosen window is held while the customer books"),
+    OPTION_INT("booking.offer_hold_minutes", booking.offer_hold_minutes, 1, 2880, 120,
+               "minutes an earlier window offered from the waitlist is held"),
+    OPTION_INT("booking.holds_per_client", booking.holds_per_client, 1, 100000, 3,
+               "live holds one client may have at once"),
+    OPTION_INT("booking.link_days", booking.link_days, 1, 3650, 30,
+               "days after the visit a customer's link keeps working"),
+    OPTION_DOUBLE("booking.slots_per_minute", booking.slots_per_minute, 0.001, 1e6, 60.0,
+                  "slot queries per minute per client (refill rate)"),
+    OPTION_INT("booking.slots_burst", booking.slots_burst, 1, 1000000, 30,
+               "slot queries a client may make at once"),
+    OPTION_DOUBLE("booking.resend_per_hour", booking.resend_per_hour, 0.001, 1e6, 5.0,
+                  "\"send me a new link\" requests per hour per client"),
+    OPTION_INT("booking.resend_burst", booking.resend_burst, 1, 1000000, 3,
+               "\"send me a new link\" requests a client may make at once"),
+
+    OPTION_BOOL("messages.record_only", messages.record_only, false,
+                "write every message to the record channel instead of a gateway (demo)"),
+    OPTION_STRING("messages.signature", messages.signature, 1, 200, "The visits team", NULL,
+                  "a name of 1 to 200 bytes", "who signs messages: a named person"),
+    OPTION_STRING("messages.phone", messages.phone, 0, 32, "", NULL,
+                  "a phone number of at most 32 bytes, or \"\"",
+                  "a direct number that a human answers, shown in messages"),
+    OPTION_STRING("messages.email_from", messages.email_from, 3, 254, "visits@localhost", NULL,
+                  "an email address", "the From address of emails"),
+    OPTION_STRING("messages.country_code", messages.country_code, 1, 3, "44", parse_digits,
+                  "1 to 3 digits", "country code of national phone numbers (\"44\")"),
 
     OPTION_DOUBLE("limits.login_ip_per_minute", limits.login_ip_per_minute, 0.001, 1e6, 10.0,
                   "sign-in attempts per minute per client address (refill rate)"),
@@ -442,6 +506,42 @@ static enum otd_status commit(struct otd_config *cfg, struct otd_config *next, e
 }
 
 /* ---- string checks -------------------------------------------------- */
+
+/* A local clock time "HH:MM", 00:00 to 23:59. */
+static char *parse_clock_time(const char *s)
+{
+	if(strlen(s) != 5 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
+	   s[2] != ':' || !isdigit((unsigned char)s[3]) || !isdigit((unsigned char)s[4]))
+		return NULL;
+	int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
+	if(h > 23 || m > 59)
+		return NULL;
+	return xstrdup(s);
+}
+
+static char *parse_clock_time_or_empty(const char *s)
+{
+	return s[0] ? parse_clock_time(s) : xstrdup("");
+}
+
+/* "HH-HH=KMH": hours 0 to 24, from < to, speed 1 to 200. */
+static char *parse_speed_hours(const char *s)
+{
+	int from, to, used = 0;
+	double kmh;
+	if(sscanf(s, "%2d-%2d=%lf%n", &from, &to, &kmh, &used) != 3 || s[used] || from < 0 ||
+	   to > 24 || from >= to || !(kmh >= 1 && kmh <= 200) || !isdigit((unsigned char)s[0]))
+		return NULL;
+	return xstrdup(s);
+}
+
+static char *parse_digits(const char *s)
+{
+	for(const char *p = s; *p; p++)
+		if(!isdigit((unsigned char)*p))
+			return NULL;
+	return s[0] ? xstrdup(s) : NULL;
+}
 
 /* Same shape as http/server.c accepts: HOST:PORT split at the last ':'. */
 static char *parse_listen(const char *s)

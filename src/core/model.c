@@ -64,3 +64,10 @@ void otd_address_cleanup(struct otd_address *a)
 	free(a->match_key);
 	memset(a, 0, sizeof(*a));
 }
+
+void otd_customer_cleanup(struct otd_customer *c)
+{
+	free(c->name);
+	free(c->access_notes);
+	memset(c, 0, sizeof(*c));
+}

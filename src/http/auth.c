@@ -20,6 +20,8 @@ enum otd_status http_authorise(struct otd_req *req)
 		return OTD_OK;
 	const char *authz = req_header(req, "Authorization");
 	enum otd_status st;
+	if(r->auth == AUTH_OPTIONAL && !authz && !req_cookie(req, OTD_SESSION_COOKIE))
+		return OTD_OK; /* a customer: no credentials */
 	if(authz) {
 		if(strncasecmp(authz, "Bearer ", 7) != 0)
 			return otd_error_set(&req->err, OTD_EAUTH, "unsupported_authorization", NULL,

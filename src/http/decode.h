@@ -43,4 +43,18 @@ enum otd_status cursor_decode(const char *cursor, int64_t *after);
 /* Parses a positive decimal id without sign or leading zero. */
 enum otd_status id_decode(const char *s, int64_t *id);
 
+/* POST /api/v1/holds: {"address", "visit_type", "window_start", "link"?}. */
+enum otd_status hold_decode(const json_t *body, int64_t *address, int64_t *visit_type,
+                            int64_t *start, const char **link, struct otd_error *err);
+
+/* POST /api/v1/appointments: the customer's details and consent. Strings
+ * point into body. */
+struct otd_booking_request;
+enum otd_status booking_decode(const json_t *body, struct otd_booking_request *out,
+                               struct otd_error *err);
+
+/* Reschedule: exactly one of "hold" or "offer", and an optional reason. */
+enum otd_status reschedule_decode(const json_t *body, const char **hold, int64_t *offer,
+                                  const char **reason, struct otd_error *err);
+
 #endif

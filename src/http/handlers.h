@@ -39,4 +39,20 @@ enum otd_status h_visit_type_get(struct otd_req *req);
 enum otd_status h_visit_type_update(struct otd_req *req);
 enum otd_status h_visit_type_deactivate(struct otd_req *req);
 
+/* booking.c */
+enum otd_status h_slots(struct otd_req *req);
+enum otd_status h_hold_create(struct otd_req *req);
+enum otd_status h_book(struct otd_req *req);
+enum otd_status h_link_view(struct otd_req *req);
+enum otd_status h_link_reschedule(struct otd_req *req);
+enum otd_status h_link_cancel(struct otd_req *req);
+enum otd_status h_link_ics(struct otd_req *req);
+enum otd_status h_link_waitlist(struct otd_req *req);
+enum otd_status h_link_resend(struct otd_req *req);
+enum otd_status h_appointments_list(struct otd_req *req);
+enum otd_status h_appointment_get(struct otd_req *req);
+enum otd_status h_appointment_cancel(struct otd_req *req);
+enum otd_status h_appointment_reschedule(struct otd_req *req);
+enum otd_status h_booking_visit_types(struct otd_req *req);
+
 #endif

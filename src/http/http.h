@@ -32,6 +32,7 @@ enum http_method {
 enum route_auth {
 	AUTH_PUBLIC = 0,
 	AUTH_STAFF, /* any signed-in user or admin token; roles narrow it */
+	AUTH_OPTIONAL, /* public, but credentials when sent must be valid and of roles */
 };
 
 /* Route flags. */

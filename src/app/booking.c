@@ -1,0 +1,1756 @@
+/* Booking: slots, holds, bookings, reschedules, cancellations, links,
+ * waitlist offers. */
+#include "app/booking.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <strings.h>
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/audit.h"
+#include "app/log.h"
+#include "app/planning.h"
+#include "onthedot/civil.h"
+#include "onthedot/ics.h"
+#include "onthedot/mem.h"
+#include "onthedot/message.h"
+#include "onthedot/reference.h"
+#include "onthedot/tz.h"
+#include "onthedot/validate.h"
+#include "store/booking.h"
+#include "store/catalog.h"
+#include "store/gazetteer.h"
+#include "store/store.h"
+
+#define CANDIDATES_MAX 8
+
+/* ---- small helpers --------------------------------------------------------- */
+
+static void secret(size_t bytes, char *out, size_t size)
+{
+	unsigned char raw[32];
+	randombytes_buf(raw, bytes);
+	sodium_bin2base64(out, size, raw, bytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+static void secret_hash(const char *s, unsigned char out[32])
+{
+	crypto_generichash(out, 32, (const unsigned char *)s, strlen(s), NULL, 0);
+}
+
+static const char *actor_kind(const struct otd_principal *p)
+{
+	switch(p ? p->kind : OTD_PRINCIPAL_NONE) {
+	case OTD_PRINCIPAL_SESSION: return "user";
+	case OTD_PRINCIPAL_TOKEN: return "token";
+	case OTD_PRINCIPAL_CLI: return "cli";
+	default: return "customer";
+	}
+}
+
+static int64_t actor_id(const struct otd_principal *p)
+{
+	if(!p)
+		return 0;
+	return p->kind == OTD_PRINCIPAL_SESSION ? p->user_id
+	       : p->kind == OTD_PRINCIPAL_TOKEN ? p->token_id
+	                                        : 0;
+}
+
+static bool is_staff(const struct otd_principal *p)
+{
+	return p && p->kind != OTD_PRINCIPAL_NONE;
+}
+
+void otd_slot_result_cleanup(struct otd_slot_result *r)
+{
+	for(size_t i = 0; i < r->n_days; i++)
+		free(r->days[i].windows);
+	free(r->days);
+	memset(r, 0, sizeof(*r));
+}
+
+void otd_appointment_view_cleanup(struct otd_appointment_view *v)
+{
+	otd_customer_cleanup(&v->customer);
+	otd_address_cleanup(&v->address);
+	memset(v, 0, sizeof(*v));
+}
+
+static int64_t local_minutes(const struct otd_tz *tz, int64_t t)
+{
+	struct otd_local l;
+	otd_tz_to_local(tz, t, &l);
+	return l.c.hour * 60 + l.c.minute;
+}
+
+/* ---- the booking rules ----------------------------------------------------- */
+
+struct day_rules {
+	int64_t day_start, day_end;
+	int64_t earliest, latest;
+	bool open;
+};
+
+/* Whether local_date can take bookings at now, and from when to when. */
+static void rules_for_day(struct otd_app *app, const struct plan_catalog *cat,
+                          const char *local_date, int64_t now, struct day_rules *r)
+{
+	const struct otd_config *cfg = app->cfg;
+	memset(r, 0, sizeof(*r));
+	if(!planner_day_bounds(app->planner, local_date, &r->day_start, &r->day_end))
+		return;
+	if(plan_catalog_holiday(cat, local_date))
+		return;
+	r->earliest = now + (int64_t)cfg->booking.lead_minutes * 60;
+	if(r->earliest < r->day_start)
+		r->earliest = r->day_start;
+	r->latest = now + (int64_t)cfg->booking.horizon_days * 86400;
+	char today[11];
+	planner_local_date(app->planner, now, today);
+	if(strcmp(local_date, today) < 0)
+		return;
+	if(strcmp(local_date, today) == 0 && cfg->booking.same_day_cutoff[0]) {
+		const char *c = cfg->booking.same_day_cutoff;
+		int cutoff = ((c[0] - '0') * 10 + (c[1] - '0')) * 60 + (c[3] - '0') * 10 + (c[4] - '0');
+		if(local_minutes(app->tz, now) >= cutoff)
+			return;
+	}
+	r->open = r->earliest < r->day_end && r->earliest <= r->latest;
+}
+
+static void offer_request(struct otd_app *app, const struct plan_visit_type *t, double lat,
+                          double lon, const struct day_rules *r, struct otd_offer_request *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->lat = lat;
+	q->lon = lon;
+	otd_lognormal_moments(t->median_min * 60.0, t->spread, &q->service_mean, &q->service_var);
+	q->width = (int64_t)t->window_min * 60;
+	q->step = (int64_t)app->cfg->planning.step_minutes * 60;
+	q->day_start = r->day_start;
+	q->day_end = r->day_end;
+	q->earliest = r->earliest;
+	q->latest = r->latest;
+	q->max_visits = (size_t)app->cfg->booking.max_visits_per_day;
+	q->green_travel = app->cfg->planning.green_minutes * 60.0;
+}
+
+/* Eligible visitors for a visit type at a place, nearest base first. */
+struct candidate {
+	const struct plan_visitor *v;
+	double km;
+};
+
+static int candidate_cmp(const void *a, const void *b)
+{
+	const struct candidate *x = a, *y = b;
+	return x->km < y->km ? -1 : x->km > y->km;
+}
+
+static size_t eligible_visitors(const struct plan_catalog *cat, const char *skill, double lat,
+                                double lon, struct candidate *out)
+{
+	size_t n = 0;
+	for(size_t i = 0; i < cat->n_visitors; i++) {
+		const struct plan_visitor *v = &cat->visitors[i];
+		if(!plan_visitor_has_skill(v, skill))
+			continue;
+		out[n].v = v;
+		out[n].km = otd_distance_km(v->base_lat, v->base_lon, lat, lon);
+		n++;
+	}
+	qsort(out, n, sizeof(*out), candidate_cmp);
+	return n;
+}
+
+static bool works_on(const struct plan_visitor *v, int64_t day_start, int64_t day_end)
+{
+	for(size_t i = 0; i < v->n_occ; i++)
+		if(v->occ[i].start >= day_start && v->occ[i].start < day_end)
+			return true;
+	return false;
+}
+
+static enum otd_status resolve_place(struct otd_conn *c, int64_t address_id, double *lat,
+                                     double *lon, struct otd_error *err)
+{
+	if(!address_id)
+		return OTD_OK;
+	struct otd_address a;
+	enum otd_status st = store_address_get(c, address_id, &a, err);
+	if(st == OTD_ENOTFOUND)
+		return otd_error_set(err, OTD_EINVAL, "unknown_address", "address",
+		                     "There is no address %lld in the gazetteer.",
+		                     (long long)address_id);
+	if(st)
+		return st;
+	*lat = a.lat;
+	*lon = a.lon;
+	otd_address_cleanup(&a);
+	return OTD_OK;
+}
+
+/* ---- the slot offer --------------------------------------------------------- */
+
+struct slots_job {
+	struct otd_app *app;
+	const struct otd_slot_query *q;
+	struct otd_slot_result *out;
+	int64_t now;
+};
+
+/* The appointment being rescheduled frees its own place on its day. */
+struct own_place {
+	int64_t appointment_id, visitor_id;
+	char date[11];
+};
+
+static enum otd_status slots_job(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	struct slots_job *j = arg;
+	struct otd_app *app = j->app;
+	struct plan_catalog *cat = NULL;
+	enum otd_status st = planner_catalog(app->planner, c, j->now, &cat, err);
+	if(st)
+		return st;
+	struct candidate *cand = NULL;
+	const struct otd_route **routes = NULL;
+	size_t *owner = NULL;
+	struct plan_day **held = NULL;
+	size_t n_held = 0;
+	struct otd_offer_window *buf = NULL;
+	struct own_place own = {0};
+	const struct plan_visit_type *t = plan_catalog_type(cat, j->q->visit_type_id);
+	if(!t || !t->active) {
+		st = otd_error_set(err, OTD_EINVAL, "unknown_visit_type", "visit_type",
+		                   "There is no bookable visit type %lld.",
+		                   (long long)j->q->visit_type_id);
+		goto out;
+	}
+	double lat = j->q->lat, lon = j->q->lon;
+	if((st = resolve_place(c, j->q->address_id, &lat, &lon, err)))
+		goto out;
+	if(j->q->for_appointment) {
+		struct otd_appointment a;
+		if(store_appointment_get(c, j->q->for_appointment, &a, NULL) == OTD_OK) {
+			own.appointment_id = a.id;
+			own.visitor_id = a.visitor_id;
+			memcpy(own.date, a.local_date, sizeof(own.date));
+		}
+	}
+	cand = xcalloc(cat->n_visitors + 1, sizeof(*cand));
+	size_t n_cand = eligible_visitors(cat, t->skill, lat, lon, cand);
+	routes = xcalloc(n_cand * PLAN_ROUTES_MAX + 1, sizeof(*routes));
+	owner = xcalloc(n_cand * PLAN_ROUTES_MAX + 1, sizeof(*owner));
+	held = xcalloc(n_cand + 1, sizeof(*held));
+	int y, m, d, ty, tm, td;
+	otd_date_parse(j->q->from, &y, &m, &d, NULL);
+	otd_date_parse(j->q->to, &ty, &tm, &td, NULL);
+	int64_t first = otd_days_from_civil(y, m, d), last = otd_days_from_civil(ty, tm, td);
+	size_t max_windows = 0;
+	for(int64_t day = first; day <= last; day++) {
+		char date[11];
+		otd_civil_from_days(day, &y, &m, &d);
+		otd_date_format(y, m, d, date);
+		struct day_rules r;
+		rules_for_day(app, cat, date, j->now, &r);
+		if(!r.open)
+			continue;
+		size_t n_routes = 0;
+		n_held = 0;
+		for(size_t i = 0; i < n_cand; i++) {
+			const struct plan_visitor *v = cand[i].v;
+			if(!works_on(v, r.day_start, r.day_end))
+				continue;
+			struct plan_day *pd = NULL;
+			if(own.appointment_id && v->id == own.visitor_id && strcmp(date, own.date) == 0) {
+				pd = xcalloc(1, sizeof(*pd));
+				st = planner_build_day(app->planner, c, cat, v, date, j->now,
+				                       own.appointment_id, 0, pd, err);
+				pd->refs = -1; /* ours, not the cache's */
+			} else {
+				st = planner_day(app->planner, c, cat, v, date, j->now, &pd, err);
+			}
+			if(st) {
+				if(pd && pd->refs == -1)
+					free(pd);
+				goto out_day;
+			}
+			held[n_held++] = pd;
+			for(size_t k = 0; k < pd->n_routes; k++) {
+				routes[n_routes] = &pd->routes[k];
+				owner[n_routes] = i;
+				n_routes++;
+			}
+		}
+		size_t room = (size_t)((r.day_end - r.day_start) / (app->cfg->planning.step_minutes * 60)) + 2;
+		if(room > max_windows) {
+			max_windows = room;
+			buf = xrealloc(buf, max_windows * sizeof(*buf));
+		}
+		struct otd_offer_request oq;
+		offer_request(app, t, lat, lon, &r, &oq);
+		size_t n = n_routes ? otd_offer_day(routes, owner, n_routes, planner_plan(app->planner),
+		                                    &oq, buf)
+		                    : 0;
+		if(n) {
+			struct otd_slot_result *res = j->out;
+			res->days = xrealloc(res->days, (res->n_days + 1) * sizeof(*res->days));
+			struct otd_slot_day *sd = &res->days[res->n_days++];
+			memcpy(sd->date, date, sizeof(sd->date));
+			sd->n = n;
+			sd->windows = xmalloc(n * sizeof(*sd->windows));
+			memcpy(sd->windows, buf, n * sizeof(*buf));
+		}
+	out_day:
+		for(size_t i = 0; i < n_held; i++) {
+			if(held[i]->refs == -1) {
+				plan_day_cleanup(held[i]);
+				free(held[i]);
+			} else {
+				planner_day_release(app->planner, held[i]);
+			}
+		}
+		n_held = 0;
+		if(st)
+			goto out;
+	}
+	j->out->width_minutes = t->window_min;
+out:
+	free(buf);
+	free(held);
+	free(owner);
+	free(routes);
+	free(cand);
+	planner_catalog_release(app->planner, cat);
+	return st;
+}
+
+static enum otd_status check_dates(struct otd_app *app, const char *from, const char *to,
+                                   struct otd_error *err)
+{
+	int y, m, d, y2, m2, d2;
+	if(otd_date_parse(from, &y, &m, &d, err) != OTD_OK) {
+		snprintf(err->field, sizeof(err->field), "from");
+		return OTD_EINVAL;
+	}
+	if(otd_date_parse(to, &y2, &m2, &d2, err) != OTD_OK) {
+		snprintf(err->field, sizeof(err->field), "to");
+		return OTD_EINVAL;
+	}
+	int64_t span = otd_days_from_civil(y2, m2, d2) - otd_days_from_civil(y, m, d);
+	if(span < 0)
+		return otd_error_set(err, OTD_EINVAL, "bad_range", "to",
+		                     "\"to\" must not be before \"from\".");
+	if(span >= OTD_SLOT_DAYS_MAX)
+		return otd_error_set(err, OTD_EINVAL, "bad_range", "to",
+		                     "Ask for at most %d days at a time.", OTD_SLOT_DAYS_MAX);
+	(void)app;
+	return OTD_OK;
+}
+
+enum otd_status app_slots(struct otd_app *app, const struct otd_slot_query *q,
+                          struct otd_slot_result *out, struct otd_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	enum otd_status st = check_dates(app, q->from, q->to, err);
+	if(st)
+		return st;
+	struct slots_job job = {app, q, out, otd_clock_now(app->clock)};
+	st = store_read(app->store, slots_job, &job, err);
+	if(st)
+		otd_slot_result_cleanup(out);
+	return st;
+}
+
+/* ---- holds ------------------------------------------------------------------ */
+
+struct hold_candidate {
+	int64_t visitor_id;
+	double travel;
+};
+
+struct hold_job {
+	struct otd_app *app;
+	const struct otd_principal *actor;
+	const struct otd_hold_request *req;
+	struct otd_hold_result *out;
+	int64_t now;
+	double lat, lon;
+	char date[11];
+	int64_t start, end;
+	struct hold_candidate cand[CANDIDATES_MAX];
+	size_t n_cand;
+	struct plan_catalog *cat;
+	const struct plan_visit_type *type;
+};
+
+static int hold_candidate_cmp(const void *a, const void *b)
+{
+	const struct hold_candidate *x = a, *y = b;
+	return x->travel < y->travel ? -1 : x->travel > y->travel;
+}
+
+/* Read phase: check the window against the rules and the grid, and rank
+ * the visitors who could take it by the travel they would add. */
+static enum otd_status hold_plan_job(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	struct hold_job *j = arg;
+	struct otd_app *app = j->app;
+	enum otd_status st = planner_catalog(app->planner, c, j->now, &j->cat, err);
+	if(st)
+		return st;
+	j->type = plan_catalog_type(j->cat, j->req->visit_type_id);
+	if(!j->type || !j->type->active)
+		return otd_error_set(err, OTD_EINVAL, "unknown_visit_type", "visit_type",
+		                     "There is no bookable visit type %lld.",
+		                     (long long)j->req->visit_type_id);
+	if((st = resolve_place(c, j->req->address_id, &j->lat, &j->lon, err)))
+		return st;
+	j->start = j->req->window_start;
+	j->end = j->start + (int64_t)j->type->window_min * 60;
+	planner_local_date(app->planner, j->start, j->date);
+	struct day_rules r;
+	rules_for_day(app, j->cat, j->date, j->now, &r);
+	int64_t step = (int64_t)app->cfg->planning.step_minutes * 60;
+	if(!r.open || j->start < r.earliest || j->start > r.latest || j->end > r.day_end)
+		return otd_error_set(err, OTD_EINVAL, "window_not_bookable", "window_start",
+		                     "That window cannot be booked (too soon, too far ahead, a bank "
+		                     "holiday or past the same-day cut-off); choose one of the windows "
+		                     "offered.");
+	if((j->start - r.day_start) % step != 0)
+		return otd_error_set(err, OTD_EINVAL, "window_not_on_grid", "window_start",
+		                     "Windows start every %d minutes from midnight; choose one of the "
+		                     "windows offered.",
+		                     app->cfg->planning.step_minutes);
+	struct candidate *cand = xcalloc(j->cat->n_visitors + 1, sizeof(*cand));
+	size_t n = eligible_visitors(j->cat, j->type->skill, j->lat, j->lon, cand);
+	struct otd_stop s;
+	plan_visit_stop(j->type, j->lat, j->lon, j->start, j->end, OTD_STOP_HOLD, 0, &s);
+	for(size_t i = 0; i < n && st == OTD_OK; i++) {
+		if(!works_on(cand[i].v, r.day_start, r.day_end))
+			continue;
+		struct plan_day *pd = NULL;
+		st = planner_day(app->planner, c, j->cat, cand[i].v, j->date, j->now, &pd, err);
+		if(st)
+			break;
+		long ri = plan_day_route_for(pd, j->start, j->end);
+		double added = 0;
+		bool ok = false;
+		if(ri >= 0) {
+			const struct otd_route *route = &pd->routes[ri];
+			size_t max = (size_t)app->cfg->booking.max_visits_per_day;
+			ok = (!max || otd_route_visits(route) < max) &&
+			     otd_route_best_insertion(route, planner_plan(app->planner), &s, &added) >= 0;
+		}
+		planner_day_release(app->planner, pd);
+		if(!ok)
+			continue;
+		if(j->n_cand < CANDIDATES_MAX) {
+			j->cand[j->n_cand++] = (struct hold_candidate){cand[i].v->id, added};
+		} else if(added < j->cand[CANDIDATES_MAX - 1].travel) {
+			j->cand[CANDIDATES_MAX - 1] = (struct hold_candidate){cand[i].v->id, added};
+		}
+		qsort(j->cand, j->n_cand, sizeof(j->cand[0]), hold_candidate_cmp);
+	}
+	free(cand);
+	return st;
+}
+
+/* Stops of a route as store items (breaks left out), for store_route_order. */
+static size_t route_items(const struct otd_route *r, struct otd_route_item *out)
+{
+	size_t n = 0;
+	for(size_t i = 0; i < r->n; i++) {
+		if(r->stops[i].kind == OTD_STOP_BREAK)
+			continue;
+		memset(&out[n], 0, sizeof(out[n]));
+		out[n].kind = r->stops[i].kind == OTD_STOP_VISIT ? OTD_ITEM_VISIT : OTD_ITEM_HOLD;
+		out[n].id = r->stops[i].id;
+		n++;
+	}
+	return n;
+}
+
+/* Places stop s on visitor v's route for the window, exactly, from the
+ * database; on success writes the route order with the stop given id. */
+static enum otd_status place_exact(struct otd_app *app, struct otd_conn *tx,
+                                   const struct plan_catalog *cat, const struct plan_visitor *v,
+                                   const char *date, int64_t now, int64_t exclude_appointment,
+                                   int64_t exclude_hold, struct otd_stop *s, bool *placed,
+                                   struct plan_day *day, long *route_index, long *pos,
+                                   struct otd_error *err)
+{
+	*placed = false;
+	enum otd_status st = planner_build_day(app->planner, tx, cat, v, date, now,
+	                                       exclude_appointment, exclude_hold, day, err);
+	if(st)
+		return st;
+	long ri = plan_day_route_for(day, s->a, s->b);
+	if(ri < 0)
+		return OTD_OK;
+	struct otd_route *route = &day->routes[ri];
+	size_t max = (size_t)app->cfg->booking.max_visits_per_day;
+	if(max && otd_route_visits(route) >= max)
+		return OTD_OK;
+	long p = plan_route_place(app->planner, route, s);
+	if(p < 0)
+		return OTD_OK;
+	*placed = true;
+	*route_index = ri;
+	*pos = p;
+	return OTD_OK;
+}
+
+static enum otd_status write_order(struct otd_conn *tx, struct otd_route *route, long pos,
+                                   int64_t new_id, struct otd_error *err)
+{
+	route->stops[pos].id = new_id;
+	struct otd_route_item *items = xcalloc(route->n + 1, sizeof(*items));
+	size_t n = route_items(route, items);
+	enum otd_status st = store_route_order(tx, items, n, err);
+	free(items);
+	return st;
+}
+
+static enum otd_status hold_write_job(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct hold_job *j = arg;
+	struct otd_app *app = j->app;
+	int64_t live = 0;
+	enum otd_status st = store_holds_live(tx, j->req->client_key, j->now, &live, err);
+	if(st)
+		return st;
+	if(live >= app->cfg->booking.holds_per_client) {
+		otd_error_set(err, OTD_ERATE, "too_many_holds", NULL,
+		              "You are already holding %lld windows; book one or let them expire "
+		              "(they last %d minutes).",
+		              (long long)live, app->cfg->booking.hold_minutes);
+		err->retry_after = 60;
+		return OTD_ERATE;
+	}
+	for(size_t i = 0; i < j->n_cand; i++) {
+		const struct plan_visitor *v = plan_catalog_visitor(j->cat, j->cand[i].visitor_id);
+		if(!v)
+			continue;
+		store_lock_scope(tx, v->id, j->date);
+		struct otd_stop s;
+		plan_visit_stop(j->type, j->lat, j->lon, j->start, j->end, OTD_STOP_HOLD, 0, &s);
+		struct plan_day day;
+		bool placed;
+		long ri = -1, pos = -1;
+		st = place_exact(app, tx, j->cat, v, j->date, j->now, j->req->for_appointment, 0, &s,
+		                 &placed, &day, &ri, &pos, err);
+		if(st == OTD_OK && placed) {
+			struct otd_hold *h = &j->out->hold;
+			memset(h, 0, sizeof(*h));
+			h->visitor_id = v->id;
+			h->visit_type_id = j->type->id;
+			h->address_id = j->req->address_id;
+			memcpy(h->local_date, j->date, sizeof(h->local_date));
+			h->window_start = j->start;
+			h->window_end = j->end;
+			snprintf(h->client_key, sizeof(h->client_key), "%s", j->req->client_key);
+			h->for_appointment = j->req->for_appointment;
+			snprintf(h->purpose, sizeof(h->purpose), "%s",
+			         j->req->for_appointment ? "reschedule" : "booking");
+			h->created_at = j->now;
+			h->expires_at = j->now + (int64_t)app->cfg->booking.hold_minutes * 60;
+			secret(32, j->out->token, sizeof(j->out->token));
+			unsigned char hash[32];
+			secret_hash(j->out->token, hash);
+			st = store_hold_insert(tx, h, hash, err);
+			if(st == OTD_OK)
+				st = write_order(tx, &day.routes[ri], pos, h->id, err);
+			if(st == OTD_OK)
+				st = app_audit(tx, j->actor, j->now, "hold.create", "hold", h->id,
+				               json_pack("{s:I,s:s}", "visitor_id", (json_int_t)v->id, "date",
+				                         j->date),
+				               err);
+			plan_day_cleanup(&day);
+			return st;
+		}
+		plan_day_cleanup(&day);
+		if(st)
+			return st;
+	}
+	return otd_error_set(err, OTD_ECONFLICT, "window_taken", "window_start",
+	                     "That window has just been taken; here are the nearest others.");
+}
+
+enum otd_status app_hold_create(struct otd_app *app, const struct otd_principal *actor,
+                                const struct otd_hold_request *req, struct otd_hold_result *out,
+                                struct otd_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct hold_job j = {.app = app, .actor = actor, .req = req, .out = out,
+	                     .now = otd_clock_now(app->clock)};
+	enum otd_status st = store_read(app->store, hold_plan_job, &j, err);
+	if(st == OTD_OK && j.n_cand == 0)
+		st = otd_error_set(err, OTD_ECONFLICT, "window_taken", "window_start",
+		                   "That window has just been taken; here are the nearest others.");
+	if(st == OTD_OK)
+		st = store_write(app->store, hold_write_job, &j, err);
+	if(st == OTD_OK)
+		planner_day_invalidate(app->planner, out->hold.visitor_id, out->hold.local_date);
+	planner_catalog_release(app->planner, j.cat);
+	return st;
+}
+
+size_t app_nearest_windows(struct otd_app *app, int64_t address_id, int64_t visit_type_id,
+                           int64_t start, struct otd_offer_window *out, size_t max)
+{
+	struct otd_slot_query q = {.address_id = address_id, .visit_type_id = visit_type_id};
+	planner_local_date(app->planner, start, q.from);
+	planner_local_date(app->planner, start + 6 * 86400, q.to);
+	struct otd_slot_result r;
+	size_t n = 0;
+	if(app_slots(app, &q, &r, NULL) != OTD_OK)
+		return 0;
+	/* Pick the max windows closest in time to start. */
+	for(size_t d = 0; d < r.n_days; d++) {
+		for(size_t i = 0; i < r.days[d].n; i++) {
+			struct otd_offer_window w = r.days[d].windows[i];
+			int64_t dist = llabs(w.start - start);
+			if(n < max) {
+				out[n++] = w;
+			} else {
+				size_t worst = 0;
+				for(size_t k = 1; k < n; k++)
+					if(llabs(out[k].start - start) > llabs(out[worst].start - start))
+						worst = k;
+				if(dist < llabs(out[worst].start - start))
+					out[worst] = w;
+			}
+		}
+	}
+	otd_slot_result_cleanup(&r);
+	for(size_t a = 1; a < n; a++) { /* in time order */
+		struct otd_offer_window x = out[a];
+		size_t b = a;
+		while(b > 0 && out[b - 1].start > x.start) {
+			out[b] = out[b - 1];
+			b--;
+		}
+		out[b] = x;
+	}
+	return n;
+}
+
+enum otd_status app_holds_expire(struct otd_app *app, struct otd_error *err);
+
+/* ---- messages ------------------------------------------------------------- */
+
+struct message_facts {
+	const struct otd_appointment *a;
+	const struct otd_customer *customer;
+	const struct otd_address *address;
+	const char *visit_type;
+	const char *visitor_first_name, *visitor_role;
+	int64_t old_start, old_end, offer_until;
+	bool by_customer;
+	const char *reason;
+	const char *event; /* unique per appointment and promise version: "booked" */
+};
+
+static void address_line(const struct otd_address *a, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s%s%s%s, %s", a->line1, a->line2[0] ? ", " : "", a->line2,
+	         a->town[0] ? ", " : "", a->town, a->postcode);
+}
+
+/* Mints a link for the appointment and writes its text into url. */
+static enum otd_status mint_link(struct otd_app *app, struct otd_conn *tx,
+                                 const struct otd_appointment *a, int64_t now, char *token,
+                                 char *url, size_t url_size, struct otd_error *err)
+{
+	secret(16, token, OTD_LINK_TOKEN_LEN + 1);
+	unsigned char hash[32];
+	secret_hash(token, hash);
+	int64_t expires = a->window_end + (int64_t)app->cfg->booking.link_days * 86400;
+	enum otd_status st = store_link_insert(tx, a->id, hash, now, expires, err);
+	if(url)
+		snprintf(url, url_size, "%s/a/%s", app->base_url, token);
+	return st;
+}
+
+/* Writes the messages of one event: an email (with the calendar invite
+ * when method is given) and an SMS, each to a channel the customer gave
+ * and agreed to, each with its own link. */
+#define TO_CONSENTED 0
+#define TO_EMAIL 1
+#define TO_SMS 2
+
+static enum otd_status queue_messages(struct otd_app *app, struct otd_conn *tx,
+                                      enum otd_message_kind kind, int ics_method,
+                                      const struct message_facts *f, int to, int64_t now,
+                                      struct otd_error *err)
+{
+	const struct otd_appointment *a = f->a;
+	const struct otd_customer *cu = f->customer;
+	bool email = cu->email[0] && (to ? (to & TO_EMAIL) : a->consent_email);
+	bool sms = cu->phone[0] && (to ? (to & TO_SMS) : a->consent_sms);
+	char addr[700];
+	address_line(f->address, addr, sizeof(addr));
+	for(int channel = 0; channel < 2; channel++) {
+		if((channel == 0 && !email) || (channel == 1 && !sms))
+			continue;
+		char token[OTD_LINK_TOKEN_LEN + 1], url[512];
+		enum otd_status st = OTD_OK;
+		if(kind != OTD_MSG_CANCELLED) {
+			st = mint_link(app, tx, a, now, token, url, sizeof(url), err);
+			if(st)
+				return st;
+		} else {
+			snprintf(url, sizeof(url), "%s/book", app->base_url);
+		}
+		struct otd_message_context ctx = {
+		    .tz = app->tz,
+		    .organisation = app->cfg->organisation,
+		    .signature = app->cfg->messages.signature,
+		    .phone = app->cfg->messages.phone,
+		    .customer_name = cu->name,
+		    .visit_type = f->visit_type,
+		    .visitor_first_name = f->visitor_first_name,
+		    .visitor_role = f->visitor_role,
+		    .address = addr,
+		    .start = a->window_start,
+		    .end = a->window_end,
+		    .old_start = f->old_start,
+		    .old_end = f->old_end,
+		    .offer_until = f->offer_until,
+		    .by_customer = f->by_customer,
+		    .reason = f->reason,
+		    .link = url,
+		};
+		struct otd_message m;
+		otd_message_render(kind, &ctx, &m);
+		json_t *payload;
+		if(channel == 0) {
+			payload = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "to", cu->email, "to_name", cu->name,
+			                    "from", app->cfg->messages.email_from, "subject", m.subject,
+			                    "text", m.text, "html", m.html);
+			if(ics_method >= 0) {
+				char uid[64], summary[420];
+				snprintf(uid, sizeof(uid), "%s@onthedot", a->reference);
+				snprintf(summary, sizeof(summary), "%s with %s", f->visit_type,
+				         f->visitor_first_name);
+				struct otd_ics_event ev = {.uid = uid,
+				                           .sequence = a->promise_version,
+				                           .dtstamp = now,
+				                           .start = a->window_start,
+				                           .end = a->window_end,
+				                           .summary = summary,
+				                           .location = addr,
+				                           .description = m.text,
+				                           .url = kind != OTD_MSG_CANCELLED ? url : NULL,
+				                           .organizer_name = app->cfg->organisation,
+				                           .organizer_email = app->cfg->messages.email_from,
+				                           .attendee_name = cu->name,
+				                           .attendee_email = cu->email};
+				char *ics = NULL;
+				st = otd_ics_render(&ev, (enum otd_ics_method)ics_method, app->tz,
+				                    app->vtimezone, &ics, err);
+				if(st == OTD_OK) {
+					json_object_set_new(payload, "ics", json_string(ics));
+					json_object_set_new(payload, "ics_method",
+					                    json_string(otd_ics_method_name(ics_method)));
+				}
+				free(ics);
+			}
+		} else {
+			payload = json_pack("{s:s,s:s}", "to", cu->phone, "text", m.sms);
+		}
+		if(st == OTD_OK && kind != OTD_MSG_CANCELLED)
+			json_object_set_new(payload, "link", json_string(url));
+		char *text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
+		json_decref(payload);
+		char key[128];
+		snprintf(key, sizeof(key), "appt:%lld:v%d:%s:%s", (long long)a->id, a->promise_version,
+		         f->event, channel == 0 ? "email" : "sms");
+		struct otd_outbox_row row = {.idem_key = key,
+		                             .appointment_id = a->id,
+		                             .customer_id = cu->id,
+		                             .channel = app->cfg->messages.record_only
+		                                            ? "record"
+		                                            : (channel == 0 ? "email" : "sms"),
+		                             .template = m.template,
+		                             .payload = text,
+		                             .due_at = now};
+		if(st == OTD_OK)
+			st = store_outbox_insert(tx, &row, now, err);
+		free(text);
+		otd_message_cleanup(&m);
+		if(st)
+			return st;
+	}
+	return OTD_OK;
+}
+
+/* ---- reading an appointment -------------------------------------------------- */
+
+static enum otd_status load_view(struct otd_app *app, struct otd_conn *c,
+                                 const struct plan_catalog *cat, int64_t id,
+                                 struct otd_appointment_view *v, struct otd_error *err)
+{
+	memset(v, 0, sizeof(*v));
+	enum otd_status st = store_appointment_get(c, id, &v->a, err);
+	if(st == OTD_OK)
+		st = store_customer_get(c, v->a.customer_id, &v->customer, err);
+	if(st == OTD_OK)
+		st = store_address_get(c, v->a.address_id, &v->address, err);
+	if(st == OTD_OK)
+		st = store_waitlist_state(c, id, v->waitlist, sizeof(v->waitlist), err);
+	if(st == OTD_OK)
+		st = store_hold_offers(c, id, app ? otd_clock_now(app->clock) : 0, v->offers, 3,
+		                       &v->n_offers, err);
+	if(st) {
+		otd_appointment_view_cleanup(v);
+		return st;
+	}
+	struct otd_visit_type t;
+	if(store_visit_type_get(c, v->a.visit_type_id, &t, NULL) == OTD_OK) {
+		snprintf(v->visit_type, sizeof(v->visit_type), "%s", t.name);
+		snprintf(v->visit_type_code, sizeof(v->visit_type_code), "%s", t.code);
+		otd_visit_type_cleanup(&t);
+	}
+	const struct plan_visitor *pv = cat ? plan_catalog_visitor(cat, v->a.visitor_id) : NULL;
+	if(pv) {
+		snprintf(v->visitor_first_name, sizeof(v->visitor_first_name), "%s", pv->first_name);
+		snprintf(v->visitor_role, sizeof(v->visitor_role), "%s", pv->role_title);
+	} else if(v->a.visitor_id) {
+		struct otd_visitor vis;
+		if(store_visitor_get(c, v->a.visitor_id, &vis, NULL) == OTD_OK) {
+			size_t n = strcspn(vis.name, " ");
+			snprintf(v->visitor_first_name, sizeof(v->visitor_first_name), "%.*s", (int)n,
+			         vis.name);
+			snprintf(v->visitor_role, sizeof(v->visitor_role), "%s", vis.role_title);
+			otd_visitor_cleanup(&vis);
+		}
+	}
+	(void)app;
+	return OTD_OK;
+}
+
+struct view_job {
+	struct otd_app *app;
+	int64_t id;
+	struct otd_appointment_view *out;
+};
+
+static enum otd_status view_job(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	struct view_job *j = arg;
+	struct plan_catalog *cat = NULL;
+	enum otd_status st =
+	    planner_catalog(j->app->planner, c, otd_clock_now(j->app->clock), &cat, err);
+	if(st)
+		return st;
+	st = load_view(j->app, c, cat, j->id, j->out, err);
+	planner_catalog_release(j->app->planner, cat);
+	return st;
+}
+
+enum otd_status app_appointment_view(struct otd_app *app, int64_t appointment_id,
+                                     struct otd_appointment_view *out, struct otd_error *err)
+{
+	struct view_job j = {app, appointment_id, out};
+	return store_read(app->store, view_job, &j, err);
+}
+
+static void facts_of(const struct otd_appointment_view *v, struct message_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->a = &v->a;
+	f->customer = &v->customer;
+	f->address = &v->address;
+	f->visit_type = v->visit_type;
+	f->visitor_first_name = v->visitor_first_name;
+	f->visitor_role = v->visitor_role;
+}
+
+static void event_detail(char *out, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void event_detail(char *out, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out, size, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- booking ---------------------------------------------------------------- */
+
+struct book_job {
+	struct otd_app *app;
+	const struct otd_principal *actor;
+	const struct otd_booking_request *req;
+	struct otd_customer customer;
+	struct otd_appointment_view *out;
+	int64_t now;
+	struct plan_catalog *cat;
+	char local_date[11];
+	int64_t visitor_id;
+	int64_t conflict_address, conflict_type, conflict_start;
+};
+
+static enum otd_status replay_booking(struct book_job *j, struct otd_conn *tx, int64_t id,
+                                      struct otd_error *err)
+{
+	enum otd_status st = load_view(j->app, tx, j->cat, id, j->out, err);
+	if(st)
+		return st;
+	j->out->replayed = true;
+	/* A replay answers with a new link: the first one may be lost with the
+	 * first answer (DESIGN.md, Security model). */
+	return mint_link(j->app, tx, &j->out->a, j->now, j->out->link_token, NULL, 0, err);
+}
+
+static enum otd_status book_job(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct book_job *j = arg;
+	struct otd_app *app = j->app;
+	const struct otd_booking_request *req = j->req;
+	enum otd_status st;
+	if(req->idem) {
+		unsigned char hash[32];
+		char entity[32];
+		int64_t id;
+		st = store_idem_get(tx, req->idem->scope, req->idem->key, hash, entity, sizeof(entity),
+		                    &id, err);
+		if(st == OTD_OK) {
+			if(memcmp(hash, req->idem->hash, 32) != 0 || strcmp(entity, "appointment") != 0)
+				return otd_error_set(err, OTD_ESTATE, "idempotency_key_reused",
+				                     "Idempotency-Key",
+				                     "This Idempotency-Key was already used for a different "
+				                     "request; use a new key for a new booking.");
+			return replay_booking(j, tx, id, err);
+		}
+		if(st != OTD_ENOTFOUND)
+			return st;
+		otd_error_clear(err);
+	}
+	unsigned char hold_hash[32];
+	secret_hash(req->hold_token, hold_hash);
+	struct otd_hold hold;
+	st = store_hold_by_hash(tx, hold_hash, j->now, &hold, err);
+	if(st == OTD_ENOTFOUND) {
+		err->status = OTD_ECONFLICT;
+		return OTD_ECONFLICT;
+	}
+	if(st)
+		return st;
+	if(hold.for_appointment)
+		return otd_error_set(err, OTD_ESTATE, "hold_for_reschedule", "hold",
+		                     "This window is held to move an existing booking; use that "
+		                     "booking's link to move it.");
+	const struct plan_visitor *v = plan_catalog_visitor(j->cat, hold.visitor_id);
+	const struct plan_visit_type *t = plan_catalog_type(j->cat, hold.visit_type_id);
+	if(!v || !t)
+		return otd_error_set(err, OTD_ECONFLICT, "window_taken", NULL,
+		                     "That window can no longer be kept; here are the nearest others.");
+	/* The contact: the only personal data. */
+	if((st = store_customer_upsert(tx, &j->customer, j->now, err)))
+		return st;
+	struct otd_appointment existing;
+	st = store_appointment_open_for(tx, j->customer.id, hold.visit_type_id, j->now, &existing,
+	                                err);
+	if(st == OTD_OK) {
+		char when[96];
+		otd_window_text(app->tz, existing.window_start, existing.window_end, false, when,
+		                sizeof(when));
+		return otd_error_set(err, OTD_ECONFLICT, "already_booked", NULL,
+		                     "You already have this visit booked: %s, %s. Use the link we sent "
+		                     "you to change it, or ask for a new link.",
+		                     existing.reference, when);
+	}
+	if(st != OTD_ENOTFOUND)
+		return st;
+	otd_error_clear(err);
+	/* Feasibility from the database, the hold's own place left out. */
+	store_lock_scope(tx, v->id, hold.local_date);
+	struct otd_address addr;
+	if((st = store_address_get(tx, hold.address_id, &addr, err)))
+		return st;
+	struct otd_stop s;
+	plan_visit_stop(t, addr.lat, addr.lon, hold.window_start, hold.window_end, OTD_STOP_VISIT, 0,
+	                &s);
+	otd_address_cleanup(&addr);
+	struct plan_day day;
+	bool placed;
+	long ri = -1, pos = -1;
+	st = place_exact(app, tx, j->cat, v, hold.local_date, j->now, 0, hold.id, &s, &placed, &day,
+	                 &ri, &pos, err);
+	if(st == OTD_OK && !placed)
+		st = otd_error_set(err, OTD_ECONFLICT, "window_taken", NULL,
+		                   "That window can no longer be kept; here are the nearest others.");
+	if(st == OTD_ECONFLICT) {
+		/* Where the customer wanted to be, for the nearest alternatives. */
+		j->conflict_address = hold.address_id;
+		j->conflict_type = hold.visit_type_id;
+		j->conflict_start = hold.window_start;
+	}
+	struct otd_appointment a = {0};
+	if(st == OTD_OK) {
+		a.customer_id = j->customer.id;
+		a.address_id = hold.address_id;
+		a.visit_type_id = hold.visit_type_id;
+		a.visitor_id = v->id;
+		memcpy(a.local_date, hold.local_date, sizeof(a.local_date));
+		a.window_start = hold.window_start;
+		a.window_end = hold.window_end;
+		a.consent_sms = req->consent_sms;
+		a.consent_email = req->consent_email;
+		snprintf(a.booked_by, sizeof(a.booked_by), "%s",
+		         is_staff(j->actor) ? "dispatcher" : "customer");
+		for(int tries = 0; tries < 8; tries++) {
+			unsigned char rnd[6];
+			randombytes_buf(rnd, sizeof(rnd));
+			otd_reference_make(rnd, a.reference);
+			st = store_appointment_insert(tx, &a, j->now, err);
+			if(st != OTD_ECONFLICT)
+				break;
+			otd_error_clear(err);
+		}
+	}
+	if(st == OTD_OK)
+		st = write_order(tx, &day.routes[ri], pos, a.id, err);
+	plan_day_cleanup(&day);
+	if(st == OTD_OK)
+		st = store_hold_delete(tx, hold.id, err);
+	if(st == OTD_OK)
+		st = load_view(app, tx, j->cat, a.id, j->out, err);
+	if(st == OTD_OK)
+		st = mint_link(app, tx, &a, j->now, j->out->link_token, NULL, 0, err);
+	if(st == OTD_OK) {
+		struct message_facts f;
+		facts_of(j->out, &f);
+		f.event = "booked";
+		st = queue_messages(app, tx, OTD_MSG_BOOKED, OTD_ICS_REQUEST, &f, TO_CONSENTED, j->now,
+		                    err);
+	}
+	if(st == OTD_OK) {
+		char detail[200];
+		event_detail(detail, sizeof(detail),
+		             "{\"promise_version\":1,\"window_start\":%lld,\"window_end\":%lld,"
+		             "\"visitor_id\":%lld}",
+		             (long long)a.window_start, (long long)a.window_end, (long long)a.visitor_id);
+		st = store_appointment_event(tx, a.id, "booked", j->now, actor_kind(j->actor),
+		                             actor_id(j->actor), detail, err);
+	}
+	if(st == OTD_OK && req->idem)
+		st = store_idem_put(tx, req->idem->scope, req->idem->key, req->idem->hash, "appointment",
+		                    a.id, j->now, err);
+	if(st == OTD_OK)
+		st = app_audit(tx, j->actor, j->now, "appointment.book", "appointment", a.id,
+		               json_pack("{s:s,s:I}", "reference", a.reference, "visitor_id",
+		                         (json_int_t)a.visitor_id),
+		               err);
+	if(st == OTD_OK) {
+		j->visitor_id = a.visitor_id;
+		memcpy(j->local_date, a.local_date, sizeof(j->local_date));
+	} else {
+		otd_appointment_view_cleanup(j->out);
+	}
+	return st;
+}
+
+static enum otd_status catalog_job(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	void **pair = arg;
+	struct otd_app *app = pair[0];
+	return planner_catalog(app->planner, c, otd_clock_now(app->clock), pair[1], err);
+}
+
+static enum otd_status take_catalog(struct otd_app *app, struct plan_catalog **cat,
+                                    struct otd_error *err)
+{
+	void *pair[2] = {app, cat};
+	return store_read(app->store, catalog_job, pair, err);
+}
+
+enum otd_status app_book(struct otd_app *app, const struct otd_principal *actor,
+                         const struct otd_booking_request *req, struct otd_appointment_view *out,
+                         struct otd_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct book_job j = {.app = app, .actor = actor, .req = req, .out = out,
+	                     .now = otd_clock_now(app->clock)};
+	enum otd_status st;
+	/* Check and normalise what the customer typed before touching the store. */
+	if((st = otd_text_validate(req->name ? req->name : "", 1, 200, false, "name", err)))
+		return st;
+	if((st = otd_text_validate(req->access_notes ? req->access_notes : "", 0, 2000, true,
+	                           "access_notes", err)))
+		return st;
+	if(req->phone && req->phone[0] &&
+	   (st = otd_phone_normalise(req->phone, app->cfg->messages.country_code, j.customer.phone,
+	                             sizeof(j.customer.phone), "phone", err)))
+		return st;
+	if(req->email && req->email[0] &&
+	   (st = otd_email_normalise(req->email, j.customer.email, sizeof(j.customer.email), "email",
+	                             err)))
+		return st;
+	if(!j.customer.phone[0] && !j.customer.email[0])
+		return otd_error_set(err, OTD_EINVAL, "missing_contact", "phone",
+		                     "Give a phone number or an email address so we can reach you "
+		                     "about your visit.");
+	if(req->consent_sms && !j.customer.phone[0])
+		return otd_error_set(err, OTD_EINVAL, "missing_contact", "phone",
+		                     "Give a phone number to be told by text message.");
+	if(req->consent_email && !j.customer.email[0])
+		return otd_error_set(err, OTD_EINVAL, "missing_contact", "email",
+		                     "Give an email address to be told by email.");
+	if(j.customer.phone[0] && strncmp(j.customer.phone, "+", 1) == 0) {
+		/* Only configured country codes: the booking form must not pump SMS
+		 * abroad (DESIGN.md, Abuse). */
+		const char *cc = app->cfg->messages.country_code;
+		if(strncmp(j.customer.phone + 1, cc, strlen(cc)) != 0)
+			return otd_error_set(err, OTD_EINVAL, "unsupported_country", "phone",
+			                     "We can only send text messages to +%s numbers.", cc);
+	}
+	j.customer.name = (char *)req->name;
+	j.customer.access_notes = (char *)(req->access_notes ? req->access_notes : "");
+	if((st = take_catalog(app, &j.cat, err)))
+		return st;
+	st = store_write(app->store, book_job, &j, err);
+	if(st == OTD_OK && !out->replayed)
+		planner_day_invalidate(app->planner, j.visitor_id, j.local_date);
+	if(st == OTD_ECONFLICT) {
+		out->a.address_id = j.conflict_address;
+		out->a.visit_type_id = j.conflict_type;
+		out->a.window_start = j.conflict_start;
+	}
+	planner_catalog_release(app->planner, j.cat);
+	return st;
+}
+
+/* ---- links ---------------------------------------------------------------- */
+
+struct link_job {
+	const char *token;
+	int64_t now;
+	int64_t id;
+};
+
+static enum otd_status link_job(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	struct link_job *j = arg;
+	unsigned char hash[32];
+	secret_hash(j->token, hash);
+	return store_link_lookup(c, hash, j->now, &j->id, err);
+}
+
+enum otd_status app_link_resolve(struct otd_app *app, const char *token, int64_t *appointment_id,
+                                 struct otd_error *err)
+{
+	size_t n = strlen(token);
+	bool ok = n == OTD_LINK_TOKEN_LEN;
+	for(size_t i = 0; ok && i < n; i++)
+		ok = (token[i] >= 'A' && token[i] <= 'Z') || (token[i] >= 'a' && token[i] <= 'z') ||
+		     (token[i] >= '0' && token[i] <= '9') || token[i] == '-' || token[i] == '_';
+	struct link_job j = {token, otd_clock_now(app->clock), 0};
+	enum otd_status st = ok ? store_read(app->store, link_job, &j, err) : OTD_ENOTFOUND;
+	if(st == OTD_ENOTFOUND)
+		return otd_error_set(err, OTD_ENOTFOUND, "link_not_found", NULL,
+		                     "This link does not work (it may be old). Ask for a new one with "
+		                     "your reference and phone number or email.");
+	if(st == OTD_OK)
+		*appointment_id = j.id;
+	return st;
+}
+
+static enum otd_status ics_job(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	void **a = arg;
+	struct otd_app *app = a[0];
+	struct otd_appointment_view v;
+	enum otd_status st = load_view(app, c, NULL, *(int64_t *)a[1], &v, err);
+	if(st)
+		return st;
+	char uid[64], summary[420], addr[700];
+	snprintf(uid, sizeof(uid), "%s@onthedot", v.a.reference);
+	snprintf(summary, sizeof(summary), "%s with %s", v.visit_type, v.visitor_first_name);
+	address_line(&v.address, addr, sizeof(addr));
+	char desc[600];
+	snprintf(desc, sizeof(desc), "%s (%s). Reference %s.", v.visit_type, v.visitor_first_name,
+	         v.a.reference);
+	struct otd_ics_event ev = {.uid = uid,
+	                           .sequence = v.a.promise_version,
+	                           .dtstamp = otd_clock_now(app->clock),
+	                           .start = v.a.window_start,
+	                           .end = v.a.window_end,
+	                           .summary = summary,
+	                           .location = addr,
+	                           .description = desc};
+	st = otd_ics_render(&ev, OTD_ICS_PUBLISH, app->tz, app->vtimezone, a[2], err);
+	otd_appointment_view_cleanup(&v);
+	return st;
+}
+
+enum otd_status app_appointment_ics(struct otd_app *app, int64_t appointment_id, char **out,
+                                    struct otd_error *err)
+{
+	void *a[3] = {app, &appointment_id, out};
+	return store_read(app->store, ics_job, a, err);
+}
+
+/* ---- waitlist offers ----------------------------------------------------------- */
+
+/* Capacity at (visitor, date, [start, end)) was freed in this transaction:
+ * the customer who asked longest ago for an earlier window and fits there
+ * gets a held offer and a message. At most one offer per freed place. */
+static enum otd_status offer_freed(struct otd_app *app, struct otd_conn *tx,
+                                   const struct plan_catalog *cat, int64_t visitor_id,
+                                   const char *date, int64_t start, int64_t now,
+                                   struct otd_error *err, int64_t *offered_visitor,
+                                   char *offered_date)
+{
+	const struct plan_visitor *v = plan_catalog_visitor(cat, visitor_id);
+	if(!v)
+		return OTD_OK;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	enum otd_status st = store_waitlist_waiting(tx, &ids, &n, err);
+	for(size_t i = 0; st == OTD_OK && i < n; i++) {
+		struct otd_appointment_view w;
+		if(load_view(app, tx, cat, ids[i], &w, err) != OTD_OK) {
+			otd_error_clear(err);
+			continue;
+		}
+		const struct plan_visit_type *t = plan_catalog_type(cat, w.a.visit_type_id);
+		bool fits = t && strcmp(w.a.status, "booked") == 0 && w.a.window_start > start &&
+		            start > now + (int64_t)app->cfg->booking.lead_minutes * 60 &&
+		            plan_visitor_has_skill(v, t->skill);
+		if(!fits) {
+			otd_appointment_view_cleanup(&w);
+			continue;
+		}
+		int64_t end = start + (int64_t)t->window_min * 60;
+		struct otd_stop s;
+		plan_visit_stop(t, w.address.lat, w.address.lon, start, end, OTD_STOP_HOLD, 0, &s);
+		struct plan_day day;
+		bool placed;
+		long ri = -1, pos = -1;
+		st = place_exact(app, tx, cat, v, date, now, w.a.id, 0, &s, &placed, &day, &ri, &pos,
+		                 err);
+		if(st == OTD_OK && placed) {
+			struct otd_hold h = {.visitor_id = v->id,
+			                     .visit_type_id = t->id,
+			                     .address_id = w.a.address_id,
+			                     .window_start = start,
+			                     .window_end = end,
+			                     .for_appointment = w.a.id,
+			                     .created_at = now,
+			                     .expires_at = now + (int64_t)app->cfg->booking.offer_hold_minutes *
+			                                             60};
+			memcpy(h.local_date, date, sizeof(h.local_date));
+			snprintf(h.client_key, sizeof(h.client_key), "waitlist");
+			snprintf(h.purpose, sizeof(h.purpose), "waitlist_offer");
+			char token[OTD_HOLD_TOKEN_LEN + 1];
+			unsigned char hash[32];
+			secret(32, token, sizeof(token));
+			secret_hash(token, hash);
+			st = store_hold_insert(tx, &h, hash, err);
+			if(st == OTD_OK)
+				st = write_order(tx, &day.routes[ri], pos, h.id, err);
+			if(st == OTD_OK)
+				st = store_waitlist_offered(tx, w.a.id, h.id, now, err);
+			if(st == OTD_OK) {
+				/* The message names the offered window; the appointment keeps its own. */
+				struct otd_appointment offered = w.a;
+				offered.window_start = start;
+				offered.window_end = end;
+				struct message_facts f;
+				facts_of(&w, &f);
+				f.a = &offered;
+				f.old_start = w.a.window_start;
+				f.old_end = w.a.window_end;
+				f.offer_until = h.expires_at;
+				char event[48];
+				snprintf(event, sizeof(event), "waitlist_offer:%lld", (long long)h.id);
+				f.event = event;
+				st = queue_messages(app, tx, OTD_MSG_WAITLIST_OFFER, -1, &f, TO_CONSENTED, now,
+				                    err);
+			}
+			if(st == OTD_OK) {
+				char detail[160];
+				event_detail(detail, sizeof(detail),
+				             "{\"hold_id\":%lld,\"window_start\":%lld,\"window_end\":%lld}",
+				             (long long)h.id, (long long)start, (long long)end);
+				st = store_appointment_event(tx, w.a.id, "waitlist_offer", now, "system", 0,
+				                             detail, err);
+			}
+			if(st == OTD_OK) {
+				*offered_visitor = v->id;
+				snprintf(offered_date, 11, "%s", date);
+			}
+			plan_day_cleanup(&day);
+			otd_appointment_view_cleanup(&w);
+			break;
+		}
+		plan_day_cleanup(&day);
+		otd_appointment_view_cleanup(&w);
+	}
+	free(ids);
+	return st;
+}
+
+/* ---- reschedule and cancel -------------------------------------------------- */
+
+struct change_job {
+	struct otd_app *app;
+	const struct otd_principal *actor;
+	int64_t id;
+	const char *hold_token;
+	int64_t offer_id;
+	bool by_customer;
+	const char *reason;
+	struct otd_appointment_view *out;
+	int64_t now;
+	struct plan_catalog *cat;
+	/* days to drop from the cache after COMMIT */
+	int64_t dirty_visitor[3];
+	char dirty_date[3][11];
+	size_t n_dirty;
+};
+
+static void dirty(struct change_job *j, int64_t visitor, const char *date)
+{
+	if(j->n_dirty < 3 && visitor) {
+		j->dirty_visitor[j->n_dirty] = visitor;
+		snprintf(j->dirty_date[j->n_dirty], 11, "%s", date);
+		j->n_dirty++;
+	}
+}
+
+static enum otd_status reschedule_job(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct change_job *j = arg;
+	struct otd_app *app = j->app;
+	j->n_dirty = 0;
+	struct otd_appointment_view before;
+	enum otd_status st = load_view(app, tx, j->cat, j->id, &before, err);
+	if(st)
+		return st;
+	struct otd_hold hold;
+	if(strcmp(before.a.status, "booked") != 0) {
+		st = otd_error_set(err, OTD_ESTATE, "cannot_reschedule", NULL,
+		                   "This visit is %s and can no longer be moved.", before.a.status);
+		goto out;
+	}
+	if(j->hold_token) {
+		unsigned char hash[32];
+		secret_hash(j->hold_token, hash);
+		st = store_hold_by_hash(tx, hash, j->now, &hold, err);
+	} else {
+		st = store_hold_get(tx, j->offer_id, j->now, &hold, err);
+	}
+	if(st == OTD_ENOTFOUND) {
+		err->status = st = OTD_ECONFLICT;
+		goto out;
+	}
+	if(st)
+		goto out;
+	if(hold.for_appointment != j->id || hold.visit_type_id != before.a.visit_type_id) {
+		st = otd_error_set(err, OTD_ESTATE, "hold_mismatch", "hold",
+		                   "That window was not held for this visit; choose a window for this "
+		                   "visit first.");
+		goto out;
+	}
+	const struct plan_visitor *v = plan_catalog_visitor(j->cat, hold.visitor_id);
+	const struct plan_visit_type *t = plan_catalog_type(j->cat, hold.visit_type_id);
+	if(!v || !t) {
+		st = otd_error_set(err, OTD_ECONFLICT, "window_taken", NULL,
+		                   "That window can no longer be kept; choose another.");
+		goto out;
+	}
+	store_lock_scope(tx, v->id, hold.local_date);
+	struct otd_stop s;
+	plan_visit_stop(t, before.address.lat, before.address.lon, hold.window_start,
+	                hold.window_end, OTD_STOP_VISIT, j->id, &s);
+	struct plan_day day;
+	bool placed;
+	long ri = -1, pos = -1;
+	st = place_exact(app, tx, j->cat, v, hold.local_date, j->now, j->id, hold.id, &s, &placed,
+	                 &day, &ri, &pos, err);
+	if(st == OTD_OK && !placed)
+		st = otd_error_set(err, OTD_ECONFLICT, "window_taken", NULL,
+		                   "That window can no longer be kept; choose another.");
+	int version = before.a.promise_version + 1;
+	if(st == OTD_OK)
+		st = store_appointment_move(tx, j->id, v->id, hold.local_date, hold.window_start,
+		                            hold.window_end, version, j->now, err);
+	if(st == OTD_OK)
+		st = write_order(tx, &day.routes[ri], pos, j->id, err);
+	plan_day_cleanup(&day);
+	if(st == OTD_OK)
+		st = store_hold_delete(tx, hold.id, err);
+	if(st == OTD_OK && strcmp(hold.purpose, "waitlist_offer") == 0)
+		st = store_waitlist_set(tx, j->id, false, j->now, err);
+	if(st == OTD_OK)
+		st = store_links_expire_at(tx, j->id,
+		                           hold.window_end + (int64_t)app->cfg->booking.link_days * 86400,
+		                           err);
+	if(st == OTD_OK)
+		st = load_view(app, tx, j->cat, j->id, j->out, err);
+	if(st == OTD_OK) {
+		struct message_facts f;
+		facts_of(j->out, &f);
+		f.old_start = before.a.window_start;
+		f.old_end = before.a.window_end;
+		f.event = "rescheduled";
+		st = queue_messages(app, tx, OTD_MSG_RESCHEDULED, OTD_ICS_REQUEST, &f, TO_CONSENTED,
+		                    j->now, err);
+	}
+	if(st == OTD_OK) {
+		char detail[300];
+		event_detail(detail, sizeof(detail),
+		             "{\"promise_version\":%d,\"from_start\":%lld,\"from_end\":%lld,"
+		             "\"to_start\":%lld,\"to_end\":%lld,\"visitor_id\":%lld,\"by\":\"%s\"}",
+		             version, (long long)before.a.window_start, (long long)before.a.window_end,
+		             (long long)hold.window_start, (long long)hold.window_end, (long long)v->id,
+		             j->by_customer ? "customer" : "organisation");
+		st = store_appointment_event(tx, j->id, "rescheduled", j->now, actor_kind(j->actor),
+		                             actor_id(j->actor), detail, err);
+	}
+	if(st == OTD_OK)
+		st = app_audit(tx, j->actor, j->now, "appointment.reschedule", "appointment", j->id,
+		               j->reason ? json_pack("{s:i,s:s}", "promise_version", version, "reason",
+		                                     j->reason)
+		                         : json_pack("{s:i}", "promise_version", version),
+		               err);
+	if(st == OTD_OK) {
+		dirty(j, before.a.visitor_id, before.a.local_date);
+		dirty(j, v->id, hold.local_date);
+		int64_t ov = 0;
+		char od[11] = "";
+		st = offer_freed(app, tx, j->cat, before.a.visitor_id, before.a.local_date,
+		                 before.a.window_start, j->now, err, &ov, od);
+		dirty(j, ov, od);
+	}
+	if(st)
+		otd_appointment_view_cleanup(j->out);
+out:
+	otd_appointment_view_cleanup(&before);
+	return st;
+}
+
+static enum otd_status cancel_job(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct change_job *j = arg;
+	struct otd_app *app = j->app;
+	j->n_dirty = 0;
+	enum otd_status st = load_view(app, tx, j->cat, j->id, j->out, err);
+	if(st)
+		return st;
+	struct otd_appointment *a = &j->out->a;
+	if(strcmp(a->status, "booked") != 0) {
+		st = otd_error_set(err, OTD_ESTATE, "cannot_cancel", NULL,
+		                   strcmp(a->status, "cancelled") == 0
+		                       ? "This visit is already cancelled."
+		                       : "This visit is under way or over and can no longer be "
+		                         "cancelled.");
+		goto out;
+	}
+	int64_t notice = a->window_start - j->now;
+	st = store_appointment_cancel(tx, j->id, j->by_customer ? "customer" : "organisation",
+	                              j->reason, notice, j->now, err);
+	if(st == OTD_OK)
+		st = store_waitlist_set(tx, j->id, false, j->now, err);
+	if(st == OTD_OK) {
+		/* The calendar CANCEL carries the next SEQUENCE so calendars apply it. */
+		struct otd_appointment cancelled = *a;
+		cancelled.promise_version = a->promise_version + 1;
+		struct message_facts f;
+		facts_of(j->out, &f);
+		f.a = &cancelled;
+		f.by_customer = j->by_customer;
+		f.reason = j->reason;
+		f.event = "cancelled";
+		st = queue_messages(app, tx, OTD_MSG_CANCELLED, OTD_ICS_CANCEL, &f, TO_CONSENTED, j->now,
+		                    err);
+	}
+	if(st == OTD_OK) {
+		char detail[200];
+		event_detail(detail, sizeof(detail), "{\"by\":\"%s\",\"notice_s\":%lld}",
+		             j->by_customer ? "customer" : "organisation", (long long)notice);
+		st = store_appointment_event(tx, j->id, "cancelled", j->now, actor_kind(j->actor),
+		                             actor_id(j->actor), detail, err);
+	}
+	if(st == OTD_OK)
+		st = app_audit(tx, j->actor, j->now, "appointment.cancel", "appointment", j->id,
+		               json_pack("{s:s,s:I,s:s?}", "by",
+		                         j->by_customer ? "customer" : "organisation", "notice_s",
+		                         (json_int_t)notice, "reason", j->reason),
+		               err);
+	if(st == OTD_OK) {
+		dirty(j, a->visitor_id, a->local_date);
+		int64_t ov = 0;
+		char od[11] = "";
+		st = offer_freed(app, tx, j->cat, a->visitor_id, a->local_date, a->window_start, j->now,
+		                 err, &ov, od);
+		dirty(j, ov, od);
+	}
+	if(st == OTD_OK) {
+		/* Show what was stored. */
+		int64_t id = j->id;
+		otd_appointment_view_cleanup(j->out);
+		st = load_view(app, tx, j->cat, id, j->out, err);
+	}
+out:
+	if(st)
+		otd_appointment_view_cleanup(j->out);
+	return st;
+}
+
+static enum otd_status run_change(struct otd_app *app, store_write_fn fn, struct change_job *j,
+                                  struct otd_error *err)
+{
+	enum otd_status st = take_catalog(app, &j->cat, err);
+	if(st)
+		return st;
+	st = store_write(app->store, fn, j, err);
+	if(st == OTD_OK)
+		for(size_t i = 0; i < j->n_dirty; i++)
+			planner_day_invalidate(app->planner, j->dirty_visitor[i], j->dirty_date[i]);
+	planner_catalog_release(app->planner, j->cat);
+	return st;
+}
+
+enum otd_status app_reschedule(struct otd_app *app, const struct otd_principal *actor,
+                               int64_t appointment_id, const char *hold_token, int64_t offer_id,
+                               bool by_customer, const char *reason,
+                               struct otd_appointment_view *out, struct otd_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if(!hold_token && !offer_id)
+		return otd_error_set(err, OTD_EINVAL, "missing_field", "hold",
+		                     "Choose the new window first (a hold) or an offered window.");
+	struct change_job j = {.app = app, .actor = actor, .id = appointment_id,
+	                       .hold_token = hold_token, .offer_id = offer_id,
+	                       .by_customer = by_customer, .reason = reason, .out = out,
+	                       .now = otd_clock_now(app->clock)};
+	return run_change(app, reschedule_job, &j, err);
+}
+
+enum otd_status app_cancel(struct otd_app *app, const struct otd_principal *actor,
+                           int64_t appointment_id, bool by_customer, const char *reason,
+                           struct otd_appointment_view *out, struct otd_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct change_job j = {.app = app, .actor = actor, .id = appointment_id,
+	                       .by_customer = by_customer, .reason = reason, .out = out,
+	                       .now = otd_clock_now(app->clock)};
+	return run_change(app, cancel_job, &j, err);
+}
+
+/* ---- waitlist, new links -------------------------------------------------- */
+
+struct waitlist_job {
+	int64_t id;
+	bool on;
+	int64_t now;
+};
+
+static enum otd_status waitlist_job(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct waitlist_job *j = arg;
+	struct otd_appointment a;
+	enum otd_status st = store_appointment_get(tx, j->id, &a, err);
+	if(st)
+		return st;
+	if(j->on && strcmp(a.status, "booked") != 0)
+		return otd_error_set(err, OTD_ESTATE, "cannot_waitlist", NULL,
+		                     "Only a booked visit can wait for an earlier window.");
+	st = store_waitlist_set(tx, j->id, j->on, j->now, err);
+	if(st == OTD_OK)
+		st = store_appointment_event(tx, j->id, j->on ? "waitlist_on" : "waitlist_off", j->now,
+		                             "customer", 0, NULL, err);
+	return st;
+}
+
+enum otd_status app_waitlist(struct otd_app *app, int64_t appointment_id, bool on,
+                             struct otd_error *err)
+{
+	struct waitlist_job j = {appointment_id, on, otd_clock_now(app->clock)};
+	return store_write(app->store, waitlist_job, &j, err);
+}
+
+struct resend_job {
+	struct otd_app *app;
+	char reference[OTD_REFERENCE_LEN + 1];
+	char phone[24];
+	char email[256];
+	int64_t now;
+	struct plan_catalog *cat;
+};
+
+static enum otd_status resend_job(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct resend_job *j = arg;
+	struct otd_appointment a;
+	enum otd_status st = store_appointment_by_reference(tx, j->reference, &a, err);
+	if(st == OTD_ENOTFOUND) {
+		otd_error_clear(err);
+		return OTD_OK; /* nothing matched: say nothing */
+	}
+	if(st)
+		return st;
+	struct otd_appointment_view v;
+	if((st = load_view(j->app, tx, j->cat, a.id, &v, err)))
+		return st;
+	int to = 0;
+	if(j->phone[0] && strcmp(j->phone, v.customer.phone) == 0)
+		to = TO_SMS;
+	else if(j->email[0] && v.customer.email[0] && strcasecmp(j->email, v.customer.email) == 0)
+		to = TO_EMAIL;
+	if(to) {
+		st = store_links_revoke(tx, a.id, j->now, err);
+		if(st == OTD_OK) {
+			struct message_facts f;
+			facts_of(&v, &f);
+			char event[40];
+			snprintf(event, sizeof(event), "new_link:%lld", (long long)j->now);
+			f.event = event;
+			st = queue_messages(j->app, tx, OTD_MSG_NEW_LINK, -1, &f, to, j->now, err);
+		}
+		if(st == OTD_OK)
+			st = store_appointment_event(tx, a.id, "links_revoked", j->now, "customer", 0,
+			                             to == TO_SMS ? "{\"sent_to\":\"sms\"}"
+			                                          : "{\"sent_to\":\"email\"}",
+			                             err);
+	}
+	otd_appointment_view_cleanup(&v);
+	return st;
+}
+
+enum otd_status app_resend_link(struct otd_app *app, const char *reference, const char *contact,
+                                struct otd_error *err)
+{
+	struct resend_job j = {.app = app, .now = otd_clock_now(app->clock)};
+	if(!otd_reference_parse(reference, j.reference))
+		return OTD_OK; /* malformed: the same answer as no match */
+	if(strchr(contact, '@')) {
+		if(otd_email_normalise(contact, j.email, sizeof(j.email), "contact", NULL) != OTD_OK)
+			return OTD_OK;
+	} else if(otd_phone_normalise(contact, app->cfg->messages.country_code, j.phone,
+	                              sizeof(j.phone), "contact", NULL) != OTD_OK) {
+		return OTD_OK;
+	}
+	enum otd_status st = take_catalog(app, &j.cat, err);
+	if(st)
+		return st;
+	st = store_write(app->store, resend_job, &j, err);
+	planner_catalog_release(app->planner, j.cat);
+	return st;
+}
+
+/* ---- dispatchers ------------------------------------------------------------ */
+
+struct search_job {
+	struct otd_app *app;
+	const struct otd_appointment_filter *f;
+	struct otd_appointment_view *items;
+	size_t n;
+	int64_t next;
+};
+
+static enum otd_status search_job(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	struct search_job *j = arg;
+	struct otd_appointment_filter f = *j->f;
+	f.limit = j->f->limit + 1;
+	int64_t *ids = NULL;
+	size_t n = 0;
+	enum otd_status st = store_appointment_search(c, &f, &ids, &n, err);
+	if(st)
+		return st;
+	if(n > (size_t)j->f->limit) {
+		n = (size_t)j->f->limit;
+		j->next = ids[n - 1];
+	}
+	struct plan_catalog *cat = NULL;
+	st = planner_catalog(j->app->planner, c, otd_clock_now(j->app->clock), &cat, err);
+	j->items = xcalloc(n ? n : 1, sizeof(*j->items));
+	for(size_t i = 0; st == OTD_OK && i < n; i++) {
+		st = load_view(j->app, c, cat, ids[i], &j->items[i], err);
+		if(st == OTD_OK)
+			j->n = i + 1;
+	}
+	planner_catalog_release(j->app->planner, cat);
+	free(ids);
+	return st;
+}
+
+enum otd_status app_appointments_search(struct otd_app *app,
+                                        const struct otd_appointment_filter *f,
+                                        struct otd_appointment_view **out, size_t *n,
+                                        int64_t *next, struct otd_error *err)
+{
+	struct search_job j = {.app = app, .f = f};
+	enum otd_status st = store_read(app->store, search_job, &j, err);
+	if(st) {
+		for(size_t i = 0; i < j.n; i++)
+			otd_appointment_view_cleanup(&j.items[i]);
+		free(j.items);
+		return st;
+	}
+	*out = j.items;
+	*n = j.n;
+	*next = j.next;
+	return OTD_OK;
+}
+
+struct ref_job {
+	const char *reference;
+	int64_t id;
+};
+
+static enum otd_status ref_job(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	struct ref_job *j = arg;
+	struct otd_appointment a;
+	enum otd_status st = store_appointment_by_reference(c, j->reference, &a, err);
+	if(st == OTD_OK)
+		j->id = a.id;
+	return st;
+}
+
+enum otd_status app_appointment_by_reference(struct otd_app *app, const char *reference,
+                                             int64_t *id, struct otd_error *err)
+{
+	char canonical[OTD_REFERENCE_LEN + 1];
+	if(!otd_reference_parse(reference, canonical))
+		return otd_error_set(err, OTD_ENOTFOUND, "not_found", NULL,
+		                     "There is no appointment %.20s.", reference);
+	struct ref_job j = {canonical, 0};
+	enum otd_status st = store_read(app->store, ref_job, &j, err);
+	if(st == OTD_OK)
+		*id = j.id;
+	return st;
+}
+
+struct expire_job {
+	int64_t now;
+	int64_t n;
+};
+
+static enum otd_status expire_job(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct expire_job *j = arg;
+	return store_holds_expire(tx, j->now, &j->n, err);
+}
+
+enum otd_status app_holds_expire(struct otd_app *app, struct otd_error *err)
+{
+	struct expire_job j = {otd_clock_now(app->clock), 0};
+	return store_write(app->store, expire_job, &j, err);
+}

@@ -1,0 +1,187 @@
+/* onthedot booking use cases: the slot offer, holds, booking, the
+ * customer's link (read, reschedule, cancel, calendar file, waitlist), a
+ * new link on request, and the dispatcher's search, booking on behalf,
+ * cancel and reschedule (DESIGN.md, "Slot offer", "Holds and booking").
+ *
+ * No customer is ever double booked: a hold and a booking re-build the
+ * visitor's route from the database inside the writer's transaction and
+ * re-time it exactly; showing slots reserves nothing. Every change writes
+ * its outbox messages, an appointment event and an audit entry in the same
+ * transaction. */
+#ifndef OTD_APP_BOOKING_H
+#define OTD_APP_BOOKING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "app/catalog.h"
+#include "onthedot/model.h"
+#include "onthedot/route.h"
+#include "store/booking.h"
+
+#define OTD_LINK_TOKEN_LEN 22 /* base64url of 16 random bytes (128 bits) */
+#define OTD_HOLD_TOKEN_LEN 43 /* base64url of 32 random bytes */
+#define OTD_SLOT_DAYS_MAX 31
+
+/* ---- the slot offer ----------------------------------------------------- */
+
+struct otd_slot_query {
+	int64_t address_id;     /* a gazetteer address, or 0 with lat/lon */
+	double lat, lon;
+	int64_t visit_type_id;
+	char from[11], to[11];  /* local dates, inclusive */
+	int64_t for_appointment; /* rescheduling: its own place is free */
+};
+
+struct otd_slot_day {
+	char date[11];
+	size_t n;
+	struct otd_offer_window *windows;
+};
+
+struct otd_slot_result {
+	size_t n_days;
+	struct otd_slot_day *days;
+	int width_minutes;
+};
+
+void otd_slot_result_cleanup(struct otd_slot_result *r);
+
+/* Every window some visitor with the skill can keep, by day, within the
+ * booking rules (lead time, horizon, same-day cut-off, holidays, visits per
+ * day). Days with no window are left out. */
+enum otd_status app_slots(struct otd_app *app, const struct otd_slot_query *q,
+                          struct otd_slot_result *out, struct otd_error *err);
+
+/* ---- holds ---------------------------------------------------------------- */
+
+struct otd_hold_request {
+	int64_t address_id;
+	int64_t visit_type_id;
+	int64_t window_start;     /* must be a window of the offer */
+	int64_t for_appointment;  /* rescheduling: that appointment; else 0 */
+	const char *client_key;   /* whose hold, for the per-client cap */
+};
+
+struct otd_hold_result {
+	struct otd_hold hold;
+	char token[OTD_HOLD_TOKEN_LEN + 1];
+};
+
+/* Reserves one window for a few minutes (booking.hold_minutes) with the
+ * visitor who can take it adding least travel. OTD_ECONFLICT
+ * (window_taken) when none can now; OTD_ERATE (too_many_holds) when the
+ * client has booking.holds_per_client live holds; OTD_EINVAL naming the
+ * field when the window is not one the offer could show. */
+enum otd_status app_hold_create(struct otd_app *app, const struct otd_principal *actor,
+                                const struct otd_hold_request *req, struct otd_hold_result *out,
+                                struct otd_error *err);
+
+/* Up to max windows nearest to start that could be booked now, on the same
+ * day and the next days (for "that window just went"). */
+size_t app_nearest_windows(struct otd_app *app, int64_t address_id, int64_t visit_type_id,
+                           int64_t start, struct otd_offer_window *out, size_t max);
+
+/* ---- booking -------------------------------------------------------------- */
+
+struct otd_booking_request {
+	const char *hold_token;
+	const char *name;
+	const char *phone; /* as typed; "" or NULL when none */
+	const char *email; /* "" or NULL when none */
+	const char *access_notes;
+	bool consent_sms, consent_email;
+	const struct otd_idem *idem; /* NULL: no Idempotency-Key */
+};
+
+/* What a customer (or dispatcher) sees of one appointment. */
+struct otd_appointment_view {
+	struct otd_appointment a;
+	struct otd_customer customer;
+	struct otd_address address;
+	char visit_type[201];
+	char visit_type_code[65];
+	char visitor_first_name[201];
+	char visitor_role[101];
+	char waitlist[16];
+	char link_token[OTD_LINK_TOKEN_LEN + 1]; /* freshly minted, or "" */
+	bool replayed; /* an Idempotency-Key replay */
+	size_t n_offers; /* earlier windows held for this customer */
+	struct otd_hold offers[3];
+};
+
+void otd_appointment_view_cleanup(struct otd_appointment_view *v);
+
+/* Books the held window for the customer: re-checks feasibility in the
+ * write transaction, records the contact (the only personal data), the
+ * appointment, a link and the confirmation messages. OTD_ECONFLICT with
+ * code window_taken (nothing booked), hold_expired, or already_booked
+ * (the same contact has an open booking of this visit type: its reference
+ * is in the message). An Idempotency-Key replay returns the first booking
+ * with a freshly minted link. On window_taken, out->a holds only the
+ * address, visit type and window start wanted (for alternatives). */
+enum otd_status app_book(struct otd_app *app, const struct otd_principal *actor,
+                         const struct otd_booking_request *req, struct otd_appointment_view *out,
+                         struct otd_error *err);
+
+/* ---- through the customer's link ----------------------------------------- */
+
+/* The appointment a link reaches. OTD_ENOTFOUND for any invalid link
+ * (unknown, malformed, expired, revoked): one answer for all. */
+enum otd_status app_link_resolve(struct otd_app *app, const char *token, int64_t *appointment_id,
+                                 struct otd_error *err);
+
+/* The appointment with its customer, address, visit type and visitor. */
+enum otd_status app_appointment_view(struct otd_app *app, int64_t appointment_id,
+                                     struct otd_appointment_view *out, struct otd_error *err);
+
+/* Moves the appointment to the window held by hold_token (a hold made for
+ * it) or offer_id (an offer held for it, such as a waitlist offer):
+ * promise version + 1, links keep working, messages with the new calendar
+ * invite (same UID, next SEQUENCE); freed capacity goes to the waitlist.
+ * by_customer false: a dispatcher, with reason. */
+enum otd_status app_reschedule(struct otd_app *app, const struct otd_principal *actor,
+                               int64_t appointment_id, const char *hold_token, int64_t offer_id,
+                               bool by_customer, const char *reason,
+                               struct otd_appointment_view *out, struct otd_error *err);
+
+/* Cancels the appointment, recording who and the notice given; messages
+ * with a calendar CANCEL; freed capacity goes to the waitlist. */
+enum otd_status app_cancel(struct otd_app *app, const struct otd_principal *actor,
+                           int64_t appointment_id, bool by_customer, const char *reason,
+                           struct otd_appointment_view *out, struct otd_error *err);
+
+/* The calendar file of the appointment (METHOD:PUBLISH); caller frees. */
+enum otd_status app_appointment_ics(struct otd_app *app, int64_t appointment_id, char **out,
+                                    struct otd_error *err);
+
+/* Asks for (on) or withdraws from an earlier window. */
+enum otd_status app_waitlist(struct otd_app *app, int64_t appointment_id, bool on,
+                             struct otd_error *err);
+
+/* "Send me a new link": when reference and the phone or email match the
+ * contact on file, revokes every link and sends a new one to that contact.
+ * Says nothing about whether anything matched (the caller answers the same
+ * either way); errors are only for storage failures. */
+enum otd_status app_resend_link(struct otd_app *app, const char *reference, const char *contact,
+                                struct otd_error *err);
+
+/* ---- dispatchers -------------------------------------------------------- */
+
+/* Appointments matching f (see store_appointment_search), with *next the
+ * last id when more remain. */
+enum otd_status app_appointments_search(struct otd_app *app,
+                                        const struct otd_appointment_filter *f,
+                                        struct otd_appointment_view **out, size_t *n,
+                                        int64_t *next, struct otd_error *err);
+
+/* The appointment with this reference. */
+enum otd_status app_appointment_by_reference(struct otd_app *app, const char *reference,
+                                             int64_t *id, struct otd_error *err);
+
+/* Drops expired holds (the ticker's job; also run before offers). */
+enum otd_status app_holds_expire(struct otd_app *app, struct otd_error *err);
+
+#endif

@@ -1,0 +1,625 @@
+/* The planner: catalog snapshot, route building and the day cache. */
+#include "app/planning.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "onthedot/civil.h"
+#include "onthedot/mem.h"
+#include "onthedot/tz.h"
+#include "onthedot/validate.h"
+#include "store/catalog.h"
+#include "store/store.h"
+
+#define CATALOG_TTL 30      /* seconds before a catalog is rebuilt */
+#define DAY_TTL 60          /* seconds before a cached day is rebuilt */
+#define DAY_BUCKETS 4096
+#define DAY_CACHE_MAX 200000
+
+struct day_entry {
+	struct day_entry *next;
+	struct plan_day *day;
+};
+
+struct otd_planner {
+	const struct otd_config *cfg;
+	const struct otd_tz *tz;
+	struct otd_travel_model travel;
+	struct otd_plan plan;
+	int break_start_min, break_end_min, break_minutes;
+	pthread_mutex_t mu;
+	struct plan_catalog *catalog;
+	struct day_entry *buckets[DAY_BUCKETS];
+	size_t n_days;
+	uint64_t hits, builds;
+};
+
+static int clock_minutes(const char *hhmm)
+{
+	return ((hhmm[0] - '0') * 10 + (hhmm[1] - '0')) * 60 + (hhmm[3] - '0') * 10 +
+	       (hhmm[4] - '0');
+}
+
+struct otd_planner *planner_new(const struct otd_config *cfg, const struct otd_tz *tz,
+                                struct otd_error *err)
+{
+	struct otd_planner *p = xcalloc(1, sizeof(*p));
+	p->cfg = cfg;
+	p->tz = tz;
+	p->travel.road_factor = cfg->planning.road_factor;
+	for(int h = 0; h < 24; h++)
+		p->travel.speed_kmh[h] = cfg->planning.speed_kmh;
+	for(char **e = cfg->planning.speed_by_hour; e && *e; e++) {
+		int from, to;
+		double kmh;
+		if(sscanf(*e, "%d-%d=%lf", &from, &to, &kmh) != 3) {
+			otd_error_set(err, OTD_EINVAL, "bad_speed", "planning.speed_by_hour",
+			              "planning.speed_by_hour entry \"%s\" is not HH-HH=KMH.", *e);
+			free(p);
+			return NULL;
+		}
+		for(int h = from; h < to && h < 24; h++)
+			p->travel.speed_kmh[h] = kmh;
+	}
+	p->travel.spread = cfg->planning.travel_spread;
+	p->plan.travel = &p->travel;
+	p->plan.tz = tz;
+	p->plan.z = otd_normal_quantile(cfg->planning.quantile);
+	p->break_start_min = clock_minutes(cfg->planning.break_start);
+	p->break_end_min = clock_minutes(cfg->planning.break_end);
+	p->break_minutes = cfg->planning.break_minutes;
+	pthread_mutex_init(&p->mu, NULL);
+	return p;
+}
+
+static void catalog_free(struct plan_catalog *cat)
+{
+	if(!cat)
+		return;
+	for(size_t i = 0; i < cat->n_visitors; i++) {
+		struct plan_visitor *v = &cat->visitors[i];
+		for(size_t k = 0; k < v->n_skills; k++)
+			free(v->skills[k]);
+		free(v->skills);
+		free(v->name);
+		free(v->first_name);
+		free(v->role_title);
+		free(v->occ);
+	}
+	free(cat->visitors);
+	for(size_t i = 0; i < cat->n_types; i++)
+		free(cat->types[i].name);
+	free(cat->types);
+	free(cat->holidays);
+	free(cat);
+}
+
+void plan_day_cleanup(struct plan_day *d)
+{
+	for(size_t r = 0; r < d->n_routes; r++) {
+		otd_route_cleanup(&d->routes[r]);
+		free(d->item_of[r]);
+	}
+	free(d->items);
+	memset(d, 0, sizeof(*d));
+}
+
+static void day_free(struct plan_day *d)
+{
+	if(!d)
+		return;
+	plan_day_cleanup(d);
+	free(d);
+}
+
+void planner_free(struct otd_planner *p)
+{
+	if(!p)
+		return;
+	catalog_free(p->catalog);
+	for(size_t b = 0; b < DAY_BUCKETS; b++) {
+		struct day_entry *e = p->buckets[b];
+		while(e) {
+			struct day_entry *n = e->next;
+			day_free(e->day);
+			free(e);
+			e = n;
+		}
+	}
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
+
+const struct otd_plan *planner_plan(const struct otd_planner *p)
+{
+	return &p->plan;
+}
+
+void planner_local_date(const struct otd_planner *p, int64_t t, char out[11])
+{
+	struct otd_local l;
+	otd_tz_to_local(p->tz, t, &l);
+	otd_date_format(l.c.year, l.c.month, l.c.day, out);
+}
+
+bool planner_day_bounds(const struct otd_planner *p, const char *local_date, int64_t *start,
+                        int64_t *end)
+{
+	int y, m, d;
+	if(otd_date_parse(local_date, &y, &m, &d, NULL) != OTD_OK)
+		return false;
+	*start = otd_tz_day_start(p->tz, y, m, d);
+	*end = *start + otd_tz_day_length(p->tz, y, m, d);
+	return true;
+}
+
+/* ---- the catalog --------------------------------------------------------- */
+
+static char *first_name_of(const char *name)
+{
+	size_t n = strcspn(name, " ");
+	return xstrndup(name, n ? n : strlen(name));
+}
+
+static enum otd_status catalog_build(struct otd_planner *p, struct otd_conn *c, int64_t now,
+                                     struct plan_catalog **out, struct otd_error *err)
+{
+	struct plan_catalog *cat = xcalloc(1, sizeof(*cat));
+	cat->built_at = now;
+	cat->from = now - 2 * 86400;
+	cat->to = now + ((int64_t)p->cfg->booking.horizon_days + 3) * 86400;
+	enum otd_status st = OTD_OK;
+	int64_t after = 0;
+	int64_t ids[256];
+	size_t n;
+	do {
+		st = store_visitor_ids(c, after, 256, 1, ids, &n, err);
+		for(size_t i = 0; st == OTD_OK && i < n; i++) {
+			struct otd_visitor v;
+			st = store_visitor_get(c, ids[i], &v, err);
+			if(st)
+				break;
+			cat->visitors = xrealloc(cat->visitors,
+			                         (cat->n_visitors + 1) * sizeof(*cat->visitors));
+			struct plan_visitor *pv = &cat->visitors[cat->n_visitors++];
+			memset(pv, 0, sizeof(*pv));
+			pv->id = v.id;
+			pv->base_lat = v.base_lat;
+			pv->base_lon = v.base_lon;
+			pv->skills = v.skills;
+			pv->n_skills = v.n_skills;
+			v.skills = NULL;
+			v.n_skills = 0;
+			pv->name = xstrdup(v.name);
+			pv->first_name = first_name_of(v.name);
+			pv->role_title = xstrdup(v.role_title);
+			for(size_t k = 0; k < v.n_shifts; k++) {
+				struct otd_civil *ex = xcalloc(v.shifts[k].n_exdates + 1, sizeof(*ex));
+				struct otd_shift_rule rule;
+				struct otd_interval *occ = NULL;
+				size_t m = 0;
+				if(otd_shift_to_rule(&v.shifts[k], &rule, ex, NULL) == OTD_OK &&
+				   otd_shift_expand(&rule, p->tz, cat->from, cat->to, &occ, &m, NULL) ==
+				       OTD_OK &&
+				   m) {
+					pv->occ = xrealloc(pv->occ, (pv->n_occ + m) * sizeof(*pv->occ));
+					memcpy(pv->occ + pv->n_occ, occ, m * sizeof(*occ));
+					pv->n_occ += m;
+				}
+				free(occ);
+				free(ex);
+			}
+			/* Sort occurrences by start (several rules interleave). */
+			for(size_t a = 1; a < pv->n_occ; a++) {
+				struct otd_interval x = pv->occ[a];
+				size_t b = a;
+				while(b > 0 && pv->occ[b - 1].start > x.start) {
+					pv->occ[b] = pv->occ[b - 1];
+					b--;
+				}
+				pv->occ[b] = x;
+			}
+			otd_visitor_cleanup(&v);
+		}
+		if(n)
+			after = ids[n - 1];
+	} while(st == OTD_OK && n == 256);
+	after = 0;
+	while(st == OTD_OK) {
+		st = store_visit_type_ids(c, after, 256, -1, ids, &n, err);
+		for(size_t i = 0; st == OTD_OK && i < n; i++) {
+			struct otd_visit_type t;
+			st = store_visit_type_get(c, ids[i], &t, err);
+			if(st)
+				break;
+			cat->types = xrealloc(cat->types, (cat->n_types + 1) * sizeof(*cat->types));
+			struct plan_visit_type *pt = &cat->types[cat->n_types++];
+			pt->id = t.id;
+			memcpy(pt->code, t.code, sizeof(pt->code));
+			memcpy(pt->skill, t.skill, sizeof(pt->skill));
+			pt->name = t.name;
+			t.name = NULL;
+			pt->median_min = t.duration_median_min;
+			pt->spread = t.duration_spread;
+			pt->window_min = t.window_min;
+			pt->active = t.active;
+			otd_visit_type_cleanup(&t);
+		}
+		if(n < 256)
+			break;
+		after = ids[n - 1];
+	}
+	if(st) {
+		catalog_free(cat);
+		return st;
+	}
+	*out = cat;
+	return OTD_OK;
+}
+
+enum otd_status planner_catalog(struct otd_planner *p, struct otd_conn *c, int64_t now,
+                                struct plan_catalog **out, struct otd_error *err)
+{
+	pthread_mutex_lock(&p->mu);
+	struct plan_catalog *cat = p->catalog;
+	int64_t need_to = now + ((int64_t)p->cfg->booking.horizon_days + 1) * 86400;
+	if(cat && (now - cat->built_at >= CATALOG_TTL || now < cat->built_at || need_to > cat->to)) {
+		p->catalog = NULL;
+		if(--cat->refs == 0)
+			catalog_free(cat);
+		cat = NULL;
+	}
+	if(cat) {
+		cat->refs++;
+		pthread_mutex_unlock(&p->mu);
+		*out = cat;
+		return OTD_OK;
+	}
+	pthread_mutex_unlock(&p->mu);
+	/* Build outside the lock: two threads may both build; one wins. */
+	struct plan_catalog *fresh = NULL;
+	enum otd_status st = catalog_build(p, c, now, &fresh, err);
+	if(st)
+		return st;
+	pthread_mutex_lock(&p->mu);
+	if(!p->catalog) {
+		fresh->refs = 1; /* the planner's own reference */
+		p->catalog = fresh;
+	} else {
+		catalog_free(fresh);
+	}
+	p->catalog->refs++;
+	*out = p->catalog;
+	pthread_mutex_unlock(&p->mu);
+	return OTD_OK;
+}
+
+void planner_catalog_release(struct otd_planner *p, struct plan_catalog *cat)
+{
+	if(!cat)
+		return;
+	pthread_mutex_lock(&p->mu);
+	bool last = --cat->refs == 0;
+	pthread_mutex_unlock(&p->mu);
+	if(last)
+		catalog_free(cat);
+}
+
+void planner_catalog_invalidate(struct otd_planner *p)
+{
+	pthread_mutex_lock(&p->mu);
+	struct plan_catalog *cat = p->catalog;
+	p->catalog = NULL;
+	bool last = cat && --cat->refs == 0;
+	pthread_mutex_unlock(&p->mu);
+	if(last)
+		catalog_free(cat);
+}
+
+const struct plan_visitor *plan_catalog_visitor(const struct plan_catalog *cat, int64_t id)
+{
+	/* Visitors are listed in id order: binary search. */
+	size_t lo = 0, hi = cat->n_visitors;
+	while(lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if(cat->visitors[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < cat->n_visitors && cat->visitors[lo].id == id ? &cat->visitors[lo] : NULL;
+}
+
+const struct plan_visit_type *plan_catalog_type(const struct plan_catalog *cat, int64_t id)
+{
+	for(size_t i = 0; i < cat->n_types; i++)
+		if(cat->types[i].id == id)
+			return &cat->types[i];
+	return NULL;
+}
+
+bool plan_catalog_holiday(const struct plan_catalog *cat, const char *local_date)
+{
+	for(size_t i = 0; i < cat->n_holidays; i++)
+		if(strcmp(cat->holidays[i], local_date) == 0)
+			return true;
+	return false;
+}
+
+bool plan_visitor_has_skill(const struct plan_visitor *v, const char *skill)
+{
+	for(size_t i = 0; i < v->n_skills; i++)
+		if(strcmp(v->skills[i], skill) == 0)
+			return true;
+	return false;
+}
+
+/* ---- building routes -------------------------------------------------------- */
+
+void plan_visit_stop(const struct plan_visit_type *t, double lat, double lon, int64_t start,
+                     int64_t end, enum otd_stop_kind kind, int64_t id, struct otd_stop *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->kind = kind;
+	out->id = id;
+	out->lat = lat;
+	out->lon = lon;
+	out->a = start;
+	out->b = end;
+	otd_lognormal_moments(t->median_min * 60.0, t->spread, &out->service_mean,
+	                      &out->service_var);
+}
+
+long plan_route_place(const struct otd_planner *p, struct otd_route *r, const struct otd_stop *s)
+{
+	if(!r->timed)
+		otd_route_time(r, &p->plan);
+	double added;
+	long pos = r->feasible ? otd_route_best_insertion(r, &p->plan, s, &added) : -1;
+	if(pos >= 0) {
+		otd_route_insert(r, (size_t)pos, s);
+		otd_route_time(r, &p->plan);
+		if(r->feasible)
+			return pos;
+		/* Not expected (the O(1) check is conservative): undo and fall
+		 * through to the exact search. */
+		otd_route_remove(r, (size_t)pos);
+		otd_route_time(r, &p->plan);
+	}
+	/* The O(1) check may refuse a few feasible positions: try each exactly. */
+	long best = -1;
+	double best_travel = 0;
+	for(size_t i = 0; i <= r->n; i++) {
+		struct otd_route t;
+		otd_route_copy(&t, r);
+		otd_route_insert(&t, i, s);
+		if(otd_route_time(&t, &p->plan) && (best < 0 || t.travel_mean < best_travel)) {
+			best = (long)i;
+			best_travel = t.travel_mean;
+		}
+		otd_route_cleanup(&t);
+	}
+	if(best >= 0) {
+		otd_route_insert(r, (size_t)best, s);
+		otd_route_time(r, &p->plan);
+	}
+	return best;
+}
+
+long plan_day_route_for(const struct plan_day *d, int64_t start, int64_t end)
+{
+	for(size_t r = 0; r < d->n_routes; r++)
+		if(start >= d->routes[r].shift_start && end <= d->routes[r].shift_end + 3600 * 24 &&
+		   start < d->routes[r].shift_end)
+			return (long)r;
+	return -1;
+}
+
+enum otd_status planner_build_day(const struct otd_planner *p, struct otd_conn *c,
+                                  const struct plan_catalog *cat, const struct plan_visitor *v,
+                                  const char *local_date, int64_t now, int64_t exclude_appointment,
+                                  int64_t exclude_hold, struct plan_day *out,
+                                  struct otd_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->visitor_id = v->id;
+	snprintf(out->local_date, sizeof(out->local_date), "%s", local_date);
+	out->built_at = now;
+	out->valid_until = now + DAY_TTL;
+	int64_t day_start, day_end;
+	if(!planner_day_bounds(p, local_date, &day_start, &day_end))
+		return otd_error_set(err, OTD_EINVAL, "invalid_date", "date", "Not a date: %s.",
+		                     local_date);
+	/* A shift belongs to the day it starts on. */
+	for(size_t i = 0; i < v->n_occ && out->n_routes < PLAN_ROUTES_MAX; i++) {
+		if(v->occ[i].start < day_start || v->occ[i].start >= day_end)
+			continue;
+		otd_route_init(&out->routes[out->n_routes], v->base_lat, v->base_lon, v->occ[i].start,
+		               v->occ[i].end);
+		out->n_routes++;
+	}
+	struct otd_route_item *items = NULL;
+	size_t n = 0;
+	enum otd_status st = store_route_items(c, v->id, local_date, now, &items, &n, err);
+	if(st) {
+		plan_day_cleanup(out);
+		return st;
+	}
+	/* Drop what the caller leaves out. */
+	size_t k = 0;
+	for(size_t i = 0; i < n; i++) {
+		if(items[i].kind == OTD_ITEM_VISIT && items[i].id == exclude_appointment)
+			continue;
+		if(items[i].kind == OTD_ITEM_HOLD && items[i].id == exclude_hold)
+			continue;
+		/* A hold offering another window to an appointment being moved
+		 * is not capacity for that appointment's own route check. */
+		items[k++] = items[i];
+	}
+	n = k;
+	out->items = items;
+	out->n_items = n;
+	for(size_t r = 0; r < out->n_routes; r++)
+		out->item_of[r] = xcalloc(n + 2, sizeof(long));
+	for(size_t i = 0; i < n; i++) {
+		const struct otd_route_item *it = &items[i];
+		if(it->kind == OTD_ITEM_HOLD && it->expires_at < out->valid_until)
+			out->valid_until = it->expires_at;
+		long r = plan_day_route_for(out, it->window_start, it->window_end);
+		if(r < 0 && out->n_routes)
+			r = 0; /* outside every shift (the shift changed): still counted */
+		if(r < 0)
+			continue;
+		struct otd_route *route = &out->routes[r];
+		struct otd_stop s = {.kind = it->kind == OTD_ITEM_VISIT ? OTD_STOP_VISIT : OTD_STOP_HOLD,
+		                     .id = it->id,
+		                     .lat = it->lat,
+		                     .lon = it->lon,
+		                     .a = it->window_start,
+		                     .b = it->window_end};
+		otd_lognormal_moments(it->median_min * 60.0, it->spread, &s.service_mean,
+		                      &s.service_var);
+		out->item_of[r][route->n] = (long)i;
+		otd_route_insert(route, route->n, &s);
+	}
+	for(size_t r = 0; r < out->n_routes; r++) {
+		struct otd_route *route = &out->routes[r];
+		otd_route_time(route, &p->plan);
+		if(p->break_minutes <= 0)
+			continue;
+		int64_t bs = day_start + (int64_t)p->break_start_min * 60;
+		int64_t be = day_start + (int64_t)p->break_end_min * 60;
+		/* DST days: minutes since midnight are wall-clock minutes. */
+		bs += otd_tz_offset_at(p->tz, day_start) - otd_tz_offset_at(p->tz, bs);
+		be += otd_tz_offset_at(p->tz, day_start) - otd_tz_offset_at(p->tz, be);
+		if(route->shift_start >= be || route->shift_end < bs + p->break_minutes * 60)
+			continue;
+		struct otd_stop br = {.kind = OTD_STOP_BREAK,
+		                      .a = bs > route->shift_start ? bs : route->shift_start,
+		                      .b = be,
+		                      .service_mean = p->break_minutes * 60.0};
+		long pos = plan_route_place(p, route, &br);
+		if(pos < 0)
+			continue; /* an over-full day: no room left for a break */
+		/* Keep item_of in step with the stops. */
+		memmove(&out->item_of[r][pos + 1], &out->item_of[r][pos],
+		        (route->n - 1 - (size_t)pos) * sizeof(long));
+		out->item_of[r][pos] = -1;
+	}
+	return OTD_OK;
+}
+
+/* ---- the day cache ---------------------------------------------------------- */
+
+static size_t day_bucket(int64_t visitor_id, const char *date)
+{
+	uint64_t h = (uint64_t)visitor_id * 0x9E3779B97F4A7C15ull;
+	for(const char *s = date; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return (size_t)(h % DAY_BUCKETS);
+}
+
+static void drop_all_days(struct otd_planner *p)
+{
+	for(size_t b = 0; b < DAY_BUCKETS; b++) {
+		struct day_entry *e = p->buckets[b];
+		p->buckets[b] = NULL;
+		while(e) {
+			struct day_entry *n = e->next;
+			if(--e->day->refs == 0)
+				day_free(e->day);
+			free(e);
+			e = n;
+		}
+	}
+	p->n_days = 0;
+}
+
+enum otd_status planner_day(struct otd_planner *p, struct otd_conn *c,
+                            const struct plan_catalog *cat, const struct plan_visitor *v,
+                            const char *local_date, int64_t now, struct plan_day **out,
+                            struct otd_error *err)
+{
+	size_t b = day_bucket(v->id, local_date);
+	pthread_mutex_lock(&p->mu);
+	for(struct day_entry **pe = &p->buckets[b]; *pe; pe = &(*pe)->next) {
+		struct day_entry *e = *pe;
+		if(e->day->visitor_id != v->id || strcmp(e->day->local_date, local_date) != 0)
+			continue;
+		if(now < e->day->valid_until && now >= e->day->built_at) {
+			e->day->refs++;
+			p->hits++;
+			pthread_mutex_unlock(&p->mu);
+			*out = e->day;
+			return OTD_OK;
+		}
+		/* Stale: unlink; whoever still uses it keeps it alive. */
+		*pe = e->next;
+		if(--e->day->refs == 0)
+			day_free(e->day);
+		free(e);
+		p->n_days--;
+		break;
+	}
+	pthread_mutex_unlock(&p->mu);
+	struct plan_day *d = xcalloc(1, sizeof(*d));
+	enum otd_status st = planner_build_day(p, c, cat, v, local_date, now, 0, 0, d, err);
+	if(st) {
+		free(d);
+		return st;
+	}
+	d->refs = 2; /* the cache's and the caller's */
+	pthread_mutex_lock(&p->mu);
+	p->builds++;
+	if(p->n_days >= DAY_CACHE_MAX)
+		drop_all_days(p);
+	struct day_entry *e = xcalloc(1, sizeof(*e));
+	e->day = d;
+	e->next = p->buckets[b];
+	p->buckets[b] = e;
+	p->n_days++;
+	pthread_mutex_unlock(&p->mu);
+	*out = d;
+	return OTD_OK;
+}
+
+void planner_day_release(struct otd_planner *p, struct plan_day *day)
+{
+	if(!day)
+		return;
+	pthread_mutex_lock(&p->mu);
+	bool last = --day->refs == 0;
+	pthread_mutex_unlock(&p->mu);
+	if(last)
+		day_free(day);
+}
+
+void planner_day_invalidate(struct otd_planner *p, int64_t visitor_id, const char *local_date)
+{
+	size_t b = day_bucket(visitor_id, local_date);
+	pthread_mutex_lock(&p->mu);
+	for(struct day_entry **pe = &p->buckets[b]; *pe; pe = &(*pe)->next) {
+		struct day_entry *e = *pe;
+		if(e->day->visitor_id == visitor_id && strcmp(e->day->local_date, local_date) == 0) {
+			*pe = e->next;
+			if(--e->day->refs == 0)
+				day_free(e->day);
+			free(e);
+			p->n_days--;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+void planner_stats(struct otd_planner *p, uint64_t *hits, uint64_t *builds, size_t *days)
+{
+	pthread_mutex_lock(&p->mu);
+	*hits = p->hits;
+	*builds = p->builds;
+	*days = p->n_days;
+	pthread_mutex_unlock(&p->mu);
+}

@@ -1,0 +1,147 @@
+/* onthedot planning: the organisation's visitors as the planner sees them
+ * (bases, skills, shift occurrences), visit types, and each visitor-day's
+ * routes built from the store, cached for slot offers.
+ *
+ * The cache serves offers only. Every booking and hold re-builds the
+ * route from the database inside the writer's transaction and re-times it
+ * exactly (DESIGN.md: never from a cache). Cached days are dropped after
+ * each commit that touches them, when a hold in them expires, and after a
+ * time-to-live (changes made by another process, such as an import). */
+#ifndef OTD_APP_PLANNING_H
+#define OTD_APP_PLANNING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "app/app.h"
+#include "onthedot/route.h"
+#include "onthedot/shift.h"
+#include "store/booking.h"
+
+struct otd_conn;
+
+#define PLAN_ROUTES_MAX 4 /* shift occurrences of one visitor on one day */
+
+struct plan_visitor {
+	int64_t id;
+	double base_lat, base_lon;
+	char **skills;
+	size_t n_skills;
+	char *name;       /* full name (staff only) */
+	char *first_name; /* what customers are told */
+	char *role_title;
+	struct otd_interval *occ; /* shift occurrences in the catalog's range, sorted */
+	size_t n_occ;
+};
+
+struct plan_visit_type {
+	int64_t id;
+	char code[65];
+	char *name;
+	char skill[65];
+	double median_min, spread;
+	int window_min;
+	bool active;
+};
+
+/* An immutable snapshot of active visitors, visit types and holidays. */
+struct plan_catalog {
+	int64_t built_at;
+	int64_t from, to; /* the range shift occurrences were expanded for */
+	size_t n_visitors;
+	struct plan_visitor *visitors;
+	size_t n_types;
+	struct plan_visit_type *types;
+	size_t n_holidays;
+	char (*holidays)[11]; /* sorted local dates */
+	int refs;
+};
+
+/* One visitor's routes on one local day (one per shift occurrence), and the
+ * store item behind each stop. */
+struct plan_day {
+	int64_t visitor_id;
+	char local_date[11];
+	size_t n_routes;
+	struct otd_route routes[PLAN_ROUTES_MAX];
+	/* stop j of route r came from items[item_of[r][j]], or -1 (the break) */
+	long *item_of[PLAN_ROUTES_MAX];
+	struct otd_route_item *items;
+	size_t n_items;
+	int64_t built_at;
+	int64_t valid_until; /* rebuild at or after this instant */
+	int refs;
+};
+
+struct otd_planner;
+
+/* Builds the travel model and planning quantile from cfg. */
+struct otd_planner *planner_new(const struct otd_config *cfg, const struct otd_tz *tz,
+                                struct otd_error *err);
+void planner_free(struct otd_planner *p);
+
+/* The timing parameters every route uses. */
+const struct otd_plan *planner_plan(const struct otd_planner *p);
+
+/* The current catalog (building it on c when stale); release with
+ * planner_catalog_release. Covers now - 1 day to now + horizon + 2 days. */
+enum otd_status planner_catalog(struct otd_planner *p, struct otd_conn *c, int64_t now,
+                                struct plan_catalog **out, struct otd_error *err);
+void planner_catalog_release(struct otd_planner *p, struct plan_catalog *cat);
+
+/* Drops the catalog (visitors, visit types or holidays changed). */
+void planner_catalog_invalidate(struct otd_planner *p);
+
+/* Looks up a visitor / visit type in a catalog; NULL when absent. */
+const struct plan_visitor *plan_catalog_visitor(const struct plan_catalog *cat, int64_t id);
+const struct plan_visit_type *plan_catalog_type(const struct plan_catalog *cat, int64_t id);
+bool plan_catalog_holiday(const struct plan_catalog *cat, const char *local_date);
+bool plan_visitor_has_skill(const struct plan_visitor *v, const char *skill);
+
+/* The visitor's timed routes on local_date from the cache, building them on
+ * c when missing or stale; release with planner_day_release. */
+enum otd_status planner_day(struct otd_planner *p, struct otd_conn *c,
+                            const struct plan_catalog *cat, const struct plan_visitor *v,
+                            const char *local_date, int64_t now, struct plan_day **out,
+                            struct otd_error *err);
+void planner_day_release(struct otd_planner *p, struct plan_day *day);
+
+/* Builds a visitor's routes on local_date directly from c (uncached), as a
+ * booking does inside the writer. Appointment exclude_appointment and hold
+ * exclude_hold (0 for none) are left out. The caller frees with
+ * plan_day_cleanup. */
+enum otd_status planner_build_day(const struct otd_planner *p, struct otd_conn *c,
+                                  const struct plan_catalog *cat, const struct plan_visitor *v,
+                                  const char *local_date, int64_t now, int64_t exclude_appointment,
+                                  int64_t exclude_hold, struct plan_day *out,
+                                  struct otd_error *err);
+void plan_day_cleanup(struct plan_day *d);
+
+/* Drops the cached day of visitor on local_date (after a commit). */
+void planner_day_invalidate(struct otd_planner *p, int64_t visitor_id, const char *local_date);
+
+/* The route of day d whose shift occurrence contains [start, end), or -1. */
+long plan_day_route_for(const struct plan_day *d, int64_t start, int64_t end);
+
+/* Inserts s into route r of day d at the best position, trying the O(1)
+ * check first and an exact re-time of every position when it finds none.
+ * Returns the position or -1 when the stop cannot be kept; the route is
+ * left timed with the stop in it on success, unchanged otherwise. */
+long plan_route_place(const struct otd_planner *p, struct otd_route *r, const struct otd_stop *s);
+
+/* The stop for a visit of type t at (lat, lon) in [start, end). */
+void plan_visit_stop(const struct plan_visit_type *t, double lat, double lon, int64_t start,
+                     int64_t end, enum otd_stop_kind kind, int64_t id, struct otd_stop *out);
+
+/* The local date ("YYYY-MM-DD") of instant t in the organisation's zone. */
+void planner_local_date(const struct otd_planner *p, int64_t t, char out[11]);
+
+/* UTC bounds of a local date: [*start, *end). */
+bool planner_day_bounds(const struct otd_planner *p, const char *local_date, int64_t *start,
+                        int64_t *end);
+
+/* Cache counters for /metrics. */
+void planner_stats(struct otd_planner *p, uint64_t *hits, uint64_t *builds, size_t *days);
+
+#endif

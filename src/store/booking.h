@@ -1,0 +1,182 @@
+/* onthedot store: customers, appointments, holds, customer links, the
+ * outbox and the waitlist. Functions taking tx must run in a write job. */
+#ifndef OTD_STORE_BOOKING_H
+#define OTD_STORE_BOOKING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onthedot/model.h"
+#include "onthedot/status.h"
+
+struct otd_conn;
+
+/* ---- customers ------------------------------------------------------- */
+
+/* Finds the contact by phone, else by email (each when given), updating
+ * its name, access notes and any missing contact detail; or creates it.
+ * Sets c->id. */
+enum otd_status store_customer_upsert(struct otd_conn *tx, struct otd_customer *c, int64_t now,
+                                      struct otd_error *err);
+
+enum otd_status store_customer_get(struct otd_conn *c, int64_t id, struct otd_customer *out,
+                                   struct otd_error *err);
+
+/* ---- appointments ------------------------------------------------------ */
+
+/* Inserts a (reference, customer, address, visit type, visitor, date,
+ * window, consents, booked_by); sets a->id. OTD_ECONFLICT when the
+ * reference is taken (the caller draws another). */
+enum otd_status store_appointment_insert(struct otd_conn *tx, struct otd_appointment *a,
+                                         int64_t now, struct otd_error *err);
+
+enum otd_status store_appointment_get(struct otd_conn *c, int64_t id, struct otd_appointment *out,
+                                      struct otd_error *err);
+
+enum otd_status store_appointment_by_reference(struct otd_conn *c, const char *reference,
+                                               struct otd_appointment *out, struct otd_error *err);
+
+/* Moves appointment id to a new visitor, date and window and sets its
+ * promise version. */
+enum otd_status store_appointment_move(struct otd_conn *tx, int64_t id, int64_t visitor_id,
+                                       const char *local_date, int64_t start, int64_t end,
+                                       int promise_version, int64_t now, struct otd_error *err);
+
+/* Cancels appointment id (by "customer" or "organisation"). */
+enum otd_status store_appointment_cancel(struct otd_conn *tx, int64_t id, const char *by,
+                                         const char *reason, int64_t notice_s, int64_t now,
+                                         struct otd_error *err);
+
+/* The open (not finished, not cancelled, window not over at now)
+ * appointment of customer for visit type, if any (OTD_ENOTFOUND). */
+enum otd_status store_appointment_open_for(struct otd_conn *c, int64_t customer_id,
+                                           int64_t visit_type_id, int64_t now,
+                                           struct otd_appointment *out, struct otd_error *err);
+
+struct otd_appointment_filter {
+	const char *local_date; /* NULL: any */
+	int64_t visitor_id;     /* 0: any */
+	const char *status;     /* NULL: any */
+	const char *query;      /* reference, name, phone, email or postcode; NULL: none */
+	int64_t after_id;
+	int limit;
+};
+
+/* Appointment ids matching f, in id order, at most f->limit (heap). */
+enum otd_status store_appointment_search(struct otd_conn *c, const struct otd_appointment_filter *f,
+                                         int64_t **ids, size_t *n, struct otd_error *err);
+
+/* ---- routes ------------------------------------------------------------ */
+
+enum otd_route_item_kind { OTD_ITEM_VISIT, OTD_ITEM_HOLD };
+
+/* One appointment or live hold on a visitor's day, with what timing needs. */
+struct otd_route_item {
+	enum otd_route_item_kind kind;
+	int64_t id;
+	int64_t for_appointment; /* holds */
+	double lat, lon;
+	int64_t window_start, window_end;
+	double median_min, spread; /* the visit type's duration model */
+	int route_position;        /* -1 when none */
+	int64_t expires_at;        /* holds; 0 for appointments */
+};
+
+/* The visitor's booked appointments (booked, travelling, arrived) and live
+ * holds (expires_at > now) on local_date, in route order (position, then
+ * window start). *out is heap. */
+enum otd_status store_route_items(struct otd_conn *c, int64_t visitor_id, const char *local_date,
+                                  int64_t now, struct otd_route_item **out, size_t *n,
+                                  struct otd_error *err);
+
+/* Sets route_position of each item to its index in items[] (appointments
+ * and holds). */
+enum otd_status store_route_order(struct otd_conn *tx, const struct otd_route_item *items,
+                                  size_t n, struct otd_error *err);
+
+/* ---- holds --------------------------------------------------------------- */
+
+/* Inserts h with the hash of its token; sets h->id. */
+enum otd_status store_hold_insert(struct otd_conn *tx, struct otd_hold *h,
+                                  const unsigned char hash[32], struct otd_error *err);
+
+/* The live hold with the token hash (OTD_ENOTFOUND when unknown or
+ * expired at now). */
+enum otd_status store_hold_by_hash(struct otd_conn *c, const unsigned char hash[32], int64_t now,
+                                   struct otd_hold *out, struct otd_error *err);
+
+enum otd_status store_hold_delete(struct otd_conn *tx, int64_t id, struct otd_error *err);
+
+/* Live holds made by client_key. */
+enum otd_status store_holds_live(struct otd_conn *c, const char *client_key, int64_t now,
+                                 int64_t *n, struct otd_error *err);
+
+/* Live offers (waitlist, apology) held for the appointment, earliest
+ * first, at most max. */
+enum otd_status store_hold_offers(struct otd_conn *c, int64_t appointment_id, int64_t now,
+                                  struct otd_hold *out, size_t max, size_t *n,
+                                  struct otd_error *err);
+
+/* The live hold with id (OTD_ENOTFOUND when gone). */
+enum otd_status store_hold_get(struct otd_conn *c, int64_t id, int64_t now, struct otd_hold *out,
+                               struct otd_error *err);
+
+/* Deletes holds that expired at or before now (a lapsed waitlist offer
+ * leaves its customer waiting again); *n receives how many. */
+enum otd_status store_holds_expire(struct otd_conn *tx, int64_t now, int64_t *n,
+                                   struct otd_error *err);
+
+/* ---- customer links ------------------------------------------------------ */
+
+enum otd_status store_link_insert(struct otd_conn *tx, int64_t appointment_id,
+                                  const unsigned char hash[32], int64_t now, int64_t expires_at,
+                                  struct otd_error *err);
+
+/* The appointment a live link reaches (not revoked, not expired).
+ * OTD_ENOTFOUND otherwise. */
+enum otd_status store_link_lookup(struct otd_conn *c, const unsigned char hash[32], int64_t now,
+                                  int64_t *appointment_id, struct otd_error *err);
+
+/* Revokes every live link of the appointment. */
+enum otd_status store_links_revoke(struct otd_conn *tx, int64_t appointment_id, int64_t now,
+                                   struct otd_error *err);
+
+/* Moves the expiry of the appointment's live links (the visit moved). */
+enum otd_status store_links_expire_at(struct otd_conn *tx, int64_t appointment_id,
+                                      int64_t expires_at, struct otd_error *err);
+
+/* ---- outbox -------------------------------------------------------------- */
+
+struct otd_outbox_row {
+	int64_t id;
+	const char *idem_key;
+	int64_t appointment_id, customer_id;
+	const char *channel;  /* email, sms, webhook, record */
+	const char *template; /* booking_confirmation, ... */
+	const char *payload;  /* JSON */
+	int64_t due_at;
+};
+
+enum otd_status store_outbox_insert(struct otd_conn *tx, struct otd_outbox_row *row, int64_t now,
+                                    struct otd_error *err);
+
+/* ---- waitlist ------------------------------------------------------------ */
+
+/* Puts the appointment on the waitlist (or takes it off when on is false). */
+enum otd_status store_waitlist_set(struct otd_conn *tx, int64_t appointment_id, bool on,
+                                   int64_t now, struct otd_error *err);
+
+/* Waiting entries, oldest first: their appointment ids (heap). */
+enum otd_status store_waitlist_waiting(struct otd_conn *c, int64_t **ids, size_t *n,
+                                       struct otd_error *err);
+
+/* Marks an entry offered with hold_id. */
+enum otd_status store_waitlist_offered(struct otd_conn *tx, int64_t appointment_id,
+                                       int64_t hold_id, int64_t now, struct otd_error *err);
+
+/* Whether the appointment is waiting for an earlier window. */
+enum otd_status store_waitlist_state(struct otd_conn *c, int64_t appointment_id, char *state,
+                                     size_t size, struct otd_error *err);
+
+#endif
