@@ -84,9 +84,9 @@ double otd_normal_quantile(double q);
 /* ---- routes -------------------------------------------------------- */
 
 enum otd_stop_kind {
-	OTD_STOP_VISIT, /* a booked appointment */
-	OTD_STOP_HOLD,  /* a live hold: capacity reserved */
-	OTD_STOP_BREAK, /* a break (lunch): taken where the visitor is */
+	OTD_STOP_VISIT,  /* a booked appointment */
+	OTD_STOP_HOLD,   /* a live hold: capacity reserved */
+	OTD_STOP_BREAK,  /* a break (lunch): taken where the visitor is */
 	OTD_STOP_VACANT, /* a cancelled visit kept in place because removing it
 	                  * would make a later promise late (otd_route_release);
 	                  * timed like a visit, counted as none */
@@ -94,9 +94,9 @@ enum otd_stop_kind {
 
 struct otd_stop {
 	enum otd_stop_kind kind;
-	int64_t id;         /* appointment or hold id; 0 for a break */
-	double lat, lon;    /* ignored for breaks */
-	int64_t a, b;       /* window [a, b), UTC seconds */
+	int64_t id;          /* appointment or hold id; 0 for a break */
+	double lat, lon;     /* ignored for breaks */
+	int64_t a, b;        /* window [a, b), UTC seconds */
 	double service_mean; /* seconds */
 	double service_var;  /* seconds^2 */
 };
@@ -188,23 +188,23 @@ long otd_route_best_insertion(const struct otd_route *r, const struct otd_plan *
 /* ---- the slot offer for one day ------------------------------------- */
 
 struct otd_offer_request {
-	double lat, lon;                     /* where the visit is */
-	double service_mean, service_var;    /* the visit type's duration model */
-	int64_t width;                       /* window width, s */
-	int64_t step;                        /* grid step, s */
-	int64_t day_start, day_end;          /* the local day [00:00, 24:00) in UTC */
-	int64_t earliest;                    /* no window starts before (lead time) */
-	int64_t latest;                      /* no window starts after (horizon) */
-	size_t max_visits;                   /* per route; 0 = no limit */
-	double green_travel;                 /* s: at most this added next to a visit is green */
+	double lat, lon;                  /* where the visit is */
+	double service_mean, service_var; /* the visit type's duration model */
+	int64_t width;                    /* window width, s */
+	int64_t step;                     /* grid step, s */
+	int64_t day_start, day_end;       /* the local day [00:00, 24:00) in UTC */
+	int64_t earliest;                 /* no window starts before (lead time) */
+	int64_t latest;                   /* no window starts after (horizon) */
+	size_t max_visits;                /* per route; 0 = no limit */
+	double green_travel;              /* s: at most this added next to a visit is green */
 };
 
 struct otd_offer_window {
 	int64_t start, end;
-	int visitors;         /* distinct visitors who could take it, at most 3 */
-	double travel_added;  /* least mean travel added among them, s */
-	bool green;           /* the route adding least travel takes it next to a
-	                       * VISIT or HOLD adding at most green_travel */
+	int visitors;        /* distinct visitors who could take it, at most 3 */
+	double travel_added; /* least mean travel added among them, s */
+	bool green;          /* the route adding least travel takes it next to a
+	                      * VISIT or HOLD adding at most green_travel */
 };
 
 #define OTD_OFFER_VISITORS_MAX 3

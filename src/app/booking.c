@@ -177,6 +177,15 @@ static bool works_on(const struct plan_visitor *v, int64_t day_start, int64_t da
 	return false;
 }
 
+/* Whether one of v's shift occurrences holds the whole window. */
+static bool shift_covers(const struct plan_visitor *v, int64_t start, int64_t end)
+{
+	for(size_t i = 0; i < v->n_occ; i++)
+		if(v->occ[i].start <= start && end <= v->occ[i].end)
+			return true;
+	return false;
+}
+
 static enum otd_status resolve_place(struct otd_conn *c, int64_t address_id, double *lat,
                                      double *lon, struct otd_error *err)
 {
@@ -223,6 +232,8 @@ static enum otd_status slots_job(struct otd_conn *c, void *arg, struct otd_error
 	const struct otd_route **routes = NULL;
 	size_t *owner = NULL;
 	struct plan_day **held = NULL;
+	const struct plan_visitor **work = NULL;
+	size_t *work_index = NULL, *work_owner = NULL;
 	size_t n_held = 0;
 	struct otd_offer_window *buf = NULL;
 	struct own_place own = {0};
@@ -249,6 +260,9 @@ static enum otd_status slots_job(struct otd_conn *c, void *arg, struct otd_error
 	routes = xcalloc(n_cand * PLAN_ROUTES_MAX + 1, sizeof(*routes));
 	owner = xcalloc(n_cand * PLAN_ROUTES_MAX + 1, sizeof(*owner));
 	held = xcalloc(n_cand + 1, sizeof(*held));
+	work = xcalloc(n_cand + 1, sizeof(*work));
+	work_index = xcalloc(n_cand + 1, sizeof(*work_index));
+	work_owner = xcalloc(n_cand + 1, sizeof(*work_owner));
 	int y, m, d, ty, tm, td;
 	otd_date_parse(j->q->from, &y, &m, &d, NULL);
 	otd_date_parse(j->q->to, &ty, &tm, &td, NULL);
@@ -264,28 +278,52 @@ static enum otd_status slots_job(struct otd_conn *c, void *arg, struct otd_error
 			continue;
 		size_t n_routes = 0;
 		n_held = 0;
+		/* Who works that day; the visitor being rescheduled sees their own
+		 * place free, from an uncached build. */
+		size_t n_work = 0;
 		for(size_t i = 0; i < n_cand; i++) {
 			const struct plan_visitor *v = cand[i].v;
 			if(!works_on(v, r.day_start, r.day_end))
 				continue;
-			struct plan_day *pd = NULL;
 			if(own.appointment_id && v->id == own.visitor_id && strcmp(date, own.date) == 0) {
-				pd = xcalloc(1, sizeof(*pd));
+				struct plan_day *pd = xcalloc(1, sizeof(*pd));
 				st = planner_build_day(app->planner, c, cat, v, date, j->now,
 				                       own.appointment_id, 0, pd, err);
-				pd->refs = -1; /* ours, not the cache's */
-			} else {
-				st = planner_day(app->planner, c, cat, v, date, j->now, &pd, err);
-			}
-			if(st) {
-				if(pd && pd->refs == -1)
+				if(st) {
 					free(pd);
-				goto out_day;
+					goto out_day;
+				}
+				pd->refs = -1; /* ours, not the cache's */
+				held[n_held] = pd;
+				work_owner[n_held++] = i;
+				continue;
 			}
-			held[n_held++] = pd;
+			work[n_work] = v;
+			work_index[n_work++] = i;
+		}
+		st = planner_days(app->planner, c, cat, work, n_work, date, j->now, held + n_held, err);
+		if(st)
+			goto out_day;
+		for(size_t k = 0; k < n_work; k++)
+			work_owner[n_held + k] = work_index[k];
+		n_held += n_work;
+		/* Nearest first, as the candidates were sorted. */
+		for(size_t a = 1; a < n_held; a++) {
+			struct plan_day *x = held[a];
+			size_t xo = work_owner[a], b = a;
+			while(b > 0 && work_owner[b - 1] > xo) {
+				held[b] = held[b - 1];
+				work_owner[b] = work_owner[b - 1];
+				b--;
+			}
+			held[b] = x;
+			work_owner[b] = xo;
+		}
+		for(size_t i = 0; i < n_held; i++) {
+			struct plan_day *pd = held[i];
 			for(size_t k = 0; k < pd->n_routes; k++) {
 				routes[n_routes] = &pd->routes[k];
-				owner[n_routes] = i;
+				owner[n_routes] = work_owner[i];
 				n_routes++;
 			}
 		}
@@ -325,6 +363,9 @@ static enum otd_status slots_job(struct otd_conn *c, void *arg, struct otd_error
 out:
 	free(buf);
 	free(held);
+	free(work);
+	free(work_index);
+	free(work_owner);
 	free(owner);
 	free(routes);
 	free(cand);
@@ -433,9 +474,12 @@ static enum otd_status hold_plan_job(struct otd_conn *c, void *arg, struct otd_e
 	size_t n = eligible_visitors(j->cat, j->type->skill, j->lat, j->lon, cand);
 	struct otd_stop s;
 	plan_visit_stop(j->type, j->lat, j->lon, j->start, j->end, OTD_STOP_HOLD, 0, &s);
+	bool covered = false; /* some visitor with the skill works the whole window */
 	for(size_t i = 0; i < n && st == OTD_OK; i++) {
 		if(!works_on(cand[i].v, r.day_start, r.day_end))
 			continue;
+		if(shift_covers(cand[i].v, j->start, j->end))
+			covered = true;
 		struct plan_day *pd = NULL;
 		st = planner_day(app->planner, c, j->cat, cand[i].v, j->date, j->now, &pd, err);
 		if(st)
@@ -460,6 +504,10 @@ static enum otd_status hold_plan_job(struct otd_conn *c, void *arg, struct otd_e
 		qsort(j->cand, j->n_cand, sizeof(j->cand[0]), hold_candidate_cmp);
 	}
 	free(cand);
+	if(st == OTD_OK && !covered)
+		return otd_error_set(err, OTD_EINVAL, "window_not_offered", "window_start",
+		                     "Nobody who makes this kind of visit works then; choose one of the "
+		                     "windows offered.");
 	return st;
 }
 
@@ -942,6 +990,14 @@ static enum otd_status book_job(struct otd_conn *tx, void *arg, struct otd_error
 	struct otd_hold hold;
 	st = store_hold_by_hash(tx, hold_hash, j->now, &hold, err);
 	if(st == OTD_ENOTFOUND) {
+		/* Expired (or unknown): where it was, for the nearest alternatives. */
+		struct otd_hold old;
+		if(store_hold_by_hash(tx, hold_hash, INT64_MIN, &old, NULL) == OTD_OK &&
+		   !old.for_appointment) {
+			j->conflict_address = old.address_id;
+			j->conflict_type = old.visit_type_id;
+			j->conflict_start = old.window_start;
+		}
 		err->status = OTD_ECONFLICT;
 		return OTD_ECONFLICT;
 	}
@@ -1618,7 +1674,9 @@ static enum otd_status resend_job(struct otd_conn *tx, void *arg, struct otd_err
 			struct message_facts f;
 			facts_of(&v, &f);
 			char event[40];
-			snprintf(event, sizeof(event), "new_link:%lld", (long long)j->now);
+			/* Each request is its own event, even twice in one second. */
+			snprintf(event, sizeof(event), "new_link:%lld:%08x", (long long)j->now,
+			         (unsigned)randombytes_random());
 			f.event = event;
 			st = queue_messages(j->app, tx, OTD_MSG_NEW_LINK, -1, &f, to, j->now, err);
 		}
@@ -1695,7 +1753,13 @@ enum otd_status app_appointments_search(struct otd_app *app,
                                         struct otd_appointment_view **out, size_t *n,
                                         int64_t *next, struct otd_error *err)
 {
-	struct search_job j = {.app = app, .f = f};
+	/* A phone number matches as stored (+44...), however it was typed. */
+	struct otd_appointment_filter nf = *f;
+	char phone[24];
+	if(f->query && otd_phone_normalise(f->query, app->cfg->messages.country_code, phone,
+	                                   sizeof(phone), "q", NULL) == OTD_OK)
+		nf.query = phone;
+	struct search_job j = {.app = app, .f = &nf};
 	enum otd_status st = store_read(app->store, search_job, &j, err);
 	if(st) {
 		for(size_t i = 0; i < j.n; i++)

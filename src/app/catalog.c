@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/audit.h"
+#include "app/planning.h"
 #include "onthedot/mem.h"
 #include "onthedot/tz.h"
 #include "onthedot/validate.h"
@@ -94,6 +95,14 @@ static enum otd_status idem_record(struct otd_conn *tx, const struct otd_idem *i
 	return store_idem_put(tx, idem->scope, idem->key, idem->hash, entity, id, now, err);
 }
 
+/* Visitors or visit types changed: offers must see it at once. */
+static enum otd_status changed(struct otd_app *app, enum otd_status st)
+{
+	if(st == OTD_OK && app->planner)
+		planner_catalog_invalidate(app->planner);
+	return st;
+}
+
 static const char *actor_kind(const struct otd_principal *p)
 {
 	switch(p->kind) {
@@ -158,7 +167,7 @@ enum otd_status app_visitor_create(struct otd_app *app, const struct otd_princip
 	                          .now = otd_clock_now(app->clock)};
 	enum otd_status st = store_write(app->store, visitor_create_job, &job, err);
 	*replayed = job.replayed;
-	return st;
+	return changed(app, st);
 }
 
 struct get_job {
@@ -363,7 +372,7 @@ enum otd_status app_visitor_update(struct otd_app *app, const struct otd_princip
 	enum otd_status st = store_write(app->store, visitor_update_job, &job, err);
 	*affected = job.affected;
 	*n_affected = job.n_affected;
-	return st;
+	return changed(app, st);
 }
 
 static enum otd_status visitor_active_job(struct otd_conn *tx, void *arg, struct otd_error *err)
@@ -417,7 +426,7 @@ enum otd_status app_visitor_set_active(struct otd_app *app, const struct otd_pri
 	enum otd_status st = store_write(app->store, visitor_active_job, &job, err);
 	*affected = job.affected;
 	*n_affected = job.n_affected;
-	return st;
+	return changed(app, st);
 }
 
 enum otd_status app_visitor_shifts(struct otd_app *app, int64_t id, int64_t from, int64_t to,
@@ -513,7 +522,7 @@ enum otd_status app_visit_type_create(struct otd_app *app, const struct otd_prin
 	                             .now = otd_clock_now(app->clock)};
 	st = store_write(app->store, visit_type_create_job, &job, err);
 	*replayed = job.replayed;
-	return st;
+	return changed(app, st);
 }
 
 static enum otd_status visit_type_get_job(struct otd_conn *c, void *arg, struct otd_error *err)
@@ -614,5 +623,5 @@ enum otd_status app_visit_type_update(struct otd_app *app, const struct otd_prin
 	memset(out, 0, sizeof(*out));
 	struct visit_type_job job = {.actor = actor, .t = out, .id = id, .patch = patch, .set = set,
 	                             .now = otd_clock_now(app->clock)};
-	return store_write(app->store, visit_type_update_job, &job, err);
+	return changed(app, store_write(app->store, visit_type_update_job, &job, err));
 }

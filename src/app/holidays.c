@@ -1,5 +1,6 @@
 /* Bank holidays: import an iCalendar file, read dates back. */
 #include "app/holidays.h"
+#include "app/planning.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -54,6 +55,8 @@ enum otd_status app_import_holidays(struct otd_app *app, const struct otd_princi
 		                     e.message);
 	struct import_job job = {actor, name, list, n, otd_clock_now(app->clock)};
 	st = store_write(app->store, import_job, &job, err);
+	if(st == OTD_OK && app->planner)
+		planner_catalog_invalidate(app->planner); /* offers skip the new holidays now */
 	if(st == OTD_OK)
 		*count = n;
 	free(list);

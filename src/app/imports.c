@@ -8,6 +8,7 @@
 
 #include "app/audit.h"
 #include "app/catalog.h"
+#include "app/planning.h"
 #include "onthedot/csv.h"
 #include "onthedot/import.h"
 #include "onthedot/mem.h"
@@ -295,6 +296,8 @@ enum otd_status app_import_visit_types(struct otd_app *app, const struct otd_pri
 	if(st == OTD_OK) {
 		struct visit_types_job job = {actor, rows, n, name, otd_clock_now(app->clock), r};
 		st = store_write(app->store, visit_types_job, &job, err);
+		if(st == OTD_OK && app->planner)
+			planner_catalog_invalidate(app->planner);
 	}
 	for(size_t i = 0; i < n; i++)
 		otd_visit_type_cleanup(&rows[i]);
@@ -490,6 +493,8 @@ enum otd_status app_import_visitors(struct otd_app *app, const struct otd_princi
 		struct visitors_job job = {app, actor, rows, n, name, confirm_affected,
 		                           otd_clock_now(app->clock), r};
 		st = store_write(app->store, visitors_job, &job, err);
+		if(st == OTD_OK && app->planner)
+			planner_catalog_invalidate(app->planner);
 	}
 	for(size_t i = 0; i < n; i++)
 		otd_visitor_cleanup(&rows[i]);

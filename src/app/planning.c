@@ -12,17 +12,10 @@
 #include "onthedot/tz.h"
 #include "onthedot/validate.h"
 #include "store/catalog.h"
+#include "store/holidays.h"
 #include "store/store.h"
 
-#define CATALOG_TTL 30      /* seconds before a catalog is rebuilt */
-#define DAY_TTL 60          /* seconds before a cached day is rebuilt */
-#define DAY_BUCKETS 4096
-#define DAY_CACHE_MAX 200000
-
-struct day_entry {
-	struct day_entry *next;
-	struct plan_day *day;
-};
+#define CATALOG_CHECK 5     /* seconds between fingerprint checks */
 
 struct otd_planner {
 	const struct otd_config *cfg;
@@ -32,7 +25,12 @@ struct otd_planner {
 	int break_start_min, break_end_min, break_minutes;
 	pthread_mutex_t mu;
 	struct plan_catalog *catalog;
-	struct day_entry *buckets[DAY_BUCKETS];
+	/* The day cache: one cell per (visitor of the current catalog, date in
+	 * its range), so a lookup is an index, not a search. */
+	const struct plan_catalog *cells_for;
+	int64_t first_day; /* days since 1970 of cell column 0 */
+	size_t n_cols;     /* dates per visitor */
+	struct plan_day **cells;
 	size_t n_days;
 	uint64_t hits, builds;
 };
@@ -115,20 +113,15 @@ static void day_free(struct plan_day *d)
 	free(d);
 }
 
+static void drop_all_days(struct otd_planner *p);
+
 void planner_free(struct otd_planner *p)
 {
 	if(!p)
 		return;
 	catalog_free(p->catalog);
-	for(size_t b = 0; b < DAY_BUCKETS; b++) {
-		struct day_entry *e = p->buckets[b];
-		while(e) {
-			struct day_entry *n = e->next;
-			day_free(e->day);
-			free(e);
-			e = n;
-		}
-	}
+	drop_all_days(p);
+	free(p->cells);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
@@ -168,7 +161,13 @@ static enum otd_status catalog_build(struct otd_planner *p, struct otd_conn *c, 
                                      struct plan_catalog **out, struct otd_error *err)
 {
 	struct plan_catalog *cat = xcalloc(1, sizeof(*cat));
-	cat->built_at = now;
+	cat->built_at = cat->checked_at = now;
+	enum otd_status fst = store_catalog_fingerprint(c, cat->fingerprint,
+	                                                sizeof(cat->fingerprint), err);
+	if(fst) {
+		free(cat);
+		return fst;
+	}
 	cat->from = now - 2 * 86400;
 	cat->to = now + ((int64_t)p->cfg->booking.horizon_days + 3) * 86400;
 	enum otd_status st = OTD_OK;
@@ -252,6 +251,21 @@ static enum otd_status catalog_build(struct otd_planner *p, struct otd_conn *c, 
 			break;
 		after = ids[n - 1];
 	}
+	if(st == OTD_OK) {
+		char from[11], to[11];
+		planner_local_date(p, cat->from, from);
+		planner_local_date(p, cat->to, to);
+		struct otd_holiday *hol = NULL;
+		size_t nh = 0;
+		st = store_holiday_list(c, from, to, &hol, &nh, err);
+		if(st == OTD_OK && nh) {
+			cat->holidays = xcalloc(nh, sizeof(*cat->holidays));
+			for(size_t i = 0; i < nh; i++)
+				memcpy(cat->holidays[i], hol[i].date, 11);
+			cat->n_holidays = nh;
+		}
+		free(hol);
+	}
 	if(st) {
 		catalog_free(cat);
 		return st;
@@ -266,19 +280,48 @@ enum otd_status planner_catalog(struct otd_planner *p, struct otd_conn *c, int64
 	pthread_mutex_lock(&p->mu);
 	struct plan_catalog *cat = p->catalog;
 	int64_t need_to = now + ((int64_t)p->cfg->booking.horizon_days + 1) * 86400;
-	if(cat && (now - cat->built_at >= CATALOG_TTL || now < cat->built_at || need_to > cat->to)) {
+	bool check = cat && now - cat->checked_at >= CATALOG_CHECK;
+	if(cat && (now < cat->built_at || need_to > cat->to)) {
 		p->catalog = NULL;
 		if(--cat->refs == 0)
 			catalog_free(cat);
 		cat = NULL;
+		drop_all_days(p);
+		p->cells_for = NULL;
 	}
-	if(cat) {
+	if(cat && !check) {
 		cat->refs++;
 		pthread_mutex_unlock(&p->mu);
 		*out = cat;
 		return OTD_OK;
 	}
+	if(cat)
+		cat->refs++; /* kept alive while its fingerprint is compared */
 	pthread_mutex_unlock(&p->mu);
+	if(cat) {
+		/* Another process (an import) may have changed the catalog. */
+		char fp[sizeof(cat->fingerprint)];
+		enum otd_status st = store_catalog_fingerprint(c, fp, sizeof(fp), err);
+		if(st) {
+			planner_catalog_release(p, cat);
+			return st;
+		}
+		pthread_mutex_lock(&p->mu);
+		if(strcmp(fp, cat->fingerprint) == 0) {
+			cat->checked_at = now;
+			pthread_mutex_unlock(&p->mu);
+			*out = cat;
+			return OTD_OK;
+		}
+		if(p->catalog == cat) {
+			p->catalog = NULL;
+			cat->refs--;
+			drop_all_days(p);
+			p->cells_for = NULL;
+		}
+		pthread_mutex_unlock(&p->mu);
+		planner_catalog_release(p, cat);
+	}
 	/* Build outside the lock: two threads may both build; one wins. */
 	struct plan_catalog *fresh = NULL;
 	enum otd_status st = catalog_build(p, c, now, &fresh, err);
@@ -288,6 +331,16 @@ enum otd_status planner_catalog(struct otd_planner *p, struct otd_conn *c, int64
 	if(!p->catalog) {
 		fresh->refs = 1; /* the planner's own reference */
 		p->catalog = fresh;
+		drop_all_days(p);
+		free(p->cells);
+		int y, m, d;
+		char first[11];
+		planner_local_date(p, fresh->from, first);
+		otd_date_parse(first, &y, &m, &d, NULL);
+		p->first_day = otd_days_from_civil(y, m, d);
+		p->n_cols = (size_t)((fresh->to - fresh->from) / 86400 + 3);
+		p->cells = xcalloc(fresh->n_visitors * p->n_cols + 1, sizeof(*p->cells));
+		p->cells_for = fresh;
 	} else {
 		catalog_free(fresh);
 	}
@@ -313,6 +366,8 @@ void planner_catalog_invalidate(struct otd_planner *p)
 	pthread_mutex_lock(&p->mu);
 	struct plan_catalog *cat = p->catalog;
 	p->catalog = NULL;
+	drop_all_days(p);
+	p->cells_for = NULL;
 	bool last = cat && --cat->refs == 0;
 	pthread_mutex_unlock(&p->mu);
 	if(last)
@@ -428,7 +483,7 @@ enum otd_status planner_build_day(const struct otd_planner *p, struct otd_conn *
 	out->visitor_id = v->id;
 	snprintf(out->local_date, sizeof(out->local_date), "%s", local_date);
 	out->built_at = now;
-	out->valid_until = now + DAY_TTL;
+	out->valid_until = INT64_MAX;
 	int64_t day_start, day_end;
 	if(!planner_day_bounds(p, local_date, &day_start, &day_end))
 		return otd_error_set(err, OTD_EINVAL, "invalid_date", "date", "Not a date: %s.",
@@ -514,28 +569,91 @@ enum otd_status planner_build_day(const struct otd_planner *p, struct otd_conn *
 
 /* ---- the day cache ---------------------------------------------------------- */
 
-static size_t day_bucket(int64_t visitor_id, const char *date)
-{
-	uint64_t h = (uint64_t)visitor_id * 0x9E3779B97F4A7C15ull;
-	for(const char *s = date; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return (size_t)(h % DAY_BUCKETS);
-}
-
+/* Called with the lock held. */
 static void drop_all_days(struct otd_planner *p)
 {
-	for(size_t b = 0; b < DAY_BUCKETS; b++) {
-		struct day_entry *e = p->buckets[b];
-		p->buckets[b] = NULL;
-		while(e) {
-			struct day_entry *n = e->next;
-			if(--e->day->refs == 0)
-				day_free(e->day);
-			free(e);
-			e = n;
-		}
+	size_t n = p->cells_for ? p->cells_for->n_visitors * p->n_cols : 0;
+	for(size_t i = 0; i < n; i++) {
+		struct plan_day *d = p->cells[i];
+		p->cells[i] = NULL;
+		if(d && --d->refs == 0)
+			day_free(d);
 	}
 	p->n_days = 0;
+}
+
+/* The cell of visitor v on local_date, or NULL when cat is not the cached
+ * catalog or the date is outside its range. Called with the lock held. */
+static struct plan_day **cell_of(struct otd_planner *p, const struct plan_catalog *cat,
+                                 const struct plan_visitor *v, const char *local_date)
+{
+	if(cat != p->cells_for || !p->cells)
+		return NULL;
+	int y, m, d;
+	if(otd_date_parse(local_date, &y, &m, &d, NULL) != OTD_OK)
+		return NULL;
+	int64_t col = otd_days_from_civil(y, m, d) - p->first_day;
+	size_t row = (size_t)(v - cat->visitors);
+	if(col < 0 || (size_t)col >= p->n_cols || row >= cat->n_visitors)
+		return NULL;
+	return &p->cells[row * p->n_cols + (size_t)col];
+}
+
+static bool day_fresh(const struct plan_day *d, int64_t now)
+{
+	return now < d->valid_until && now >= d->built_at;
+}
+
+enum otd_status planner_days(struct otd_planner *p, struct otd_conn *c,
+                             const struct plan_catalog *cat, const struct plan_visitor *const *vs,
+                             size_t n, const char *local_date, int64_t now, struct plan_day **out,
+                             struct otd_error *err)
+{
+	size_t missing = 0;
+	pthread_mutex_lock(&p->mu);
+	for(size_t i = 0; i < n; i++) {
+		struct plan_day **cell = cell_of(p, cat, vs[i], local_date);
+		out[i] = NULL;
+		if(cell && *cell && day_fresh(*cell, now)) {
+			(*cell)->refs++;
+			p->hits++;
+			out[i] = *cell;
+		} else {
+			missing++;
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	if(!missing)
+		return OTD_OK;
+	for(size_t i = 0; i < n; i++) {
+		if(out[i])
+			continue;
+		struct plan_day *d = xcalloc(1, sizeof(*d));
+		enum otd_status st =
+		    planner_build_day(p, c, cat, vs[i], local_date, now, 0, 0, d, err);
+		if(st) {
+			free(d);
+			for(size_t k = 0; k < n; k++)
+				if(out[k])
+					planner_day_release(p, out[k]);
+			return st;
+		}
+		d->refs = 1; /* the caller's */
+		pthread_mutex_lock(&p->mu);
+		p->builds++;
+		struct plan_day **cell = cell_of(p, cat, vs[i], local_date);
+		if(cell) {
+			if(*cell && --(*cell)->refs == 0)
+				day_free(*cell);
+			else if(!*cell)
+				p->n_days++;
+			*cell = d;
+			d->refs++; /* the cache's */
+		}
+		pthread_mutex_unlock(&p->mu);
+		out[i] = d;
+	}
+	return OTD_OK;
 }
 
 enum otd_status planner_day(struct otd_planner *p, struct otd_conn *c,
@@ -543,47 +661,7 @@ enum otd_status planner_day(struct otd_planner *p, struct otd_conn *c,
                             const char *local_date, int64_t now, struct plan_day **out,
                             struct otd_error *err)
 {
-	size_t b = day_bucket(v->id, local_date);
-	pthread_mutex_lock(&p->mu);
-	for(struct day_entry **pe = &p->buckets[b]; *pe; pe = &(*pe)->next) {
-		struct day_entry *e = *pe;
-		if(e->day->visitor_id != v->id || strcmp(e->day->local_date, local_date) != 0)
-			continue;
-		if(now < e->day->valid_until && now >= e->day->built_at) {
-			e->day->refs++;
-			p->hits++;
-			pthread_mutex_unlock(&p->mu);
-			*out = e->day;
-			return OTD_OK;
-		}
-		/* Stale: unlink; whoever still uses it keeps it alive. */
-		*pe = e->next;
-		if(--e->day->refs == 0)
-			day_free(e->day);
-		free(e);
-		p->n_days--;
-		break;
-	}
-	pthread_mutex_unlock(&p->mu);
-	struct plan_day *d = xcalloc(1, sizeof(*d));
-	enum otd_status st = planner_build_day(p, c, cat, v, local_date, now, 0, 0, d, err);
-	if(st) {
-		free(d);
-		return st;
-	}
-	d->refs = 2; /* the cache's and the caller's */
-	pthread_mutex_lock(&p->mu);
-	p->builds++;
-	if(p->n_days >= DAY_CACHE_MAX)
-		drop_all_days(p);
-	struct day_entry *e = xcalloc(1, sizeof(*e));
-	e->day = d;
-	e->next = p->buckets[b];
-	p->buckets[b] = e;
-	p->n_days++;
-	pthread_mutex_unlock(&p->mu);
-	*out = d;
-	return OTD_OK;
+	return planner_days(p, c, cat, &v, 1, local_date, now, out, err);
 }
 
 void planner_day_release(struct otd_planner *p, struct plan_day *day)
@@ -599,18 +677,16 @@ void planner_day_release(struct otd_planner *p, struct plan_day *day)
 
 void planner_day_invalidate(struct otd_planner *p, int64_t visitor_id, const char *local_date)
 {
-	size_t b = day_bucket(visitor_id, local_date);
 	pthread_mutex_lock(&p->mu);
-	for(struct day_entry **pe = &p->buckets[b]; *pe; pe = &(*pe)->next) {
-		struct day_entry *e = *pe;
-		if(e->day->visitor_id == visitor_id && strcmp(e->day->local_date, local_date) == 0) {
-			*pe = e->next;
-			if(--e->day->refs == 0)
-				day_free(e->day);
-			free(e);
-			p->n_days--;
-			break;
-		}
+	const struct plan_catalog *cat = p->cells_for;
+	const struct plan_visitor *v = cat ? plan_catalog_visitor(cat, visitor_id) : NULL;
+	struct plan_day **cell = v ? cell_of(p, cat, v, local_date) : NULL;
+	if(cell && *cell) {
+		struct plan_day *d = *cell;
+		*cell = NULL;
+		p->n_days--;
+		if(--d->refs == 0)
+			day_free(d);
 	}
 	pthread_mutex_unlock(&p->mu);
 }

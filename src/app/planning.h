@@ -5,8 +5,11 @@
  * The cache serves offers only. Every booking and hold re-builds the
  * route from the database inside the writer's transaction and re-times it
  * exactly (DESIGN.md: never from a cache). Cached days are dropped after
- * each commit that touches them, when a hold in them expires, and after a
- * time-to-live (changes made by another process, such as an import). */
+ * each commit that touches them (appointments and holds are written only
+ * by this process) and when a hold in them expires. The catalog compares a
+ * cheap fingerprint of visitors, shifts, visit types and holidays every few
+ * seconds, so an import by another process is seen; when it changed, the
+ * catalog and every cached day are rebuilt. */
 #ifndef OTD_APP_PLANNING_H
 #define OTD_APP_PLANNING_H
 
@@ -48,6 +51,8 @@ struct plan_visit_type {
 /* An immutable snapshot of active visitors, visit types and holidays. */
 struct plan_catalog {
 	int64_t built_at;
+	int64_t checked_at;   /* when the fingerprint was last compared */
+	char fingerprint[160];
 	int64_t from, to; /* the range shift occurrences were expanded for */
 	size_t n_visitors;
 	struct plan_visitor *visitors;
@@ -106,6 +111,13 @@ enum otd_status planner_day(struct otd_planner *p, struct otd_conn *c,
                             const char *local_date, int64_t now, struct plan_day **out,
                             struct otd_error *err);
 void planner_day_release(struct otd_planner *p, struct plan_day *day);
+
+/* planner_day for n visitors on one date at once (one lock for the hits);
+ * out[i] is visitor vs[i]'s day. On failure nothing is held. */
+enum otd_status planner_days(struct otd_planner *p, struct otd_conn *c,
+                             const struct plan_catalog *cat, const struct plan_visitor *const *vs,
+                             size_t n, const char *local_date, int64_t now, struct plan_day **out,
+                             struct otd_error *err);
 
 /* Builds a visitor's routes on local_date directly from c (uncached), as a
  * booking does inside the writer. Appointment exclude_appointment and hold

@@ -55,8 +55,33 @@
  * stand for; they only prune when beyond it by this much (seconds). */
 #define PRUNE_MARGIN 0.01
 
+/* fmax and fmin are library calls (they order NaNs); nothing here is NaN. */
+static inline double dmax(double a, double b)
+{
+	return a > b ? a : b;
+}
+
+static inline double dmin(double a, double b)
+{
+	return a < b ? a : b;
+}
+
 struct place {
 	double x, y, z; /* the unit vector from the Earth's centre */
+};
+
+/* What the offer needs of position p (inserting before stop p) before it
+ * knows any distance but the base's, in one place for the cache's sake:
+ * with d the km from the base to the location, the new stop's quantile is
+ * at least lo0 + |d - kin| pace (TOL and the prune margin folded in), and
+ * it must leave by hi0 - |d - kout| fastest pace * fout. */
+struct reach {
+	double lo0;  /* departure before p + z sd there + TOL - margin */
+	double pace; /* of the leg in */
+	double kin;  /* km from the base to the place before p */
+	double hi0;  /* room[p] + margin */
+	double kout; /* km from the base to the next real stop's place */
+	double fout; /* 1, or 0 when p is a break (the leg out is not bounded) */
 };
 
 struct otd_route_cache {
@@ -68,6 +93,7 @@ struct otd_route_cache {
 	double *dvmax;       /* the most variance stop i's arrival may gain; [n] the return */
 	double *drop;        /* how much earlier stop i may be reached harmlessly */
 	double *room;        /* position p: latest departure of an inserted stop */
+	struct reach *reach; /* position p, for the offer */
 	double base_pace;    /* the leg out of the base, departing at shift_start */
 	double free_until;   /* max of room[] */
 	double radius;       /* max of km_base[] */
@@ -146,6 +172,11 @@ struct pace_ctx {
 	double fastest;  /* the smallest */
 	double cv2;      /* leg variance / mean^2: exp(spread^2) - 1 */
 	bool flat;       /* the same pace in every hour */
+	/* An interval of at most three days with the same offset at both
+	 * ends: as everywhere here, taken to have that offset throughout (no
+	 * zone changes its clocks twice in three days); saves the lookups. */
+	int64_t calm_lo, calm_hi;
+	int32_t calm_off;
 };
 
 static void pace_init(struct pace_ctx *c, const struct otd_travel_model *m, const struct otd_tz *tz)
@@ -155,16 +186,36 @@ static void pace_init(struct pace_ctx *c, const struct otd_travel_model *m, cons
 	c->fastest = INFINITY;
 	for(int h = 0; h < 24; h++) {
 		c->pace[h] = m->road_factor * 3600.0 / m->speed_kmh[h];
-		c->slowest = fmax(c->slowest, c->pace[h]);
-		c->fastest = fmin(c->fastest, c->pace[h]);
+		c->slowest = dmax(c->slowest, c->pace[h]);
+		c->fastest = dmin(c->fastest, c->pace[h]);
 	}
 	c->flat = c->slowest == c->fastest;
 	c->cv2 = expm1(m->spread * m->spread);
+	c->calm_lo = tz ? 1 : INT64_MIN;
+	c->calm_hi = tz ? 0 : INT64_MAX;
+	c->calm_off = 0;
 }
 
 static int32_t offset_at(const struct pace_ctx *c, int64_t t)
 {
+	if(t >= c->calm_lo && t <= c->calm_hi)
+		return c->calm_off;
 	return c->tz ? otd_tz_offset_at(c->tz, t) : 0;
+}
+
+/* Notes that the offset is the same over [a, b] (see calm_lo). */
+static void pace_calm(struct pace_ctx *c, int64_t a, int64_t b)
+{
+	c->calm_lo = 1;
+	c->calm_hi = 0;
+	if(b < a || b - a > 3 * DAY)
+		return;
+	int32_t off = offset_at(c, a);
+	if(off != offset_at(c, b))
+		return;
+	c->calm_lo = a;
+	c->calm_hi = b;
+	c->calm_off = off;
 }
 
 static double hour_pace(const struct pace_ctx *c, int64_t wall)
@@ -190,12 +241,12 @@ static double slowest_pace(const struct pace_ctx *c, int64_t t0, int64_t t1)
 		if(h1 - h0 >= 23)
 			return c->slowest;
 		for(int64_t h = h0; h <= h1; h++)
-			p = fmax(p, c->pace[floor_mod(h, 24)]);
+			p = dmax(p, c->pace[floor_mod(h, 24)]);
 		return p;
 	}
 	for(int64_t t = t0; t <= t1;) {
 		int64_t wall = t + offset_at(c, t);
-		p = fmax(p, hour_pace(c, wall));
+		p = dmax(p, hour_pace(c, wall));
 		t += HOUR - floor_mod(wall, HOUR);
 	}
 	return p;
@@ -234,7 +285,7 @@ static double later_room(const struct pace_ctx *c, double d, double latest, doub
 		t = next;
 	}
 	/* The departure still touches that hour while it is before its end. */
-	return fmax(0, (double)(end - 1) - d);
+	return dmax(0, (double)(end - 1) - d);
 }
 
 static void leg_moments(const struct pace_ctx *c, double km, double pace, double *mean, double *var)
@@ -345,6 +396,7 @@ static void reserve(struct otd_route *r, size_t cap)
 	c->dvmax = xrealloc(c->dvmax, e * sizeof(double));
 	c->drop = xrealloc(c->drop, e * sizeof(double));
 	c->room = xrealloc(c->room, e * sizeof(double));
+	c->reach = xrealloc(c->reach, e * sizeof(*c->reach));
 	c->cap = e;
 }
 
@@ -369,6 +421,7 @@ void otd_route_cleanup(struct otd_route *r)
 		free(c->dvmax);
 		free(c->drop);
 		free(c->room);
+		free(c->reach);
 		free(c);
 	}
 	free(r->stops);
@@ -411,6 +464,7 @@ void otd_route_copy(struct otd_route *dst, const struct otd_route *src)
 	memcpy(d->dvmax, s->dvmax, e * sizeof(double));
 	memcpy(d->drop, s->drop, e * sizeof(double));
 	memcpy(d->room, s->room, e * sizeof(double));
+	memcpy(d->reach, s->reach, e * sizeof(*s->reach));
 	d->base_pace = s->base_pace;
 	d->free_until = s->free_until;
 	d->radius = s->radius;
@@ -467,6 +521,7 @@ bool otd_route_time(struct otd_route *r, const struct otd_plan *plan)
 {
 	struct pace_ctx pc;
 	pace_init(&pc, plan->travel, plan->tz);
+	pace_calm(&pc, r->shift_start - DAY / 2, r->shift_end + DAY / 2);
 	reserve(r, r->n);
 	struct otd_route_cache *c = r->cache;
 	const size_t n = r->n;
@@ -499,7 +554,8 @@ bool otd_route_time(struct otd_route *r, const struct otd_plan *plan)
 		}
 		if(km_prev)
 			*km_prev = km;
-		c->km_base[j] = is_break(st) ? (j ? c->km_base[j - 1] : 0) : place_km(&base, &c->place[j]);
+		c->km_base[j] =
+		    is_break(st) ? (j ? c->km_base[j - 1] : 0) : place_km(&base, &c->place[j]);
 		from = &c->place[j];
 		r->lat[j] = from_lat;
 		r->lon[j] = from_lon;
@@ -508,7 +564,7 @@ bool otd_route_time(struct otd_route *r, const struct otd_plan *plan)
 		r->arr_var[j] = vx;
 		if(!(x + z * sqrt(vx) < (double)st->b) || st->b <= st->a)
 			ok = false;
-		d = fmax((double)st->a, x) + st->service_mean;
+		d = dmax((double)st->a, x) + st->service_mean;
 		v = vx + st->service_var;
 		r->dep_mean[j] = d;
 		r->dep_var[j] = v;
@@ -540,7 +596,7 @@ bool otd_route_time(struct otd_route *r, const struct otd_plan *plan)
 	r->slack[n] = mn;
 	c->dvmax[n] = variance_room(mn, vx, z);
 	c->drop[n] = INFINITY;
-	c->room[n] = x + fmax(mn, 0);
+	c->room[n] = x + dmax(mn, 0);
 	c->free_until = c->room[n];
 	c->radius = 0;
 	c->gap_in = -INFINITY;
@@ -549,35 +605,49 @@ bool otd_route_time(struct otd_route *r, const struct otd_plan *plan)
 		const struct otd_stop *st = &r->stops[i];
 		double xi = r->arr_mean[i];
 		double m = (double)st->b - (xi + z * sqrt(r->arr_var[i])) - TOL;
-		double wait = fmax(0, (double)st->a - xi), late = fmax(0, xi - (double)st->a);
+		double wait = dmax(0, (double)st->a - xi), late = dmax(0, xi - (double)st->a);
 		double reduce = 0, early = INFINITY, next = r->slack[i + 1];
 		if(c->km_next[i] > 0) {
 			double latest = (double)st->b + st->service_mean;
-			reduce = c->km_next[i] *
-			         fmax(0, c->pace[i] - slowest_pace(&pc, whole(latest), whole(latest)));
+			reduce =
+			    c->km_next[i] *
+			    dmax(0, c->pace[i] - slowest_pace(&pc, whole(latest), whole(latest)));
 			early = earlier_room(&pc, r->dep_mean[i], (double)st->a + st->service_mean,
 			                     c->pace[i]);
 			/* The leg could get faster by more than the next stop may
 			 * be reached early: keep the departure inside its pace. */
 			if(reduce > c->drop[i + 1])
-				next = fmin(next, later_room(&pc, r->dep_mean[i], latest, c->pace[i]));
+				next =
+				    dmin(next, later_room(&pc, r->dep_mean[i], latest, c->pace[i]));
 		}
-		r->slack[i] = fmin(m, wait + next);
-		c->dvmax[i] = fmin(variance_room(m, r->arr_var[i], z), c->dvmax[i + 1]);
-		double lim = fmin(early, c->drop[i + 1]);
+		r->slack[i] = dmin(m, wait + next);
+		c->dvmax[i] = dmin(variance_room(m, r->arr_var[i], z), c->dvmax[i + 1]);
+		double lim = dmin(early, c->drop[i + 1]);
 		c->drop[i] = late <= lim ? INFINITY : lim;
 		double gap, dprev = i ? r->dep_mean[i - 1] : (double)r->shift_start;
 		if(is_break(st)) {
-			c->room[i] = fmin((double)st->b - TOL, c->room[i + 1] - st->service_mean);
+			c->room[i] = dmin((double)st->b - TOL, c->room[i + 1] - st->service_mean);
 			gap = c->room[i] - dprev;
-			c->gap_in = fmax(c->gap_in, gap);
+			c->gap_in = dmax(c->gap_in, gap);
 		} else {
-			c->room[i] = xi + fmax(r->slack[i], 0);
+			c->room[i] = xi + dmax(r->slack[i], 0);
 			gap = c->room[i] - dprev;
-			c->gap_out = fmax(c->gap_out, gap);
+			c->gap_out = dmax(c->gap_out, gap);
 		}
-		c->free_until = fmax(c->free_until, c->room[i]);
-		c->radius = fmax(c->radius, c->km_base[i]);
+		c->free_until = dmax(c->free_until, c->room[i]);
+		c->radius = dmax(c->radius, c->km_base[i]);
+	}
+	for(size_t p = n + 1, j = n; p-- > 0;) {
+		struct reach *h = &c->reach[p];
+		if(p < n && !is_break(&r->stops[p]))
+			j = p;
+		h->lo0 = (p ? r->dep_mean[p - 1] : (double)r->shift_start) +
+		         z * sqrt(p ? r->dep_var[p - 1] : 0) + TOL - PRUNE_MARGIN;
+		h->pace = p ? c->pace[p - 1] : c->base_pace;
+		h->kin = p ? c->km_base[p - 1] : 0;
+		h->hi0 = c->room[p] + PRUNE_MARGIN;
+		h->kout = c->km_base[j];
+		h->fout = p == n || !is_break(&r->stops[p]) ? 1 : 0;
 	}
 	r->travel_mean = travel;
 	r->timed = true;
@@ -658,7 +728,7 @@ static bool ins_tail(const struct otd_route *r, const struct pace_ctx *pc, doubl
 	const struct otd_route_cache *c = r->cache;
 	if(b <= a || !(h->q <= (double)b - TOL))
 		return false;
-	double d = fmax((double)a, h->x) + sm, v = h->vx + sv;
+	double d = dmax((double)a, h->x) + sm, v = h->vx + sv;
 	double latest = (double)b + sm;
 	size_t j = pos;
 	/* A break right after the new stop now happens at its place. */
@@ -666,7 +736,7 @@ static bool ins_tail(const struct otd_route *r, const struct pace_ctx *pc, doubl
 		const struct otd_stop *br = &r->stops[j];
 		if(!(d + z * sqrt(v) <= (double)br->b - TOL))
 			return false;
-		d = fmax((double)br->a, d) + br->service_mean;
+		d = dmax((double)br->a, d) + br->service_mean;
 		v += br->service_var;
 		latest = (double)br->b + br->service_mean;
 	}
@@ -676,7 +746,7 @@ static bool ins_tail(const struct otd_route *r, const struct pace_ctx *pc, doubl
 	/* The quantile grows by z (sqrt(V + dv) - sqrt(V)) at the next stop,
 	 * and by no more further on, where V is larger (variance only
 	 * accumulates) and the extra variance at most dv. */
-	double var0 = r->arr_var[j], dv = fmax(0, v + lvar - var0);
+	double var0 = r->arr_var[j], dv = dmax(0, v + lvar - var0);
 	if(dv > c->dvmax[j])
 		return false;
 	double e = dv > 0 ? z * dv / (sqrt(var0 + dv) + sqrt(var0)) : 0;
@@ -703,6 +773,7 @@ bool otd_route_can_insert(const struct otd_route *r, const struct otd_plan *plan
 		return false;
 	struct pace_ctx pc;
 	pace_init(&pc, plan->travel, plan->tz);
+	pace_calm(&pc, r->shift_start - DAY / 2, r->shift_end + DAY / 2);
 	struct place loc;
 	place_set(&loc, s->lat, s->lon);
 	size_t j = next_real(r, pos);
@@ -720,6 +791,7 @@ long otd_route_best_insertion(const struct otd_route *r, const struct otd_plan *
 	const struct otd_route_cache *c = r->cache;
 	struct pace_ctx pc;
 	pace_init(&pc, plan->travel, plan->tz);
+	pace_calm(&pc, r->shift_start - DAY / 2, r->shift_end + DAY / 2);
 	struct place loc;
 	place_set(&loc, s->lat, s->lon);
 	long best = -1;
@@ -757,20 +829,46 @@ long otd_route_best_insertion(const struct otd_route *r, const struct otd_plan *
  * the triangle inequality a range of window starts for each position,
  * with no other trigonometry); exact per position (the distances of its
  * two places, the new stop's arrival, the exact range). Bounds only ever
- * prune what ins_tail would refuse. */
+ * prune what ins_tail would refuse. What a window walk reads is kept
+ * small and together: a bit per group of windows for each route and each
+ * position (the grid has at most 64 groups), then the exact spans. */
 enum { ROUTE_NEW, ROUTE_BOUND, ROUTE_SKIP };
 
 struct offer_route {
-	int state;
+	uint64_t mask; /* the groups of windows it may take */
 	size_t first;  /* its positions (and places) in the scratch */
-	double lo, hi; /* window starts it may take */
+	int state;
 };
+
+struct span {
+	double lo, hi; /* window starts a position may take */
+};
+
+/* Windows s = day_start + i step, i = 0..; bit i / group. */
+struct grid {
+	double start, step;
+	int64_t group;
+	int64_t last; /* the last window index */
+};
+
+/* The groups holding a window whose start may lie in [lo, hi] (a superset:
+ * the exact test follows). */
+static uint64_t grid_mask(const struct grid *g, double lo, double hi)
+{
+	if(!(lo <= hi))
+		return 0;
+	double a = floor((lo - g->start) / g->step), b = ceil((hi - g->start) / g->step);
+	if(b < 0 || a > (double)g->last)
+		return 0;
+	int64_t i0 = a < 0 ? 0 : (int64_t)a, i1 = b > (double)g->last ? g->last : (int64_t)b;
+	int64_t k0 = i0 / g->group, k1 = i1 / g->group;
+	uint64_t top = k1 >= 63 ? ~0ULL : (2ULL << k1) - 1;
+	return top & ~((1ULL << k0) - 1);
+}
 
 struct offer_pos {
 	struct ins_head h;
-	double km_out;
-	double lo, hi; /* window starts this position may take */
-	bool exact;    /* h, km_out, lo and hi are exact */
+	double km_out; /* < 0 until h, km_out and the span are exact */
 };
 
 static bool next_to_visit(const struct otd_route *r, size_t pos)
@@ -804,15 +902,34 @@ static double start_hi(const struct otd_route *r, const struct pace_ctx *pc, siz
 /* Triangle inequality, less a hair for its rounding. */
 static double km_at_least(double km)
 {
-	return fmax(0, km * (1 - 1e-12) - 1e-9);
+	return dmax(0, km * (1 - 1e-12) - 1e-9);
 }
 
-/* Bounds for every position of r from the base's distance alone; false
+/* Position p's span, kept inside the shift, and its groups. */
+static void offer_span(const struct otd_route *r, const struct otd_offer_request *req,
+                       const struct grid *g, struct span *sp, uint64_t *mask)
+{
+	sp->lo = dmax(sp->lo, (double)r->shift_start);
+	sp->hi = dmin(sp->hi, (double)(r->shift_end - req->width));
+	*mask = grid_mask(g, sp->lo, sp->hi);
+}
+
+/* The route's groups: its positions'. */
+static uint64_t offer_mask(const struct otd_route *r, const uint64_t *pm)
+{
+	uint64_t m = 0;
+	for(size_t p = 0; p <= r->n; p++)
+		m |= pm[p];
+	return m;
+}
+
+/* Spans for every position of r from the base's distance alone; false
  * when no position has the time for the service and the travel to and
  * from the location (every place of r is within its radius of the base). */
-static bool offer_bound(const struct otd_route *r, const struct pace_ctx *pc, double z,
+static bool offer_bound(const struct otd_route *r, const struct pace_ctx *pc,
                         const struct place *loc, const struct otd_offer_request *req,
-                        double *km, struct offer_pos *pos, struct offer_route *o)
+                        const struct grid *g, double *km, struct span *sp, uint64_t *pm,
+                        struct offer_pos *pos, struct offer_route *o)
 {
 	const struct otd_route_cache *c = r->cache;
 	const size_t n = r->n;
@@ -821,28 +938,17 @@ static bool offer_bound(const struct otd_route *r, const struct pace_ctx *pc, do
 	if(req->service_mean + 2 * least > c->gap_out + PRUNE_MARGIN &&
 	   req->service_mean + least > c->gap_in + PRUNE_MARGIN)
 		return false;
-	o->lo = INFINITY;
-	o->hi = -INFINITY;
-	size_t j = n;
-	for(size_t p = n + 1; p-- > 0;) {
-		struct offer_pos *op = &pos[p];
+	const double w = (double)req->width, sm = req->service_mean;
+	for(size_t p = 0; p <= n; p++) {
+		const struct reach *h = &c->reach[p];
 		km[p] = NAN;
-		if(p < n && !is_break(&r->stops[p]))
-			j = p;
-		double d, v, pace;
-		before(r, p, &d, &v, &pace);
-		double in = km_at_least(p ? fabs(dbase - c->km_base[p - 1]) : dbase);
-		double out = km_at_least(j < n ? fabs(dbase - c->km_base[j]) : dbase);
-		double q = d + in * pace + z * sqrt(v);
-		op->exact = false;
-		op->lo = q + TOL - (double)req->width - PRUNE_MARGIN;
-		op->hi = start_hi(r, pc, p, out, req);
-		if(op->lo <= op->hi) {
-			o->lo = fmin(o->lo, op->lo);
-			o->hi = fmax(o->hi, op->hi);
-		}
+		pos[p].km_out = -1;
+		sp[p].lo = h->lo0 + km_at_least(fabs(dbase - h->kin)) * h->pace - w;
+		sp[p].hi = h->hi0 - sm - h->fout * km_at_least(fabs(dbase - h->kout)) * pc->fastest;
+		offer_span(r, req, g, &sp[p], &pm[p]);
 	}
 	km[n] = dbase;
+	o->mask = offer_mask(r, pm);
 	return true;
 }
 
@@ -854,112 +960,130 @@ static double offer_km(const struct otd_route *r, double *km, size_t i, const st
 	return km[i];
 }
 
-/* The exact arrival and range of position p. */
+/* The exact arrival and span of position p. */
 static void offer_exact(const struct otd_route *r, const struct pace_ctx *pc, double z,
-                        const struct place *loc, const struct otd_offer_request *req, size_t p,
-                        double *km, struct offer_pos *op)
+                        const struct place *loc, const struct otd_offer_request *req,
+                        const struct grid *g, size_t p, double *km, struct span *sp, uint64_t *mask,
+                        struct offer_pos *op)
 {
 	size_t j = next_real(r, p);
 	op->km_out = offer_km(r, km, j, loc);
 	ins_head(r, pc, z, p, offer_km(r, km, p ? p - 1 : r->n, loc), &op->h);
-	op->lo = op->h.q + TOL - (double)req->width - PRUNE_MARGIN;
-	op->hi = start_hi(r, pc, p, op->km_out, req);
-	op->exact = true;
+	sp->lo = op->h.q + TOL - (double)req->width - PRUNE_MARGIN;
+	sp->hi = start_hi(r, pc, p, op->km_out, req);
+	offer_span(r, req, g, sp, mask);
 }
 
 size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner, size_t n_routes,
                      const struct otd_plan *plan, const struct otd_offer_request *req,
                      struct otd_offer_window *out)
 {
-	if(req->width <= 0 || req->step <= 0 || n_routes == 0 || !(plan->z >= 0))
+	if(req->width <= 0 || req->step <= 0 || n_routes == 0 || !(plan->z >= 0) ||
+	   req->day_end - req->day_start < req->width)
 		return 0;
 	struct pace_ctx pc;
 	pace_init(&pc, plan->travel, plan->tz);
+	pace_calm(&pc, req->day_start - DAY / 2, req->day_end + DAY / 2);
 	const double z = plan->z;
 	struct place loc;
 	place_set(&loc, req->lat, req->lon);
+	struct grid g;
+	g.start = (double)req->day_start;
+	g.step = (double)req->step;
+	g.last = (req->day_end - req->width - req->day_start) / req->step;
+	g.group = g.last / 64 + 1;
 
-	/* One allocation: per route, per position, and per place. */
+	/* One allocation: per route; per position and place. */
 	size_t npos = 0;
 	for(size_t r = 0; r < n_routes; r++)
 		npos += routes[r]->n + 1;
-	size_t bytes = n_routes * sizeof(struct offer_route) + npos * sizeof(struct offer_pos) +
-	               npos * sizeof(double);
-	char *mem = xmalloc(bytes);
+	char *mem = xmalloc(n_routes * sizeof(struct offer_route) +
+	                    npos * (sizeof(struct span) + sizeof(uint64_t) +
+	                            sizeof(struct offer_pos) + sizeof(double)));
 	struct offer_route *ors = (struct offer_route *)mem;
-	struct offer_pos *ops = (struct offer_pos *)(mem + n_routes * sizeof(*ors));
-	double *kms = (double *)(mem + n_routes * sizeof(*ors) + npos * sizeof(*ops));
+	struct span *sps = (struct span *)(ors + n_routes);
+	uint64_t *pms = (uint64_t *)(sps + npos);
+	struct offer_pos *ops = (struct offer_pos *)(pms + npos);
+	double *kms = (double *)(ops + npos);
 	size_t first = 0;
 	int64_t from = INT64_MAX, until = INT64_MIN; /* the shifts' span */
 	for(size_t r = 0; r < n_routes; r++) {
 		const struct otd_route *rt = routes[r];
-		ors[r].first = first;
+		struct offer_route *o = &ors[r];
+		o->first = first;
 		first += rt->n + 1;
 		bool full = req->max_visits && otd_route_visits(rt) >= req->max_visits;
-		ors[r].state = !usable(rt, plan) || full ? ROUTE_SKIP : ROUTE_NEW;
-		if(ors[r].state == ROUTE_NEW) {
-			from = rt->shift_start < from ? rt->shift_start : from;
-			until = rt->shift_end > until ? rt->shift_end : until;
-		}
+		o->state = !usable(rt, plan) || full ? ROUTE_SKIP : ROUTE_NEW;
+		o->mask = 0;
+		if(o->state == ROUTE_SKIP)
+			continue;
+		from = rt->shift_start < from ? rt->shift_start : from;
+		until = rt->shift_end > until ? rt->shift_end : until;
+		/* A promise that starts before the shift or ends after it
+		 * would tell the customer of hours nobody works; and nothing
+		 * can start after the route's latest room for a departure. */
+		o->mask = grid_mask(&g, (double)rt->shift_start,
+		                    dmin((double)(rt->shift_end - req->width),
+		                         rt->cache->free_until - req->service_mean + PRUNE_MARGIN));
 	}
 
 	size_t written = 0;
-	if(from == INT64_MAX) {
-		free(mem);
-		return 0;
-	}
-	int64_t s = req->day_start;
-	int64_t lowest = req->earliest > from ? req->earliest : from;
-	if(lowest > s)
-		s += (lowest - s + req->step - 1) / req->step * req->step;
-	for(; s + req->width <= req->day_end && s + req->width <= until && s <= req->latest;
-	    s += req->step) {
-		const int64_t b = s + req->width;
+	int64_t i = 0;
+	if(req->earliest > req->day_start)
+		i = (req->earliest - req->day_start + req->step - 1) / req->step;
+	if(from != INT64_MAX && from > req->day_start && (from - req->day_start) / req->step > i)
+		i = (from - req->day_start) / req->step;
+	for(; i <= g.last; i++) {
+		const int64_t s = req->day_start + i * req->step, b = s + req->width;
+		if(s > req->latest || b > until)
+			break;
 		const double sd = (double)s;
+		const uint64_t bit = 1ULL << (i / g.group);
 		size_t owners[OTD_OFFER_VISITORS_MAX];
 		int count = 0;
 		double best = INFINITY;
 		bool green = false;
 		for(size_t r = 0; r < n_routes && count < OTD_OFFER_VISITORS_MAX; r++) {
 			struct offer_route *o = &ors[r];
-			const struct otd_route *rt = routes[r];
-			/* A promise that starts before the shift or ends after
-			 * it would tell the customer of hours nobody works. */
-			if(o->state == ROUTE_SKIP || s < rt->shift_start || b > rt->shift_end)
+			if(!(o->mask & bit))
 				continue;
-			struct offer_pos *ops_r = &ops[o->first];
+			const struct otd_route *rt = routes[r];
+			struct span *sp = &sps[o->first];
+			uint64_t *pm = &pms[o->first];
+			struct offer_pos *op = &ops[o->first];
 			double *km = &kms[o->first];
 			if(o->state == ROUTE_NEW) {
-				/* Nothing to do before the distance is needed. */
-				if(sd + req->service_mean > rt->cache->free_until + PRUNE_MARGIN)
-					continue;
-				if(!offer_bound(rt, &pc, z, &loc, req, km, ops_r, o)) {
-					o->state = ROUTE_SKIP;
-					continue;
-				}
 				o->state = ROUTE_BOUND;
+				if(!offer_bound(rt, &pc, &loc, req, &g, km, sp, pm, op, o)) {
+					o->state = ROUTE_SKIP;
+					o->mask = 0;
+				}
+				if(!(o->mask & bit))
+					continue;
 			}
-			if(sd < o->lo || sd > o->hi)
-				continue;
 			double rbest = INFINITY;
+			bool narrowed = false;
 			size_t rpos = 0;
 			for(size_t p = 0; p <= rt->n; p++) {
-				struct offer_pos *op = &ops_r[p];
 				double travel;
-				if(sd < op->lo || sd > op->hi)
+				if(!(pm[p] & bit) || sd < sp[p].lo || sd > sp[p].hi)
 					continue;
-				if(!op->exact) {
-					offer_exact(rt, &pc, z, &loc, req, p, km, op);
-					if(sd < op->lo || sd > op->hi)
+				if(op[p].km_out < 0) {
+					offer_exact(rt, &pc, z, &loc, req, &g, p, km, &sp[p],
+					            &pm[p], &op[p]);
+					narrowed = true;
+					if(sd < sp[p].lo || sd > sp[p].hi)
 						continue;
 				}
-				if(ins_tail(rt, &pc, z, p, &op->h, s, b, req->service_mean,
-				            req->service_var, op->km_out, &travel) &&
+				if(ins_tail(rt, &pc, z, p, &op[p].h, s, b, req->service_mean,
+				            req->service_var, op[p].km_out, &travel) &&
 				   travel < rbest) {
 					rbest = travel;
 					rpos = p;
 				}
 			}
+			if(narrowed)
+				o->mask = offer_mask(rt, pm);
 			if(rbest == INFINITY)
 				continue;
 			size_t who = owner ? owner[r] : r;

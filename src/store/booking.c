@@ -26,61 +26,49 @@ static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int i)
 
 /* ---- customers --------------------------------------------------------- */
 
-static enum otd_status find_customer(struct otd_conn *c, const char *sql, const char *key,
-                                     int64_t *id, struct otd_error *err)
-{
-	sqlite3_stmt *st = conn_prepare(c, sql, err);
-	if(!st)
-		return OTD_EIO;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	conn_done(st);
-	if(rc == SQLITE_ROW)
-		return OTD_OK;
-	if(rc == SQLITE_DONE)
-		return OTD_ENOTFOUND;
-	return conn_fail(c, rc, "find customer", err);
-}
-
-static const char sql_cust_phone[] =
-    "SELECT id FROM customers WHERE phone = ?1 AND erased_at IS NULL ORDER BY id LIMIT 1";
-static const char sql_cust_email[] =
-    "SELECT id FROM customers WHERE email = ?1 AND erased_at IS NULL ORDER BY id LIMIT 1";
+/* A contact is its phone and email together: a booking that gives the same
+ * pair is the same contact (its name and access notes are updated); any
+ * other pair is a new contact. Never matching on one of the two keeps a
+ * booking from changing the phone or email of someone else's contact (and
+ * with it where "send me a new link" sends their link). */
+static const char sql_cust_pair[] =
+    "SELECT id FROM customers WHERE phone IS ?1 AND email IS ?2 AND erased_at IS NULL "
+    "ORDER BY id LIMIT 1";
 
 enum otd_status store_customer_upsert(struct otd_conn *tx, struct otd_customer *c, int64_t now,
                                       struct otd_error *err)
 {
 	int64_t id = 0;
-	enum otd_status s = OTD_ENOTFOUND;
-	if(c->phone[0])
-		s = find_customer(tx, sql_cust_phone, c->phone, &id, err);
-	if(s == OTD_ENOTFOUND && c->email[0])
-		s = find_customer(tx, sql_cust_email, c->email, &id, err);
-	sqlite3_stmt *st;
-	if(s == OTD_OK) {
-		st = conn_prepare(tx,
-		                  "UPDATE customers SET name = ?1, phone = coalesce(?2, phone), email = "
-		                  "coalesce(?3, email), access_notes = ?4 WHERE id = ?5",
+	sqlite3_stmt *st = conn_prepare(tx, sql_cust_pair, err);
+	if(!st)
+		return OTD_EIO;
+	conn_bind_text(st, 1, c->phone[0] ? c->phone : NULL);
+	conn_bind_text(st, 2, c->email[0] ? c->email : NULL);
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW)
+		id = sqlite3_column_int64(st, 0);
+	conn_done(st);
+	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return conn_fail(tx, rc, "find customer", err);
+	enum otd_status s;
+	if(id) {
+		st = conn_prepare(tx, "UPDATE customers SET name = ?1, access_notes = ?4 WHERE id = ?5",
 		                  err);
 		if(!st)
 			return OTD_EIO;
 		sqlite3_bind_int64(st, 5, id);
-	} else if(s == OTD_ENOTFOUND) {
+	} else {
 		st = conn_prepare(tx,
 		                  "INSERT INTO customers(name, phone, email, access_notes, created_at) "
 		                  "VALUES (?1, ?2, ?3, ?4, ?5)",
 		                  err);
 		if(!st)
 			return OTD_EIO;
+		conn_bind_text(st, 2, c->phone[0] ? c->phone : NULL);
+		conn_bind_text(st, 3, c->email[0] ? c->email : NULL);
 		sqlite3_bind_int64(st, 5, now);
-	} else {
-		return s;
 	}
 	sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
-	conn_bind_text(st, 2, c->phone[0] ? c->phone : NULL);
-	conn_bind_text(st, 3, c->email[0] ? c->email : NULL);
 	sqlite3_bind_text(st, 4, c->access_notes ? c->access_notes : "", -1, SQLITE_STATIC);
 	if((s = done(tx, st, "save customer", err)))
 		return s;

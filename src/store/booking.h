@@ -14,9 +14,9 @@ struct otd_conn;
 
 /* ---- customers ------------------------------------------------------- */
 
-/* Finds the contact by phone, else by email (each when given), updating
- * its name, access notes and any missing contact detail; or creates it.
- * Sets c->id. */
+/* Finds the contact with exactly this phone and email (either may be
+ * empty), updating its name and access notes; or creates it. Never changes
+ * the phone or email of a stored contact. Sets c->id. */
 enum otd_status store_customer_upsert(struct otd_conn *tx, struct otd_customer *c, int64_t now,
                                       struct otd_error *err);
 

@@ -576,3 +576,24 @@ enum otd_status store_idem_put(struct otd_conn *tx, const char *scope, const cha
 	sqlite3_bind_int64(st, 6, now);
 	return step_done(tx, st, "store idempotency key", err);
 }
+
+enum otd_status store_catalog_fingerprint(struct otd_conn *c, char *out, size_t size,
+                                          struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(
+	    c,
+	    "SELECT (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM visitors) || '|' || "
+	    "(SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM visit_types) || '|' || "
+	    "(SELECT count(*) || ':' || coalesce(max(date), '') FROM holidays) || '|' || "
+	    "(SELECT count(*) FROM shifts) || ':' || (SELECT count(*) FROM shift_exdates)",
+	    err);
+	if(!st)
+		return OTD_EIO;
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW)
+		snprintf(out, size, "%s", sqlite3_column_text(st, 0));
+	conn_done(st);
+	if(rc != SQLITE_ROW)
+		return conn_fail(c, rc, "catalog fingerprint", err);
+	return OTD_OK;
+}

@@ -71,6 +71,12 @@ enum otd_status store_visit_type_by_code(struct otd_conn *c, const char *code, i
 enum otd_status store_visit_type_ids(struct otd_conn *c, int64_t after_id, int limit, int active,
                                      int64_t *ids, size_t *n, struct otd_error *err);
 
+/* A short text that changes whenever visitors, their shifts, visit types
+ * or holidays change (counts and last update times), so a cache can tell
+ * cheaply whether to rebuild. */
+enum otd_status store_catalog_fingerprint(struct otd_conn *c, char *out, size_t size,
+                                          struct otd_error *err);
+
 /* Idempotency keys: the entity a (scope, key) created, with the hash of
  * the request that created it. OTD_ENOTFOUND when the key is new. */
 enum otd_status store_idem_get(struct otd_conn *c, const char *scope, const char *key,

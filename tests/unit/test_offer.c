@@ -87,13 +87,14 @@ static struct otd_stop visit(double lat, int64_t a, int64_t b, double sm)
 /* Every window offered is one some route's best insertion takes, and no
  * other window of the grid is. */
 static void assert_consistent(const struct otd_route *const *routes, size_t n,
-                              const struct otd_offer_request *q,
-                              const struct otd_offer_window *w, size_t nw)
+                              const struct otd_offer_request *q, const struct otd_offer_window *w,
+                              size_t nw)
 {
 	size_t k = 0;
 	for(int64_t s = q->day_start; s + q->width <= q->day_end; s += q->step) {
-		struct otd_stop st = {OTD_STOP_VISIT, 0, q->lat, q->lon, s, s + q->width,
-		                      q->service_mean, q->service_var};
+		struct otd_stop st = {
+		    OTD_STOP_VISIT, 0, q->lat, q->lon, s, s + q->width, q->service_mean,
+		    q->service_var};
 		int takers = 0;
 		for(size_t r = 0; r < n; r++) {
 			bool full = q->max_visits && otd_route_visits(routes[r]) >= q->max_visits;
@@ -103,8 +104,9 @@ static void assert_consistent(const struct otd_route *const *routes, size_t n,
 		}
 		bool listed = k < nw && w[k].start == s;
 		bool in_range = s >= q->earliest && s <= q->latest;
-		ck_assert_msg(listed == (takers > 0 && in_range), "window at +%lds: listed %d, %d takers",
-		              (long)(s - q->day_start), listed, takers);
+		ck_assert_msg(listed == (takers > 0 && in_range),
+		              "window at +%lds: listed %d, %d takers", (long)(s - q->day_start),
+		              listed, takers);
 		if(listed)
 			k++;
 	}
@@ -321,7 +323,7 @@ START_TEST(a_full_day_offers_nothing)
 	struct otd_route r;
 	otd_route_init(&r, LAT, LON, day + 8 * HOUR, day + 17 * HOUR);
 	struct otd_stop l = {OTD_STOP_BREAK, 0, 0, 0, day + 12 * HOUR, day + 13 * HOUR + 30 * MIN,
-	                     1800, 0};
+	                     1800,           0};
 	otd_route_insert(&r, 0, &l);
 	ck_assert(otd_route_time(&r, &plan));
 	const struct otd_route *routes[] = {&r};
@@ -338,8 +340,8 @@ START_TEST(a_full_day_offers_nothing)
 		assert_consistent(routes, 1, &q, w, n);
 		if(n == 0)
 			continue;
-		struct otd_stop s = {OTD_STOP_VISIT, i, q.lat, q.lon, w[0].start, w[0].end,
-		                     q.service_mean, q.service_var};
+		struct otd_stop s = {OTD_STOP_VISIT, i,        q.lat,          q.lon,
+		                     w[0].start,     w[0].end, q.service_mean, q.service_var};
 		long pos = otd_route_best_insertion(&r, &plan, &s, NULL);
 		ck_assert_int_ge(pos, 0);
 		otd_route_insert(&r, (size_t)pos, &s);
@@ -355,8 +357,9 @@ START_TEST(a_full_day_offers_nothing)
 		size_t n = otd_offer_day(routes, NULL, 1, &plan, &q, w);
 		if(n == 0)
 			break;
-		struct otd_stop s = {OTD_STOP_VISIT, 1000 + i, LAT, LON, w[n - 1].start, w[n - 1].end,
-		                     q.service_mean, q.service_var};
+		struct otd_stop s = {
+		    OTD_STOP_VISIT, 1000 + i,       LAT,          LON, w[n - 1].start,
+		    w[n - 1].end,   q.service_mean, q.service_var};
 		long pos = otd_route_best_insertion(&r, &plan, &s, NULL);
 		ck_assert_int_ge(pos, 0);
 		otd_route_insert(&r, (size_t)pos, &s);
@@ -364,7 +367,8 @@ START_TEST(a_full_day_offers_nothing)
 	}
 	ck_assert_uint_eq(otd_offer_day(routes, NULL, 1, &plan, &q, w), 0);
 	for(int64_t s = day + 8 * HOUR; s + HOUR <= day + 17 * HOUR; s += 30 * MIN) {
-		struct otd_stop st = {OTD_STOP_VISIT, 0, LAT, LON, s, s + HOUR, 40 * MIN, 600.0 * 600};
+		struct otd_stop st = {OTD_STOP_VISIT, 0,        LAT,        LON, s,
+		                      s + HOUR,       40 * MIN, 600.0 * 600};
 		ck_assert_int_eq(otd_route_best_insertion(&r, &plan, &st, NULL), -1);
 	}
 	otd_route_cleanup(&r);

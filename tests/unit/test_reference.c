@@ -39,7 +39,7 @@ START_TEST(parse_tolerates_case_spaces_and_a_missing_prefix)
 {
 	char out[OTD_REFERENCE_LEN + 1];
 	static const char *const good[] = {
-	    "OTD-7K3F9Q", "otd-7k3f9q", " OTD-7K3F9Q ", "7K3F9Q", "7k3f9q", "7K3 F9Q",
+	    "OTD-7K3F9Q", "otd-7k3f9q", " OTD-7K3F9Q ",        "7K3F9Q", "7k3f9q", "7K3 F9Q",
 	    "OTD7K3F9Q",  "otd 7k3f9q", "O T D - 7 K 3 F 9 Q",
 	};
 	for(size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
@@ -60,10 +60,11 @@ START_TEST(parse_rejects_what_is_not_a_reference)
 {
 	char out[OTD_REFERENCE_LEN + 1] = "unchanged";
 	static const char *const bad[] = {
-	    "",            "OTD-",        "OTD-7K3F9",    "OTD-7K3F9QQ", "7K3F9",      "7K3F9QQ",
-	    "OTD-7K3F9O",  "OTD-7K3F90",  "OTD-1K3F9Q",   "OTD-IK3F9Q",  "OTD-7K3F9-", "XTD-7K3F9Q",
-	    "OTD_7K3F9Q",  "OTD--7K3F9Q", "OTD-7K3F9Q!",  "OTD-7K\t3F9Q", "0TD-7K3F9Q", "OTD-ÄK3F9Q",
-	    "7K3F9Q OTD-", "OTD-7K3F9Q  OTD-7K3F9Q",
+	    "",           "OTD-",        "OTD-7K3F9",   "OTD-7K3F9QQ",
+	    "7K3F9",      "7K3F9QQ",     "OTD-7K3F9O",  "OTD-7K3F90",
+	    "OTD-1K3F9Q", "OTD-IK3F9Q",  "OTD-7K3F9-",  "XTD-7K3F9Q",
+	    "OTD_7K3F9Q", "OTD--7K3F9Q", "OTD-7K3F9Q!", "OTD-7K\t3F9Q",
+	    "0TD-7K3F9Q", "OTD-ÄK3F9Q",  "7K3F9Q OTD-", "OTD-7K3F9Q  OTD-7K3F9Q",
 	};
 	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_msg(!otd_reference_parse(bad[i], out), "%s", bad[i]);

@@ -390,8 +390,8 @@ static void compare_with_retiming(uint64_t seed, bool hourly, const struct otd_t
 		int64_t width = pick(1, 8) * 30 * MIN;
 		double med = (double)pick(5, 60) * MIN, sig = uni() < 0.2 ? 0 : 0.5 * uni(), sm, sv;
 		otd_lognormal_moments(med, sig, &sm, &sv);
-		struct otd_stop s = visit(BASE_LAT + 0.15 * uni() - 0.05, BASE_LON + 0.2 * uni() - 0.05,
-		                          a, a + width, sm, sv);
+		struct otd_stop s = visit(BASE_LAT + 0.15 * uni() - 0.05,
+		                          BASE_LON + 0.2 * uni() - 0.05, a, a + width, sm, sv);
 		s.kind = uni() < 0.5 ? OTD_STOP_VISIT : OTD_STOP_HOLD;
 		long best = -1;
 		double best_travel = INFINITY;
@@ -402,7 +402,8 @@ static void compare_with_retiming(uint64_t seed, bool hourly, const struct otd_t
 			bool ok = otd_route_time(&c, &plan);
 			double travel = NAN;
 			bool acc = otd_route_can_insert(&r, &plan, p, &s, &travel);
-			ck_assert_msg(!acc || ok, "seed %llu: accepted an infeasible insertion at %zu",
+			ck_assert_msg(!acc || ok,
+			              "seed %llu: accepted an infeasible insertion at %zu",
 			              (unsigned long long)seed, p);
 			*accepted += acc;
 			*feasible += ok;
@@ -411,7 +412,8 @@ static void compare_with_retiming(uint64_t seed, bool hourly, const struct otd_t
 				best = (long)p;
 			}
 			if(acc && m.speed_kmh[0] == m.speed_kmh[1] && !hourly)
-				ck_assert_double_eq_tol(travel, c.travel_mean - r.travel_mean, 1e-6);
+				ck_assert_double_eq_tol(travel, c.travel_mean - r.travel_mean,
+				                        1e-6);
 			otd_route_cleanup(&c);
 		}
 		double bt = -1;
@@ -516,9 +518,10 @@ START_TEST(speed_changes_that_would_fool_a_plain_slack)
 		otd_route_init(&r, BASE_LAT, BASE_LON, t8, t8 + 5 * HOUR);
 		/* P at base-ish [08:00, 09:xx); Q far, tight. */
 		int64_t pb = t8 + pick(30, 90) * MIN;
-		struct otd_stop p = visit(north(uni()), BASE_LON, t8, pb, (double)pick(0, 30) * MIN, 0);
-		struct otd_stop q = visit(north(5 + 20 * uni()), BASE_LON, t8 + pick(0, 120) * MIN, 0,
-		                          10 * MIN, 0);
+		struct otd_stop p =
+		    visit(north(uni()), BASE_LON, t8, pb, (double)pick(0, 30) * MIN, 0);
+		struct otd_stop q =
+		    visit(north(5 + 20 * uni()), BASE_LON, t8 + pick(0, 120) * MIN, 0, 10 * MIN, 0);
 		q.b = q.a + pick(10, 120) * MIN;
 		otd_route_insert(&r, 0, &p);
 		otd_route_insert(&r, 1, &q);
@@ -562,7 +565,8 @@ START_TEST(a_leg_that_speeds_up_can_make_a_later_one_slow)
 	otd_route_init(&r, BASE_LAT, BASE_LON, t8, t8 + 10 * HOUR);
 	struct otd_stop p = visit(BASE_LAT, BASE_LON, t8, t8 + 90 * MIN, 58 * MIN, 0);
 	struct otd_stop q = visit(north(10), BASE_LON, t8 + HOUR, t8 + 150 * MIN, 10 * MIN, 0);
-	struct otd_stop rr = visit(north(70), BASE_LON, t8 + 150 * MIN, t8 + 195 * MIN, 10 * MIN, 0);
+	struct otd_stop rr =
+	    visit(north(70), BASE_LON, t8 + 150 * MIN, t8 + 195 * MIN, 10 * MIN, 0);
 	otd_route_insert(&r, 0, &p);
 	otd_route_insert(&r, 1, &q);
 	otd_route_insert(&r, 2, &rr);

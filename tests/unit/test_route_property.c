@@ -89,7 +89,8 @@ static long sim_route(const struct otd_route *r, const struct otd_travel_model *
 		const struct otd_stop *s = home ? NULL : &r->stops[j];
 		double mean = 0, var = 0;
 		if(home || s->kind != OTD_STOP_BREAK) {
-			double tlat = home ? r->base_lat : s->lat, tlon = home ? r->base_lon : s->lon;
+			double tlat = home ? r->base_lat : s->lat,
+			       tlon = home ? r->base_lon : s->lon;
 			double km = sim_km(lat, lon, tlat, tlon);
 			double speed = sim_slowest(m, tz, (int64_t)floor(d), latest);
 			mean = km * m->road_factor / speed * 3600;
@@ -193,18 +194,22 @@ static void world_init(struct world *w, uint64_t seed)
 		for(int d = 0; d < w->days; d++) {
 			int64_t t0 = w->day_start[d];
 			if(split) {
-				otd_route_init(&w->routes[w->n], blat, blon, t0 + 7 * HOUR, t0 + 12 * HOUR);
+				otd_route_init(&w->routes[w->n], blat, blon, t0 + 7 * HOUR,
+				               t0 + 12 * HOUR);
 				w->owner[w->n] = (size_t)v;
 				w->route_day[w->n++] = d;
-				otd_route_init(&w->routes[w->n], blat, blon, t0 + 13 * HOUR, t0 + 19 * HOUR);
+				otd_route_init(&w->routes[w->n], blat, blon, t0 + 13 * HOUR,
+				               t0 + 19 * HOUR);
 				if(uni() < 0.5)
-					add_break(&w->routes[w->n], t0 + 15 * HOUR, t0 + 17 * HOUR, 15 * MIN);
+					add_break(&w->routes[w->n], t0 + 15 * HOUR, t0 + 17 * HOUR,
+					          15 * MIN);
 			} else {
 				int64_t s0 = t0 + pick(7, 9) * HOUR;
-				otd_route_init(&w->routes[w->n], blat, blon, s0, s0 + pick(8, 10) * HOUR);
+				otd_route_init(&w->routes[w->n], blat, blon, s0,
+				               s0 + pick(8, 10) * HOUR);
 				if(uni() < 0.8)
-					add_break(&w->routes[w->n], t0 + 12 * HOUR, t0 + 13 * HOUR + 30 * MIN,
-					          30 * MIN);
+					add_break(&w->routes[w->n], t0 + 12 * HOUR,
+					          t0 + 13 * HOUR + 30 * MIN, 30 * MIN);
 				if(uni() < 0.3 && w->routes[w->n].shift_end >= t0 + 17 * HOUR)
 					add_break(&w->routes[w->n], t0 + 15 * HOUR, t0 + 16 * HOUR,
 					          10 * MIN);
@@ -290,7 +295,8 @@ static bool book(struct world *w, struct appt *a, uint64_t seed, long op)
 	 * the count of distinct visitors (at most 3). */
 	size_t k = 0;
 	for(int64_t s = q.day_start; s + q.width <= q.day_end; s += q.step) {
-		struct otd_stop st = {OTD_STOP_VISIT, 0, a->lat, a->lon, s, s + q.width, a->sm, a->sv};
+		struct otd_stop st = {OTD_STOP_VISIT, 0,     a->lat, a->lon, s,
+		                      s + q.width,    a->sm, a->sv};
 		size_t who[MAX_ROUTES];
 		int distinct = 0;
 		for(size_t r = 0; r < nr; r++) {
@@ -309,9 +315,10 @@ static bool book(struct world *w, struct appt *a, uint64_t seed, long op)
 		}
 		bool in_range = s >= q.earliest && s <= q.latest;
 		bool listed = k < nw && win[k].start == s;
-		ck_assert_msg(listed == (in_range && distinct > 0),
-		              "seed %llu op %ld: window +%ld listed %d but %d visitors could take it",
-		              (unsigned long long)seed, op, (long)(s - q.day_start), listed, distinct);
+		ck_assert_msg(
+		    listed == (in_range && distinct > 0),
+		    "seed %llu op %ld: window +%ld listed %d but %d visitors could take it",
+		    (unsigned long long)seed, op, (long)(s - q.day_start), listed, distinct);
 		if(listed) {
 			ck_assert_int_eq(win[k].visitors, distinct < 3 ? distinct : 3);
 			ck_assert_int_eq(win[k].end, s + q.width);
@@ -427,8 +434,8 @@ static void run(uint64_t seed, long ops)
 			a->day = (int)pick(0, w.days - 1);
 			a->lat = CENTRE_LAT + (uni() - 0.5) * 16 * KM_LAT;
 			a->lon = CENTRE_LON + (uni() - 0.5) * 26 * KM_LAT;
-			otd_lognormal_moments((double)pick(5, 60) * MIN, uni() < 0.2 ? 0 : 0.5 * uni(),
-			                      &a->sm, &a->sv);
+			otd_lognormal_moments((double)pick(5, 60) * MIN,
+			                      uni() < 0.2 ? 0 : 0.5 * uni(), &a->sm, &a->sv);
 			static const int64_t widths[] = {30 * MIN, HOUR, 2 * HOUR, 4 * HOUR};
 			a->width = widths[pick(0, 3)];
 			if(book(&w, a, seed, op))
@@ -466,7 +473,7 @@ START_TEST(the_simulator_catches_a_late_stop)
 	int64_t t = 1780000000;
 	otd_route_init(&r, CENTRE_LAT, CENTRE_LON, t, t + 8 * HOUR);
 	struct otd_stop s = {OTD_STOP_VISIT, 1, CENTRE_LAT + 10 * KM_LAT, CENTRE_LON, t, t + HOUR,
-	                     1800, 0};
+	                     1800,           0};
 	otd_route_insert(&r, 0, &s);
 	ck_assert_int_eq(sim_route(&r, &m, NULL, 0.84), -1);
 	r.stops[0].b = t + 20 * MIN; /* 10 km at 22-30 km/h x 1.3: 26-36 min */
