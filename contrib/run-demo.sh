@@ -27,4 +27,7 @@ echo "(the sign-in details above are kept in $creds; delete $db for a fresh town
 echo
 # The demo records messages instead of sending them to a gateway.
 export ONTHEDOT_MESSAGES_RECORD_ONLY=${ONTHEDOT_MESSAGES_RECORD_ONLY:-true}
+export ONTHEDOT_ORGANISATION=${ONTHEDOT_ORGANISATION:-Wrenfield Council}
+export ONTHEDOT_MESSAGES_SIGNATURE=${ONTHEDOT_MESSAGES_SIGNATURE:-Morgan Ellis, dispatcher}
+export ONTHEDOT_MESSAGES_PHONE=${ONTHEDOT_MESSAGES_PHONE:-01632 960000}
 exec build/release/onthedot serve --db "$db" --listen "$listen"

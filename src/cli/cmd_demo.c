@@ -66,8 +66,15 @@ int cmd_demo(int argc, char **argv)
 	struct otd_config cfg;
 	if(cli_config_load("demo", config, db, &cfg))
 		return 1;
-	/* The demo's messages go to the record channel, never to a gateway. */
+	/* The demo's messages go to the record channel, never to a gateway,
+	 * and are signed by the town's dispatcher unless configured otherwise. */
 	cfg.messages.record_only = true;
+	if(strcmp(cfg.organisation, "onthedot") == 0)
+		cli_config_set(&cfg.organisation, "Wrenfield Council");
+	if(strcmp(cfg.messages.signature, "The visits team") == 0)
+		cli_config_set(&cfg.messages.signature, "Morgan Ellis, dispatcher");
+	if(!cfg.messages.phone[0])
+		cli_config_set(&cfg.messages.phone, "01632 960000");
 	struct otd_error err;
 	otd_error_clear(&err);
 	int from, to, rc = 1;
