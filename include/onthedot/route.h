@@ -29,14 +29,15 @@
  *
  *   The insertion check is O(1) from cached forward slack and never
  *   accepts an insertion that the model above would find infeasible
- *   (sqrt(v + dv) <= sqrt(v) + sqrt(dv); waits absorb mean delay exactly,
+ *   (variance only accumulates, so the quantile's growth z (sqrt(V + dv) -
+ *   sqrt(V)) is largest at the next stop; waits absorb mean delay exactly,
  *   variance they never absorb; a departure that moves later inside
  *   [D, latest] can only make its leg faster, and the legs whose speed
  *   could then change, or that could slow down when an arrival moves
  *   earlier, are found when the route is timed and limit the slack). It
  *   keeps a margin of OTD_ROUTE_TOLERANCE before each window end, so it
- *   may refuse a fit closer than that. Confirming a booking re-times the
- *   route fully.
+ *   may refuse a fit closer than that (src/core/route.c derives it).
+ *   Confirming a booking re-times the route fully.
  */
 #ifndef ONTHEDOT_ROUTE_H
 #define ONTHEDOT_ROUTE_H
@@ -62,7 +63,9 @@ struct otd_travel_model {
  * spread 0.25. */
 void otd_travel_model_default(struct otd_travel_model *m);
 
-/* Great-circle distance in kilometres (haversine, mean Earth radius). */
+/* Great-circle distance in kilometres on a sphere of the mean Earth radius
+ * (6371.0088 km): the haversine distance, computed from the chord between
+ * the two points' unit vectors. Symmetric to the bit. */
 double otd_distance_km(double lat1, double lon1, double lat2, double lon2);
 
 /* Mean (s) and variance (s^2) of a leg of km great-circle kilometres at the
@@ -107,14 +110,21 @@ struct otd_plan {
 	double z;                /* otd_normal_quantile(planning quantile), >= 0 */
 };
 
-/* Cached data for the O(1) check (places in radians, leg paces, the
- * variance slack, how far arrivals may move earlier): private to route.c. */
+/* Cached data for the O(1) check and the offer (places as unit vectors,
+ * leg paces, the variance slack, how far arrivals may move earlier),
+ * allocated with the arrays below in one block: private to route.c. */
 struct otd_route_cache;
 
 struct otd_route {
+	/* First what a slot offer reads of every route (one cache line). */
 	int64_t shift_start, shift_end;
-	double base_lat, base_lon;
 	size_t n, cap;
+	bool timed;
+	bool feasible;
+	struct otd_route_cache *cache; /* private to route.c */
+	double free_until;             /* private: the latest a new stop could leave */
+	size_t visits_timed;           /* private: otd_route_visits when timed */
+	double base_lat, base_lon;
 	struct otd_stop *stops; /* in visiting order */
 	/* Filled by otd_route_time; index n is the return to base. Instants
 	 * are UTC seconds as doubles. */
@@ -125,20 +135,19 @@ struct otd_route {
 	double *slack;              /* forward slack from each stop to the end: a
 	                             * later mean arrival here by m >= 0 with dv more
 	                             * variance keeps every promise from here on when
-	                             * m + z * sqrt(dv) <= slack (waits folded in) and
-	                             * z * sqrt(dv) is within the cache's variance
+	                             * m + z * sqrt(dv) <= slack (waits folded in; the
+	                             * check uses the tighter z (sqrt(V + dv) -
+	                             * sqrt(V))) and dv is within the cache's variance
 	                             * slack (waits absorb no variance) */
 	double travel_mean;         /* sum of leg means, s */
-	bool timed;
-	bool feasible;
-	struct otd_route_cache *cache; /* private to route.c */
 };
 
 /* Starts an empty route. */
 void otd_route_init(struct otd_route *r, double base_lat, double base_lon, int64_t shift_start,
                     int64_t shift_end);
 
-/* Frees the route's arrays. */
+/* Frees the route's arrays (and leaves r empty; cleaning up twice is
+ * fine). */
 void otd_route_cleanup(struct otd_route *r);
 
 /* Copies src into dst (dst is initialised here; clean it up later). */

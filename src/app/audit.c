@@ -30,6 +30,11 @@ enum otd_status app_audit(struct otd_conn *tx, const struct otd_principal *actor
 		a.actor_id = actor->token_id;
 		break;
 	case OTD_PRINCIPAL_CLI: a.actor_kind = "cli"; break;
+	case OTD_PRINCIPAL_NONE:
+		/* Someone without an account: a customer through their link or
+		 * the booking page. A NULL actor is the service itself. */
+		a.actor_kind = actor ? "customer" : "system";
+		break;
 	default: a.actor_kind = "system"; break;
 	}
 	a.ip = actor ? actor->ip : "";

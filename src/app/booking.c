@@ -430,6 +430,8 @@ struct hold_job {
 	size_t n_cand;
 	struct plan_catalog *cat;
 	const struct plan_visit_type *type;
+	int64_t own_visitor; /* rescheduling: where the booking is now */
+	char own_date[11];
 };
 
 static int hold_candidate_cmp(const void *a, const void *b)
@@ -454,6 +456,13 @@ static enum otd_status hold_plan_job(struct otd_conn *c, void *arg, struct otd_e
 		                     (long long)j->req->visit_type_id);
 	if((st = resolve_place(c, j->req->address_id, &j->lat, &j->lon, err)))
 		return st;
+	if(j->req->for_appointment) {
+		struct otd_appointment a;
+		if(store_appointment_get(c, j->req->for_appointment, &a, NULL) == OTD_OK) {
+			j->own_visitor = a.visitor_id;
+			memcpy(j->own_date, a.local_date, sizeof(j->own_date));
+		}
+	}
 	j->start = j->req->window_start;
 	j->end = j->start + (int64_t)j->type->window_min * 60;
 	planner_local_date(app->planner, j->start, j->date);
@@ -480,8 +489,17 @@ static enum otd_status hold_plan_job(struct otd_conn *c, void *arg, struct otd_e
 			continue;
 		if(shift_covers(cand[i].v, j->start, j->end))
 			covered = true;
-		struct plan_day *pd = NULL;
-		st = planner_day(app->planner, c, j->cat, cand[i].v, j->date, j->now, &pd, err);
+		/* Moving a booking: its own place is free on its own route. */
+		struct plan_day own = {0}, *pd = NULL;
+		bool own_day = j->req->for_appointment && cand[i].v->id == j->own_visitor &&
+		               strcmp(j->date, j->own_date) == 0;
+		if(own_day) {
+			st = planner_build_day(app->planner, c, j->cat, cand[i].v, j->date, j->now,
+			                       j->req->for_appointment, 0, &own, err);
+			pd = &own;
+		} else {
+			st = planner_day(app->planner, c, j->cat, cand[i].v, j->date, j->now, &pd, err);
+		}
 		if(st)
 			break;
 		long ri = plan_day_route_for(pd, j->start, j->end);
@@ -493,7 +511,10 @@ static enum otd_status hold_plan_job(struct otd_conn *c, void *arg, struct otd_e
 			ok = (!max || otd_route_visits(route) < max) &&
 			     otd_route_best_insertion(route, planner_plan(app->planner), &s, &added) >= 0;
 		}
-		planner_day_release(app->planner, pd);
+		if(own_day)
+			plan_day_cleanup(&own);
+		else
+			planner_day_release(app->planner, pd);
 		if(!ok)
 			continue;
 		if(j->n_cand < CANDIDATES_MAX) {
@@ -858,6 +879,10 @@ static enum otd_status load_view(struct otd_app *app, struct otd_conn *c,
 	if(st == OTD_OK)
 		st = store_hold_offers(c, id, app ? otd_clock_now(app->clock) : 0, v->offers, 3,
 		                       &v->n_offers, err);
+	/* An offer that lapsed leaves the customer waiting (before any ticker
+	 * or freed place has tidied the row). */
+	if(st == OTD_OK && strcmp(v->waitlist, "offered") == 0 && v->n_offers == 0)
+		snprintf(v->waitlist, sizeof(v->waitlist), "waiting");
 	if(st) {
 		otd_appointment_view_cleanup(v);
 		return st;
@@ -1272,9 +1297,15 @@ static enum otd_status offer_freed(struct otd_app *app, struct otd_conn *tx,
 	const struct plan_visitor *v = plan_catalog_visitor(cat, visitor_id);
 	if(!v)
 		return OTD_OK;
+	/* Offers that lapsed put their customers back in the queue first (no
+	 * ticker does it yet). */
+	int64_t lapsed = 0;
+	enum otd_status st = store_holds_expire(tx, now, &lapsed, err);
+	if(st)
+		return st;
 	int64_t *ids = NULL;
 	size_t n = 0;
-	enum otd_status st = store_waitlist_waiting(tx, &ids, &n, err);
+	st = store_waitlist_waiting(tx, &ids, &n, err);
 	for(size_t i = 0; st == OTD_OK && i < n; i++) {
 		struct otd_appointment_view w;
 		if(load_view(app, tx, cat, ids[i], &w, err) != OTD_OK) {
@@ -1330,8 +1361,11 @@ static enum otd_status offer_freed(struct otd_app *app, struct otd_conn *tx,
 				f.old_start = w.a.window_start;
 				f.old_end = w.a.window_end;
 				f.offer_until = h.expires_at;
-				char event[48];
-				snprintf(event, sizeof(event), "waitlist_offer:%lld", (long long)h.id);
+				char event[96];
+				/* Hold ids are reused once expired holds are deleted: the
+				 * window and the time make the offer's key unique. */
+				snprintf(event, sizeof(event), "waitlist_offer:%lld:%lld:%lld", (long long)h.id,
+				         (long long)start, (long long)now);
 				f.event = event;
 				st = queue_messages(app, tx, OTD_MSG_WAITLIST_OFFER, -1, &f, TO_CONSENTED, now,
 				                    err);
@@ -1450,7 +1484,7 @@ static enum otd_status reschedule_job(struct otd_conn *tx, void *arg, struct otd
 	if(st == OTD_OK)
 		st = store_hold_delete(tx, hold.id, err);
 	if(st == OTD_OK && strcmp(hold.purpose, "waitlist_offer") == 0)
-		st = store_waitlist_set(tx, j->id, false, j->now, err);
+		st = store_waitlist_done(tx, j->id, j->now, err);
 	if(st == OTD_OK)
 		st = store_links_expire_at(tx, j->id,
 		                           hold.window_end + (int64_t)app->cfg->booking.link_days * 86400,

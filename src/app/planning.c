@@ -30,6 +30,7 @@ struct otd_planner {
 	const struct plan_catalog *cells_for;
 	int64_t first_day; /* days since 1970 of cell column 0 */
 	size_t n_cols;     /* dates per visitor */
+	size_t n_rows;     /* visitors of cells_for (kept: that catalog may be freed first) */
 	struct plan_day **cells;
 	size_t n_days;
 	uint64_t hits, builds;
@@ -340,6 +341,7 @@ enum otd_status planner_catalog(struct otd_planner *p, struct otd_conn *c, int64
 		p->first_day = otd_days_from_civil(y, m, d);
 		p->n_cols = (size_t)((fresh->to - fresh->from) / 86400 + 3);
 		p->cells = xcalloc(fresh->n_visitors * p->n_cols + 1, sizeof(*p->cells));
+		p->n_rows = fresh->n_visitors;
 		p->cells_for = fresh;
 	} else {
 		catalog_free(fresh);
@@ -572,7 +574,7 @@ enum otd_status planner_build_day(const struct otd_planner *p, struct otd_conn *
 /* Called with the lock held. */
 static void drop_all_days(struct otd_planner *p)
 {
-	size_t n = p->cells_for ? p->cells_for->n_visitors * p->n_cols : 0;
+	size_t n = p->cells ? p->n_rows * p->n_cols : 0;
 	for(size_t i = 0; i < n; i++) {
 		struct plan_day *d = p->cells[i];
 		p->cells[i] = NULL;

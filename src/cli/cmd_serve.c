@@ -13,6 +13,7 @@
 
 #include "app/app.h"
 #include "app/log.h"
+#include "app/ticker.h"
 #include "app/tzload.h"
 #include "cli/cli.h"
 #include "cli/config_file.h"
@@ -144,6 +145,7 @@ int cmd_serve(int argc, char **argv)
 	int rc = 1;
 	struct otd_app app;
 	struct otd_server *srv = NULL;
+	struct otd_ticker *ticker = NULL;
 	struct otd_error err;
 	otd_error_clear(&err);
 	if(app_open(&app, &cfg, OTD_APP_SERVER, &err) != OTD_OK) {
@@ -156,6 +158,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	unsigned port = http_server_port(srv);
 	app_set_listen_port(&app, port);
+	ticker = ticker_start(&app, 30);
 	if(cfg.port_file[0] && write_port_file(cfg.port_file, port) != 0) {
 		cli_error("serve", "cannot write the port file %s: %s", cfg.port_file, strerror(errno));
 		goto out_srv;
@@ -176,6 +179,7 @@ int cmd_serve(int argc, char **argv)
 	rc = 0;
 out_srv:
 	http_server_stop(srv, cfg.http.shutdown_grace);
+	ticker_stop(ticker);
 out_app:
 	app_close(&app);
 	tzload_shutdown();

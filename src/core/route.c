@@ -11,19 +11,21 @@
  *                return (which may land exactly on shift_end).
  *   wait w_i     max(0, a_i - X_i): a later arrival up to w_i leaves the
  *                departure where it was.
- *   slack        slack_i = min(m_i, w_i + slack_{i+1}): a later mean
- *                arrival by d with dv more variance keeps every stop
- *                from i on when d + z sqrt(dv) <= slack_i, because
- *                sqrt(v + dv) <= sqrt(v) + sqrt(dv) and the delay that
- *                reaches stop k is max(0, d - waits before k).
+ *   slack        slack_i = min(m_i, w_i + slack_{i+1}): the delay that
+ *                reaches stop k is max(0, d - waits before k), so a later
+ *                mean arrival at i by d >= 0, whose quantile's spread
+ *                grows by e at i and by no more anywhere after it, keeps
+ *                every stop from i on that the delay reaches when d + e
+ *                <= slack_i. With dv more variance, e = z (sqrt(V_i + dv)
+ *                - sqrt(V_i)): V only grows along the route, and this
+ *                shrinks as V grows; it is at most z sqrt(dv), the bound
+ *                of Savelsbergh's form (sqrt(v + dv) <= sqrt(v) +
+ *                sqrt(dv)) that the check tightens.
  *   dvmax        waits absorb no variance, so every stop from i on must
  *                also take dv more variance on its own: stop k can while
  *                z (sqrt(V_k + dv) - sqrt(V_k)) <= m_k, that is dv <=
  *                (m_k / z)^2 + 2 (m_k / z) sqrt(V_k); dvmax_i is the least
- *                of these from i on. And since V only grows along the
- *                route, the z (sqrt(V + dv) - sqrt(V)) of the next stop
- *                bounds the quantile's growth further on: that, not the
- *                looser z sqrt(dv), is what the check adds to d.
+ *                of these from i on.
  *
  * Time-dependent speed breaks Savelsbergh's monotonicity in two ways, both
  * bounded when the route is timed. A departure moved later can only make
@@ -85,7 +87,16 @@ struct reach {
 };
 
 struct otd_route_cache {
+	/* First what the offer reads of a route it reaches. */
+	struct place base;   /* = place[n] */
+	double radius;       /* max of km_base[] */
+	double gap_out;      /* max over positions before a stop or the return of
+	                      * room - the departure before: time for service and
+	                      * travel in and out */
+	double gap_in;       /* the same before a break (travel in only) */
+	double base_pace;    /* the leg out of the base, departing at shift_start */
 	size_t cap;          /* entries of each array: the route's cap + 1 */
+	struct reach *reach; /* position p, for the offer */
 	struct place *place; /* where stop i happens; [n] the base */
 	double *km_base;     /* km from the base to where stop i happens */
 	double *pace;        /* s per km of the leg out of stop i, at its slowest hour */
@@ -93,14 +104,6 @@ struct otd_route_cache {
 	double *dvmax;       /* the most variance stop i's arrival may gain; [n] the return */
 	double *drop;        /* how much earlier stop i may be reached harmlessly */
 	double *room;        /* position p: latest departure of an inserted stop */
-	struct reach *reach; /* position p, for the offer */
-	double base_pace;    /* the leg out of the base, departing at shift_start */
-	double free_until;   /* max of room[] */
-	double radius;       /* max of km_base[] */
-	double gap_out;      /* max over positions before a stop or the return of
-	                      * room - the departure before: time for service and
-	                      * travel in and out */
-	double gap_in;       /* the same before a break (travel in only) */
 };
 
 /* ---- travel -------------------------------------------------------- */
@@ -158,10 +161,18 @@ static int64_t floor_mod(int64_t a, int64_t b)
 	return a - floor_div(a, b) * b;
 }
 
+/* floor for |x| < 2^62, without a library call (x86-64's baseline has no
+ * rounding instruction). */
+static inline int64_t ifloor(double x)
+{
+	int64_t i = (int64_t)x;
+	return i - (x < (double)i);
+}
+
 /* The model's instants are whole seconds (route.h). */
 static int64_t whole(double t)
 {
-	return (int64_t)floor(t);
+	return ifloor(t);
 }
 
 /* The travel model prepared for one plan: paces instead of speeds. */
@@ -366,6 +377,10 @@ static double variance_room(double m, double v, double z)
 	return k * k + 2 * k * sqrt(v);
 }
 
+/* Every per-stop array of a route, public and private, lives in one block
+ * with the cache, in the order the offer reads them: a route it looks at
+ * is a few neighbouring cache lines, not sixteen scattered ones. Growing
+ * drops the timing (the route is untimed then anyway). */
 static void reserve(struct otd_route *r, size_t cap)
 {
 	struct otd_route_cache *c = r->cache;
@@ -375,29 +390,26 @@ static void reserve(struct otd_route *r, size_t cap)
 		cap = r->cap;
 	if(cap < 8)
 		cap = 8;
-	if(!c) {
-		c = xcalloc(1, sizeof(*c));
-		r->cache = c;
-	}
 	size_t e = cap + 1;
 	r->stops = xrealloc(r->stops, cap * sizeof(*r->stops));
 	r->cap = cap;
-	r->arr_mean = xrealloc(r->arr_mean, e * sizeof(double));
-	r->arr_var = xrealloc(r->arr_var, e * sizeof(double));
-	r->dep_mean = xrealloc(r->dep_mean, e * sizeof(double));
-	r->dep_var = xrealloc(r->dep_var, e * sizeof(double));
-	r->lat = xrealloc(r->lat, e * sizeof(double));
-	r->lon = xrealloc(r->lon, e * sizeof(double));
-	r->slack = xrealloc(r->slack, e * sizeof(double));
-	c->place = xrealloc(c->place, e * sizeof(*c->place));
-	c->km_base = xrealloc(c->km_base, e * sizeof(double));
-	c->pace = xrealloc(c->pace, e * sizeof(double));
-	c->km_next = xrealloc(c->km_next, e * sizeof(double));
-	c->dvmax = xrealloc(c->dvmax, e * sizeof(double));
-	c->drop = xrealloc(c->drop, e * sizeof(double));
-	c->room = xrealloc(c->room, e * sizeof(double));
-	c->reach = xrealloc(c->reach, e * sizeof(*c->reach));
+	free(c);
+	enum { DOUBLES = 13 };
+	char *m = xmalloc(sizeof(*c) + e * (sizeof(struct reach) + sizeof(struct place)) +
+	                  DOUBLES * e * sizeof(double));
+	c = (struct otd_route_cache *)m;
+	memset(c, 0, sizeof(*c));
 	c->cap = e;
+	c->reach = (struct reach *)(c + 1);
+	c->place = (struct place *)(c->reach + e);
+	double *d = (double *)(c->place + e);
+	double **arrays[DOUBLES] = {&c->km_base,  &c->pace,    &r->dep_mean, &r->dep_var, &c->room,
+	                            &r->arr_mean, &r->arr_var, &r->slack,    &c->dvmax,   &c->drop,
+	                            &c->km_next,  &r->lat,     &r->lon};
+	for(int k = 0; k < DOUBLES; k++)
+		*arrays[k] = d + (size_t)k * e;
+	r->cache = c;
+	r->timed = false;
 }
 
 void otd_route_init(struct otd_route *r, double base_lat, double base_lon, int64_t shift_start,
@@ -412,26 +424,8 @@ void otd_route_init(struct otd_route *r, double base_lat, double base_lon, int64
 
 void otd_route_cleanup(struct otd_route *r)
 {
-	struct otd_route_cache *c = r->cache;
-	if(c) {
-		free(c->place);
-		free(c->km_base);
-		free(c->pace);
-		free(c->km_next);
-		free(c->dvmax);
-		free(c->drop);
-		free(c->room);
-		free(c->reach);
-		free(c);
-	}
+	free(r->cache); /* and every per-stop array with it */
 	free(r->stops);
-	free(r->arr_mean);
-	free(r->arr_var);
-	free(r->dep_mean);
-	free(r->dep_var);
-	free(r->lat);
-	free(r->lon);
-	free(r->slack);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -466,10 +460,12 @@ void otd_route_copy(struct otd_route *dst, const struct otd_route *src)
 	memcpy(d->room, s->room, e * sizeof(double));
 	memcpy(d->reach, s->reach, e * sizeof(*s->reach));
 	d->base_pace = s->base_pace;
-	d->free_until = s->free_until;
+	dst->free_until = src->free_until;
+	dst->visits_timed = src->visits_timed;
 	d->radius = s->radius;
 	d->gap_out = s->gap_out;
 	d->gap_in = s->gap_in;
+	d->base = s->base;
 }
 
 void otd_route_insert(struct otd_route *r, size_t pos, const struct otd_stop *s)
@@ -529,6 +525,7 @@ bool otd_route_time(struct otd_route *r, const struct otd_plan *plan)
 	struct place base;
 	place_set(&base, r->base_lat, r->base_lon);
 	c->place[n] = base;
+	c->base = base;
 	c->km_base[n] = 0;
 
 	/* Forward: the model, step by step. */
@@ -597,7 +594,7 @@ bool otd_route_time(struct otd_route *r, const struct otd_plan *plan)
 	c->dvmax[n] = variance_room(mn, vx, z);
 	c->drop[n] = INFINITY;
 	c->room[n] = x + dmax(mn, 0);
-	c->free_until = c->room[n];
+	r->free_until = c->room[n];
 	c->radius = 0;
 	c->gap_in = -INFINITY;
 	c->gap_out = c->room[n] - (n ? r->dep_mean[n - 1] : (double)r->shift_start);
@@ -634,7 +631,7 @@ bool otd_route_time(struct otd_route *r, const struct otd_plan *plan)
 			gap = c->room[i] - dprev;
 			c->gap_out = dmax(c->gap_out, gap);
 		}
-		c->free_until = dmax(c->free_until, c->room[i]);
+		r->free_until = dmax(r->free_until, c->room[i]);
 		c->radius = dmax(c->radius, c->km_base[i]);
 	}
 	for(size_t p = n + 1, j = n; p-- > 0;) {
@@ -652,6 +649,7 @@ bool otd_route_time(struct otd_route *r, const struct otd_plan *plan)
 	r->travel_mean = travel;
 	r->timed = true;
 	r->feasible = ok;
+	r->visits_timed = otd_route_visits(r);
 	return ok;
 }
 
@@ -826,16 +824,15 @@ long otd_route_best_insertion(const struct otd_route *r, const struct otd_plan *
 
 /* Each route goes through three stages, each only when a window needs it:
  * untouched; bounded (one distance, base to location, and from it and
- * the triangle inequality a range of window starts for each position,
- * with no other trigonometry); exact per position (the distances of its
- * two places, the new stop's arrival, the exact range). Bounds only ever
- * prune what ins_tail would refuse. What a window walk reads is kept
- * small and together: a bit per group of windows for each route and each
- * position (the grid has at most 64 groups), then the exact spans. */
+ * the triangle inequality a span of window starts for each position, with
+ * no other trigonometry); exact per position (the distances of its two
+ * places, the new stop's arrival, the exact span). Spans only ever prune
+ * what ins_tail would refuse. What a window walk reads, each route's range
+ * and its positions' spans, is kept small and together. */
 enum { ROUTE_NEW, ROUTE_BOUND, ROUTE_SKIP };
 
 struct offer_route {
-	uint64_t mask; /* the groups of windows it may take */
+	double lo, hi; /* window starts it may take: its shift, then its spans */
 	size_t first;  /* its positions (and places) in the scratch */
 	int state;
 };
@@ -843,28 +840,6 @@ struct offer_route {
 struct span {
 	double lo, hi; /* window starts a position may take */
 };
-
-/* Windows s = day_start + i step, i = 0..; bit i / group. */
-struct grid {
-	double start, step;
-	int64_t group;
-	int64_t last; /* the last window index */
-};
-
-/* The groups holding a window whose start may lie in [lo, hi] (a superset:
- * the exact test follows). */
-static uint64_t grid_mask(const struct grid *g, double lo, double hi)
-{
-	if(!(lo <= hi))
-		return 0;
-	double a = floor((lo - g->start) / g->step), b = ceil((hi - g->start) / g->step);
-	if(b < 0 || a > (double)g->last)
-		return 0;
-	int64_t i0 = a < 0 ? 0 : (int64_t)a, i1 = b > (double)g->last ? g->last : (int64_t)b;
-	int64_t k0 = i0 / g->group, k1 = i1 / g->group;
-	uint64_t top = k1 >= 63 ? ~0ULL : (2ULL << k1) - 1;
-	return top & ~((1ULL << k0) - 1);
-}
 
 struct offer_pos {
 	struct ins_head h;
@@ -905,35 +880,31 @@ static double km_at_least(double km)
 	return dmax(0, km * (1 - 1e-12) - 1e-9);
 }
 
-/* Position p's span, kept inside the shift, and its groups. */
-static void offer_span(const struct otd_route *r, const struct otd_offer_request *req,
-                       const struct grid *g, struct span *sp, uint64_t *mask)
+/* The route's range: its positions' spans, inside its shift. */
+static void offer_range(const struct otd_route *r, const struct otd_offer_request *req,
+                        const struct span *sp, struct offer_route *o)
 {
-	sp->lo = dmax(sp->lo, (double)r->shift_start);
-	sp->hi = dmin(sp->hi, (double)(r->shift_end - req->width));
-	*mask = grid_mask(g, sp->lo, sp->hi);
-}
-
-/* The route's groups: its positions'. */
-static uint64_t offer_mask(const struct otd_route *r, const uint64_t *pm)
-{
-	uint64_t m = 0;
-	for(size_t p = 0; p <= r->n; p++)
-		m |= pm[p];
-	return m;
+	double lo = INFINITY, hi = -INFINITY;
+	for(size_t p = 0; p <= r->n; p++) {
+		if(sp[p].lo <= sp[p].hi) {
+			lo = dmin(lo, sp[p].lo);
+			hi = dmax(hi, sp[p].hi);
+		}
+	}
+	o->lo = dmax(lo, (double)r->shift_start);
+	o->hi = dmin(hi, (double)(r->shift_end - req->width));
 }
 
 /* Spans for every position of r from the base's distance alone; false
  * when no position has the time for the service and the travel to and
  * from the location (every place of r is within its radius of the base). */
 static bool offer_bound(const struct otd_route *r, const struct pace_ctx *pc,
-                        const struct place *loc, const struct otd_offer_request *req,
-                        const struct grid *g, double *km, struct span *sp, uint64_t *pm,
-                        struct offer_pos *pos, struct offer_route *o)
+                        const struct place *loc, const struct otd_offer_request *req, double *km,
+                        struct span *sp, struct offer_pos *pos, struct offer_route *o)
 {
 	const struct otd_route_cache *c = r->cache;
 	const size_t n = r->n;
-	double dbase = place_km(&c->place[n], loc);
+	double dbase = place_km(&c->base, loc);
 	double least = km_at_least(dbase - c->radius) * pc->fastest;
 	if(req->service_mean + 2 * least > c->gap_out + PRUNE_MARGIN &&
 	   req->service_mean + least > c->gap_in + PRUNE_MARGIN)
@@ -945,10 +916,9 @@ static bool offer_bound(const struct otd_route *r, const struct pace_ctx *pc,
 		pos[p].km_out = -1;
 		sp[p].lo = h->lo0 + km_at_least(fabs(dbase - h->kin)) * h->pace - w;
 		sp[p].hi = h->hi0 - sm - h->fout * km_at_least(fabs(dbase - h->kout)) * pc->fastest;
-		offer_span(r, req, g, &sp[p], &pm[p]);
 	}
 	km[n] = dbase;
-	o->mask = offer_mask(r, pm);
+	offer_range(r, req, sp, o);
 	return true;
 }
 
@@ -962,16 +932,14 @@ static double offer_km(const struct otd_route *r, double *km, size_t i, const st
 
 /* The exact arrival and span of position p. */
 static void offer_exact(const struct otd_route *r, const struct pace_ctx *pc, double z,
-                        const struct place *loc, const struct otd_offer_request *req,
-                        const struct grid *g, size_t p, double *km, struct span *sp, uint64_t *mask,
-                        struct offer_pos *op)
+                        const struct place *loc, const struct otd_offer_request *req, size_t p,
+                        double *km, struct span *sp, struct offer_pos *op)
 {
 	size_t j = next_real(r, p);
 	op->km_out = offer_km(r, km, j, loc);
 	ins_head(r, pc, z, p, offer_km(r, km, p ? p - 1 : r->n, loc), &op->h);
 	sp->lo = op->h.q + TOL - (double)req->width - PRUNE_MARGIN;
 	sp->hi = start_hi(r, pc, p, op->km_out, req);
-	offer_span(r, req, g, sp, mask);
 }
 
 size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner, size_t n_routes,
@@ -979,7 +947,7 @@ size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner,
                      struct otd_offer_window *out)
 {
 	if(req->width <= 0 || req->step <= 0 || n_routes == 0 || !(plan->z >= 0) ||
-	   req->day_end - req->day_start < req->width)
+	   req->earliest > req->day_end || req->latest < req->day_start)
 		return 0;
 	struct pace_ctx pc;
 	pace_init(&pc, plan->travel, plan->tz);
@@ -987,23 +955,17 @@ size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner,
 	const double z = plan->z;
 	struct place loc;
 	place_set(&loc, req->lat, req->lon);
-	struct grid g;
-	g.start = (double)req->day_start;
-	g.step = (double)req->step;
-	g.last = (req->day_end - req->width - req->day_start) / req->step;
-	g.group = g.last / 64 + 1;
 
 	/* One allocation: per route; per position and place. */
 	size_t npos = 0;
 	for(size_t r = 0; r < n_routes; r++)
 		npos += routes[r]->n + 1;
-	char *mem = xmalloc(n_routes * sizeof(struct offer_route) +
-	                    npos * (sizeof(struct span) + sizeof(uint64_t) +
-	                            sizeof(struct offer_pos) + sizeof(double)));
+	char *mem =
+	    xmalloc(n_routes * sizeof(struct offer_route) +
+	            npos * (sizeof(struct span) + sizeof(struct offer_pos) + sizeof(double)));
 	struct offer_route *ors = (struct offer_route *)mem;
 	struct span *sps = (struct span *)(ors + n_routes);
-	uint64_t *pms = (uint64_t *)(sps + npos);
-	struct offer_pos *ops = (struct offer_pos *)(pms + npos);
+	struct offer_pos *ops = (struct offer_pos *)(sps + npos);
 	double *kms = (double *)(ops + npos);
 	size_t first = 0;
 	int64_t from = INT64_MAX, until = INT64_MIN; /* the shifts' span */
@@ -1012,9 +974,12 @@ size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner,
 		struct offer_route *o = &ors[r];
 		o->first = first;
 		first += rt->n + 1;
-		bool full = req->max_visits && otd_route_visits(rt) >= req->max_visits;
-		o->state = !usable(rt, plan) || full ? ROUTE_SKIP : ROUTE_NEW;
-		o->mask = 0;
+		/* Only the route's first cache line here: the rest when a
+		 * window reaches it. */
+		bool full = req->max_visits && rt->visits_timed >= req->max_visits;
+		o->state = usable(rt, plan) && !full ? ROUTE_NEW : ROUTE_SKIP;
+		o->lo = INFINITY;
+		o->hi = -INFINITY;
 		if(o->state == ROUTE_SKIP)
 			continue;
 		from = rt->shift_start < from ? rt->shift_start : from;
@@ -1022,9 +987,9 @@ size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner,
 		/* A promise that starts before the shift or ends after it
 		 * would tell the customer of hours nobody works; and nothing
 		 * can start after the route's latest room for a departure. */
-		o->mask = grid_mask(&g, (double)rt->shift_start,
-		                    dmin((double)(rt->shift_end - req->width),
-		                         rt->cache->free_until - req->service_mean + PRUNE_MARGIN));
+		o->lo = (double)rt->shift_start;
+		o->hi = dmin((double)(rt->shift_end - req->width),
+		             rt->free_until - req->service_mean + PRUNE_MARGIN);
 	}
 
 	size_t written = 0;
@@ -1033,32 +998,31 @@ size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner,
 		i = (req->earliest - req->day_start + req->step - 1) / req->step;
 	if(from != INT64_MAX && from > req->day_start && (from - req->day_start) / req->step > i)
 		i = (from - req->day_start) / req->step;
-	for(; i <= g.last; i++) {
+	for(;; i++) {
 		const int64_t s = req->day_start + i * req->step, b = s + req->width;
-		if(s > req->latest || b > until)
+		if(b > req->day_end || b > until || s > req->latest)
 			break;
 		const double sd = (double)s;
-		const uint64_t bit = 1ULL << (i / g.group);
 		size_t owners[OTD_OFFER_VISITORS_MAX];
 		int count = 0;
 		double best = INFINITY;
 		bool green = false;
 		for(size_t r = 0; r < n_routes && count < OTD_OFFER_VISITORS_MAX; r++) {
 			struct offer_route *o = &ors[r];
-			if(!(o->mask & bit))
+			if(sd < o->lo || sd > o->hi)
 				continue;
 			const struct otd_route *rt = routes[r];
 			struct span *sp = &sps[o->first];
-			uint64_t *pm = &pms[o->first];
 			struct offer_pos *op = &ops[o->first];
 			double *km = &kms[o->first];
 			if(o->state == ROUTE_NEW) {
 				o->state = ROUTE_BOUND;
-				if(!offer_bound(rt, &pc, &loc, req, &g, km, sp, pm, op, o)) {
+				if(!offer_bound(rt, &pc, &loc, req, km, sp, op, o)) {
 					o->state = ROUTE_SKIP;
-					o->mask = 0;
+					o->lo = INFINITY;
+					o->hi = -INFINITY;
 				}
-				if(!(o->mask & bit))
+				if(sd < o->lo || sd > o->hi)
 					continue;
 			}
 			double rbest = INFINITY;
@@ -1066,11 +1030,10 @@ size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner,
 			size_t rpos = 0;
 			for(size_t p = 0; p <= rt->n; p++) {
 				double travel;
-				if(!(pm[p] & bit) || sd < sp[p].lo || sd > sp[p].hi)
+				if(sd < sp[p].lo || sd > sp[p].hi)
 					continue;
 				if(op[p].km_out < 0) {
-					offer_exact(rt, &pc, z, &loc, req, &g, p, km, &sp[p],
-					            &pm[p], &op[p]);
+					offer_exact(rt, &pc, z, &loc, req, p, km, &sp[p], &op[p]);
 					narrowed = true;
 					if(sd < sp[p].lo || sd > sp[p].hi)
 						continue;
@@ -1083,7 +1046,7 @@ size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner,
 				}
 			}
 			if(narrowed)
-				o->mask = offer_mask(rt, pm);
+				offer_range(rt, req, sp, o);
 			if(rbest == INFINITY)
 				continue;
 			size_t who = owner ? owner[r] : r;

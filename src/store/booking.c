@@ -727,6 +727,20 @@ enum otd_status store_waitlist_set(struct otd_conn *tx, int64_t appointment_id, 
 	return done(tx, st, "waitlist", err);
 }
 
+enum otd_status store_waitlist_done(struct otd_conn *tx, int64_t appointment_id, int64_t now,
+                                    struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(tx,
+	                                "UPDATE waitlist SET state = 'done', offered_hold = NULL, "
+	                                "updated_at = max(?2, created_at) WHERE appointment_id = ?1",
+	                                err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, appointment_id);
+	sqlite3_bind_int64(st, 2, now);
+	return done(tx, st, "waitlist done", err);
+}
+
 enum otd_status store_waitlist_waiting(struct otd_conn *c, int64_t **ids, size_t *n,
                                        struct otd_error *err)
 {

@@ -167,6 +167,10 @@ enum otd_status store_outbox_insert(struct otd_conn *tx, struct otd_outbox_row *
 enum otd_status store_waitlist_set(struct otd_conn *tx, int64_t appointment_id, bool on,
                                    int64_t now, struct otd_error *err);
 
+/* The appointment took the earlier window offered to it: its wait is over. */
+enum otd_status store_waitlist_done(struct otd_conn *tx, int64_t appointment_id, int64_t now,
+                                    struct otd_error *err);
+
 /* Waiting entries, oldest first: their appointment ids (heap). */
 enum otd_status store_waitlist_waiting(struct otd_conn *c, int64_t **ids, size_t *n,
                                        struct otd_error *err);

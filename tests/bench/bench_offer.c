@@ -89,7 +89,7 @@ static void area_point(double *lat, double *lon)
 struct org {
 	size_t visitors;
 	double *base_lat, *base_lon;
-	struct otd_route *routes; /* visitor v, day d: routes[v * DAYS + d] */
+	struct otd_route *routes; /* day d, visitor v: routes[d * visitors + v], a day together */
 	int64_t day_start[DAYS], day_end[DAYS];
 	struct otd_travel_model model;
 	struct otd_plan plan;
@@ -146,7 +146,7 @@ static void org_build(struct org *o, size_t visitors, const struct otd_tz *tz)
 		for(int d = 0; d < DAYS; d++) {
 			int y, m, dd;
 			otd_civil_from_days(first + d, &y, &m, &dd);
-			struct otd_route *r = &o->routes[v * DAYS + d];
+			struct otd_route *r = &o->routes[d * o->visitors + v];
 			otd_route_init(r, o->base_lat[v], o->base_lon[v],
 			               local_time(tz, y, m, dd, 8, 0),
 			               local_time(tz, y, m, dd, 17, 0));
@@ -242,7 +242,7 @@ static size_t request(const struct org *o, struct req_scratch *sc, double lat, d
 	for(int d = 0; d < DAYS; d++) {
 		for(size_t i = 0; i < o->visitors; i++) {
 			size_t v = sc->near[i].v;
-			sc->routes[i] = &o->routes[v * DAYS + d];
+			sc->routes[i] = &o->routes[d * o->visitors + v];
 			sc->owner[i] = v;
 		}
 		q.day_start = o->day_start[d];
@@ -270,7 +270,7 @@ static bool book_one(struct org *o, struct req_scratch *sc, double lat, double l
 		double best = INFINITY;
 		for(size_t v = 0; v < o->visitors; v++) {
 			double travel;
-			const struct otd_route *r = &o->routes[v * DAYS + d];
+			const struct otd_route *r = &o->routes[d * o->visitors + v];
 			if(s.a < r->shift_start || s.b > r->shift_end)
 				continue;
 			long pos = otd_route_best_insertion(r, &o->plan, &s, &travel);
@@ -284,7 +284,7 @@ static bool book_one(struct org *o, struct req_scratch *sc, double lat, double l
 			fprintf(stderr, "bench_offer: an offered window failed to book\n");
 			exit(1);
 		}
-		struct otd_route *r = &o->routes[best_v * DAYS + d];
+		struct otd_route *r = &o->routes[d * o->visitors + best_v];
 		otd_route_insert(r, (size_t)best_pos, &s);
 		if(!otd_route_time(r, &o->plan)) {
 			fprintf(stderr, "bench_offer: a booking broke its route\n");

@@ -133,30 +133,39 @@ class TestAuthorisation(otd.ServerTestCase):
         cls.visitor = cls.srv.create_visitor(name="Vera Visitor")
         cls.visit_type = cls.srv.create_visit_type("boiler-repair")
         cls.srv.add_user("visitor", "vera", "Vera Visitor", visitor_id=cls.visitor["id"])
+        cls.reference = "OTD-AAAAAA"  # for /api/v1/appointments/{reference}
+        cls.srv.insert_appointment(cls.visitor["id"], cls.visit_type["id"], cls.reference,
+                                   "2026-03-03", "2026-03-03T10:00:00Z", "2026-03-03T11:00:00Z")
         cls.sessions = {role: cls.srv.login(login) for role, login in
                         (("admin", "admin"), ("dispatcher", "disp"), ("finance", "fin"),
                          ("visitor", "vera"))}
 
-    def operations(self):
+    def operations(self, optional=True):
+        """Operations that take staff credentials; optional: also those that
+        are public as well (security holds {}: the booking routes)."""
         doc = otd.spec().doc
         for template, item in doc["paths"].items():
             for method, op in item.items():
                 if method in otd.HTTP_METHODS and op["security"]:
+                    if {} in op["security"] and not optional:
+                        continue
                     path = template.replace("{id}", str(
                         self.visit_type["id"] if "visit-types" in template
-                        else self.visitor["id"]))
+                        else self.visitor["id"])).replace("{reference}", self.reference)
                     if path.endswith("/shifts"):
                         path += "?from=2026-03-02&to=2026-03-08"
+                    if path == "/api/v1/slots":
+                        path += "?visit_type=%d&lat=51.5&lon=-0.12" % self.visit_type["id"]
                     yield template, method.upper(), path, op
 
     def test_no_credentials_is_401_everywhere(self):
         n = 0
-        for template, method, path, op in self.operations():
+        for template, method, path, op in self.operations(optional=False):
             r = self.srv.request(method, path, {} if method != "GET" else None)
             self.assertError(r, 401, "unauthenticated", no_field=True)
             self.assertEqual(r.headers.get("Set-Cookie"), None)
             n += 1
-        self.assertEqual(n, 15)
+        self.assertEqual(n, 15 + 4)  # and the 4 appointment routes of dispatchers
 
     def test_bad_credentials_are_401(self):
         bogus_token = "otd_" + "A" * 43
@@ -195,8 +204,10 @@ class TestAuthorisation(otd.ServerTestCase):
                 elif method == "GET":
                     r = self.srv.request(method, path, session=s)
                     self.assertEqual(r.status, 200, (role, path, r.raw))
-        # 8 admin-only changes x 3 roles + 5 admin/dispatcher reads x 2 roles.
-        self.assertEqual(n_forbidden, 8 * 3 + 5 * 2)
+        # 8 admin-only changes x 3 roles + 5 admin/dispatcher reads x 2 roles,
+        # and for finance and visitor: the 4 appointment routes of dispatchers
+        # and the 3 booking routes that staff may use too.
+        self.assertEqual(n_forbidden, 8 * 3 + 5 * 2 + 4 * 2 + 3 * 2)
 
     def test_named_cases(self):
         disp, vis = self.sessions["dispatcher"], self.sessions["visitor"]

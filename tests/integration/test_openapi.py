@@ -93,8 +93,15 @@ class TestDocument(unittest.TestCase):
                     self.assertEqual(op["security"], [], where)
                     self.assertNotIn("x-roles", op, where)
                     continue
+                staff = [{"bearerAuth": []}, {"cookieAuth": []}]
+                if r["auth"] == "AUTH_OPTIONAL":
+                    # Public (the empty requirement), and staff credentials when
+                    # sent: checked like a staff route's (401, role 403, CSRF).
+                    staff = [{}] + staff
+                else:
+                    self.assertEqual(r["auth"], "AUTH_STAFF", where)
                 self.assertEqual(sorted(op["security"], key=json.dumps),
-                                 [{"bearerAuth": []}, {"cookieAuth": []}], where)
+                                 sorted(staff, key=json.dumps), where)
                 self.assertIn("401", op["responses"], where)
                 roles = r["roles"] or {"admin", "dispatcher", "finance", "visitor"}
                 self.assertEqual(set(op["x-roles"]), roles, where)
@@ -253,6 +260,20 @@ class TestServed(otd.ServerTestCase):
         with open(otd.OPENAPI_PATH, "rb") as f:
             self.assertEqual(r.raw, f.read())
         self.assertEqual(r.body["openapi"], "3.0.3")
+
+    def test_optional_auth_routes(self):
+        """AUTH_OPTIONAL routes answer a customer without credentials, and
+        check credentials when they are sent (401 before anything else)."""
+        routes = [r for r in otd.parse_routes() if r["auth"] == "AUTH_OPTIONAL"]
+        self.assertTrue(routes)
+        for r in routes:
+            for m in r["methods"]:
+                path = re.sub(r"\{[^}]+\}", "1", r["template"])
+                body = None if m == "get" else {}
+                anon = self.srv.request(m.upper(), path, body)
+                self.assertNotIn(anon.status, (401, 403), (m, path, anon.raw))
+                bad = self.srv.request(m.upper(), path, body, token="otd_" + "x" * 43)
+                self.assertEqual(bad.status, 401, (m, path, bad.raw))
 
     def test_head(self):
         g = self.srv.request("GET", "/api/v1/openapi.json")

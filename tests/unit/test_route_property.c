@@ -75,40 +75,50 @@ static double sim_slowest(const struct otd_travel_model *m, const struct otd_tz 
 	return v;
 }
 
+/* Where the simulated visitor is and when they leave it. */
+struct sim {
+	const struct otd_travel_model *m;
+	const struct otd_tz *tz;
+	double lat, lon;
+	double d, v;    /* departure mean and variance */
+	int64_t latest; /* the latest departure that keeps the last window */
+};
+
+/* Travels to (lat, lon): the arrival's mean and variance. */
+static void sim_leg(struct sim *s, double lat, double lon, double *x, double *vx)
+{
+	double km = sim_km(s->lat, s->lon, lat, lon);
+	double speed = sim_slowest(s->m, s->tz, (int64_t)floor(s->d), s->latest);
+	double mean = km * s->m->road_factor / speed * 3600;
+	*x = s->d + mean;
+	*vx = s->v + mean * mean * (exp(s->m->spread * s->m->spread) - 1);
+	s->lat = lat;
+	s->lon = lon;
+}
+
 /* -1 when every stop and the return are kept, else the index that is not
  * (n: the return). */
 static long sim_route(const struct otd_route *r, const struct otd_travel_model *m,
                       const struct otd_tz *tz, double z)
 {
-	double lat = r->base_lat, lon = r->base_lon;
-	double d = (double)r->shift_start, v = 0;
-	int64_t latest = r->shift_start;
-	double cv2 = exp(m->spread * m->spread) - 1;
-	for(size_t j = 0; j <= r->n; j++) {
-		bool home = j == r->n;
-		const struct otd_stop *s = home ? NULL : &r->stops[j];
-		double mean = 0, var = 0;
-		if(home || s->kind != OTD_STOP_BREAK) {
-			double tlat = home ? r->base_lat : s->lat,
-			       tlon = home ? r->base_lon : s->lon;
-			double km = sim_km(lat, lon, tlat, tlon);
-			double speed = sim_slowest(m, tz, (int64_t)floor(d), latest);
-			mean = km * m->road_factor / speed * 3600;
-			var = mean * mean * cv2;
-			lat = tlat;
-			lon = tlon;
+	struct sim s = {m, tz, r->base_lat, r->base_lon, (double)r->shift_start, 0, r->shift_start};
+	double x, vx;
+	for(size_t j = 0; j < r->n; j++) {
+		const struct otd_stop *st = &r->stops[j];
+		if(st->kind == OTD_STOP_BREAK) {
+			x = s.d; /* taken where the visitor is */
+			vx = s.v;
+		} else {
+			sim_leg(&s, st->lat, st->lon, &x, &vx);
 		}
-		double x = d + mean, vx = v + var;
-		double q = x + z * sqrt(vx);
-		if(home)
-			return q <= (double)r->shift_end + 1e-3 ? -1 : (long)j;
-		if(!(q < (double)s->b) || s->b <= s->a)
+		if(!(x + z * sqrt(vx) < (double)st->b) || st->b <= st->a)
 			return (long)j;
-		d = fmax((double)s->a, x) + s->service_mean;
-		v = vx + s->service_var;
-		latest = (int64_t)floor((double)s->b + s->service_mean);
+		s.d = fmax((double)st->a, x) + st->service_mean;
+		s.v = vx + st->service_var;
+		s.latest = (int64_t)floor((double)st->b + st->service_mean);
 	}
-	return -1;
+	sim_leg(&s, r->base_lat, r->base_lon, &x, &vx);
+	return x + z * sqrt(vx) <= (double)r->shift_end + 1e-3 ? -1 : (long)r->n;
 }
 
 /* ---- the world ------------------------------------------------------ */
@@ -356,8 +366,11 @@ static bool book(struct world *w, struct appt *a, uint64_t seed, long op)
 			best_pos = pos;
 		}
 	}
-	ck_assert_msg(best_route >= 0, "seed %llu op %ld: an offered window failed to book",
-	              (unsigned long long)seed, op);
+	if(best_route < 0) {
+		ck_abort_msg("seed %llu op %ld: an offered window failed to book",
+		             (unsigned long long)seed, op);
+		return false;
+	}
 	struct otd_route *rt = &w->routes[index[best_route]];
 	otd_route_insert(rt, (size_t)best_pos, &st);
 	ck_assert_msg(otd_route_time(rt, &w->plan), "seed %llu op %ld: a booking broke its route",

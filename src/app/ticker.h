@@ -1,0 +1,21 @@
+/* onthedot ticker: the thread that does what time alone makes due. Now:
+ * expired holds are deleted (their capacity is already free to offers,
+ * which skip expired holds; this keeps the table small and returns lapsed
+ * waitlist offers to the queue). The tracking issue adds risk passes. */
+#ifndef OTD_APP_TICKER_H
+#define OTD_APP_TICKER_H
+
+#include "app/app.h"
+
+struct otd_ticker;
+
+/* Starts the ticker thread, one pass every period_s seconds (wall time). */
+struct otd_ticker *ticker_start(struct otd_app *app, int period_s);
+
+/* Stops the thread after its current pass and frees it. NULL is ignored. */
+void ticker_stop(struct otd_ticker *t);
+
+/* One pass, on the calling thread (tests). */
+void ticker_pass(struct otd_app *app);
+
+#endif
