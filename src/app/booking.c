@@ -1395,6 +1395,11 @@ static enum otd_status offer_freed(struct otd_app *app, struct otd_conn *tx,
 
 /* ---- reschedule and cancel -------------------------------------------------- */
 
+/* Days a change may touch: its own before and after, offers it releases,
+ * the day of a waitlist offer it makes. One left out stays cached until it
+ * expires (a released hold's expiry): conservative, never double booking. */
+#define DIRTY_MAX 8
+
 struct change_job {
 	struct otd_app *app;
 	const struct otd_principal *actor;
@@ -1407,14 +1412,14 @@ struct change_job {
 	int64_t now;
 	struct plan_catalog *cat;
 	/* days to drop from the cache after COMMIT */
-	int64_t dirty_visitor[3];
-	char dirty_date[3][11];
+	int64_t dirty_visitor[DIRTY_MAX];
+	char dirty_date[DIRTY_MAX][11];
 	size_t n_dirty;
 };
 
 static void dirty(struct change_job *j, int64_t visitor, const char *date)
 {
-	if(j->n_dirty < 3 && visitor) {
+	if(j->n_dirty < DIRTY_MAX && visitor) {
 		j->dirty_visitor[j->n_dirty] = visitor;
 		snprintf(j->dirty_date[j->n_dirty], 11, "%s", date);
 		j->n_dirty++;
@@ -1555,6 +1560,18 @@ static enum otd_status cancel_job(struct otd_conn *tx, void *arg, struct otd_err
 	                              j->reason, notice, j->now, err);
 	if(st == OTD_OK)
 		st = store_waitlist_set(tx, j->id, false, j->now, err);
+	/* Windows held as offers for this visit (a waitlist offer) are nobody's
+	 * now: free them with it, not when the offer would have lapsed. */
+	size_t n_offers = 0;
+	do {
+		struct otd_hold offers[3];
+		if(st == OTD_OK)
+			st = store_hold_offers(tx, j->id, j->now, offers, 3, &n_offers, err);
+		for(size_t i = 0; st == OTD_OK && i < n_offers; i++) {
+			st = store_hold_delete(tx, offers[i].id, err);
+			dirty(j, offers[i].visitor_id, offers[i].local_date);
+		}
+	} while(st == OTD_OK && n_offers == 3);
 	if(st == OTD_OK) {
 		/* The calendar CANCEL carries the next SEQUENCE so calendars apply it. */
 		struct otd_appointment cancelled = *a;

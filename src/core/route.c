@@ -76,14 +76,15 @@ struct place {
  * knows any distance but the base's, in one place for the cache's sake:
  * with d the km from the base to the location, the new stop's quantile is
  * at least lo0 + |d - kin| pace (TOL and the prune margin folded in), and
- * it must leave by hi0 - |d - kout| fastest pace * fout. */
+ * it must leave by hi0 - |d - kout| fastest pace (when out). */
 struct reach {
-	double lo0;  /* departure before p + z sd there + TOL - margin */
-	double pace; /* of the leg in */
-	double kin;  /* km from the base to the place before p */
-	double hi0;  /* room[p] + margin */
-	double kout; /* km from the base to the next real stop's place */
-	double fout; /* 1, or 0 when p is a break (the leg out is not bounded) */
+	double lo0;    /* departure before p + z sd there + TOL - margin */
+	double pace;   /* of the leg in */
+	double kin;    /* km from the base to the place before p */
+	double hi0;    /* room[p] + margin */
+	double kout;   /* km from the base to the next real stop's place */
+	uint32_t next; /* the next real stop: p, or after the breaks at p */
+	uint32_t out;  /* 1, or 0 when p is a break (the leg out is not bounded) */
 };
 
 struct otd_route_cache {
@@ -634,6 +635,7 @@ bool otd_route_time(struct otd_route *r, const struct otd_plan *plan)
 		r->free_until = dmax(r->free_until, c->room[i]);
 		c->radius = dmax(c->radius, c->km_base[i]);
 	}
+	assert(n < UINT32_MAX);
 	for(size_t p = n + 1, j = n; p-- > 0;) {
 		struct reach *h = &c->reach[p];
 		if(p < n && !is_break(&r->stops[p]))
@@ -644,7 +646,8 @@ bool otd_route_time(struct otd_route *r, const struct otd_plan *plan)
 		h->kin = p ? c->km_base[p - 1] : 0;
 		h->hi0 = c->room[p] + PRUNE_MARGIN;
 		h->kout = c->km_base[j];
-		h->fout = p == n || !is_break(&r->stops[p]) ? 1 : 0;
+		h->next = (uint32_t)j;
+		h->out = p == n || !is_break(&r->stops[p]);
 	}
 	r->travel_mean = travel;
 	r->timed = true;
@@ -718,9 +721,10 @@ static void ins_head(const struct otd_route *r, const struct pace_ctx *pc, doubl
 }
 
 /* The rest of the check for a stop with window [a, b) and service (sm, sv)
- * whose distance to the next real stop's place (or the base) is km_out. */
+ * whose distance to the place of j, the first stop from pos on that is not
+ * a break (n: the base), is km_out. */
 static bool ins_tail(const struct otd_route *r, const struct pace_ctx *pc, double z, size_t pos,
-                     const struct ins_head *h, int64_t a, int64_t b, double sm, double sv,
+                     size_t j, const struct ins_head *h, int64_t a, int64_t b, double sm, double sv,
                      double km_out, double *travel)
 {
 	const struct otd_route_cache *c = r->cache;
@@ -728,10 +732,9 @@ static bool ins_tail(const struct otd_route *r, const struct pace_ctx *pc, doubl
 		return false;
 	double d = dmax((double)a, h->x) + sm, v = h->vx + sv;
 	double latest = (double)b + sm;
-	size_t j = pos;
 	/* A break right after the new stop now happens at its place. */
-	for(; j < r->n && is_break(&r->stops[j]); j++) {
-		const struct otd_stop *br = &r->stops[j];
+	for(size_t k = pos; k < j; k++) {
+		const struct otd_stop *br = &r->stops[k];
 		if(!(d + z * sqrt(v) <= (double)br->b - TOL))
 			return false;
 		d = dmax((double)br->a, d) + br->service_mean;
@@ -777,7 +780,7 @@ bool otd_route_can_insert(const struct otd_route *r, const struct otd_plan *plan
 	size_t j = next_real(r, pos);
 	struct ins_head h;
 	ins_head(r, &pc, plan->z, pos, place_km(place_before(r, pos), &loc), &h);
-	return ins_tail(r, &pc, plan->z, pos, &h, s->a, s->b, s->service_mean, s->service_var,
+	return ins_tail(r, &pc, plan->z, pos, j, &h, s->a, s->b, s->service_mean, s->service_var,
 	                place_km(&loc, &r->cache->place[j]), travel_added);
 }
 
@@ -808,8 +811,8 @@ long otd_route_best_insertion(const struct otd_route *r, const struct otd_plan *
 		struct ins_head h;
 		ins_head(r, &pc, plan->z, pos, place_km(place_before(r, pos), &loc), &h);
 		size_t j = next_real(r, pos);
-		if(ins_tail(r, &pc, plan->z, pos, &h, s->a, s->b, s->service_mean, s->service_var,
-		            place_km(&loc, &c->place[j]), &travel) &&
+		if(ins_tail(r, &pc, plan->z, pos, j, &h, s->a, s->b, s->service_mean,
+		            s->service_var, place_km(&loc, &c->place[j]), &travel) &&
 		   travel < best_travel) {
 			best_travel = travel;
 			best = (long)pos;
@@ -862,18 +865,6 @@ static bool next_to_visit(const struct otd_route *r, size_t pos)
 	return false;
 }
 
-/* The latest window start position p may take, its stop leaving at least
- * km_out (a lower bound) from what follows (c->room: the latest departure
- * what follows allows; travel on at the fastest pace). */
-static double start_hi(const struct otd_route *r, const struct pace_ctx *pc, size_t p,
-                       double km_out, const struct otd_offer_request *req)
-{
-	double hi = r->cache->room[p] - req->service_mean + PRUNE_MARGIN;
-	if(p == r->n || !is_break(&r->stops[p]))
-		hi -= km_out * pc->fastest;
-	return hi;
-}
-
 /* Triangle inequality, less a hair for its rounding. */
 static double km_at_least(double km)
 {
@@ -915,7 +906,8 @@ static bool offer_bound(const struct otd_route *r, const struct pace_ctx *pc,
 		km[p] = NAN;
 		pos[p].km_out = -1;
 		sp[p].lo = h->lo0 + km_at_least(fabs(dbase - h->kin)) * h->pace - w;
-		sp[p].hi = h->hi0 - sm - h->fout * km_at_least(fabs(dbase - h->kout)) * pc->fastest;
+		sp[p].hi =
+		    h->hi0 - sm - (h->out ? km_at_least(fabs(dbase - h->kout)) * pc->fastest : 0);
 	}
 	km[n] = dbase;
 	offer_range(r, req, sp, o);
@@ -935,11 +927,14 @@ static void offer_exact(const struct otd_route *r, const struct pace_ctx *pc, do
                         const struct place *loc, const struct otd_offer_request *req, size_t p,
                         double *km, struct span *sp, struct offer_pos *op)
 {
-	size_t j = next_real(r, p);
-	op->km_out = offer_km(r, km, j, loc);
+	const struct reach *h = &r->cache->reach[p];
+	op->km_out = offer_km(r, km, h->next, loc);
 	ins_head(r, pc, z, p, offer_km(r, km, p ? p - 1 : r->n, loc), &op->h);
+	/* Reached before the window ends; and leaving, no earlier than its
+	 * start + service, in time for what follows (hi0: the latest
+	 * departure what follows allows; travel on at the fastest pace). */
 	sp->lo = op->h.q + TOL - (double)req->width - PRUNE_MARGIN;
-	sp->hi = start_hi(r, pc, p, op->km_out, req);
+	sp->hi = h->hi0 - req->service_mean - (h->out ? op->km_out * pc->fastest : 0);
 }
 
 size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner, size_t n_routes,
@@ -1038,8 +1033,9 @@ size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner,
 					if(sd < sp[p].lo || sd > sp[p].hi)
 						continue;
 				}
-				if(ins_tail(rt, &pc, z, p, &op[p].h, s, b, req->service_mean,
-				            req->service_var, op[p].km_out, &travel) &&
+				if(ins_tail(rt, &pc, z, p, rt->cache->reach[p].next, &op[p].h, s, b,
+				            req->service_mean, req->service_var, op[p].km_out,
+				            &travel) &&
 				   travel < rbest) {
 					rbest = travel;
 					rpos = p;

@@ -3,7 +3,7 @@
  *
  *   bench_booking ONTHEDOT_BINARY [VISITORS [REQUESTS [SECONDS]]]
  *
- * Builds a fixed synthetic organisation (seeded, no rand()): a 40 x 40 km
+ * Builds a fixed synthetic organisation (seeded, reproducible): a 40 x 40 km
  * area, 20,000 addresses uniform in it, VISITORS visitors (default 200)
  * with bases uniform in it, every one working 08:00-17:00 every day with a
  * 30-minute break, one visit type (median 45 minutes, spread 0.3, 60-minute

@@ -89,21 +89,21 @@ START_TEST(booked_names_the_window_the_visitor_and_who_signs)
 	assert_decent(&m);
 	ck_assert_str_eq(m.template, "booking_confirmation");
 	ck_assert_str_eq(m.subject, "Your boiler repair: Tuesday 3 March, 10:00 to 11:00");
-	ck_assert_str_eq(m.text,
-	                 "Dear Zoë O'Brien-Nguyễn,\n\n"
-	                 "Your boiler repair is booked for Tuesday 3 March, 10:00 to 11:00, at " ADDR
-	                 ". Ann, our gas engineer, will come to you.\n\n"
-	                 "If anything changes on our side, we will tell you as soon as we know, not "
-	                 "after.\n\n"
-	                 "To see your visit, move it or cancel it: " LINK "\n\n" SIGN);
-	ck_assert_str_eq(m.html,
-	                 "<p>Dear Zoë O&#39;Brien-Nguyễn,</p>\n"
-	                 "<p>Your boiler repair is booked for Tuesday 3 March, 10:00 to 11:00, at " ADDR
-	                 ". Ann, our gas engineer, will come to you.</p>\n"
-	                 "<p>If anything changes on our side, we will tell you as soon as we know, not "
-	                 "after.</p>\n"
-	                 "<p>To see your visit, move it or cancel it: <a href=\"" LINK "\">" LINK
-	                 "</a></p>\n" SIGN_HTML);
+	ck_assert_str_eq(
+	    m.text, "Dear Zoë O'Brien-Nguyễn,\n\n"
+	            "Your boiler repair is booked for Tuesday 3 March, 10:00 to 11:00, at " ADDR
+	            ". Ann, our gas engineer, will come to you.\n\n"
+	            "If anything changes on our side, we will tell you as soon as we know, not "
+	            "after.\n\n"
+	            "To see your visit, move it or cancel it: " LINK "\n\n" SIGN);
+	ck_assert_str_eq(
+	    m.html, "<p>Dear Zoë O&#39;Brien-Nguyễn,</p>\n"
+	            "<p>Your boiler repair is booked for Tuesday 3 March, 10:00 to 11:00, at " ADDR
+	            ". Ann, our gas engineer, will come to you.</p>\n"
+	            "<p>If anything changes on our side, we will tell you as soon as we know, not "
+	            "after.</p>\n"
+	            "<p>To see your visit, move it or cancel it: <a href=\"" LINK "\">" LINK
+	            "</a></p>\n" SIGN_HTML);
 	ck_assert_str_eq(m.sms, "Wrenfield Water: your boiler repair is booked for Tue 3 Mar, "
 	                        "10:00-11:00. Ann (gas engineer) will come. Manage: " LINK);
 	otd_message_cleanup(&m);
@@ -120,9 +120,10 @@ START_TEST(booked_names_the_window_the_visitor_and_who_signs)
 	otd_message_render(OTD_MSG_BOOKED, &c, &m);
 	assert_decent(&m);
 	ck_assert_str_eq(m.subject, "Your MOT check: Tuesday 1 September, 09:00 to 11:00");
-	ck_assert_int_eq(strncmp(m.text, "Dear Łukasz,\n\nYour MOT check is booked for Tuesday 1 "
-	                                 "September, 09:00 to 11:00, at " ADDR
-	                                 ". Ann, our DVSA examiner, will come to you.\n\n",
+	ck_assert_int_eq(strncmp(m.text,
+	                         "Dear Łukasz,\n\nYour MOT check is booked for Tuesday 1 "
+	                         "September, 09:00 to 11:00, at " ADDR
+	                         ". Ann, our DVSA examiner, will come to you.\n\n",
 	                         strlen("Dear Łukasz,\n\nYour MOT check is booked for Tuesday 1 "
 	                                "September, 09:00 to 11:00, at " ADDR
 	                                ". Ann, our DVSA examiner, will come to you.\n\n")),
@@ -147,18 +148,20 @@ START_TEST(rescheduled_says_the_new_and_the_old_window)
 	otd_message_render(OTD_MSG_RESCHEDULED, &c, &m);
 	assert_decent(&m);
 	ck_assert_str_eq(m.template, "rescheduled");
-	ck_assert_str_eq(m.subject, "Your boiler repair has moved: Tuesday 14 April, 09:00 to 10:00");
-	ck_assert_str_eq(m.text, "Dear Zoë O'Brien-Nguyễn,\n\n"
-	                         "Your boiler repair is now on Tuesday 14 April, 09:00 to 10:00 (it "
-	                         "was Tuesday 3 March, 10:00 to 11:00), at " ADDR
-	                         ". Ann, our gas engineer, will come to you.\n\n"
-	                         "Your link still works: " LINK "\n\n" SIGN);
-	ck_assert_str_eq(m.html, "<p>Dear Zoë O&#39;Brien-Nguyễn,</p>\n"
-	                         "<p>Your boiler repair is now on Tuesday 14 April, 09:00 to 10:00 (it "
-	                         "was Tuesday 3 March, 10:00 to 11:00), at " ADDR
-	                         ". Ann, our gas engineer, will come to you.</p>\n"
-	                         "<p>Your link still works: <a href=\"" LINK "\">" LINK "</a></p>\n"
-	                         SIGN_HTML);
+	ck_assert_str_eq(m.subject,
+	                 "Your boiler repair has moved: Tuesday 14 April, 09:00 to 10:00");
+	ck_assert_str_eq(m.text,
+	                 "Dear Zoë O'Brien-Nguyễn,\n\n"
+	                 "Your boiler repair is now on Tuesday 14 April, 09:00 to 10:00 (it "
+	                 "was Tuesday 3 March, 10:00 to 11:00), at " ADDR
+	                 ". Ann, our gas engineer, will come to you.\n\n"
+	                 "Your link still works: " LINK "\n\n" SIGN);
+	ck_assert_str_eq(
+	    m.html, "<p>Dear Zoë O&#39;Brien-Nguyễn,</p>\n"
+	            "<p>Your boiler repair is now on Tuesday 14 April, 09:00 to 10:00 (it "
+	            "was Tuesday 3 March, 10:00 to 11:00), at " ADDR
+	            ". Ann, our gas engineer, will come to you.</p>\n"
+	            "<p>Your link still works: <a href=\"" LINK "\">" LINK "</a></p>\n" SIGN_HTML);
 	ck_assert_str_eq(m.sms, "Wrenfield Water: your boiler repair has moved to Tue 14 Apr, "
 	                        "09:00-10:00 (was Tue 3 Mar, 10:00-11:00). Manage: " LINK);
 	otd_message_cleanup(&m);
@@ -174,10 +177,12 @@ START_TEST(cancelled_by_the_customer_or_by_us_with_a_reason)
 	otd_message_render(OTD_MSG_CANCELLED, &c, &m);
 	assert_decent(&m);
 	ck_assert_str_eq(m.template, "cancelled");
-	ck_assert_str_eq(m.subject, "Your boiler repair on Tuesday 3 March, 10:00 to 11:00 is cancelled");
-	ck_assert_str_eq(m.text, "Dear Zoë O'Brien-Nguyễn,\n\n"
-	                         "Your boiler repair on Tuesday 3 March, 10:00 to 11:00 is cancelled, "
-	                         "as you asked.\n\n" SIGN);
+	ck_assert_str_eq(m.subject,
+	                 "Your boiler repair on Tuesday 3 March, 10:00 to 11:00 is cancelled");
+	ck_assert_str_eq(m.text,
+	                 "Dear Zoë O'Brien-Nguyễn,\n\n"
+	                 "Your boiler repair on Tuesday 3 March, 10:00 to 11:00 is cancelled, "
+	                 "as you asked.\n\n" SIGN);
 	ck_assert_str_eq(m.html, "<p>Dear Zoë O&#39;Brien-Nguyễn,</p>\n"
 	                         "<p>Your boiler repair on Tuesday 3 March, 10:00 to 11:00 is "
 	                         "cancelled, as you asked.</p>\n" SIGN_HTML);
@@ -190,20 +195,21 @@ START_TEST(cancelled_by_the_customer_or_by_us_with_a_reason)
 	c.reason = "Ann's van broke down & cannot be fixed today.";
 	otd_message_render(OTD_MSG_CANCELLED, &c, &m);
 	assert_decent(&m);
-	ck_assert_str_eq(m.text,
-	                 "Dear Zoë O'Brien-Nguyễn,\n\n"
-	                 "We are sorry: we have had to cancel your boiler repair on Tuesday 3 March, "
-	                 "10:00 to 11:00. The reason: Ann's van broke down & cannot be fixed "
-	                 "today.\n\n"
-	                 "Please call us and we will find you a new time first.\n\n" SIGN);
-	ck_assert_str_eq(m.html,
-	                 "<p>Dear Zoë O&#39;Brien-Nguyễn,</p>\n"
-	                 "<p>We are sorry: we have had to cancel your boiler repair on Tuesday 3 "
-	                 "March, 10:00 to 11:00. The reason: Ann&#39;s van broke down &amp; cannot be "
-	                 "fixed today.</p>\n"
-	                 "<p>Please call us and we will find you a new time first.</p>\n" SIGN_HTML);
-	ck_assert_str_eq(m.sms, "Wrenfield Water: we are sorry, we have had to cancel your boiler "
-	                        "repair on Tue 3 Mar, 10:00-11:00. Please call us on 01632 960123.");
+	ck_assert_str_eq(
+	    m.text, "Dear Zoë O'Brien-Nguyễn,\n\n"
+	            "We are sorry: we have had to cancel your boiler repair on Tuesday 3 March, "
+	            "10:00 to 11:00. The reason: Ann's van broke down & cannot be fixed "
+	            "today.\n\n"
+	            "Please call us and we will find you a new time first.\n\n" SIGN);
+	ck_assert_str_eq(
+	    m.html, "<p>Dear Zoë O&#39;Brien-Nguyễn,</p>\n"
+	            "<p>We are sorry: we have had to cancel your boiler repair on Tuesday 3 "
+	            "March, 10:00 to 11:00. The reason: Ann&#39;s van broke down &amp; cannot be "
+	            "fixed today.</p>\n"
+	            "<p>Please call us and we will find you a new time first.</p>\n" SIGN_HTML);
+	ck_assert_str_eq(m.sms,
+	                 "Wrenfield Water: we are sorry, we have had to cancel your boiler "
+	                 "repair on Tue 3 Mar, 10:00-11:00. Please call us on 01632 960123.");
 	otd_message_cleanup(&m);
 
 	/* No reason given, no number configured. */
@@ -211,8 +217,9 @@ START_TEST(cancelled_by_the_customer_or_by_us_with_a_reason)
 	c.phone = "";
 	otd_message_render(OTD_MSG_CANCELLED, &c, &m);
 	assert_decent(&m);
-	ck_assert_ptr_nonnull(strstr(m.text, "cancel your boiler repair on Tuesday 3 March, 10:00 to "
-	                                     "11:00.\n\nPlease call us"));
+	ck_assert_ptr_nonnull(strstr(m.text,
+	                             "cancel your boiler repair on Tuesday 3 March, 10:00 to "
+	                             "11:00.\n\nPlease call us"));
 	ck_assert_ptr_null(strstr(m.text, "The reason"));
 	ck_assert_str_eq(m.sms, "Wrenfield Water: we are sorry, we have had to cancel your boiler "
 	                        "repair on Tue 3 Mar, 10:00-11:00. Please call us.");
@@ -233,20 +240,21 @@ START_TEST(waitlist_offer_names_the_window_and_how_long_it_is_held)
 	ck_assert_str_eq(m.template, "waitlist_offer");
 	ck_assert_str_eq(m.subject,
 	                 "An earlier time for your boiler repair: Tuesday 3 March, 10:00 to 11:00");
-	ck_assert_str_eq(m.text, "Dear Zoë O'Brien-Nguyễn,\n\n"
-	                         "You asked for an earlier time. Tuesday 3 March, 10:00 to 11:00 is "
-	                         "free and we are holding it for you until 12:30 on Monday 2 March.\n\n"
-	                         "To take it, or see your visit: " LINK "\n\n"
-	                         "If you do nothing, your visit stays on Tuesday 14 April, 09:00 to "
-	                         "10:00.\n\n" SIGN);
-	ck_assert_str_eq(m.html, "<p>Dear Zoë O&#39;Brien-Nguyễn,</p>\n"
-	                         "<p>You asked for an earlier time. Tuesday 3 March, 10:00 to 11:00 is "
-	                         "free and we are holding it for you until 12:30 on Monday 2 "
-	                         "March.</p>\n"
-	                         "<p>To take it, or see your visit: <a href=\"" LINK "\">" LINK
-	                         "</a></p>\n"
-	                         "<p>If you do nothing, your visit stays on Tuesday 14 April, 09:00 to "
-	                         "10:00.</p>\n" SIGN_HTML);
+	ck_assert_str_eq(m.text,
+	                 "Dear Zoë O'Brien-Nguyễn,\n\n"
+	                 "You asked for an earlier time. Tuesday 3 March, 10:00 to 11:00 is "
+	                 "free and we are holding it for you until 12:30 on Monday 2 March.\n\n"
+	                 "To take it, or see your visit: " LINK "\n\n"
+	                 "If you do nothing, your visit stays on Tuesday 14 April, 09:00 to "
+	                 "10:00.\n\n" SIGN);
+	ck_assert_str_eq(m.html,
+	                 "<p>Dear Zoë O&#39;Brien-Nguyễn,</p>\n"
+	                 "<p>You asked for an earlier time. Tuesday 3 March, 10:00 to 11:00 is "
+	                 "free and we are holding it for you until 12:30 on Monday 2 "
+	                 "March.</p>\n"
+	                 "<p>To take it, or see your visit: <a href=\"" LINK "\">" LINK "</a></p>\n"
+	                 "<p>If you do nothing, your visit stays on Tuesday 14 April, 09:00 to "
+	                 "10:00.</p>\n" SIGN_HTML);
 	ck_assert_str_eq(m.sms, "Wrenfield Water: an earlier time is free for your boiler repair: "
 	                        "Tue 3 Mar, 10:00-11:00, held until 12:30 on Monday 2 March. Take "
 	                        "it: " LINK);
@@ -272,12 +280,14 @@ START_TEST(new_link_says_old_links_stop_working)
 	                         "Here is your new link for your boiler repair on Tuesday 3 March, "
 	                         "10:00 to 11:00. Links we sent before no longer work.\n\n"
 	                         "Your visit: " LINK "\n\n" SIGN);
-	ck_assert_str_eq(m.html, "<p>Dear Zoë O&#39;Brien-Nguyễn,</p>\n"
-	                         "<p>Here is your new link for your boiler repair on Tuesday 3 March, "
-	                         "10:00 to 11:00. Links we sent before no longer work.</p>\n"
-	                         "<p>Your visit: <a href=\"" LINK "\">" LINK "</a></p>\n" SIGN_HTML);
-	ck_assert_str_eq(m.sms, "Wrenfield Water: your new link for your boiler repair on Tue 3 Mar, "
-	                        "10:00-11:00: " LINK);
+	ck_assert_str_eq(m.html,
+	                 "<p>Dear Zoë O&#39;Brien-Nguyễn,</p>\n"
+	                 "<p>Here is your new link for your boiler repair on Tuesday 3 March, "
+	                 "10:00 to 11:00. Links we sent before no longer work.</p>\n"
+	                 "<p>Your visit: <a href=\"" LINK "\">" LINK "</a></p>\n" SIGN_HTML);
+	ck_assert_str_eq(m.sms,
+	                 "Wrenfield Water: your new link for your boiler repair on Tue 3 Mar, "
+	                 "10:00-11:00: " LINK);
 	otd_message_cleanup(&m);
 }
 END_TEST
@@ -311,9 +321,11 @@ START_TEST(hostile_values_are_escaped_in_html_and_verbatim_elsewhere)
 		ck_assert_int_eq(strncmp(m.html, "<p>Dear " XSS_HTML ",</p>\n",
 		                         strlen("<p>Dear " XSS_HTML ",</p>\n")),
 		                 0);
-		ck_assert_ptr_nonnull(strstr(m.html, "<p>Dee &lt;script&gt;<br>Wrenfield Water<br>"));
+		ck_assert_ptr_nonnull(
+		    strstr(m.html, "<p>Dee &lt;script&gt;<br>Wrenfield Water<br>"));
 		/* Verbatim in the plain parts: the text greets by the name as given. */
-		ck_assert_int_eq(strncmp(m.text, "Dear " XSS ",\n\n", strlen("Dear " XSS ",\n\n")), 0);
+		ck_assert_int_eq(strncmp(m.text, "Dear " XSS ",\n\n", strlen("Dear " XSS ",\n\n")),
+		                 0);
 		ck_assert_ptr_nonnull(strstr(m.subject, "meter <b>swap</b>"));
 		ck_assert_ptr_nonnull(strstr(m.sms, "meter <b>swap</b>"));
 		ck_assert_ptr_nonnull(strstr(m.text, "Dee <script>\nWrenfield Water\n"));
@@ -420,17 +432,17 @@ END_TEST
 START_TEST(window_text_is_cut_to_the_buffer)
 {
 	char small[12];
-	otd_window_text(london, at("2026-03-03T10:00:00Z"), at("2026-03-03T11:00:00Z"), false, small,
-	                sizeof(small));
+	otd_window_text(london, at("2026-03-03T10:00:00Z"), at("2026-03-03T11:00:00Z"), false,
+	                small, sizeof(small));
 	ck_assert_str_eq(small, "Tuesday 3 M");
 	/* Every month and weekday name, in full and brief. */
 	static const char *const want[] = {
-	    "Thursday 1 January, 10:00 to 11:00",   "Sunday 1 February, 10:00 to 11:00",
-	    "Sunday 1 March, 10:00 to 11:00",       "Wednesday 1 April, 10:00 to 11:00",
-	    "Friday 1 May, 10:00 to 11:00",         "Monday 1 June, 10:00 to 11:00",
-	    "Wednesday 1 July, 10:00 to 11:00",     "Saturday 1 August, 10:00 to 11:00",
-	    "Tuesday 1 September, 10:00 to 11:00",  "Thursday 1 October, 10:00 to 11:00",
-	    "Sunday 1 November, 10:00 to 11:00",    "Tuesday 1 December, 10:00 to 11:00"};
+	    "Thursday 1 January, 10:00 to 11:00",  "Sunday 1 February, 10:00 to 11:00",
+	    "Sunday 1 March, 10:00 to 11:00",      "Wednesday 1 April, 10:00 to 11:00",
+	    "Friday 1 May, 10:00 to 11:00",        "Monday 1 June, 10:00 to 11:00",
+	    "Wednesday 1 July, 10:00 to 11:00",    "Saturday 1 August, 10:00 to 11:00",
+	    "Tuesday 1 September, 10:00 to 11:00", "Thursday 1 October, 10:00 to 11:00",
+	    "Sunday 1 November, 10:00 to 11:00",   "Tuesday 1 December, 10:00 to 11:00"};
 	static const char *const brief[] = {"Thu 1 Jan", "Sun 1 Feb", "Sun 1 Mar", "Wed 1 Apr",
 	                                    "Fri 1 May", "Mon 1 Jun", "Wed 1 Jul", "Sat 1 Aug",
 	                                    "Tue 1 Sep", "Thu 1 Oct", "Sun 1 Nov", "Tue 1 Dec"};

@@ -109,7 +109,8 @@ static void seed(void)
 	    "INSERT INTO visitors(name, role_title, base_lat, base_lon, created_at, updated_at) "
 	    "VALUES ('Ann Lee', 'Gas engineer', 52.0, -1.0, 1, 1), ('Bob Ray', 'Gas engineer', "
 	    "52.1, -1.1, 1, 1);"
-	    "INSERT INTO addresses(line1, postcode, postcode_norm, match_key, lat, lon, created_at, "
+	    "INSERT INTO addresses(line1, postcode, postcode_norm, match_key, lat, lon, "
+	    "created_at, "
 	    "updated_at) VALUES "
 	    "('1 High St', 'AB1 2CD', 'AB12CD', '1 high st|AB12CD', 52.2, -1.5, 1, 1),"
 	    "('2 Mill Lane', 'AB1 9ZZ', 'AB19ZZ', '2 mill lane|AB19ZZ', 52.3, -1.6, 1, 1),"
@@ -275,9 +276,10 @@ START_TEST(contacts_are_found_by_their_phone_and_email_pair)
 	ck_assert_int_eq(by_email, 3);
 	ck_assert_int_eq(upsert("Cy Twain", "", "cy@example.org", ""), by_email);
 	ck_assert_str_eq(customer(by_email), "Cy Twain||cy@example.org|");
-	ck_assert_str_eq(sql_list("SELECT id || ' ' || coalesce(phone, 'NULL') || ' ' || "
-	                          "coalesce(email, 'NULL') FROM customers ORDER BY id"),
-	                 "1 +447700900001 zoe@example.org;2 +447700900002 NULL;3 NULL cy@example.org");
+	ck_assert_str_eq(
+	    sql_list("SELECT id || ' ' || coalesce(phone, 'NULL') || ' ' || "
+	             "coalesce(email, 'NULL') FROM customers ORDER BY id"),
+	    "1 +447700900001 zoe@example.org;2 +447700900002 NULL;3 NULL cy@example.org");
 
 	/* One of the pair differs: another contact; the stored one keeps its
 	 * phone and email (a booking never redirects someone else's link). */
@@ -350,8 +352,13 @@ START_TEST(appointments_insert_get_move_and_cancel)
 
 	/* Moved: visitor, date, window and promise version; risk back to ok. */
 	sql_exec("UPDATE appointments SET risk = 'watch' WHERE id = 1");
-	j = (struct appt_job){.id = id, .visitor = 2, .date = "2026-03-05", .start = 1772704800,
-	                      .end = 1772708400, .version = 2, .now = 5000};
+	j = (struct appt_job){.id = id,
+	                      .visitor = 2,
+	                      .date = "2026-03-05",
+	                      .start = 1772704800,
+	                      .end = 1772708400,
+	                      .version = 2,
+	                      .now = 5000};
 	ck_assert_int_eq(write_job(appt_move_fn, &j), OTD_OK);
 	a = get_appt(id);
 	ck_assert_int_eq(a.visitor_id, 2);
@@ -370,8 +377,11 @@ START_TEST(appointments_insert_get_move_and_cancel)
 
 	/* Cancelled by the organisation with a reason and the notice given. */
 	sql_exec("UPDATE appointments SET route_position = 3 WHERE id = 1");
-	j = (struct appt_job){.id = id, .by = "organisation", .reason = "Van broke down",
-	                      .notice = 7200, .now = 6000};
+	j = (struct appt_job){.id = id,
+	                      .by = "organisation",
+	                      .reason = "Van broke down",
+	                      .notice = 7200,
+	                      .now = 6000};
 	ck_assert_int_eq(write_job(appt_cancel_fn, &j), OTD_OK);
 	a = get_appt(id);
 	ck_assert_str_eq(a.status, "cancelled");
@@ -385,9 +395,10 @@ START_TEST(appointments_insert_get_move_and_cancel)
 	/* By the customer, without a reason: none stored (not ""). */
 	j = (struct appt_job){.id = 2, .by = "customer", .reason = "", .notice = -60, .now = 6001};
 	ck_assert_int_eq(write_job(appt_cancel_fn, &j), OTD_OK);
-	ck_assert_str_eq(sql_list("SELECT cancelled_by || ' ' || coalesce(cancel_reason, 'NULL') || "
-	                          "' ' || cancel_notice_s FROM appointments WHERE id = 2"),
-	                 "customer NULL -60");
+	ck_assert_str_eq(
+	    sql_list("SELECT cancelled_by || ' ' || coalesce(cancel_reason, 'NULL') || "
+	             "' ' || cancel_notice_s FROM appointments WHERE id = 2"),
+	    "customer NULL -60");
 	/* Anything but the two parties is refused by the schema. */
 	j = (struct appt_job){.id = 2, .by = "visitor", .now = 6002};
 	ck_assert_int_eq(write_job(appt_cancel_fn, &j), OTD_ECONFLICT);
@@ -400,9 +411,10 @@ START_TEST(the_open_appointment_of_a_contact)
 	seed();
 	int64_t cu = upsert("Zoë", "+447700900001", "", "");
 	int64_t other = upsert("Cy", "+447700900002", "", "");
-	sql_exec("INSERT INTO visit_types(code, name, skill_id, duration_median_min, "
-	         "duration_spread, window_min, created_at, updated_at) VALUES ('meter', 'Meter', 1, "
-	         "30, 0.2, 60, 1, 1)");
+	sql_exec(
+	    "INSERT INTO visit_types(code, name, skill_id, duration_median_min, "
+	    "duration_spread, window_min, created_at, updated_at) VALUES ('meter', 'Meter', 1, "
+	    "30, 0.2, 60, 1, 1)");
 	int64_t late = insert_appt("OTD-AAA222", cu, 1, 1, "2026-03-06", 30000, 37200);
 	int64_t early = insert_appt("OTD-AAA333", cu, 1, 1, "2026-03-05", 20000, 27200);
 	insert_appt("OTD-AAA444", other, 1, 1, "2026-03-04", 10000, 17200);
@@ -495,12 +507,12 @@ START_TEST(search_filters_and_queries)
 	/* No filter: everything, in id order. */
 	ck_assert_str_eq(found((struct otd_appointment_filter){0}), "1,2,3,4,5,6,7");
 	/* Date, visitor, status, and all three. */
-	ck_assert_str_eq(found((struct otd_appointment_filter){.local_date = "2026-03-04"}), "1,2,3");
+	ck_assert_str_eq(found((struct otd_appointment_filter){.local_date = "2026-03-04"}),
+	                 "1,2,3");
 	ck_assert_str_eq(found((struct otd_appointment_filter){.visitor_id = 2}), "3,4,7");
 	ck_assert_str_eq(found((struct otd_appointment_filter){.status = "cancelled"}), "2,5");
-	ck_assert_str_eq(found((struct otd_appointment_filter){.local_date = "2026-03-05",
-	                                                       .visitor_id = 1,
-	                                                       .status = "booked"}),
+	ck_assert_str_eq(found((struct otd_appointment_filter){
+	                     .local_date = "2026-03-05", .visitor_id = 1, .status = "booked"}),
 	                 "6");
 	ck_assert_str_eq(found((struct otd_appointment_filter){.local_date = "2026-03-07"}), "");
 
@@ -590,8 +602,8 @@ static const char *route(int64_t visitor, const char *date, int64_t now)
 	return out;
 }
 
-static void hold_sql(int64_t visitor, int64_t address, const char *date, int64_t start,
-                     int64_t end, const char *client, int hash, int64_t created, int64_t expires,
+static void hold_sql(int64_t visitor, int64_t address, const char *date, int64_t start, int64_t end,
+                     const char *client, int hash, int64_t created, int64_t expires,
                      const char *extra_cols, const char *extra_vals)
 {
 	char *sql = xasprintf("INSERT INTO holds(visitor_id, visit_type_id, address_id, "
@@ -611,21 +623,22 @@ START_TEST(route_items_in_route_order_with_live_holds)
 	int64_t cu = upsert("Zoë", "+447700900001", "", "");
 	const char *d = "2026-03-04";
 	const int64_t now = 5000;
-	insert_appt("OTD-RRR201", cu, 1, 1, d, 36000, 43200); /* 1: 10-12, no position */
-	insert_appt("OTD-RRR202", cu, 2, 1, d, 28800, 36000); /* 2: 08-10, position 1 */
-	insert_appt("OTD-RRR203", cu, 3, 1, d, 46800, 54000); /* 3: 13-15, position 0 */
-	insert_appt("OTD-RRR204", cu, 1, 1, d, 32400, 39600); /* 4: 09-11, no position */
-	insert_appt("OTD-RRR205", cu, 1, 1, d, 36000, 43200); /* 5: cancelled */
-	insert_appt("OTD-RRR206", cu, 1, 2, d, 36000, 43200); /* 6: Bob's */
+	insert_appt("OTD-RRR201", cu, 1, 1, d, 36000, 43200);            /* 1: 10-12, no position */
+	insert_appt("OTD-RRR202", cu, 2, 1, d, 28800, 36000);            /* 2: 08-10, position 1 */
+	insert_appt("OTD-RRR203", cu, 3, 1, d, 46800, 54000);            /* 3: 13-15, position 0 */
+	insert_appt("OTD-RRR204", cu, 1, 1, d, 32400, 39600);            /* 4: 09-11, no position */
+	insert_appt("OTD-RRR205", cu, 1, 1, d, 36000, 43200);            /* 5: cancelled */
+	insert_appt("OTD-RRR206", cu, 1, 2, d, 36000, 43200);            /* 6: Bob's */
 	insert_appt("OTD-RRR207", cu, 1, 1, "2026-03-05", 36000, 43200); /* 7: next day */
-	insert_appt("OTD-RRR208", cu, 2, 1, d, 36000, 43200); /* 8: travelling, as 1 */
-	insert_appt("OTD-RRR209", cu, 2, 1, d, 20000, 23000); /* 9: done */
-	sql_exec("UPDATE appointments SET route_position = 1 WHERE id = 2;"
-	         "UPDATE appointments SET route_position = 0 WHERE id = 3;"
-	         "UPDATE appointments SET status = 'cancelled', cancelled_at = 5, cancelled_by = "
-	         "'customer' WHERE id = 5;"
-	         "UPDATE appointments SET status = 'travelling' WHERE id = 8;"
-	         "UPDATE appointments SET status = 'done', arrived_at = 1, done_at = 2 WHERE id = 9");
+	insert_appt("OTD-RRR208", cu, 2, 1, d, 36000, 43200);            /* 8: travelling, as 1 */
+	insert_appt("OTD-RRR209", cu, 2, 1, d, 20000, 23000);            /* 9: done */
+	sql_exec(
+	    "UPDATE appointments SET route_position = 1 WHERE id = 2;"
+	    "UPDATE appointments SET route_position = 0 WHERE id = 3;"
+	    "UPDATE appointments SET status = 'cancelled', cancelled_at = 5, cancelled_by = "
+	    "'customer' WHERE id = 5;"
+	    "UPDATE appointments SET status = 'travelling' WHERE id = 8;"
+	    "UPDATE appointments SET status = 'done', arrived_at = 1, done_at = 2 WHERE id = 9");
 	/* Holds: 1 live (09:30-11:30), 2 expired at now, 3 live one second more,
 	 * 4 Bob's, 5 another date. */
 	hold_sql(1, 3, d, 34200, 41400, "a", 1, 1000, now + 600, "", "");
@@ -777,9 +790,9 @@ static const char *offers(int64_t appointment, int64_t now, size_t max)
 	out[0] = '\0';
 	for(size_t i = 0; i < j.n; i++) {
 		ck_assert_int_eq(j.offers[i].for_appointment, appointment);
-		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%lld:%lld:%s", i ? "," : "",
-		                        (long long)j.offers[i].id, (long long)j.offers[i].window_start,
-		                        j.offers[i].purpose);
+		off += (size_t)snprintf(out + off, sizeof(out) - off, "%s%lld:%lld:%s",
+		                        i ? "," : "", (long long)j.offers[i].id,
+		                        (long long)j.offers[i].window_start, j.offers[i].purpose);
 	}
 	return out;
 }
@@ -828,9 +841,15 @@ START_TEST(holds_by_hash_per_client_and_as_offers)
 
 	/* The same token twice is refused (a hash identifies one hold). */
 	struct hold_job dup = {0};
-	dup.h = (struct otd_hold){.visitor_id = 1, .visit_type_id = 1, .address_id = 2,
-	                          .local_date = "2026-03-04", .window_start = 1, .window_end = 2,
-	                          .client_key = "x", .created_at = 1, .expires_at = 2};
+	dup.h = (struct otd_hold){.visitor_id = 1,
+	                          .visit_type_id = 1,
+	                          .address_id = 2,
+	                          .local_date = "2026-03-04",
+	                          .window_start = 1,
+	                          .window_end = 2,
+	                          .client_key = "x",
+	                          .created_at = 1,
+	                          .expires_at = 2};
 	hash_of(1, dup.hash);
 	ck_assert_int_eq(write_job(hold_insert_fn, &dup), OTD_ECONFLICT);
 
@@ -850,8 +869,10 @@ START_TEST(holds_by_hash_per_client_and_as_offers)
 	int64_t o3 = insert_hold("client-a", 6, 30000, 6000, appt, "reschedule");
 	int64_t o4 = insert_hold("waitlist", 7, 45000, 4000, appt, "waitlist_offer");
 	char want[128];
-	snprintf(want, sizeof(want), "%lld:40000:apology_offer,%lld:45000:waitlist_offer,%lld:50000:"
-	         "waitlist_offer", (long long)o2, (long long)o4, (long long)o1);
+	snprintf(want, sizeof(want),
+	         "%lld:40000:apology_offer,%lld:45000:waitlist_offer,%lld:50000:"
+	         "waitlist_offer",
+	         (long long)o2, (long long)o4, (long long)o1);
 	ck_assert_str_eq(offers(appt, 3500, 4), want);
 	snprintf(want, sizeof(want), "%lld:40000:apology_offer", (long long)o2);
 	ck_assert_str_eq(offers(appt, 3500, 1), want);
@@ -1030,9 +1051,10 @@ START_TEST(waitlist_states)
 	/* A deleted offer hold leaves the entry without it. */
 	waitlist_offered(a2, h, 900);
 	sql_exec("DELETE FROM holds");
-	ck_assert_str_eq(sql_list("SELECT state || ' ' || coalesce(offered_hold, '-') FROM waitlist "
-	                          "WHERE appointment_id = 2"),
-	                 "offered -");
+	ck_assert_str_eq(
+	    sql_list("SELECT state || ' ' || coalesce(offered_hold, '-') FROM waitlist "
+	             "WHERE appointment_id = 2"),
+	    "offered -");
 }
 END_TEST
 
@@ -1181,12 +1203,13 @@ START_TEST(an_outbox_key_is_written_once)
 	ck_assert_int_eq(write_job(outbox_fn, &again), OTD_ECONFLICT);
 	ck_assert_int_eq(again.row.id, 0);
 	ck_assert_int_eq(sql_int("SELECT count(*) FROM outbox"), 1);
-	ck_assert_str_eq(sql_list("SELECT idem_key || '|' || appointment_id || '|' || customer_id || "
-	                          "'|' || channel || '|' || template || '|' || payload || '|' || "
-	                          "state || '|' || attempts || '|' || due_at || '|' || created_at "
-	                          "FROM outbox"),
-	                 "appt:1:v1:booked:email|1|1|email|booking_confirmation|"
-	                 "{\"to\":\"zoe@example.org\"}|pending|0|1234|1200");
+	ck_assert_str_eq(
+	    sql_list("SELECT idem_key || '|' || appointment_id || '|' || customer_id || "
+	             "'|' || channel || '|' || template || '|' || payload || '|' || "
+	             "state || '|' || attempts || '|' || due_at || '|' || created_at "
+	             "FROM outbox"),
+	    "appt:1:v1:booked:email|1|1|email|booking_confirmation|"
+	    "{\"to\":\"zoe@example.org\"}|pending|0|1234|1200");
 	/* Another key: a second row; no appointment or customer stored as NULL. */
 	struct outbox_job other = {.row = {.idem_key = "alert:1",
 	                                   .channel = "webhook",
@@ -1200,11 +1223,9 @@ START_TEST(an_outbox_key_is_written_once)
 	                          "coalesce(customer_id, 'NULL') FROM outbox WHERE id = 2"),
 	                 "NULL NULL");
 	/* A channel outside the four is refused by the schema. */
-	struct outbox_job bad = {.row = {.idem_key = "k3",
-	                                 .channel = "fax",
-	                                 .template = "t",
-	                                 .payload = "{}"},
-	                         .now = 6};
+	struct outbox_job bad = {
+	    .row = {.idem_key = "k3", .channel = "fax", .template = "t", .payload = "{}"},
+	    .now = 6};
 	ck_assert_int_eq(write_job(outbox_fn, &bad), OTD_ECONFLICT);
 	ck_assert_int_eq(sql_int("SELECT count(*) FROM outbox"), 2);
 }
