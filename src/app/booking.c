@@ -224,6 +224,7 @@ static enum otd_status slots_job(struct otd_conn *c, void *arg, struct otd_error
 {
 	struct slots_job *j = arg;
 	struct otd_app *app = j->app;
+	uint64_t gen = planner_generation(app->planner); /* before this snapshot's first read */
 	struct plan_catalog *cat = NULL;
 	enum otd_status st = planner_catalog(app->planner, c, j->now, &cat, err);
 	if(st)
@@ -301,7 +302,8 @@ static enum otd_status slots_job(struct otd_conn *c, void *arg, struct otd_error
 			work[n_work] = v;
 			work_index[n_work++] = i;
 		}
-		st = planner_days(app->planner, c, cat, work, n_work, date, j->now, held + n_held, err);
+		st = planner_days(app->planner, c, cat, work, n_work, date, j->now, gen, held + n_held,
+		                  err);
 		if(st)
 			goto out_day;
 		for(size_t k = 0; k < n_work; k++)
@@ -446,6 +448,7 @@ static enum otd_status hold_plan_job(struct otd_conn *c, void *arg, struct otd_e
 {
 	struct hold_job *j = arg;
 	struct otd_app *app = j->app;
+	uint64_t gen = planner_generation(app->planner); /* before this snapshot's first read */
 	enum otd_status st = planner_catalog(app->planner, c, j->now, &j->cat, err);
 	if(st)
 		return st;
@@ -498,7 +501,8 @@ static enum otd_status hold_plan_job(struct otd_conn *c, void *arg, struct otd_e
 			                       j->req->for_appointment, 0, &own, err);
 			pd = &own;
 		} else {
-			st = planner_day(app->planner, c, j->cat, cand[i].v, j->date, j->now, &pd, err);
+			st = planner_day(app->planner, c, j->cat, cand[i].v, j->date, j->now, gen, &pd,
+			                 err);
 		}
 		if(st)
 			break;

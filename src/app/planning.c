@@ -33,6 +33,7 @@ struct otd_planner {
 	size_t n_rows;     /* visitors of cells_for (kept: that catalog may be freed first) */
 	struct plan_day **cells;
 	size_t n_days;
+	uint64_t generation; /* bumped by every invalidation */
 	uint64_t hits, builds;
 };
 
@@ -319,6 +320,7 @@ enum otd_status planner_catalog(struct otd_planner *p, struct otd_conn *c, int64
 			cat->refs--;
 			drop_all_days(p);
 			p->cells_for = NULL;
+			p->generation++; /* the data changed */
 		}
 		pthread_mutex_unlock(&p->mu);
 		planner_catalog_release(p, cat);
@@ -370,6 +372,7 @@ void planner_catalog_invalidate(struct otd_planner *p)
 	p->catalog = NULL;
 	drop_all_days(p);
 	p->cells_for = NULL;
+	p->generation++; /* the data changed */
 	bool last = cat && --cat->refs == 0;
 	pthread_mutex_unlock(&p->mu);
 	if(last)
@@ -606,10 +609,18 @@ static bool day_fresh(const struct plan_day *d, int64_t now)
 	return now < d->valid_until && now >= d->built_at;
 }
 
+uint64_t planner_generation(struct otd_planner *p)
+{
+	pthread_mutex_lock(&p->mu);
+	uint64_t g = p->generation;
+	pthread_mutex_unlock(&p->mu);
+	return g;
+}
+
 enum otd_status planner_days(struct otd_planner *p, struct otd_conn *c,
                              const struct plan_catalog *cat, const struct plan_visitor *const *vs,
-                             size_t n, const char *local_date, int64_t now, struct plan_day **out,
-                             struct otd_error *err)
+                             size_t n, const char *local_date, int64_t now, uint64_t snapshot_gen,
+                             struct plan_day **out, struct otd_error *err)
 {
 	size_t missing = 0;
 	pthread_mutex_lock(&p->mu);
@@ -643,7 +654,11 @@ enum otd_status planner_days(struct otd_planner *p, struct otd_conn *c,
 		d->refs = 1; /* the caller's */
 		pthread_mutex_lock(&p->mu);
 		p->builds++;
-		struct plan_day **cell = cell_of(p, cat, vs[i], local_date);
+		/* Cache what was read only when nothing was invalidated since the
+		 * caller's snapshot began: else a change committed meanwhile would
+		 * be hidden behind a stale copy. */
+		struct plan_day **cell =
+		    p->generation == snapshot_gen ? cell_of(p, cat, vs[i], local_date) : NULL;
 		if(cell) {
 			if(*cell && --(*cell)->refs == 0)
 				day_free(*cell);
@@ -660,10 +675,10 @@ enum otd_status planner_days(struct otd_planner *p, struct otd_conn *c,
 
 enum otd_status planner_day(struct otd_planner *p, struct otd_conn *c,
                             const struct plan_catalog *cat, const struct plan_visitor *v,
-                            const char *local_date, int64_t now, struct plan_day **out,
-                            struct otd_error *err)
+                            const char *local_date, int64_t now, uint64_t snapshot_gen,
+                            struct plan_day **out, struct otd_error *err)
 {
-	return planner_days(p, c, cat, &v, 1, local_date, now, out, err);
+	return planner_days(p, c, cat, &v, 1, local_date, now, snapshot_gen, out, err);
 }
 
 void planner_day_release(struct otd_planner *p, struct plan_day *day)
@@ -680,6 +695,7 @@ void planner_day_release(struct otd_planner *p, struct plan_day *day)
 void planner_day_invalidate(struct otd_planner *p, int64_t visitor_id, const char *local_date)
 {
 	pthread_mutex_lock(&p->mu);
+	p->generation++;
 	const struct plan_catalog *cat = p->cells_for;
 	const struct plan_visitor *v = cat ? plan_catalog_visitor(cat, visitor_id) : NULL;
 	struct plan_day **cell = v ? cell_of(p, cat, v, local_date) : NULL;

@@ -104,20 +104,25 @@ const struct plan_visit_type *plan_catalog_type(const struct plan_catalog *cat, 
 bool plan_catalog_holiday(const struct plan_catalog *cat, const char *local_date);
 bool plan_visitor_has_skill(const struct plan_visitor *v, const char *skill);
 
+/* The cache's invalidation counter. A read job takes it BEFORE its first
+ * statement and passes it to planner_day(s): a day built from that
+ * snapshot is cached only if nothing was invalidated since. */
+uint64_t planner_generation(struct otd_planner *p);
+
 /* The visitor's timed routes on local_date from the cache, building them on
  * c when missing or stale; release with planner_day_release. */
 enum otd_status planner_day(struct otd_planner *p, struct otd_conn *c,
                             const struct plan_catalog *cat, const struct plan_visitor *v,
-                            const char *local_date, int64_t now, struct plan_day **out,
-                            struct otd_error *err);
+                            const char *local_date, int64_t now, uint64_t snapshot_gen,
+                            struct plan_day **out, struct otd_error *err);
 void planner_day_release(struct otd_planner *p, struct plan_day *day);
 
 /* planner_day for n visitors on one date at once (one lock for the hits);
  * out[i] is visitor vs[i]'s day. On failure nothing is held. */
 enum otd_status planner_days(struct otd_planner *p, struct otd_conn *c,
                              const struct plan_catalog *cat, const struct plan_visitor *const *vs,
-                             size_t n, const char *local_date, int64_t now, struct plan_day **out,
-                             struct otd_error *err);
+                             size_t n, const char *local_date, int64_t now, uint64_t snapshot_gen,
+                             struct plan_day **out, struct otd_error *err);
 
 /* Builds a visitor's routes on local_date directly from c (uncached), as a
  * booking does inside the writer. Appointment exclude_appointment and hold
