@@ -258,6 +258,8 @@ static enum otd_status slots_job(struct otd_conn *c, void *arg, struct otd_error
 	}
 	cand = xcalloc(cat->n_visitors + 1, sizeof(*cand));
 	size_t n_cand = eligible_visitors(cat, t->skill, lat, lon, cand);
+	if(j->q->max_visitors && n_cand > j->q->max_visitors)
+		n_cand = j->q->max_visitors;
 	routes = xcalloc(n_cand * PLAN_ROUTES_MAX + 1, sizeof(*routes));
 	owner = xcalloc(n_cand * PLAN_ROUTES_MAX + 1, sizeof(*owner));
 	held = xcalloc(n_cand + 1, sizeof(*held));
@@ -527,6 +529,10 @@ static enum otd_status hold_plan_job(struct otd_conn *c, void *arg, struct otd_e
 			j->cand[CANDIDATES_MAX - 1] = (struct hold_candidate){cand[i].v->id, added};
 		}
 		qsort(j->cand, j->n_cand, sizeof(j->cand[0]), hold_candidate_cmp);
+		/* Visitors come nearest first: once enough can take it, the rest
+		 * would add more travel anyway. */
+		if(j->n_cand == CANDIDATES_MAX)
+			break;
 	}
 	free(cand);
 	if(st == OTD_OK && !covered)
@@ -676,34 +682,48 @@ enum otd_status app_hold_create(struct otd_app *app, const struct otd_principal 
 	return st;
 }
 
+/* Adds the windows of r nearest to start into out[0..*n) (at most max). */
+static void nearest_of(const struct otd_slot_result *r, int64_t start, struct otd_offer_window *out,
+                       size_t *n, size_t max)
+{
+	for(size_t d = 0; d < r->n_days; d++) {
+		for(size_t i = 0; i < r->days[d].n; i++) {
+			struct otd_offer_window w = r->days[d].windows[i];
+			int64_t dist = llabs(w.start - start);
+			if(*n < max) {
+				out[(*n)++] = w;
+				continue;
+			}
+			size_t worst = 0;
+			for(size_t k = 1; k < *n; k++)
+				if(llabs(out[k].start - start) > llabs(out[worst].start - start))
+					worst = k;
+			if(dist < llabs(out[worst].start - start))
+				out[worst] = w;
+		}
+	}
+}
+
 size_t app_nearest_windows(struct otd_app *app, int64_t address_id, int64_t visit_type_id,
                            int64_t start, struct otd_offer_window *out, size_t max)
 {
-	struct otd_slot_query q = {.address_id = address_id, .visit_type_id = visit_type_id};
-	planner_local_date(app->planner, start, q.from);
-	planner_local_date(app->planner, start + 6 * 86400, q.to);
-	struct otd_slot_result r;
+	/* The same day and the next first (cheap, and usually enough); the
+	 * rest of the week only when they hold fewer than max windows. */
 	size_t n = 0;
-	if(app_slots(app, &q, &r, NULL) != OTD_OK)
-		return 0;
-	/* Pick the max windows closest in time to start. */
-	for(size_t d = 0; d < r.n_days; d++) {
-		for(size_t i = 0; i < r.days[d].n; i++) {
-			struct otd_offer_window w = r.days[d].windows[i];
-			int64_t dist = llabs(w.start - start);
-			if(n < max) {
-				out[n++] = w;
-			} else {
-				size_t worst = 0;
-				for(size_t k = 1; k < n; k++)
-					if(llabs(out[k].start - start) > llabs(out[worst].start - start))
-						worst = k;
-				if(dist < llabs(out[worst].start - start))
-					out[worst] = w;
-			}
-		}
+	for(int pass = 0; pass < 2 && n < max; pass++) {
+		/* The nearest visitors are where alternatives come from: looking
+		 * at all of them would make every 409 cost a whole offer. */
+		struct otd_slot_query q = {.address_id = address_id,
+		                           .visit_type_id = visit_type_id,
+		                           .max_visitors = 24};
+		planner_local_date(app->planner, start + (pass ? 2 : 0) * 86400, q.from);
+		planner_local_date(app->planner, start + (pass ? 6 : 1) * 86400, q.to);
+		struct otd_slot_result r;
+		if(app_slots(app, &q, &r, NULL) != OTD_OK)
+			break;
+		nearest_of(&r, start, out, &n, max);
+		otd_slot_result_cleanup(&r);
 	}
-	otd_slot_result_cleanup(&r);
 	for(size_t a = 1; a < n; a++) { /* in time order */
 		struct otd_offer_window x = out[a];
 		size_t b = a;

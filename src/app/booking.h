@@ -33,6 +33,7 @@ struct otd_slot_query {
 	int64_t visit_type_id;
 	char from[11], to[11];  /* local dates, inclusive */
 	int64_t for_appointment; /* rescheduling: its own place is free */
+	size_t max_visitors;     /* consider only this many nearest visitors; 0 = all */
 };
 
 struct otd_slot_day {
