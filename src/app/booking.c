@@ -547,8 +547,8 @@ static size_t route_items(const struct otd_route *r, struct otd_route_item *out)
 {
 	size_t n = 0;
 	for(size_t i = 0; i < r->n; i++) {
-		if(r->stops[i].kind == OTD_STOP_BREAK)
-			continue;
+		if(r->stops[i].kind != OTD_STOP_VISIT && r->stops[i].kind != OTD_STOP_HOLD)
+			continue; /* breaks and vacated places are not stored */
 		memset(&out[n], 0, sizeof(out[n]));
 		out[n].kind = r->stops[i].kind == OTD_STOP_VISIT ? OTD_ITEM_VISIT : OTD_ITEM_HOLD;
 		out[n].id = r->stops[i].id;
@@ -587,13 +587,50 @@ static enum otd_status place_exact(struct otd_app *app, struct otd_conn *tx,
 	return OTD_OK;
 }
 
-static enum otd_status write_order(struct otd_conn *tx, struct otd_route *route, long pos,
-                                   int64_t new_id, struct otd_error *err)
+#define POSITION_GAP 1024
+
+/* Gives the stop just placed at pos (now with id new_id) its place in the
+ * stored route order. Positions are spaced so a new stop usually takes the
+ * middle of the gap between its neighbours: one row updated, not the whole
+ * route (every page a booking touches is written to the log). When there
+ * is no gap, the route is renumbered. */
+static enum otd_status write_order(struct otd_conn *tx, const struct plan_day *day,
+                                   struct otd_route *route, long pos, int64_t new_id,
+                                   struct otd_error *err)
 {
 	route->stops[pos].id = new_id;
 	struct otd_route_item *items = xcalloc(route->n + 1, sizeof(*items));
 	size_t n = route_items(route, items);
-	enum otd_status st = store_route_order(tx, items, n, err);
+	size_t at = 0; /* index of the new item among items */
+	for(size_t i = 0, k = 0; i < route->n; i++) {
+		if(route->stops[i].kind != OTD_STOP_VISIT && route->stops[i].kind != OTD_STOP_HOLD)
+			continue;
+		if((long)i == pos)
+			at = k;
+		/* The stored position of every other item. */
+		items[k].route_position = -1;
+		for(size_t m = 0; m < day->n_items; m++)
+			if(day->items[m].id == items[k].id &&
+			   (day->items[m].kind == OTD_ITEM_VISIT) == (items[k].kind == OTD_ITEM_VISIT))
+				items[k].route_position = day->items[m].route_position;
+		k++;
+	}
+	int lo = at > 0 ? items[at - 1].route_position : 0;
+	int hi = at + 1 < n ? items[at + 1].route_position : lo + 2 * POSITION_GAP;
+	bool ordered = true;
+	for(size_t k = 1; k < n && ordered; k++)
+		if(k != at && k - 1 != at)
+			ordered = items[k - 1].route_position >= 0 &&
+			          items[k].route_position > items[k - 1].route_position;
+	enum otd_status st;
+	if(ordered && lo >= 0 && hi - lo >= 2 && (at == 0 || items[at - 1].route_position >= 0)) {
+		items[at].route_position = lo + (hi - lo) / 2;
+		st = store_route_order(tx, &items[at], 1, err);
+	} else {
+		for(size_t k = 0; k < n; k++)
+			items[k].route_position = (int)(k + 1) * POSITION_GAP;
+		st = store_route_order(tx, items, n, err);
+	}
 	free(items);
 	return st;
 }
@@ -646,7 +683,7 @@ static enum otd_status hold_write_job(struct otd_conn *tx, void *arg, struct otd
 			secret_hash(j->out->token, hash);
 			st = store_hold_insert(tx, h, hash, err);
 			if(st == OTD_OK)
-				st = write_order(tx, &day.routes[ri], pos, h->id, err);
+				st = write_order(tx, &day, &day.routes[ri], pos, h->id, err);
 			if(st == OTD_OK)
 				st = app_audit(tx, j->actor, j->now, "hold.create", "hold", h->id,
 				               json_pack("{s:I,s:s}", "visitor_id", (json_int_t)v->id, "date",
@@ -1126,7 +1163,7 @@ static enum otd_status book_job(struct otd_conn *tx, void *arg, struct otd_error
 		}
 	}
 	if(st == OTD_OK)
-		st = write_order(tx, &day.routes[ri], pos, a.id, err);
+		st = write_order(tx, &day, &day.routes[ri], pos, a.id, err);
 	plan_day_cleanup(&day);
 	if(st == OTD_OK)
 		st = store_hold_delete(tx, hold.id, err);
@@ -1371,7 +1408,7 @@ static enum otd_status offer_freed(struct otd_app *app, struct otd_conn *tx,
 			secret_hash(token, hash);
 			st = store_hold_insert(tx, &h, hash, err);
 			if(st == OTD_OK)
-				st = write_order(tx, &day.routes[ri], pos, h.id, err);
+				st = write_order(tx, &day, &day.routes[ri], pos, h.id, err);
 			if(st == OTD_OK)
 				st = store_waitlist_offered(tx, w.a.id, h.id, now, err);
 			if(st == OTD_OK) {
@@ -1508,7 +1545,7 @@ static enum otd_status reschedule_job(struct otd_conn *tx, void *arg, struct otd
 		st = store_appointment_move(tx, j->id, v->id, hold.local_date, hold.window_start,
 		                            hold.window_end, version, j->now, err);
 	if(st == OTD_OK)
-		st = write_order(tx, &day.routes[ri], pos, j->id, err);
+		st = write_order(tx, &day, &day.routes[ri], pos, j->id, err);
 	plan_day_cleanup(&day);
 	if(st == OTD_OK)
 		st = store_hold_delete(tx, hold.id, err);

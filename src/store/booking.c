@@ -398,7 +398,7 @@ enum otd_status store_route_order(struct otd_conn *tx, const struct otd_route_it
 		if(!st)
 			return OTD_EIO;
 		sqlite3_bind_int64(st, 1, items[i].id);
-		sqlite3_bind_int(st, 2, (int)i);
+		sqlite3_bind_int(st, 2, items[i].route_position);
 		enum otd_status s = done(tx, st, "order route", err);
 		if(s)
 			return s;

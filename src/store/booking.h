@@ -90,8 +90,8 @@ enum otd_status store_route_items(struct otd_conn *c, int64_t visitor_id, const 
                                   int64_t now, struct otd_route_item **out, size_t *n,
                                   struct otd_error *err);
 
-/* Sets route_position of each item to its index in items[] (appointments
- * and holds). */
+/* Sets route_position of each of items[0..n) (appointments and holds) to
+ * its route_position member. */
 enum otd_status store_route_order(struct otd_conn *tx, const struct otd_route_item *items,
                                   size_t n, struct otd_error *err);
 

@@ -168,8 +168,12 @@ static enum otd_status conn_open(struct otd_store *s, bool writer, struct otd_co
 	char pragmas[256];
 	/* The writer switches to WAL only after the schema check (store_open),
 	 * so a file that is not an onthedot database is left untouched. */
-	snprintf(pragmas, sizeof(pragmas), "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; %s",
-	         s->opt.synchronous_off ? "OFF" : "FULL", writer ? "" : "PRAGMA query_only=1;");
+	/* A page cache of 64 MiB for the writer and 16 MiB for each reader:
+	 * the default 2 MiB re-reads index pages from the OS on every write. */
+	snprintf(pragmas, sizeof(pragmas),
+	         "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; PRAGMA cache_size=%d; %s",
+	         s->opt.synchronous_off ? "OFF" : "FULL", writer ? -65536 : -16384,
+	         writer ? "" : "PRAGMA query_only=1;");
 	enum otd_status st = conn_exec(c, pragmas, err);
 	if(st) {
 		conn_close(c);
@@ -458,7 +462,15 @@ enum otd_status store_open(const struct otd_store_options *opt, struct otd_store
 		goto fail;
 	st = check_schema(s->wconn, s->path, err);
 	if(st == OTD_OK)
-		st = conn_exec(s->wconn, "PRAGMA journal_mode=WAL", err);
+		/* Checkpoints copy WAL pages into the database and sync it; under
+		 * a steady load the default (every 1,000 pages) runs one every few
+		 * dozen bookings. Every 16,384 pages (64 MiB) a page changed many
+		 * times is copied once; idle periods still checkpoint at once
+		 * (writer_main), and the file is trimmed back afterwards. */
+		st = conn_exec(s->wconn,
+		               "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=16384; "
+		               "PRAGMA journal_size_limit=67108864",
+		               err);
 	if(st)
 		goto fail;
 	s->n_readers = s->opt.read_connections;

@@ -187,7 +187,9 @@ static enum otd_status fill_job(struct otd_conn *tx, void *arg, struct otd_error
 			for(size_t i = 0; i < r->n && n < 128; i++)
 				if(r->stops[i].kind == OTD_STOP_VISIT)
 					items[n++] = (struct otd_route_item){.kind = OTD_ITEM_VISIT,
-					                                     .id = r->stops[i].id};
+					                                     .id = r->stops[i].id,
+					                                     .route_position =
+					                                         (int)(n + 1) * 1024};
 			if((st = store_route_order(tx, items, n, err)))
 				return st;
 			f->utilisation += route_use(r);

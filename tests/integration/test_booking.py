@@ -235,8 +235,8 @@ class TestHappyPath(ob.BookingTestCase):
         self.assertEqual(s["customer"], {"name": "Staff View", "phone": "+447700900301",
                                          "email": None, "access_notes": "",
                                          "consent": {"sms": True, "email": False}})
-        self.assertEqual((s["booked_by"], s["risk"], s["route_position"]),
-                         ("customer", "ok", 0))
+        self.assertEqual((s["booked_by"], s["risk"]), ("customer", "ok"))
+        self.assertGreaterEqual(s["route_position"], 0)
         self.assertNotIn("link", s)
 
 
