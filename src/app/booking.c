@@ -234,7 +234,7 @@ static enum otd_status slots_job(struct otd_conn *c, void *arg, struct otd_error
 	size_t *owner = NULL;
 	struct plan_day **held = NULL;
 	const struct plan_visitor **work = NULL;
-	size_t *work_index = NULL, *work_owner = NULL;
+	size_t *work_index = NULL, *work_owner = NULL, *occ_at = NULL;
 	size_t n_held = 0;
 	struct otd_offer_window *buf = NULL;
 	struct own_place own = {0};
@@ -266,6 +266,7 @@ static enum otd_status slots_job(struct otd_conn *c, void *arg, struct otd_error
 	work = xcalloc(n_cand + 1, sizeof(*work));
 	work_index = xcalloc(n_cand + 1, sizeof(*work_index));
 	work_owner = xcalloc(n_cand + 1, sizeof(*work_owner));
+	occ_at = xcalloc(n_cand + 1, sizeof(*occ_at));
 	int y, m, d, ty, tm, td;
 	otd_date_parse(j->q->from, &y, &m, &d, NULL);
 	otd_date_parse(j->q->to, &ty, &tm, &td, NULL);
@@ -286,7 +287,11 @@ static enum otd_status slots_job(struct otd_conn *c, void *arg, struct otd_error
 		size_t n_work = 0;
 		for(size_t i = 0; i < n_cand; i++) {
 			const struct plan_visitor *v = cand[i].v;
-			if(!works_on(v, r.day_start, r.day_end))
+			/* Days come in order: each visitor's occurrences are walked
+			 * once per request, not once per day. */
+			while(occ_at[i] < v->n_occ && v->occ[occ_at[i]].start < r.day_start)
+				occ_at[i]++;
+			if(occ_at[i] >= v->n_occ || v->occ[occ_at[i]].start >= r.day_end)
 				continue;
 			if(own.appointment_id && v->id == own.visitor_id && strcmp(date, own.date) == 0) {
 				struct plan_day *pd = xcalloc(1, sizeof(*pd));
@@ -370,6 +375,7 @@ out:
 	free(work);
 	free(work_index);
 	free(work_owner);
+	free(occ_at);
 	free(owner);
 	free(routes);
 	free(cand);

@@ -587,21 +587,33 @@ static void drop_all_days(struct otd_planner *p)
 	p->n_days = 0;
 }
 
-/* The cell of visitor v on local_date, or NULL when cat is not the cached
- * catalog or the date is outside its range. Called with the lock held. */
+/* The column of local_date in the day table, or -1. Lock held. */
+static long column_of(const struct otd_planner *p, const char *local_date)
+{
+	int y, m, d;
+	if(!p->cells || otd_date_parse(local_date, &y, &m, &d, NULL) != OTD_OK)
+		return -1;
+	int64_t col = otd_days_from_civil(y, m, d) - p->first_day;
+	return col >= 0 && (size_t)col < p->n_cols ? (long)col : -1;
+}
+
+/* The cell of visitor v in column col, or NULL when cat is not the cached
+ * catalog or col is outside the table. Called with the lock held. */
+static struct plan_day **cell_at(struct otd_planner *p, const struct plan_catalog *cat,
+                                 const struct plan_visitor *v, long col)
+{
+	if(cat != p->cells_for || !p->cells || col < 0)
+		return NULL;
+	size_t row = (size_t)(v - cat->visitors);
+	if(row >= cat->n_visitors)
+		return NULL;
+	return &p->cells[row * p->n_cols + (size_t)col];
+}
+
 static struct plan_day **cell_of(struct otd_planner *p, const struct plan_catalog *cat,
                                  const struct plan_visitor *v, const char *local_date)
 {
-	if(cat != p->cells_for || !p->cells)
-		return NULL;
-	int y, m, d;
-	if(otd_date_parse(local_date, &y, &m, &d, NULL) != OTD_OK)
-		return NULL;
-	int64_t col = otd_days_from_civil(y, m, d) - p->first_day;
-	size_t row = (size_t)(v - cat->visitors);
-	if(col < 0 || (size_t)col >= p->n_cols || row >= cat->n_visitors)
-		return NULL;
-	return &p->cells[row * p->n_cols + (size_t)col];
+	return cell_at(p, cat, v, column_of(p, local_date));
 }
 
 static bool day_fresh(const struct plan_day *d, int64_t now)
@@ -624,8 +636,9 @@ enum otd_status planner_days(struct otd_planner *p, struct otd_conn *c,
 {
 	size_t missing = 0;
 	pthread_mutex_lock(&p->mu);
+	long col = column_of(p, local_date);
 	for(size_t i = 0; i < n; i++) {
-		struct plan_day **cell = cell_of(p, cat, vs[i], local_date);
+		struct plan_day **cell = cell_at(p, cat, vs[i], col);
 		out[i] = NULL;
 		if(cell && *cell && day_fresh(*cell, now)) {
 			(*cell)->refs++;

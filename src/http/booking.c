@@ -177,6 +177,76 @@ static enum otd_status parse_coordinate(struct otd_req *req, const char *name, d
 	return OTD_OK;
 }
 
+/* Appends two digits. */
+static char *two(char *p, int v)
+{
+	*p++ = (char)('0' + v / 10 % 10);
+	*p++ = (char)('0' + v % 10);
+	return p;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" of a civil time. */
+static char *civil_text(char *p, const struct otd_civil *c)
+{
+	p = two(p, c->year / 100);
+	p = two(p, c->year % 100);
+	*p++ = '-';
+	p = two(p, c->month);
+	*p++ = '-';
+	p = two(p, c->day);
+	*p++ = 'T';
+	p = two(p, c->hour);
+	*p++ = ':';
+	p = two(p, c->minute);
+	*p++ = ':';
+	p = two(p, c->second);
+	return p;
+}
+
+static char *offset_text(char *p, int32_t off)
+{
+	*p++ = off < 0 ? '-' : '+';
+	if(off < 0)
+		off = -off;
+	p = two(p, off / 3600);
+	*p++ = ':';
+	return two(p, off / 60 % 60);
+}
+
+/* Appends {"start","end","local_start","local_end","label" of a window,
+ * the same fields as window_json, leaving the object open. */
+static void put_window(struct otd_buf *b, const struct otd_tz *tz, int64_t start, int64_t end)
+{
+	struct otd_local ls, le;
+	otd_tz_to_local(tz, start, &ls);
+	otd_tz_to_local(tz, end, &le);
+	struct otd_civil us, ue;
+	otd_civil_from_seconds(start, &us);
+	otd_civil_from_seconds(end, &ue);
+	char text[256], *p = text;
+	memcpy(p, "{\"start\":\"", 10);
+	p = civil_text(p + 10, &us);
+	memcpy(p, "Z\",\"end\":\"", 10);
+	p = civil_text(p + 10, &ue);
+	memcpy(p, "Z\",\"local_start\":\"", 18);
+	p = civil_text(p + 18, &ls.c);
+	p = offset_text(p, ls.offset);
+	memcpy(p, "\",\"local_end\":\"", 15);
+	p = civil_text(p + 15, &le.c);
+	p = offset_text(p, le.offset);
+	memcpy(p, "\",\"label\":\"", 11);
+	p += 11;
+	p = two(p, ls.c.hour);
+	*p++ = ':';
+	p = two(p, ls.c.minute);
+	*p++ = '-';
+	p = two(p, le.c.hour);
+	*p++ = ':';
+	p = two(p, le.c.minute);
+	*p++ = '"';
+	otd_buf_append(b, text, (size_t)(p - text));
+}
+
 enum otd_status h_slots(struct otd_req *req)
 {
 	enum otd_status st = throttle(req, req->app->limits->slots, "availability searches");
@@ -224,33 +294,38 @@ enum otd_status h_slots(struct otd_req *req)
 	st = app_slots(req->app, &q, &r, &req->err);
 	if(st)
 		return st;
-	json_t *days = json_array();
+	/* Written directly rather than through jansson: an answer holds a
+	 * couple of hundred windows and this is the busiest public route.
+	 * Every string in it is ASCII the server made (dates, times, labels)
+	 * or validated (the zone name, the dates asked for). */
+	struct otd_buf b;
+	otd_buf_init(&b, 0);
+	otd_buf_printf(&b,
+	               "{\"timezone\":\"%s\",\"from\":\"%s\",\"to\":\"%s\",\"window_minutes\":%d,"
+	               "\"days\":[",
+	               otd_tz_name(req->app->tz), q.from, q.to, r.width_minutes);
 	for(size_t i = 0; i < r.n_days; i++) {
 		int y, m, d;
 		otd_date_parse(r.days[i].date, &y, &m, &d, NULL);
-		json_t *ws = json_array();
+		otd_buf_printf(&b, "%s{\"date\":\"%s\",\"weekday\":\"%s\",\"windows\":[", i ? "," : "",
+		               r.days[i].date, weekdays[otd_weekday(otd_days_from_civil(y, m, d))]);
 		for(size_t k = 0; k < r.days[i].n; k++) {
 			const struct otd_offer_window *w = &r.days[i].windows[k];
-			json_t *o = window_json(req->app, w->start, w->end);
-			char cap[4];
-			snprintf(cap, sizeof(cap), w->visitors >= 3 ? "3+" : "%d", w->visitors);
-			json_object_set_new(o, "capacity", json_integer(w->visitors));
-			json_object_set_new(o, "capacity_label", json_string(cap));
-			json_object_set_new(o, "travel_added_minutes",
-			                    json_integer((json_int_t)(w->travel_added / 60.0 + 0.5)));
-			json_object_set_new(o, "green", json_boolean(w->green));
-			json_array_append_new(ws, o);
+			if(k)
+				otd_buf_append(&b, ",", 1);
+			put_window(&b, req->app->tz, w->start, w->end);
+			otd_buf_printf(&b, ",\"capacity\":%d,\"capacity_label\":\"%s\","
+			                   "\"travel_added_minutes\":%lld,\"green\":%s}",
+			               w->visitors, w->visitors >= 3 ? "3+" : w->visitors == 2 ? "2" : "1",
+			               (long long)(w->travel_added / 60.0 + 0.5),
+			               w->green ? "true" : "false");
 		}
-		json_array_append_new(days, json_pack("{s:s,s:s,s:o}", "date", r.days[i].date,
-		                                      "weekday",
-		                                      weekdays[otd_weekday(otd_days_from_civil(y, m, d))],
-		                                      "windows", ws));
+		otd_buf_puts(&b, "]}");
 	}
-	req_reply_json(req, 200,
-	               json_pack("{s:s,s:s,s:s,s:i,s:o}", "timezone", otd_tz_name(req->app->tz),
-	                         "from", q.from, "to", q.to, "window_minutes", r.width_minutes,
-	                         "days", days));
+	otd_buf_puts(&b, "]}");
 	otd_slot_result_cleanup(&r);
+	size_t len = b.len;
+	req_reply_raw(req, 200, "application/json", otd_buf_steal(&b), len);
 	return OTD_OK;
 }
 
