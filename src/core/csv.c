@@ -1,6 +1,7 @@
 /* Strict, capped CSV reader: RFC 4180 plus LF row ends, a leading BOM and
  * blank lines; header mapping for the imports. */
 #include "onthedot/csv.h"
+#include "onthedot/utf8.h"
 
 #include <assert.h>
 #include <limits.h>
@@ -63,39 +64,6 @@ static enum otd_status csv_fail(struct otd_csv *r, struct otd_error *err, enum o
 	return status;
 }
 
-/* Length of the well-formed UTF-8 sequence starting at p (p < end, *p >=
- * 0x80), or 0 when it is not one. The ranges are those of the Unicode
- * Standard, table 3-7 "Well-Formed UTF-8 Byte Sequences": they exclude
- * overlong forms (C0, C1, E0 80..9F, F0 80..8F), surrogates (ED A0..BF) and
- * code points above U+10FFFF (F4 90.., F5..FF). */
-static size_t utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-	size_t n;
-	if(c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-	} else if(c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		if(c == 0xE0)
-			lo = 0xA0;
-		else if(c == 0xED)
-			hi = 0x9F;
-	} else if(c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		if(c == 0xF0)
-			lo = 0x90;
-		else if(c == 0xF4)
-			hi = 0x8F;
-	} else {
-		return 0;
-	}
-	if((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for(size_t i = 2; i < n; i++)
-		if(p[i] < 0x80 || p[i] > 0xBF)
-			return 0;
-	return n;
-}
 
 enum otd_status otd_csv_next(struct otd_csv *r, struct otd_csv_row *row, struct otd_error *err)
 {
@@ -186,7 +154,7 @@ enum otd_status otd_csv_next(struct otd_csv *r, struct otd_csv_row *row, struct 
 					break;
 				}
 				if(c >= 0x80) {
-					size_t k = utf8_len(d + pos, d + len);
+					size_t k = otd_utf8_char(d + pos, len - pos);
 					if(!k)
 						goto bad_utf8;
 					if(k > cap_end - pos)
@@ -211,7 +179,7 @@ enum otd_status otd_csv_next(struct otd_csv *r, struct otd_csv_row *row, struct 
 				if(pos >= cap_end)
 					goto too_long;
 				if(c >= 0x80) {
-					size_t k = utf8_len(d + pos, d + len);
+					size_t k = otd_utf8_char(d + pos, len - pos);
 					if(!k)
 						goto bad_utf8;
 					if(k > cap_end - pos)

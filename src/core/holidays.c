@@ -11,6 +11,7 @@
 
 #include "onthedot/civil.h"
 #include "onthedot/mem.h"
+#include "onthedot/utf8.h"
 
 #define LABEL_PART 48         /* bytes of a UID or SUMMARY shown in a message */
 #define ITERATIONS_MAX 100000 /* iterator steps for one RRULE */
@@ -56,39 +57,6 @@ static void too_many(struct parse *p, const char *label)
 	problem(p, label, "brings the file over %d holiday dates", OTD_HOLIDAYS_MAX_DATES);
 }
 
-/* Length of the well-formed UTF-8 character at s (n bytes left), 0 when it
- * is not one. */
-static size_t utf8_char(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t k;
-	uint32_t cp;
-	if(c < 0x80)
-		return 1;
-	if((c & 0xE0) == 0xC0) {
-		k = 1;
-		cp = c & 0x1F;
-	} else if((c & 0xF0) == 0xE0) {
-		k = 2;
-		cp = c & 0x0F;
-	} else if((c & 0xF8) == 0xF0) {
-		k = 3;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if(n <= k)
-		return 0;
-	for(size_t j = 1; j <= k; j++) {
-		if((s[j] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[j] & 0x3F);
-	}
-	static const uint32_t min[4] = {0, 0x80, 0x800, 0x10000};
-	if(cp < min[k] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return k + 1;
-}
 
 /* Copies s into out (max + 1 bytes) for a message: control characters
  * and broken UTF-8 as '?', cut to max bytes at a character boundary with
@@ -98,7 +66,7 @@ static void shown(const char *s, size_t max, char *out)
 	size_t n = strlen(s), o = 0;
 	char *t = xmalloc(n + 1);
 	for(size_t i = 0; i < n;) {
-		size_t k = utf8_char((const unsigned char *)s + i, n - i);
+		size_t k = otd_utf8_char((const unsigned char *)s + i, n - i);
 		unsigned char c = (unsigned char)s[i];
 		if(k == 0 || (k == 1 && (c < 0x20 || c == 0x7F))) {
 			t[o++] = '?';
@@ -486,7 +454,7 @@ static bool event_name(struct parse *p, const char *label, icalcomponent *ev,
 		s = "";
 	size_t n = strlen(s);
 	for(size_t i = 0; i < n;) {
-		size_t k = utf8_char((const unsigned char *)s + i, n - i);
+		size_t k = otd_utf8_char((const unsigned char *)s + i, n - i);
 		unsigned char c = (unsigned char)s[i];
 		if(k == 0) {
 			problem(p, label, "SUMMARY is not valid UTF-8");

@@ -10,6 +10,7 @@
 #include "onthedot/civil.h"
 #include "onthedot/mem.h"
 #include "onthedot/version.h"
+#include "onthedot/utf8.h"
 
 #define PRODID "-//onthedot//onthedot " OTD_VERSION "//EN"
 #define EMAIL_MAX 254
@@ -36,40 +37,6 @@ static bool present(const char *s)
 	return s && *s;
 }
 
-/* Length of the well-formed UTF-8 character at s (at most n bytes
- * available), or 0 when it is not one (overlong, surrogate, > U+10FFFF,
- * cut short). */
-static size_t utf8_char(const unsigned char *s, size_t n)
-{
-	unsigned c = s[0];
-	size_t k;
-	uint32_t cp;
-	if(c < 0x80)
-		return 1;
-	if((c & 0xE0) == 0xC0) {
-		k = 1;
-		cp = c & 0x1F;
-	} else if((c & 0xF0) == 0xE0) {
-		k = 2;
-		cp = c & 0x0F;
-	} else if((c & 0xF8) == 0xF0) {
-		k = 3;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if(n <= k)
-		return 0;
-	for(size_t j = 1; j <= k; j++) {
-		if((s[j] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[j] & 0x3F);
-	}
-	static const uint32_t min[4] = {0, 0x80, 0x800, 0x10000};
-	if(cp < min[k] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return k + 1;
-}
 
 enum text_kind {
 	TEXT_LINE,  /* one line: tab allowed, no other control character */
@@ -92,7 +59,7 @@ static enum otd_status check_text(const char *s, const char *field, enum text_ki
 	bool has_cr = false;
 	for(size_t i = 0; i < n;) {
 		const unsigned char *p = (const unsigned char *)s + i;
-		size_t k = utf8_char(p, n - i);
+		size_t k = otd_utf8_char(p, n - i);
 		if(k == 0)
 			return bad(err, field, "is not valid UTF-8");
 		unsigned c = p[0];

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "onthedot/civil.h"
+#include "onthedot/utf8.h"
 #include "onthedot/mem.h"
 
 enum otd_status otd_phone_normalise(const char *in, const char *default_cc, char *out, size_t size,
@@ -96,42 +97,23 @@ enum otd_status otd_code_validate(const char *code, const char *field, struct ot
 	return OTD_OK;
 }
 
-/* Length in code points of valid UTF-8, or -1 when invalid. */
+/* Length in code points of valid UTF-8 without control characters (C0
+ * but newline, tab and carriage return when multiline; DEL; C1), or -1. */
 static long utf8_check(const unsigned char *s, bool multiline)
 {
 	long n = 0;
+	size_t left = strlen((const char *)s);
 	while(*s) {
-		unsigned c = *s;
-		size_t k;
-		unsigned cp;
-		if(c < 0x80) {
-			if((c < 0x20 && !(multiline && (c == '\n' || c == '\t' || c == '\r'))) || c == 0x7f)
-				return -1;
-			s++;
-			n++;
-			continue;
-		}
-		if((c & 0xE0) == 0xC0) {
-			k = 1;
-			cp = c & 0x1F;
-		} else if((c & 0xF0) == 0xE0) {
-			k = 2;
-			cp = c & 0x0F;
-		} else if((c & 0xF8) == 0xF0) {
-			k = 3;
-			cp = c & 0x07;
-		} else {
+		size_t k = otd_utf8_char(s, left);
+		if(k == 0)
 			return -1;
-		}
-		for(size_t i = 1; i <= k; i++) {
-			if((s[i] & 0xC0) != 0x80)
-				return -1;
-			cp = (cp << 6) | (s[i] & 0x3F);
-		}
-		if((k == 1 && cp < 0x80) || (k == 2 && cp < 0x800) || (k == 3 && cp < 0x10000) ||
-		   cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || (cp >= 0x80 && cp < 0xA0))
+		if(k == 1 && ((*s < 0x20 && !(multiline && (*s == '\n' || *s == '\t' || *s == '\r'))) ||
+		              *s == 0x7f))
 			return -1;
-		s += k + 1;
+		if(k == 2 && s[0] == 0xC2 && s[1] < 0xA0) /* U+0080..U+009F */
+			return -1;
+		s += k;
+		left -= k;
 		n++;
 	}
 	return n;

@@ -408,6 +408,27 @@ enum otd_status store_route_order(struct otd_conn *tx, const struct otd_route_it
 
 /* ---- holds ------------------------------------------------------------- */
 
+#define HOLD_COLS                                                                                  \
+	"SELECT id, visitor_id, visit_type_id, address_id, local_date, window_start, "             \
+	"window_end, client_key, coalesce(for_appointment, 0), purpose, created_at, expires_at "
+
+static void read_hold(sqlite3_stmt *st, struct otd_hold *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->id = sqlite3_column_int64(st, 0);
+	out->visitor_id = sqlite3_column_int64(st, 1);
+	out->visit_type_id = sqlite3_column_int64(st, 2);
+	out->address_id = sqlite3_column_int64(st, 3);
+	copy_text(out->local_date, sizeof(out->local_date), st, 4);
+	out->window_start = sqlite3_column_int64(st, 5);
+	out->window_end = sqlite3_column_int64(st, 6);
+	copy_text(out->client_key, sizeof(out->client_key), st, 7);
+	out->for_appointment = sqlite3_column_int64(st, 8);
+	copy_text(out->purpose, sizeof(out->purpose), st, 9);
+	out->created_at = sqlite3_column_int64(st, 10);
+	out->expires_at = sqlite3_column_int64(st, 11);
+}
+
 enum otd_status store_hold_insert(struct otd_conn *tx, struct otd_hold *h,
                                   const unsigned char hash[32], struct otd_error *err)
 {
@@ -445,8 +466,7 @@ enum otd_status store_hold_by_hash(struct otd_conn *c, const unsigned char hash[
 {
 	sqlite3_stmt *st = conn_prepare(
 	    c,
-	    "SELECT id, visitor_id, visit_type_id, address_id, local_date, window_start, "
-	    "window_end, client_key, coalesce(for_appointment, 0), purpose, created_at, expires_at "
+	    HOLD_COLS
 	    "FROM holds WHERE token_hash = ?1 AND expires_at > ?2",
 	    err);
 	if(!st)
@@ -454,21 +474,8 @@ enum otd_status store_hold_by_hash(struct otd_conn *c, const unsigned char hash[
 	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, now);
 	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW) {
-		memset(out, 0, sizeof(*out));
-		out->id = sqlite3_column_int64(st, 0);
-		out->visitor_id = sqlite3_column_int64(st, 1);
-		out->visit_type_id = sqlite3_column_int64(st, 2);
-		out->address_id = sqlite3_column_int64(st, 3);
-		copy_text(out->local_date, sizeof(out->local_date), st, 4);
-		out->window_start = sqlite3_column_int64(st, 5);
-		out->window_end = sqlite3_column_int64(st, 6);
-		copy_text(out->client_key, sizeof(out->client_key), st, 7);
-		out->for_appointment = sqlite3_column_int64(st, 8);
-		copy_text(out->purpose, sizeof(out->purpose), st, 9);
-		out->created_at = sqlite3_column_int64(st, 10);
-		out->expires_at = sqlite3_column_int64(st, 11);
-	}
+	if(rc == SQLITE_ROW)
+		read_hold(st, out);
 	conn_done(st);
 	if(rc == SQLITE_ROW)
 		return OTD_OK;
@@ -573,8 +580,7 @@ enum otd_status store_hold_get(struct otd_conn *c, int64_t id, int64_t now, stru
 {
 	sqlite3_stmt *st = conn_prepare(
 	    c,
-	    "SELECT id, visitor_id, visit_type_id, address_id, local_date, window_start, "
-	    "window_end, client_key, coalesce(for_appointment, 0), purpose, created_at, expires_at "
+	    HOLD_COLS
 	    "FROM holds WHERE id = ?1 AND expires_at > ?2",
 	    err);
 	if(!st)
@@ -582,21 +588,8 @@ enum otd_status store_hold_get(struct otd_conn *c, int64_t id, int64_t now, stru
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, now);
 	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW) {
-		memset(out, 0, sizeof(*out));
-		out->id = sqlite3_column_int64(st, 0);
-		out->visitor_id = sqlite3_column_int64(st, 1);
-		out->visit_type_id = sqlite3_column_int64(st, 2);
-		out->address_id = sqlite3_column_int64(st, 3);
-		copy_text(out->local_date, sizeof(out->local_date), st, 4);
-		out->window_start = sqlite3_column_int64(st, 5);
-		out->window_end = sqlite3_column_int64(st, 6);
-		copy_text(out->client_key, sizeof(out->client_key), st, 7);
-		out->for_appointment = sqlite3_column_int64(st, 8);
-		copy_text(out->purpose, sizeof(out->purpose), st, 9);
-		out->created_at = sqlite3_column_int64(st, 10);
-		out->expires_at = sqlite3_column_int64(st, 11);
-	}
+	if(rc == SQLITE_ROW)
+		read_hold(st, out);
 	conn_done(st);
 	if(rc == SQLITE_ROW)
 		return OTD_OK;
