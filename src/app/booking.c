@@ -26,7 +26,7 @@
 #include "store/gazetteer.h"
 #include "store/store.h"
 
-#define CANDIDATES_MAX 8
+#define CANDIDATES_MAX 3
 
 /* ---- small helpers --------------------------------------------------------- */
 

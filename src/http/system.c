@@ -44,12 +44,14 @@ enum otd_status h_metrics(struct otd_req *req)
 	               "# TYPE otd_writer_jobs_total counter\notd_writer_jobs_total %llu\n"
 	               "# HELP otd_writer_commits_total COMMITs (one may carry several jobs).\n"
 	               "# TYPE otd_writer_commits_total counter\notd_writer_commits_total %llu\n"
+	               "# HELP otd_writer_pages_total Database pages the writer wrote to the log.\n"
+	               "# TYPE otd_writer_pages_total counter\notd_writer_pages_total %llu\n"
 	               "# HELP otd_db_wal_bytes Size of the write-ahead log.\n"
 	               "# TYPE otd_db_wal_bytes gauge\notd_db_wal_bytes %lld\n",
 	               (unsigned long long)m.store.db_errors,
 	               (unsigned long long)m.store.busy_rejections, m.store.writer_queue_depth,
 	               (unsigned long long)m.store.write_jobs, (unsigned long long)m.store.commits,
-	               (long long)m.store.wal_bytes);
+	               (unsigned long long)m.store.pages_written, (long long)m.store.wal_bytes);
 	if(st == OTD_OK)
 		otd_buf_printf(&out,
 		               "# HELP otd_outbox_depth Messages waiting to be sent.\n"

@@ -90,6 +90,7 @@ struct otd_store_stats {
 	uint64_t commits;
 	uint64_t db_errors;
 	uint64_t busy_rejections;
+	uint64_t pages_written; /* pages the writer wrote to the log, in all */
 	int64_t wal_bytes;
 };
 

@@ -635,6 +635,25 @@ int main(int argc, char **argv)
 	       "\"p99_ms\":%.2f}\n",
 	       visitors, bsecs, confirmed, (double)confirmed / bsecs, conflicts, failures,
 	       pct(blat, n_lat, 0.5), pct(blat, n_lat, 0.99));
+	/* What the writer did, from /metrics. */
+	{
+		snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", port);
+		conn_prepare(&conns[0], url, NULL, NULL);
+		if(curl_easy_perform(conns[0].h) == CURLE_OK && conns[0].body.data) {
+			unsigned long long jobs = 0, commits = 0, pages = 0;
+			const char *p;
+			if((p = strstr(conns[0].body.data, "\notd_writer_jobs_total ")))
+				jobs = strtoull(p + strlen("\notd_writer_jobs_total "), NULL, 10);
+			if((p = strstr(conns[0].body.data, "\notd_writer_commits_total ")))
+				commits = strtoull(p + strlen("\notd_writer_commits_total "), NULL, 10);
+			if((p = strstr(conns[0].body.data, "\notd_writer_pages_total ")))
+				pages = strtoull(p + strlen("\notd_writer_pages_total "), NULL, 10);
+			printf("writer: %llu jobs in %llu commits (%.1f a commit), %llu pages written "
+			       "(%.1f a confirmed booking)\n",
+			       jobs, commits, commits ? (double)jobs / (double)commits : 0, pages,
+			       confirmed ? (double)pages / (double)confirmed : 0);
+		}
+	}
 	for(int i = 0; i < CONNECTIONS; i++) {
 		curl_easy_cleanup(conns[i].h);
 		curl_slist_free_all(conns[i].hdr);
