@@ -199,6 +199,9 @@ long otd_route_best_insertion(const struct otd_route *r, const struct otd_plan *
 struct otd_offer_request {
 	double lat, lon;                  /* where the visit is */
 	double service_mean, service_var; /* the visit type's duration model */
+	/* Per route (NULL: service_mean/var for every route): the visit's
+	 * duration on that route, the visitor's own learned model. */
+	const double *route_service_mean, *route_service_var;
 	int64_t width;                    /* window width, s */
 	int64_t step;                     /* grid step, s */
 	int64_t day_start, day_end;       /* the local day [00:00, 24:00) in UTC */

@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/bus.h"
 #include "app/hasher.h"
 #include "app/limits.h"
 #include "app/planning.h"
 #include "app/tzload.h"
 #include "onthedot/civil.h"
 #include "onthedot/mem.h"
+#include "onthedot/risk.h"
 #include "onthedot/tz.h"
 #include "store/store.h"
 
@@ -22,6 +24,12 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 	memset(app, 0, sizeof(*app));
 	app->cfg = cfg;
 	enum otd_status st;
+	struct otd_risk_thresholds th = {cfg->tracking.watch_enter, cfg->tracking.watch_exit,
+	                                 cfg->tracking.at_risk_enter, cfg->tracking.at_risk_exit};
+	if(!otd_risk_thresholds_valid(&th))
+		return otd_error_set(err, OTD_EINVAL, "bad_config", "tracking",
+		                     "tracking thresholds must keep each exit at or below its enter "
+		                     "and watch at or below at_risk.");
 	if(cfg->virtual_clock) {
 		int64_t start = 0;
 		if(cfg->virtual_start && cfg->virtual_start[0]) {
@@ -74,6 +82,7 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 		                                 cfg->booking.slots_burst, LIMITER_KEYS);
 		app->limits->resend = limiter_new(cfg->booking.resend_per_hour / 60.0,
 		                                  cfg->booking.resend_burst, LIMITER_KEYS);
+		app->bus = bus_new((size_t)cfg->streams.ring);
 	}
 	return OTD_OK;
 fail:
@@ -96,6 +105,7 @@ void app_close(struct otd_app *app)
 {
 	if(app->hasher)
 		hasher_free(app->hasher);
+	bus_free(app->bus);
 	if(app->limits) {
 		limiter_free(app->limits->login_ip);
 		limiter_free(app->limits->login_account);

@@ -19,6 +19,7 @@ struct otd_tz;
 struct otd_hasher;
 struct otd_limits;
 struct otd_planner;
+struct otd_bus;
 
 enum otd_principal_kind {
 	OTD_PRINCIPAL_NONE = 0,
@@ -49,6 +50,7 @@ struct otd_app {
 	struct otd_hasher *hasher;
 	struct otd_limits *limits;
 	struct otd_planner *planner;
+	struct otd_bus *bus; /* live changes for the streams; NULL on the command line */
 	char *vtimezone; /* the zone as an iCalendar VTIMEZONE, made at start */
 	char *base_url;  /* of links in messages, without a trailing '/' */
 };

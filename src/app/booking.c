@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "app/audit.h"
+#include "app/bus.h"
 #include "app/log.h"
 #include "app/planning.h"
 #include "onthedot/civil.h"
@@ -27,6 +28,9 @@
 #include "store/store.h"
 
 #define CANDIDATES_MAX 3
+
+static void publish_appointment(struct otd_app *app, const struct otd_appointment *a,
+                                int64_t visitor_id, const char *change);
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -88,6 +92,9 @@ static int64_t local_minutes(const struct otd_tz *tz, int64_t t)
 	otd_tz_to_local(tz, t, &l);
 	return l.c.hour * 60 + l.c.minute;
 }
+
+/* How long an expired hold is kept before it is deleted. */
+#define HOLD_KEEP_S 3600
 
 /* ---- the booking rules ----------------------------------------------------- */
 
@@ -343,9 +350,23 @@ static enum otd_status slots_job(struct otd_conn *c, void *arg, struct otd_error
 		}
 		struct otd_offer_request oq;
 		offer_request(app, t, lat, lon, &r, &oq);
+		/* Visitors with a duration of their own (learned) take the visit
+		 * at their pace. */
+		double *svc = NULL;
+		if(cat->n_learned && n_routes) {
+			svc = xmalloc(2 * n_routes * sizeof(*svc));
+			for(size_t k = 0; k < n_routes; k++) {
+				double median, spread;
+				plan_visit_model(cat, t, cand[owner[k]].v->id, &median, &spread);
+				otd_lognormal_moments(median * 60.0, spread, &svc[k], &svc[n_routes + k]);
+			}
+			oq.route_service_mean = svc;
+			oq.route_service_var = svc + n_routes;
+		}
 		size_t n = n_routes ? otd_offer_day(routes, owner, n_routes, planner_plan(app->planner),
 		                                    &oq, buf)
 		                    : 0;
+		free(svc);
 		if(n) {
 			struct otd_slot_result *res = j->out;
 			res->days = xrealloc(res->days, (res->n_days + 1) * sizeof(*res->days));
@@ -492,12 +513,13 @@ static enum otd_status hold_plan_job(struct otd_conn *c, void *arg, struct otd_e
 		                     app->cfg->planning.step_minutes);
 	struct candidate *cand = xcalloc(j->cat->n_visitors + 1, sizeof(*cand));
 	size_t n = eligible_visitors(j->cat, j->type->skill, j->lat, j->lon, cand);
-	struct otd_stop s;
-	plan_visit_stop(j->type, j->lat, j->lon, j->start, j->end, OTD_STOP_HOLD, 0, &s);
 	bool covered = false; /* some visitor with the skill works the whole window */
 	for(size_t i = 0; i < n && st == OTD_OK; i++) {
 		if(!works_on(cand[i].v, r.day_start, r.day_end))
 			continue;
+		struct otd_stop s;
+		plan_visit_stop(j->cat, j->type, cand[i].v->id, j->lat, j->lon, j->start, j->end,
+		                OTD_STOP_HOLD, 0, &s);
 		if(shift_covers(cand[i].v, j->start, j->end))
 			covered = true;
 		/* Moving a booking: its own place is free on its own route. */
@@ -663,7 +685,8 @@ static enum otd_status hold_write_job(struct otd_conn *tx, void *arg, struct otd
 			continue;
 		store_lock_scope(tx, v->id, j->date);
 		struct otd_stop s;
-		plan_visit_stop(j->type, j->lat, j->lon, j->start, j->end, OTD_STOP_HOLD, 0, &s);
+		plan_visit_stop(j->cat, j->type, v->id, j->lat, j->lon, j->start, j->end, OTD_STOP_HOLD,
+		                0, &s);
 		struct plan_day day;
 		bool placed;
 		long ri = -1, pos = -1;
@@ -1128,8 +1151,8 @@ static enum otd_status book_job(struct otd_conn *tx, void *arg, struct otd_error
 	if((st = store_address_get(tx, hold.address_id, &addr, err)))
 		return st;
 	struct otd_stop s;
-	plan_visit_stop(t, addr.lat, addr.lon, hold.window_start, hold.window_end, OTD_STOP_VISIT, 0,
-	                &s);
+	plan_visit_stop(j->cat, t, v->id, addr.lat, addr.lon, hold.window_start, hold.window_end,
+	                OTD_STOP_VISIT, 0, &s);
 	otd_address_cleanup(&addr);
 	struct plan_day day;
 	bool placed;
@@ -1271,6 +1294,8 @@ enum otd_status app_book(struct otd_app *app, const struct otd_principal *actor,
 	st = store_write(app->store, book_job, &j, err);
 	if(st == OTD_OK && !out->replayed)
 		planner_day_invalidate(app->planner, j.visitor_id, j.local_date);
+	if(st == OTD_OK && !out->replayed)
+		publish_appointment(app, &out->a, out->a.visitor_id, "booked");
 	if(st == OTD_ECONFLICT) {
 		out->a.address_id = j.conflict_address;
 		out->a.visit_type_id = j.conflict_type;
@@ -1364,10 +1389,10 @@ static enum otd_status offer_freed(struct otd_app *app, struct otd_conn *tx,
 	const struct plan_visitor *v = plan_catalog_visitor(cat, visitor_id);
 	if(!v)
 		return OTD_OK;
-	/* Offers that lapsed put their customers back in the queue first (no
-	 * ticker does it yet). */
+	/* Offers that lapsed put their customers back in the queue first (the
+	 * ticker may not have passed yet). */
 	int64_t lapsed = 0;
-	enum otd_status st = store_holds_expire(tx, now, &lapsed, err);
+	enum otd_status st = store_holds_expire(tx, now, HOLD_KEEP_S, &lapsed, err);
 	if(st)
 		return st;
 	int64_t *ids = NULL;
@@ -1389,7 +1414,8 @@ static enum otd_status offer_freed(struct otd_app *app, struct otd_conn *tx,
 		}
 		int64_t end = start + (int64_t)t->window_min * 60;
 		struct otd_stop s;
-		plan_visit_stop(t, w.address.lat, w.address.lon, start, end, OTD_STOP_HOLD, 0, &s);
+		plan_visit_stop(cat, t, v->id, w.address.lat, w.address.lon, start, end, OTD_STOP_HOLD, 0,
+		                &s);
 		struct plan_day day;
 		bool placed;
 		long ri = -1, pos = -1;
@@ -1458,6 +1484,60 @@ static enum otd_status offer_freed(struct otd_app *app, struct otd_conn *tx,
 	}
 	free(ids);
 	return st;
+}
+
+/* ---- live streams ------------------------------------------------------------ */
+
+/* Tells the live streams (after COMMIT) that appointment a changed: staff
+ * see reference, status, window, visitor and risk; the customer's stream
+ * sees status and window only. visitor_id: whose route stream gets it (an
+ * appointment moved away from a visitor is news to them too). */
+static void publish_appointment(struct otd_app *app, const struct otd_appointment *a,
+                                int64_t visitor_id, const char *change)
+{
+	if(!app->bus)
+		return;
+	char s[32], e[32], ls[48], le[48];
+	otd_rfc3339_format(a->window_start, s, sizeof(s));
+	otd_rfc3339_format(a->window_end, e, sizeof(e));
+	otd_tz_format_local(app->tz, a->window_start, ls, sizeof(ls));
+	otd_tz_format_local(app->tz, a->window_end, le, sizeof(le));
+	json_t *window = json_pack("{s:s,s:s,s:s,s:s}", "start", s, "end", e, "local_start", ls,
+	                           "local_end", le);
+	json_t *staff = json_pack("{s:s,s:I,s:s,s:s,s:O,s:I,s:s}", "change", change,
+	                          "appointment_id", (json_int_t)a->id, "reference", a->reference,
+	                          "status", a->status, "window", window, "visitor_id",
+	                          (json_int_t)a->visitor_id, "risk", a->risk);
+	json_t *customer = json_pack("{s:s,s:s,s:o}", "change", change, "status", a->status,
+	                             "window", window);
+	char *staff_text = json_dumps(staff, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	char *customer_text = json_dumps(customer, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	struct otd_bus_event ev = {.type = "appointment", .appointment_id = a->id,
+	                           .visitor_id = visitor_id, .staff_json = staff_text,
+	                           .customer_json = customer_text};
+	if(staff_text && customer_text)
+		bus_publish(app->bus, &ev);
+	free(staff_text);
+	free(customer_text);
+	json_decref(staff);
+	json_decref(customer);
+}
+
+/* Tells the old visitor's route stream (and dispatchers) that a moved
+ * appointment left that route; no customer data. */
+static void publish_moved_away(struct otd_app *app, const struct otd_appointment *a,
+                               int64_t old_visitor)
+{
+	if(!app->bus)
+		return;
+	char staff[160];
+	snprintf(staff, sizeof(staff),
+	         "{\"change\":\"moved_away\",\"appointment_id\":%lld,\"reference\":\"%s\","
+	         "\"visitor_id\":%lld}",
+	         (long long)a->id, a->reference, (long long)old_visitor);
+	struct otd_bus_event ev = {.type = "route", .appointment_id = a->id,
+	                           .visitor_id = old_visitor, .staff_json = staff};
+	bus_publish(app->bus, &ev);
 }
 
 /* ---- reschedule and cancel -------------------------------------------------- */
@@ -1536,7 +1616,7 @@ static enum otd_status reschedule_job(struct otd_conn *tx, void *arg, struct otd
 	}
 	store_lock_scope(tx, v->id, hold.local_date);
 	struct otd_stop s;
-	plan_visit_stop(t, before.address.lat, before.address.lon, hold.window_start,
+	plan_visit_stop(j->cat, t, v->id, before.address.lat, before.address.lon, hold.window_start,
 	                hold.window_end, OTD_STOP_VISIT, j->id, &s);
 	struct plan_day day;
 	bool placed;
@@ -1695,6 +1775,13 @@ static enum otd_status run_change(struct otd_app *app, store_write_fn fn, struct
 	if(st == OTD_OK)
 		for(size_t i = 0; i < j->n_dirty; i++)
 			planner_day_invalidate(app->planner, j->dirty_visitor[i], j->dirty_date[i]);
+	if(st == OTD_OK) {
+		const char *change = fn == reschedule_job ? "rescheduled" : "cancelled";
+		publish_appointment(app, &j->out->a, j->out->a.visitor_id, change);
+		/* A move to another visitor: the first day marked is the old one. */
+		if(fn == reschedule_job && j->n_dirty && j->dirty_visitor[0] != j->out->a.visitor_id)
+			publish_moved_away(app, &j->out->a, j->dirty_visitor[0]);
+	}
 	planner_catalog_release(app->planner, j->cat);
 	return st;
 }
@@ -1928,7 +2015,7 @@ struct expire_job {
 static enum otd_status expire_job(struct otd_conn *tx, void *arg, struct otd_error *err)
 {
 	struct expire_job *j = arg;
-	return store_holds_expire(tx, j->now, &j->n, err);
+	return store_holds_expire(tx, j->now, HOLD_KEEP_S, &j->n, err);
 }
 
 enum otd_status app_holds_expire(struct otd_app *app, struct otd_error *err)

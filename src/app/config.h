@@ -72,6 +72,20 @@ struct otd_config {
 	} booking;
 
 	struct {
+		int ticker_seconds;      /* a risk pass over every active route this often */
+		int samples;             /* Monte Carlo samples per projection, >= 256 */
+		double watch_enter;      /* P(late) thresholds (DESIGN.md, Risk) */
+		double watch_exit;
+		double at_risk_enter;
+		double at_risk_exit;
+		int silent_minutes;      /* no word from a visitor expected to move: silent */
+		int late_max_minutes;    /* the largest "late N" accepted */
+		int events_per_batch;    /* events one POST may carry */
+		int future_skew_seconds; /* a phone clock may run this far ahead */
+		int offline_hours;       /* an event may be this old when it arrives */
+	} tracking;
+
+	struct {
 		bool record_only;  /* write every message to the 'record' channel (demo) */
 		char *signature;   /* a named person signing messages */
 		char *phone;       /* a direct number a human answers */
@@ -86,6 +100,14 @@ struct otd_config {
 		int login_account_burst;
 		int list_max; /* largest ?limit= */
 	} limits;
+
+	struct {
+		int heartbeat_s;       /* a keepalive comment after this much silence */
+		int max_per_principal; /* open streams of one user, token or link */
+		int max_total;         /* open streams in all */
+		int ring;              /* events kept for Last-Event-ID replay */
+		int retry_ms;          /* the reconnection delay told to browsers */
+	} streams;
 };
 
 #endif

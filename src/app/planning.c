@@ -8,12 +8,14 @@
 #include <string.h>
 
 #include "onthedot/civil.h"
+#include "onthedot/learn.h"
 #include "onthedot/mem.h"
 #include "onthedot/tz.h"
 #include "onthedot/validate.h"
 #include "store/catalog.h"
 #include "store/holidays.h"
 #include "store/store.h"
+#include "store/tracking.h"
 
 #define CATALOG_CHECK 5     /* seconds between fingerprint checks */
 
@@ -75,6 +77,8 @@ struct otd_planner *planner_new(const struct otd_config *cfg, const struct otd_t
 	return p;
 }
 
+static int learned_cmp(const void *a, const void *b);
+
 static void catalog_free(struct plan_catalog *cat)
 {
 	if(!cat)
@@ -94,6 +98,7 @@ static void catalog_free(struct plan_catalog *cat)
 		free(cat->types[i].name);
 	free(cat->types);
 	free(cat->holidays);
+	free(cat->learned);
 	free(cat);
 }
 
@@ -252,6 +257,31 @@ static enum otd_status catalog_build(struct otd_planner *p, struct otd_conn *c, 
 		if(n < 256)
 			break;
 		after = ids[n - 1];
+	}
+	if(st == OTD_OK) {
+		/* What was learned: the type's model over all visitors replaces
+		 * its prior; a visitor's own model, with enough of their visits,
+		 * is kept for their routes and offers. */
+		struct otd_learned_duration *ld = NULL;
+		size_t nl = 0;
+		st = store_learned_durations(c, &ld, &nl, err);
+		for(size_t i = 0; st == OTD_OK && i < nl; i++) {
+			if(ld[i].visitor_id == 0) {
+				for(size_t k = 0; k < cat->n_types; k++)
+					if(cat->types[k].id == ld[i].visit_type_id && ld[i].n > 0) {
+						cat->types[k].median_min = ld[i].median_s / 60.0;
+						cat->types[k].spread = ld[i].sigma;
+					}
+			} else if(ld[i].n >= OTD_LEARN_FULL_N) {
+				cat->learned = xrealloc(cat->learned,
+				                        (cat->n_learned + 1) * sizeof(*cat->learned));
+				cat->learned[cat->n_learned++] = (struct plan_learned){
+				    ld[i].visit_type_id, ld[i].visitor_id, ld[i].median_s / 60.0, ld[i].sigma};
+			}
+		}
+		free(ld);
+		if(cat->n_learned)
+			qsort(cat->learned, cat->n_learned, sizeof(*cat->learned), learned_cmp);
 	}
 	if(st == OTD_OK) {
 		char from[11], to[11];
@@ -419,8 +449,33 @@ bool plan_visitor_has_skill(const struct plan_visitor *v, const char *skill)
 
 /* ---- building routes -------------------------------------------------------- */
 
-void plan_visit_stop(const struct plan_visit_type *t, double lat, double lon, int64_t start,
-                     int64_t end, enum otd_stop_kind kind, int64_t id, struct otd_stop *out)
+static int learned_cmp(const void *a, const void *b)
+{
+	const struct plan_learned *x = a, *y = b;
+	if(x->visit_type_id != y->visit_type_id)
+		return x->visit_type_id < y->visit_type_id ? -1 : 1;
+	return (x->visitor_id > y->visitor_id) - (x->visitor_id < y->visitor_id);
+}
+
+void plan_visit_model(const struct plan_catalog *cat, const struct plan_visit_type *t,
+                      int64_t visitor_id, double *median_min, double *spread)
+{
+	*median_min = t->median_min;
+	*spread = t->spread;
+	if(!cat || !cat->n_learned)
+		return;
+	struct plan_learned key = {.visit_type_id = t->id, .visitor_id = visitor_id};
+	const struct plan_learned *l =
+	    bsearch(&key, cat->learned, cat->n_learned, sizeof(key), learned_cmp);
+	if(l) {
+		*median_min = l->median_min;
+		*spread = l->spread;
+	}
+}
+
+void plan_visit_stop(const struct plan_catalog *cat, const struct plan_visit_type *t,
+                     int64_t visitor_id, double lat, double lon, int64_t start, int64_t end,
+                     enum otd_stop_kind kind, int64_t id, struct otd_stop *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->kind = kind;
@@ -429,8 +484,9 @@ void plan_visit_stop(const struct plan_visit_type *t, double lat, double lon, in
 	out->lon = lon;
 	out->a = start;
 	out->b = end;
-	otd_lognormal_moments(t->median_min * 60.0, t->spread, &out->service_mean,
-	                      &out->service_var);
+	double median, spread;
+	plan_visit_model(cat, t, visitor_id, &median, &spread);
+	otd_lognormal_moments(median * 60.0, spread, &out->service_mean, &out->service_var);
 }
 
 long plan_route_place(const struct otd_planner *p, struct otd_route *r, const struct otd_stop *s)
@@ -540,8 +596,12 @@ enum otd_status planner_build_day(const struct otd_planner *p, struct otd_conn *
 		                     .lon = it->lon,
 		                     .a = it->window_start,
 		                     .b = it->window_end};
-		otd_lognormal_moments(it->median_min * 60.0, it->spread, &s.service_mean,
-		                      &s.service_var);
+		/* What was learned, for this visitor, when anything was. */
+		double median = it->median_min, spread = it->spread;
+		const struct plan_visit_type *vt = plan_catalog_type(cat, it->visit_type_id);
+		if(vt)
+			plan_visit_model(cat, vt, v->id, &median, &spread);
+		otd_lognormal_moments(median * 60.0, spread, &s.service_mean, &s.service_var);
 		out->item_of[r][route->n] = (long)i;
 		otd_route_insert(route, route->n, &s);
 	}

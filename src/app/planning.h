@@ -48,7 +48,16 @@ struct plan_visit_type {
 	bool active;
 };
 
-/* An immutable snapshot of active visitors, visit types and holidays. */
+/* A visitor's own duration model for a visit type, learned from at least
+ * OTD_LEARN_FULL_N of their visits. */
+struct plan_learned {
+	int64_t visit_type_id, visitor_id;
+	double median_min, spread;
+};
+
+/* An immutable snapshot of active visitors, visit types (their duration
+ * models as learned, when anything was), the visitors' own learned models
+ * and holidays. */
 struct plan_catalog {
 	int64_t built_at;
 	int64_t checked_at;   /* when the fingerprint was last compared */
@@ -60,6 +69,8 @@ struct plan_catalog {
 	struct plan_visit_type *types;
 	size_t n_holidays;
 	char (*holidays)[11]; /* sorted local dates */
+	size_t n_learned;
+	struct plan_learned *learned; /* sorted by (visit_type_id, visitor_id) */
 	int refs;
 };
 
@@ -147,9 +158,17 @@ long plan_day_route_for(const struct plan_day *d, int64_t start, int64_t end);
  * left timed with the stop in it on success, unchanged otherwise. */
 long plan_route_place(const struct otd_planner *p, struct otd_route *r, const struct otd_stop *s);
 
-/* The stop for a visit of type t at (lat, lon) in [start, end). */
-void plan_visit_stop(const struct plan_visit_type *t, double lat, double lon, int64_t start,
-                     int64_t end, enum otd_stop_kind kind, int64_t id, struct otd_stop *out);
+/* The duration model (median minutes, spread) of a visit of type t by
+ * visitor_id: the visitor's own when learned (cat may be NULL: none), else
+ * the type's. */
+void plan_visit_model(const struct plan_catalog *cat, const struct plan_visit_type *t,
+                      int64_t visitor_id, double *median_min, double *spread);
+
+/* The stop for a visit of type t by visitor_id (plan_visit_model) at (lat,
+ * lon) in [start, end). */
+void plan_visit_stop(const struct plan_catalog *cat, const struct plan_visit_type *t,
+                     int64_t visitor_id, double lat, double lon, int64_t start, int64_t end,
+                     enum otd_stop_kind kind, int64_t id, struct otd_stop *out);
 
 /* The local date ("YYYY-MM-DD") of instant t in the organisation's zone. */
 void planner_local_date(const struct otd_planner *p, int64_t t, char out[11]);

@@ -2,6 +2,7 @@
 #include "app/system.h"
 
 #include "app/audit.h"
+#include "app/ticker.h"
 #include "store/system.h"
 
 static enum otd_status ping_job(struct otd_conn *c, void *arg, struct otd_error *err)
@@ -51,14 +52,20 @@ enum otd_status app_clock_advance(struct otd_app *app, const struct otd_principa
 		return otd_error_set(err, OTD_ENOTFOUND, "not_found", NULL,
 		                     "There is nothing at this address.");
 	int64_t from = otd_clock_now(app->clock);
-	if(to > 0) {
-		if(!otd_clock_set(app->clock, to))
-			return otd_error_set(err, OTD_EINVAL, "clock_backwards", "to",
-			                     "The virtual clock never moves backwards.");
-	} else if(!otd_clock_advance(app->clock, seconds)) {
-		return otd_error_set(err, OTD_EINVAL, "clock_backwards", "seconds",
+	int64_t target = to > 0 ? to : from + seconds;
+	if(target < from || (to <= 0 && seconds < 0))
+		return otd_error_set(err, OTD_EINVAL, "clock_backwards", to > 0 ? "to" : "seconds",
 		                     "The virtual clock never moves backwards.");
+	/* Time moving is what makes the ticker's work due: a pass at every
+	 * ticker period boundary crossed, as the real ticker would have run
+	 * (over at most the last day of a longer jump). */
+	int64_t period = app->cfg->tracking.ticker_seconds;
+	int64_t t = (target - from > 86400 ? target - 86400 : from);
+	for(t = (t / period + 1) * period; t <= target; t += period) {
+		otd_clock_set(app->clock, t);
+		ticker_pass(app);
 	}
+	otd_clock_set(app->clock, target);
 	struct clock_job job = {actor, from, otd_clock_now(app->clock)};
 	enum otd_status st = store_write(app->store, clock_job, &job, err);
 	*now = job.to;

@@ -9,6 +9,7 @@
 
 #include "app/booking.h"
 #include "app/log.h"
+#include "app/tracking.h"
 #include "onthedot/mem.h"
 
 struct otd_ticker {
@@ -27,6 +28,9 @@ void ticker_pass(struct otd_app *app)
 	if(app_holds_expire(app, &err) != OTD_OK)
 		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "holds_expire", "error",
 		        err.message);
+	otd_error_clear(&err);
+	if(app_risk_pass(app, NULL, &err) != OTD_OK)
+		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "risk_pass", "error", err.message);
 }
 
 static void *ticker_main(void *arg)

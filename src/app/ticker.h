@@ -1,7 +1,9 @@
 /* onthedot ticker: the thread that does what time alone makes due. Now:
- * expired holds are deleted (their capacity is already free to offers,
+ * expired holds are deleted an hour after they lapse (their capacity is already free to offers,
  * which skip expired holds; this keeps the table small and returns lapsed
- * waitlist offers to the queue). The tracking issue adds risk passes. */
+ * waitlist offers to the queue); then the risk pass over every active
+ * route (app_risk_pass), so a silent visitor still raises risk as time
+ * passes. */
 #ifndef OTD_APP_TICKER_H
 #define OTD_APP_TICKER_H
 

@@ -158,7 +158,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	unsigned port = http_server_port(srv);
 	app_set_listen_port(&app, port);
-	ticker = ticker_start(&app, 30);
+	ticker = ticker_start(&app, cfg.tracking.ticker_seconds);
 	if(cfg.port_file[0] && write_port_file(cfg.port_file, port) != 0) {
 		cli_error("serve", "cannot write the port file %s: %s", cfg.port_file, strerror(errno));
 		goto out_srv;

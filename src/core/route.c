@@ -838,6 +838,7 @@ struct offer_route {
 	double lo, hi; /* window starts it may take: its shift, then its spans */
 	size_t first;  /* its positions (and places) in the scratch */
 	int state;
+	double sm, sv; /* the service on this route (the visitor's own model) */
 };
 
 struct span {
@@ -897,10 +898,9 @@ static bool offer_bound(const struct otd_route *r, const struct pace_ctx *pc,
 	const size_t n = r->n;
 	double dbase = place_km(&c->base, loc);
 	double least = km_at_least(dbase - c->radius) * pc->fastest;
-	if(req->service_mean + 2 * least > c->gap_out + PRUNE_MARGIN &&
-	   req->service_mean + least > c->gap_in + PRUNE_MARGIN)
+	if(o->sm + 2 * least > c->gap_out + PRUNE_MARGIN && o->sm + least > c->gap_in + PRUNE_MARGIN)
 		return false;
-	const double w = (double)req->width, sm = req->service_mean;
+	const double w = (double)req->width, sm = o->sm;
 	for(size_t p = 0; p <= n; p++) {
 		const struct reach *h = &c->reach[p];
 		km[p] = NAN;
@@ -924,8 +924,8 @@ static double offer_km(const struct otd_route *r, double *km, size_t i, const st
 
 /* The exact arrival and span of position p. */
 static void offer_exact(const struct otd_route *r, const struct pace_ctx *pc, double z,
-                        const struct place *loc, const struct otd_offer_request *req, size_t p,
-                        double *km, struct span *sp, struct offer_pos *op)
+                        const struct place *loc, const struct otd_offer_request *req, double sm,
+                        size_t p, double *km, struct span *sp, struct offer_pos *op)
 {
 	const struct reach *h = &r->cache->reach[p];
 	op->km_out = offer_km(r, km, h->next, loc);
@@ -934,7 +934,7 @@ static void offer_exact(const struct otd_route *r, const struct pace_ctx *pc, do
 	 * start + service, in time for what follows (hi0: the latest
 	 * departure what follows allows; travel on at the fastest pace). */
 	sp->lo = op->h.q + TOL - (double)req->width - PRUNE_MARGIN;
-	sp->hi = h->hi0 - req->service_mean - (h->out ? op->km_out * pc->fastest : 0);
+	sp->hi = h->hi0 - sm - (h->out ? op->km_out * pc->fastest : 0);
 }
 
 size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner, size_t n_routes,
@@ -975,6 +975,8 @@ size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner,
 		o->state = usable(rt, plan) && !full ? ROUTE_NEW : ROUTE_SKIP;
 		o->lo = INFINITY;
 		o->hi = -INFINITY;
+		o->sm = req->route_service_mean ? req->route_service_mean[r] : req->service_mean;
+		o->sv = req->route_service_var ? req->route_service_var[r] : req->service_var;
 		if(o->state == ROUTE_SKIP)
 			continue;
 		from = rt->shift_start < from ? rt->shift_start : from;
@@ -984,7 +986,7 @@ size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner,
 		 * can start after the route's latest room for a departure. */
 		o->lo = (double)rt->shift_start;
 		o->hi = dmin((double)(rt->shift_end - req->width),
-		             rt->free_until - req->service_mean + PRUNE_MARGIN);
+		             rt->free_until - o->sm + PRUNE_MARGIN);
 	}
 
 	size_t written = 0;
@@ -1028,14 +1030,13 @@ size_t otd_offer_day(const struct otd_route *const *routes, const size_t *owner,
 				if(sd < sp[p].lo || sd > sp[p].hi)
 					continue;
 				if(op[p].km_out < 0) {
-					offer_exact(rt, &pc, z, &loc, req, p, km, &sp[p], &op[p]);
+					offer_exact(rt, &pc, z, &loc, req, o->sm, p, km, &sp[p], &op[p]);
 					narrowed = true;
 					if(sd < sp[p].lo || sd > sp[p].hi)
 						continue;
 				}
-				if(ins_tail(rt, &pc, z, p, rt->cache->reach[p].next, &op[p].h, s, b,
-				            req->service_mean, req->service_var, op[p].km_out,
-				            &travel) &&
+				if(ins_tail(rt, &pc, z, p, rt->cache->reach[p].next, &op[p].h, s, b, o->sm,
+				            o->sv, op[p].km_out, &travel) &&
 				   travel < rbest) {
 					rbest = travel;
 					rpos = p;

@@ -57,4 +57,12 @@ enum otd_status booking_decode(const json_t *body, struct otd_booking_request *o
 enum otd_status reschedule_decode(const json_t *body, const char **hold, int64_t *offer,
                                   const char **reason, struct otd_error *err);
 
+/* A visitor's events: one event object, or {"events": [...]} with 1 to max
+ * of them. *out (heap, *n entries) points into body for notes: keep body
+ * until done. 400 naming the field (events[i].x) when malformed, 413 when
+ * there are more than max. */
+struct otd_vevent;
+enum otd_status vevents_decode(const json_t *body, size_t max, struct otd_vevent **out, size_t *n,
+                               struct otd_error *err);
+
 #endif

@@ -55,4 +55,15 @@ enum otd_status h_appointment_cancel(struct otd_req *req);
 enum otd_status h_appointment_reschedule(struct otd_req *req);
 enum otd_status h_booking_visit_types(struct otd_req *req);
 
+/* stream.c: live streams (Server-Sent Events) */
+enum otd_status h_dispatch_stream(struct otd_req *req);
+enum otd_status h_visitor_stream(struct otd_req *req);
+enum otd_status h_link_stream(struct otd_req *req);
+
+/* Tracking (tracking.c). */
+enum otd_status h_visitor_events(struct otd_req *req);
+enum otd_status h_visitor_unavailable(struct otd_req *req);
+enum otd_status h_visitor_day(struct otd_req *req);
+enum otd_status h_my_day(struct otd_req *req);
+
 #endif

@@ -16,6 +16,7 @@
 
 struct MHD_Connection;
 struct otd_server;
+struct http_stream;
 
 enum http_method {
 	HTTP_GET = 1 << 0,
@@ -96,6 +97,10 @@ struct otd_req {
 	void *job;
 	void (*job_free)(void *job);
 	bool suspended;
+
+	/* A live stream (stream.c): when set, the reply's body comes from it
+	 * instead of reply; the server hands it to the response. */
+	struct http_stream *stream;
 
 	struct otd_error err;
 	json_t *err_extra; /* more members for the error object ("affected"), owned */

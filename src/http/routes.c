@@ -4,6 +4,7 @@
 
 #define ADMIN OTD_ROLE_ADMIN
 #define DISPATCHER OTD_ROLE_DISPATCHER
+#define VISITOR OTD_ROLE_VISITOR
 
 const struct route otd_routes[] = {
     {HTTP_GET, "/", h_index, AUTH_PUBLIC, 0, 0},
@@ -22,6 +23,11 @@ const struct route otd_routes[] = {
     {HTTP_POST, "/api/v1/visitors/{id}/activate", h_visitor_activate, AUTH_STAFF, ADMIN, 0},
     {HTTP_GET, "/api/v1/visitors/{id}/shifts", h_visitor_shifts, AUTH_STAFF, ADMIN | DISPATCHER,
      0},
+    {HTTP_POST, "/api/v1/visitors/{id}/unavailable", h_visitor_unavailable, AUTH_STAFF,
+     ADMIN | DISPATCHER, 0},
+    {HTTP_GET, "/api/v1/visitors/{id}/day", h_visitor_day, AUTH_STAFF, ADMIN | DISPATCHER, 0},
+    {HTTP_POST, "/api/v1/visitor/events", h_visitor_events, AUTH_STAFF, VISITOR, 0},
+    {HTTP_GET, "/api/v1/visitor/day", h_my_day, AUTH_STAFF, VISITOR, 0},
     {HTTP_GET, "/api/v1/visit-types", h_visit_types_list, AUTH_STAFF, ADMIN | DISPATCHER, 0},
     {HTTP_POST, "/api/v1/visit-types", h_visit_type_create, AUTH_STAFF, ADMIN,
      ROUTE_IDEMPOTENT},
@@ -47,5 +53,9 @@ const struct route otd_routes[] = {
     {HTTP_GET, "/api/v1/a/{token}/ics", h_link_ics, AUTH_PUBLIC, 0, 0},
     {HTTP_POST, "/api/v1/a/{token}/waitlist", h_link_waitlist, AUTH_PUBLIC, 0, 0},
     {HTTP_POST, "/api/v1/links/resend", h_link_resend, AUTH_PUBLIC, 0, 0},
+    {HTTP_GET, "/api/v1/a/{token}/stream", h_link_stream, AUTH_PUBLIC, 0, 0},
+    {HTTP_GET, "/api/v1/dispatch/stream", h_dispatch_stream, AUTH_STAFF, ADMIN | DISPATCHER, 0},
+    {HTTP_GET, "/api/v1/visitor/stream", h_visitor_stream, AUTH_STAFF,
+     ADMIN | DISPATCHER | OTD_ROLE_VISITOR, 0},
     {0, NULL, NULL, 0, 0, 0},
 };

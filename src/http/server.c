@@ -26,6 +26,7 @@
 #include "http/handlers.h"
 #include "http/http.h"
 #include "http/metrics.h"
+#include "http/stream.h"
 
 #define IP_BUCKETS 1024
 
@@ -49,6 +50,7 @@ struct otd_server {
 	_Atomic uint64_t req_counter;
 	uint32_t id_prefix;
 	struct http_metrics *metrics;
+	struct http_streams *streams;
 };
 
 struct http_metrics *http_server_metrics(struct otd_server *srv);
@@ -206,7 +208,11 @@ void req_reply_error(struct otd_req *req, const struct otd_error *err)
 		snprintf(ra, sizeof(ra), "%d", e.retry_after > 0 ? e.retry_after : 1);
 		req_add_header(req, "Retry-After", ra);
 	}
-	req_reply_json(req, otd_status_http(e.status), json_pack("{s:o}", "error", inner));
+	int http = otd_status_http(e.status);
+	if(http >= 500 && http != 503)
+		otd_log(OTD_LOG_ERROR, "request_failed", "{s:s,s:s,s:s}", "route",
+		        req->route ? req->route->template : "-", "code", e.code, "message", e.message);
+	req_reply_json(req, http, json_pack("{s:o}", "error", inner));
 }
 
 void req_add_header(struct otd_req *req, const char *name, const char *value)
@@ -355,8 +361,9 @@ static enum MHD_Result send_reply(struct otd_req *req)
 			              "The server produced no reply; this is a bug.");
 		req_reply_error(req, &e);
 	}
-	struct MHD_Response *resp = MHD_create_response_from_buffer(req->reply_len, req->reply,
-	                                                            MHD_RESPMEM_MUST_FREE);
+	struct MHD_Response *resp = req->stream ? http_stream_response(req)
+	                            : MHD_create_response_from_buffer(req->reply_len, req->reply,
+	                                                              MHD_RESPMEM_MUST_FREE);
 	if(!resp)
 		return MHD_NO;
 	req->reply = NULL; /* the response owns it now */
@@ -520,6 +527,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 	if(req->job && req->job_free)
 		req->job_free(req->job);
+	http_stream_discard(req->stream);
 	for(size_t i = 0; i < req->n_headers; i++)
 		free(req->headers[i].value);
 	free(req->reply);
@@ -542,6 +550,12 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	size_t n = strlen(text);
 	while(n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
 		text[--n] = '\0';
+	/* libmicrohttpd quotes the request's URL as `...' (a failed write of a
+	 * stream, say), and a customer's link carries its secret: drop it. */
+	char *q = strchr(text, '`');
+	char *end = q ? strchr(q + 1, '\'') : NULL;
+	if(q && end)
+		memmove(q + 1, end, strlen(end) + 1);
 	otd_log(OTD_LOG_WARN, "libmicrohttpd", "{s:s}", "detail", text);
 }
 
@@ -645,6 +659,7 @@ enum otd_status http_server_start(struct otd_app *app, struct otd_server **out,
 		return otd_error_set(err, OTD_EIO, "http_start_failed", NULL,
 		                     "The HTTP server could not start (see the libmicrohttpd log line).");
 	}
+	srv->streams = http_streams_start(app);
 	*out = srv;
 	return OTD_OK;
 }
@@ -664,6 +679,9 @@ void http_server_stop(struct otd_server *srv, int grace_s)
 	if(!srv)
 		return;
 	int fd = MHD_quiesce_daemon(srv->daemon);
+	/* Live streams end and are resumed: MHD_stop_daemon must find no
+	 * connection suspended (TRAPS.md). */
+	http_streams_stop(srv->streams, grace_s);
 	/* Let requests in flight finish; idle keep-alive connections count
 	 * as in flight only while a request is being processed. */
 	for(int waited = 0; waited < grace_s * 100 && atomic_load(&srv->inflight) > 0; waited++)

@@ -20,8 +20,9 @@ enum otd_status http_server_start(struct otd_app *app, struct otd_server **out,
 /* The TCP port actually bound (useful with port 0). */
 unsigned http_server_port(const struct otd_server *srv);
 
-/* Stops accepting, lets requests in flight finish for at most grace_s
- * seconds, then stops the daemon and frees the server. */
+/* Stops accepting, ends the live streams (resuming every suspended one),
+ * lets requests in flight finish for at most grace_s seconds, then stops
+ * the daemon and frees the server. */
 void http_server_stop(struct otd_server *srv, int grace_s);
 
 /* Requests in flight right now. */

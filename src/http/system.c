@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/bus.h"
 #include "app/system.h"
 #include "http/decode.h"
 #include "http/handlers.h"
@@ -60,6 +61,13 @@ enum otd_status h_metrics(struct otd_req *req)
 		               "resolved.\n# TYPE otd_outbox_uncertain gauge\notd_outbox_uncertain "
 		               "%lld\n",
 		               (long long)m.outbox_pending, (long long)m.outbox_uncertain);
+	size_t parked = 0, streams = req->app->bus ? bus_open_count(req->app->bus, &parked) : 0;
+	otd_buf_printf(&out,
+	               "# HELP otd_streams_open Live streams (Server-Sent Events) open.\n"
+	               "# TYPE otd_streams_open gauge\notd_streams_open %zu\n"
+	               "# HELP otd_streams_waiting Open live streams suspended until news.\n"
+	               "# TYPE otd_streams_waiting gauge\notd_streams_waiting %zu\n",
+	               streams, parked);
 	otd_buf_printf(&out,
 	               "# HELP otd_clock_seconds The service's notion of now (virtual in tests).\n"
 	               "# TYPE otd_clock_seconds gauge\notd_clock_seconds %lld\n",

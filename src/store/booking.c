@@ -336,15 +336,15 @@ enum otd_status store_route_items(struct otd_conn *c, int64_t visitor_id, const 
 	sqlite3_stmt *st = conn_prepare(
 	    c,
 	    "SELECT 0, a.id, 0, d.lat, d.lon, a.window_start, a.window_end, t.duration_median_min, "
-	    "t.duration_spread, coalesce(a.route_position, -1), a.route_position IS NULL, 0 "
-	    "FROM appointments a "
+	    "t.duration_spread, coalesce(a.route_position, -1), a.route_position IS NULL, 0, "
+	    "a.visit_type_id FROM appointments a "
 	    "JOIN addresses d ON d.id = a.address_id JOIN visit_types t ON t.id = a.visit_type_id "
 	    "WHERE a.visitor_id = ?1 AND a.local_date = ?2 AND a.status IN ('booked', "
 	    "'travelling', 'arrived') "
 	    "UNION ALL "
 	    "SELECT 1, h.id, coalesce(h.for_appointment, 0), d.lat, d.lon, h.window_start, "
 	    "h.window_end, t.duration_median_min, t.duration_spread, coalesce(h.route_position, -1), "
-	    "h.route_position IS NULL, h.expires_at FROM holds h JOIN addresses d ON d.id = h.address_id JOIN visit_types t ON t.id = "
+	    "h.route_position IS NULL, h.expires_at, h.visit_type_id FROM holds h JOIN addresses d ON d.id = h.address_id JOIN visit_types t ON t.id = "
 	    "h.visit_type_id WHERE h.visitor_id = ?1 AND h.local_date = ?2 AND h.expires_at > ?3 "
 	    "ORDER BY 11, 10, 6, 2",
 	    err);
@@ -374,6 +374,7 @@ enum otd_status store_route_items(struct otd_conn *c, int64_t visitor_id, const 
 		it->spread = sqlite3_column_double(st, 8);
 		it->route_position = sqlite3_column_int(st, 9);
 		it->expires_at = sqlite3_column_int64(st, 11);
+		it->visit_type_id = sqlite3_column_int64(st, 12);
 	}
 	conn_done(st);
 	if(rc != SQLITE_DONE) {
@@ -513,7 +514,7 @@ enum otd_status store_holds_live(struct otd_conn *c, const char *client_key, int
 	return OTD_OK;
 }
 
-enum otd_status store_holds_expire(struct otd_conn *tx, int64_t now, int64_t *n,
+enum otd_status store_holds_expire(struct otd_conn *tx, int64_t now, int64_t keep, int64_t *n,
                                    struct otd_error *err)
 {
 	/* A waitlist offer that lapsed leaves the customer waiting again. */
@@ -531,7 +532,7 @@ enum otd_status store_holds_expire(struct otd_conn *tx, int64_t now, int64_t *n,
 	st = conn_prepare(tx, "DELETE FROM holds WHERE expires_at <= ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 1, now - keep);
 	s = done(tx, st, "expire holds", err);
 	if(s == OTD_OK)
 		*n = conn_changes(tx);

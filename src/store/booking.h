@@ -78,7 +78,8 @@ struct otd_route_item {
 	int64_t for_appointment; /* holds */
 	double lat, lon;
 	int64_t window_start, window_end;
-	double median_min, spread; /* the visit type's duration model */
+	double median_min, spread; /* the visit type's duration model (its prior) */
+	int64_t visit_type_id;
 	int route_position;        /* -1 when none */
 	int64_t expires_at;        /* holds; 0 for appointments */
 };
@@ -122,9 +123,11 @@ enum otd_status store_hold_offers(struct otd_conn *c, int64_t appointment_id, in
 enum otd_status store_hold_get(struct otd_conn *c, int64_t id, int64_t now, struct otd_hold *out,
                                struct otd_error *err);
 
-/* Deletes holds that expired at or before now (a lapsed waitlist offer
- * leaves its customer waiting again); *n receives how many. */
-enum otd_status store_holds_expire(struct otd_conn *tx, int64_t now, int64_t *n,
+/* Returns lapsed waitlist offers (their hold expired at or before now) to
+ * the queue, and deletes holds that expired at or before now - keep (kept
+ * that long so a customer who comes back late hears "expired" with
+ * alternatives, not "no such hold"); *n receives how many were deleted. */
+enum otd_status store_holds_expire(struct otd_conn *tx, int64_t now, int64_t keep, int64_t *n,
                                    struct otd_error *err);
 
 /* ---- customer links ------------------------------------------------------ */

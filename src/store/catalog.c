@@ -585,7 +585,9 @@ enum otd_status store_catalog_fingerprint(struct otd_conn *c, char *out, size_t 
 	    "SELECT (SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM visitors) || '|' || "
 	    "(SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM visit_types) || '|' || "
 	    "(SELECT count(*) || ':' || coalesce(max(date), '') FROM holidays) || '|' || "
-	    "(SELECT count(*) FROM shifts) || ':' || (SELECT count(*) FROM shift_exdates)",
+	    "(SELECT count(*) FROM shifts) || ':' || (SELECT count(*) FROM shift_exdates) || '|' || "
+	    "(SELECT count(*) || ':' || coalesce(max(updated_at), 0) || ':' || coalesce(sum(n), 0) "
+	    "FROM learned_durations)",
 	    err);
 	if(!st)
 		return OTD_EIO;

@@ -150,8 +150,8 @@ static enum otd_status fill_job(struct otd_conn *tx, void *arg, struct otd_error
 				int64_t slots = (r->shift_end - r->shift_start - 3600) / step;
 				int64_t start = r->shift_start + (int64_t)(uni() * (double)slots) * step;
 				struct otd_stop s;
-				plan_visit_stop(t, f->alat[a], f->alon[a], start, start + 3600, OTD_STOP_VISIT,
-				                0, &s);
+				plan_visit_stop(NULL, t, 0, f->alat[a], f->alon[a], start, start + 3600,
+				                OTD_STOP_VISIT, 0, &s);
 				long pos = otd_route_best_insertion(r, planner_plan(f->app->planner), &s, NULL);
 				if(pos < 0)
 					continue;

@@ -488,7 +488,8 @@ class Server:
             self.check_database()
         except AssertionError as e:
             raise AssertionError("%s\n(the server's files are kept in %s)" % (e, self.dir))
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if not os.environ.get("OTD_KEEP"):  # OTD_KEEP=1: keep it to read the log
+            shutil.rmtree(self.dir, ignore_errors=True)
 
     def check_log(self, text):
         routes = set(self.spec.doc["paths"]) | {"-"}

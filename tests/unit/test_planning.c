@@ -275,7 +275,7 @@ START_TEST(catalog_holds_active_visitors_types_and_holidays)
 	ck_assert_int_eq(cat->built_at, now);
 	ck_assert_int_eq(cat->from, now - 2 * 86400);
 	ck_assert_int_eq(cat->to, now + 31 * 86400); /* horizon 28 + 3 days */
-	ck_assert_str_eq(cat->fingerprint, "3:1|2:1|5:2026-04-03|4:1");
+	ck_assert_str_eq(cat->fingerprint, "3:1|2:1|5:2026-04-03|4:1|0:0:0");
 
 	/* Active visitors only, in id order. */
 	ck_assert_uint_eq(cat->n_visitors, 2);
@@ -394,7 +394,7 @@ START_TEST(a_catalog_change_rebuilds_the_catalog_and_drops_cached_days)
 	 * The old snapshot stays whole for whoever still holds it. */
 	struct plan_catalog *c5 = catalog_at(now + 5);
 	ck_assert_ptr_ne(c5, cat);
-	ck_assert_str_eq(c5->fingerprint, "3:2|2:1|5:2026-04-03|4:1");
+	ck_assert_str_eq(c5->fingerprint, "3:2|2:1|5:2026-04-03|4:1|0:0:0");
 	ck_assert_int_eq(c5->built_at, now + 5);
 	ck_assert_str_eq(plan_catalog_visitor(c5, 1)->role_title, "Senior gas engineer");
 	ck_assert_str_eq(plan_catalog_visitor(cat, 1)->role_title, "Gas engineer");

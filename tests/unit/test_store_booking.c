@@ -752,7 +752,7 @@ static enum otd_status offers_fn(struct otd_conn *c, void *arg, struct otd_error
 static enum otd_status expire_fn(struct otd_conn *tx, void *arg, struct otd_error *err)
 {
 	struct hold_job *j = arg;
-	return store_holds_expire(tx, j->now, &j->count, err);
+	return store_holds_expire(tx, j->now, 0, &j->count, err);
 }
 
 static int64_t insert_hold(const char *client, int hash, int64_t start, int64_t expires,
