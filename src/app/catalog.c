@@ -8,6 +8,7 @@
 
 #include "app/audit.h"
 #include "app/planning.h"
+#include "app/tracking.h"
 #include "onthedot/mem.h"
 #include "onthedot/tz.h"
 #include "onthedot/validate.h"
@@ -262,6 +263,26 @@ static enum otd_status note_affected(struct otd_conn *tx, struct visitor_job *j,
 		enum otd_status st = store_appointment_event(tx, j->affected[i].id, "visitor_change",
 		                                             j->now, actor_kind(j->actor),
 		                                             actor_id(j->actor), detail, err);
+		/* The same path as a visitor's "unavailable": the promise is at
+		 * risk now, with its reason, in this transaction. */
+		if(st == OTD_OK)
+			st = tracking_force_at_risk(tx, j->affected[i].id,
+			                            strcmp(reason, "visitor_deactivated") == 0
+			                                ? "the visitor was deactivated"
+			                                : "the visitor's shift no longer covers it",
+			                            j->now, err);
+		if(st)
+			return st;
+	}
+	/* Re-project each day touched (once). */
+	for(size_t i = 0; i < j->n_affected; i++) {
+		bool seen = false;
+		for(size_t k = 0; k < i && !seen; k++)
+			seen = strcmp(j->affected[k].local_date, j->affected[i].local_date) == 0;
+		if(seen)
+			continue;
+		enum otd_status st = tracking_reproject(j->app, tx, j->id, j->affected[i].local_date,
+		                                        j->now, reason, err);
 		if(st)
 			return st;
 	}

@@ -619,6 +619,18 @@ enum otd_status tracking_reproject(struct otd_app *app, struct otd_conn *tx, int
 	return reproject(app, tx, visitor_id, local_date, now, cause, NULL, err);
 }
 
+enum otd_status tracking_force_at_risk(struct otd_conn *tx, int64_t appointment_id,
+                                       const char *reason, int64_t now, struct otd_error *err)
+{
+	struct otd_appointment_risk r;
+	enum otd_status st = store_appointment_risk_get(tx, appointment_id, &r, err);
+	if(st)
+		return st;
+	r.forced = true;
+	snprintf(r.reason, sizeof(r.reason), "%s", reason);
+	return store_appointment_risk_put(tx, appointment_id, &r, now, err);
+}
+
 /* ---- events --------------------------------------------------------------- */
 
 struct day_ctx {

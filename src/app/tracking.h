@@ -92,6 +92,12 @@ enum otd_status tracking_reproject(struct otd_app *app, struct otd_conn *tx, int
                                    const char *local_date, int64_t now, const char *cause,
                                    struct otd_error *err);
 
+/* Forces appointment_id at_risk with reason (a visitor's change made by
+ * an admin: a shift cut short, deactivated) inside a write job; the next
+ * tracking_reproject of its day records the change of risk. */
+enum otd_status tracking_force_at_risk(struct otd_conn *tx, int64_t appointment_id,
+                                       const char *reason, int64_t now, struct otd_error *err);
+
 /* The ticker's pass: every visitor with appointments still to visit today
  * (and yesterday, for shifts past midnight) is re-projected; a silent
  * visitor is flagged; windows that ended with no arrival are broken.

@@ -106,7 +106,11 @@ class TrackingCase(ob.BookingTestCase):
         reference."""
         cls = type(self)
         cls.seq += 1
-        ref = "OTD-T%05d" % cls.seq
+        alphabet, n, tail = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ", cls.seq, ""
+        for _ in range(5):
+            n, d = divmod(n, len(alphabet))
+            tail = alphabet[d] + tail
+        ref = "OTD-T" + tail
         now = secs(local("2026-03-02", "09:00"))
         self.srv.sql("INSERT INTO customers(name, phone, created_at) VALUES (?, ?, ?)",
                      ("Customer %s" % ref, "+441632960%03d" % (cls.seq % 1000), now))
@@ -485,6 +489,40 @@ class TestOfflineReplay(TrackingCase):
                   for vid in (live_v["id"], batch_v["id"])]
         self.assertEqual(counts[0], counts[1])
         self.assertEqual(dict(counts[0]).get("duration"), 2)
+
+
+class TestAdminChanges(TrackingCase):
+    """A shift cut short or a visitor deactivated takes the same path as
+    "unavailable": the promises they leave are at_risk at once, with why."""
+
+    n_visitors = 2
+
+    def test_a_shift_cut_short_and_a_deactivation(self):
+        v, w = self.org_visitors
+        early = self.appointment(v, "1 Mill Road", "09:00", "10:00", 1)
+        late = self.appointment(v, "3 Mill Road", "16:00", "17:00", 2)
+        theirs = self.appointment(w, "7 Church Lane", "11:00", "12:00", 1)
+        self.to(DAY, "08:00")
+        shifts = [{"start": "2026-03-02T08:00", "duration_minutes": 360, "rrule": ob.WEEKDAYS}]
+        r = self.srv.request("PATCH", "/api/v1/visitors/%d" % v["id"], {"shifts": shifts},
+                             token="admin")
+        self.assertEqual(r.status, 409, r.raw)  # not without confirm: nothing changed
+        self.assertEqual(self.risk_row(late)[0], "ok")
+        r = self.srv.request("PATCH", "/api/v1/visitors/%d" % v["id"],
+                             {"shifts": shifts, "confirm_affected": True}, token="admin")
+        self.assertEqual(r.status, 200, r.raw)
+        s = self.stop(v, late)
+        self.assertEqual((s["risk"], s["forced"]), ("at_risk", True), s)
+        self.assertIn("shift", s["risk_reason"])
+        self.assertEqual(self.stop(v, early)["risk"], "ok")
+        kinds = [e["kind"] for e in appt_events(self.srv, self.appointment_id(late))]
+        self.assertEqual(kinds[-3:], ["visitor_change", "risk", "at_risk"])
+        r = self.srv.request("POST", "/api/v1/visitors/%d/deactivate" % w["id"],
+                             {"confirm_affected": True}, token="admin")
+        self.assertEqual(r.status, 200, r.raw)
+        s = self.stop(w, theirs)
+        self.assertEqual(s["risk"], "at_risk", s)
+        self.assertIn("deactivated", s["risk_reason"])
 
 
 class TestLearnedPace(TrackingCase):
