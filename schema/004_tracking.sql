@@ -14,6 +14,7 @@ CREATE TABLE visitor_days (
   from_lon        REAL CHECK (from_lon IS NULL OR from_lon BETWEEN -180 AND 180),
   late_s          INTEGER NOT NULL DEFAULT 0 CHECK (late_s >= 0),
   last_event_at   INTEGER,
+  last_status_at  INTEGER, -- the latest tap other than a position
   unavailable_reason TEXT CHECK (unavailable_reason IS NULL OR unavailable_reason IN
                     ('sick', 'breakdown', 'other')),
   silent          INTEGER NOT NULL DEFAULT 0 CHECK (silent IN (0, 1)),

@@ -369,26 +369,36 @@ static void build_sequence(struct otd_app *app, struct otd_conn *tx, int64_t vis
 		}
 }
 
-/* Whether the visitor owes word: expected to move and quiet for too long. */
+/* Whether the visitor owes word: expected to move and quiet for too long.
+ * Expected to move: not started, from the shift start; travelling, from
+ * the journey's start; idle, from the last visit; on site, once the visit's
+ * median duration has passed; and never earlier than an hour before the
+ * next window opens (nobody leaves for an afternoon visit at 8). */
 static bool is_silent(const struct otd_app *app, const struct otd_visitor_day *d,
                       const struct sequence *q, const struct otd_day_stop *stops, int64_t now)
 {
 	if(q->n == 0 || !q->has_route)
 		return false;
-	int64_t ref;
 	if(strcmp(d->state, "unavailable") == 0 || strcmp(d->state, "on_break") == 0)
 		return false;
+	const struct otd_day_stop *next = NULL;
+	for(size_t k = 0; k < q->n && !next; k++)
+		if(q->idx[k] >= 0)
+			next = &stops[q->idx[k]];
+	if(!next)
+		return false;
+	int64_t ref;
 	if(strcmp(d->state, "not_started") == 0)
 		ref = q->shift_start;
-	else if(strcmp(d->state, "on_site") == 0) {
-		const struct otd_day_stop *s = NULL;
-		for(size_t k = 0; k < q->n; k++)
-			if(q->idx[k] >= 0 && stops[q->idx[k]].appointment_id == d->appointment_id)
-				s = &stops[q->idx[k]];
-		ref = d->since + (s ? (int64_t)(s->median_min * 60.0) : 0);
-	} else {
+	else if(strcmp(d->state, "on_site") == 0)
+		ref = d->since + (next->appointment_id == d->appointment_id
+		                      ? (int64_t)(next->median_min * 60.0)
+		                      : 0);
+	else
 		ref = d->since;
-	}
+	if(strcmp(d->state, "travelling") != 0 && strcmp(d->state, "on_site") != 0 &&
+	   next->window_start - 3600 > ref)
+		ref = next->window_start - 3600;
 	if(d->last_event_at > ref)
 		ref = d->last_event_at;
 	return now - ref >= (int64_t)app->cfg->tracking.silent_minutes * 60;
@@ -704,7 +714,7 @@ static enum otd_status day_of(struct events_job *j, struct otd_conn *tx,
 	dc->stored = st == OTD_OK;
 	if(!dc->stored)
 		dc->d.since = e->at;
-	dc->last_status_at = dc->stored ? dc->d.last_event_at : 0;
+	dc->last_status_at = dc->stored ? dc->d.last_status_at : 0;
 	j->n_days++;
 	*out = dc;
 	return OTD_OK;
@@ -1012,7 +1022,7 @@ static enum otd_status apply(struct events_job *j, struct otd_conn *tx, struct d
 		return st;
 	if(at > d->last_event_at)
 		d->last_event_at = at;
-	dc->last_status_at = at;
+	dc->last_status_at = d->last_status_at = at;
 	d->silent = false;
 	return evidence(j, tx, dc, e, s ? s->appointment_id : 0, err);
 }

@@ -36,7 +36,8 @@ enum otd_status store_visitor_day_get(struct otd_conn *c, int64_t visitor_id,
 	                                "SELECT state, coalesce(appointment_id, 0), since, from_lat, "
 	                                "from_lon, late_s, coalesce(last_event_at, 0), "
 	                                "coalesce(unavailable_reason, ''), silent, break_taken, pos_lat, "
-	                                "pos_lon, coalesce(pos_at, 0) FROM visitor_days "
+	                                "pos_lon, coalesce(pos_at, 0), coalesce(last_status_at, 0) FROM "
+	                                "visitor_days "
 	                                "WHERE visitor_id = ?1 AND local_date = ?2",
 	                                err);
 	if(!st)
@@ -59,6 +60,7 @@ enum otd_status store_visitor_day_get(struct otd_conn *c, int64_t visitor_id,
 		out->pos_at = sqlite3_column_int64(st, 12);
 		out->pos_lat = sqlite3_column_double(st, 10);
 		out->pos_lon = sqlite3_column_double(st, 11);
+		out->last_status_at = sqlite3_column_int64(st, 13);
 	}
 	conn_done(st);
 	if(rc == SQLITE_ROW)
@@ -75,14 +77,14 @@ enum otd_status store_visitor_day_put(struct otd_conn *tx, const struct otd_visi
 	    tx,
 	    "INSERT INTO visitor_days(visitor_id, local_date, state, appointment_id, since, from_lat, "
 	    "from_lon, late_s, last_event_at, unavailable_reason, silent, updated_at, break_taken, "
-	    "pos_lat, pos_lon, pos_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-	    "?14, ?15, ?16) ON CONFLICT (visitor_id, local_date) DO UPDATE "
+	    "pos_lat, pos_lon, pos_at, last_status_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+	    "?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT (visitor_id, local_date) DO UPDATE "
 	    "SET state = excluded.state, appointment_id = excluded.appointment_id, since = "
 	    "excluded.since, from_lat = excluded.from_lat, from_lon = excluded.from_lon, late_s = "
 	    "excluded.late_s, last_event_at = excluded.last_event_at, unavailable_reason = "
 	    "excluded.unavailable_reason, silent = excluded.silent, updated_at = excluded.updated_at, "
 	    "break_taken = excluded.break_taken, pos_lat = excluded.pos_lat, pos_lon = "
-	    "excluded.pos_lon, pos_at = excluded.pos_at",
+	    "excluded.pos_lon, pos_at = excluded.pos_at, last_status_at = excluded.last_status_at",
 	    err);
 	if(!st)
 		return OTD_EIO;
@@ -119,6 +121,10 @@ enum otd_status store_visitor_day_put(struct otd_conn *tx, const struct otd_visi
 		sqlite3_bind_null(st, 15);
 		sqlite3_bind_null(st, 16);
 	}
+	if(d->last_status_at)
+		sqlite3_bind_int64(st, 17, d->last_status_at);
+	else
+		sqlite3_bind_null(st, 17);
 	return done(tx, st, "save visitor day", err);
 }
 

@@ -23,7 +23,8 @@ struct otd_visitor_day {
 	bool has_from; /* where a journey started (or the visitor last was) */
 	double from_lat, from_lon;
 	int64_t late_s; /* "running late" minutes added to the current activity */
-	int64_t last_event_at;
+	int64_t last_event_at;  /* the latest event of any kind (claimed time) */
+	int64_t last_status_at; /* the latest event other than a position */
 	char unavailable_reason[16];
 	bool silent;
 	bool break_taken; /* the day's break is over */

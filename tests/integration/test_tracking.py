@@ -372,11 +372,11 @@ class TestUnavailableAndSilent(TrackingCase):
         v = self.org_visitors[2]
         date = "2026-03-05"
         self.appointment(v, "5 Willow Drive", "09:30", "10:30", 1, date=date)
-        self.to(date, "08:15")
+        self.to(date, "08:45")  # shift began 08:00, but the first visit is at 09:30
         self.assertFalse(self.day(v, date)["silent"])
-        self.to(date, "08:21")  # shift began 08:00; 20 minutes of nothing
+        self.to(date, "08:50")  # expected to leave by 08:30; 20 minutes of nothing
         self.assertTrue(self.day(v, date)["silent"])
-        now = secs(local(date, "08:21"))
+        now = secs(local(date, "08:50"))
         self.events(2, self.ev("break_start", now))
         self.events(2, self.ev("break_end", now + 5))
         self.assertFalse(self.day(v, date)["silent"])
@@ -426,6 +426,12 @@ class TestEventsApi(TrackingCase):
             "SELECT count(*) FROM visitor_events WHERE client_event_id = ?",
             (go["client_event_id"],))[0][0], 1)
         self.assertEqual(self.day(v)["state"], "travelling")
+        # A tap made before that position but sent after it still applies
+        # (positions do not order taps), and one before the last tap does not.
+        self.events(1, self.ev("late", now - 15, minutes=10))
+        self.assertEqual(self.day(v)["late_minutes"], 10)
+        r = self.events(1, self.ev("late", now - 25, minutes=5), status=422)
+        self.assertEqual(r.error["code"], "out_of_order")
 
     def test_malformed_events_are_refused_by_name(self):
         now = iso(secs(local(DAY, "08:00")))
