@@ -571,7 +571,9 @@ static enum otd_status reproject(struct otd_app *app, struct otd_conn *tx, int64
 				r.band_early = (int64_t)llround(res[k].band_early);
 				r.band_late = (int64_t)llround(res[k].band_late);
 			} else if(r.forced) {
+				/* Nobody is coming as planned: no time to promise. */
 				r.p_late = 1.0;
+				r.expected_arrival = r.band_early = r.band_late = 0;
 			}
 			next = otd_risk_next(cur, r.p_late, r.forced, window_passed, &th);
 			if(next == OTD_RISK_BROKEN && cur != OTD_RISK_BROKEN)
@@ -1113,6 +1115,14 @@ static enum otd_status run_events(struct otd_app *app, const struct otd_principa
 			                     cfg->tracking.offline_hours);
 		if(events[i].at > now)
 			events[i].at = now; /* a phone slightly ahead: now */
+		if(events[i].kind == OTD_VEVENT_LATE &&
+		   events[i].late_minutes > cfg->tracking.late_max_minutes) {
+			snprintf(field, sizeof(field), "events[%zu].minutes", events[i].index);
+			return otd_error_set(err, OTD_EINVAL, "too_late", field,
+			                     "Event %zu: late by at most %d minutes; past that, send "
+			                     "cannot_attend or unavailable.",
+			                     events[i].index, cfg->tracking.late_max_minutes);
+		}
 		out[i] = OTD_VEVENT_APPLIED;
 	}
 	struct events_job j = {.app = app, .actor = actor, .visitor_id = visitor_id, .ev = events,

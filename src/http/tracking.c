@@ -11,6 +11,7 @@
 #include "http/json_in.h"
 #include "onthedot/civil.h"
 #include "onthedot/mem.h"
+#include "onthedot/reference.h"
 #include "onthedot/validate.h"
 
 static json_t *tracked_day_json(const struct otd_tracked_day *d);
@@ -71,12 +72,9 @@ static enum otd_status decode_one(const json_t *o, size_t i, struct otd_vevent *
 	if(!wants_ref && ref)
 		return otd_error_set(err, OTD_EINVAL, "unexpected_field", field,
 		                     "A %s event names no appointment.", type);
-	if(ref) {
-		if(strncmp(ref, "OTD-", 4) != 0)
-			return otd_error_set(err, OTD_EINVAL, "bad_reference", field,
-			                     "An appointment reference looks like OTD-XXXXXX.");
-		snprintf(e->reference, sizeof(e->reference), "%s", ref);
-	}
+	if(ref && !otd_reference_parse(ref, e->reference))
+		return otd_error_set(err, OTD_EINVAL, "bad_reference", field,
+		                     "An appointment reference looks like OTD-7K3F9Q.");
 	bool has_lat = json_has(o, "lat"), has_lon = json_has(o, "lon");
 	if(has_lat != has_lon) {
 		snprintf(field, sizeof(field), "%s%s", prefix, has_lat ? "lon" : "lat");
