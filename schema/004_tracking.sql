@@ -15,6 +15,7 @@ CREATE TABLE visitor_days (
   late_s          INTEGER NOT NULL DEFAULT 0 CHECK (late_s >= 0),
   last_event_at   INTEGER,
   last_status_at  INTEGER, -- the latest tap other than a position
+  projected_at    INTEGER, -- when an event last re-projected the day
   unavailable_reason TEXT CHECK (unavailable_reason IS NULL OR unavailable_reason IN
                     ('sick', 'breakdown', 'other')),
   silent          INTEGER NOT NULL DEFAULT 0 CHECK (silent IN (0, 1)),
@@ -115,6 +116,7 @@ CREATE INDEX visitor_events_day ON visitor_events(visitor_id, local_date, id);
 CREATE UNIQUE INDEX visitor_events_client ON visitor_events(visitor_id, client_event_id)
   WHERE client_event_id IS NOT NULL;
 
+ALTER TABLE visitor_positions ADD COLUMN received_at INTEGER;
 ALTER TABLE visitor_positions ADD COLUMN client_event_id TEXT
   CHECK (client_event_id IS NULL OR length(client_event_id) BETWEEN 1 AND 64);
 CREATE UNIQUE INDEX visitor_positions_client ON visitor_positions(visitor_id, client_event_id)

@@ -52,6 +52,7 @@ bool hasher_verify_now(const char *hash, const char *password)
 
 static void *worker_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "otd-hasher"); /* as top -H shows it */
 	struct otd_hasher *h = arg;
 	for(;;) {
 		pthread_mutex_lock(&h->mu);

@@ -35,6 +35,7 @@ void ticker_pass(struct otd_app *app)
 
 static void *ticker_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "otd-ticker"); /* as top -H shows it */
 	struct otd_ticker *t = arg;
 	pthread_mutex_lock(&t->mu);
 	while(!t->stopping) {

@@ -480,7 +480,17 @@ static enum otd_status reproject(struct otd_app *app, struct otd_conn *tx, int64
 			ps[k].lon = s->lon;
 			ps[k].a = s->window_start;
 			ps[k].b = s->window_end;
-			duration_model(tx, s, visitor_id, &ps[k].dur_median, &ps[k].dur_sigma);
+			/* One lookup per visit type (routes mostly have one). */
+			long same = -1;
+			for(size_t x = 0; x < k && same < 0; x++)
+				if(q.idx[x] >= 0 && stops[q.idx[x]].visit_type_id == s->visit_type_id)
+					same = (long)x;
+			if(same >= 0) {
+				ps[k].dur_median = ps[same].dur_median;
+				ps[k].dur_sigma = ps[same].dur_sigma;
+			} else {
+				duration_model(tx, s, visitor_id, &ps[k].dur_median, &ps[k].dur_sigma);
+			}
 		}
 		struct otd_proj_model m;
 		otd_proj_model_init(&m, planner_plan(p)->travel, app->tz);
@@ -651,6 +661,7 @@ struct day_ctx {
 	size_t n;
 	bool loaded_stops;
 	bool stored;
+	bool status_changed; /* a tap other than a position was applied */
 	int64_t last_status_at; /* the latest status event applied */
 };
 
@@ -663,10 +674,12 @@ struct events_job {
 	size_t *order;
 	enum otd_vevent_result *out;
 	int64_t now;
+	bool base_loaded;
 	double base_lat, base_lon;
 	struct day_ctx days[BATCH_DAYS_MAX];
 	size_t n_days;
 	const char *cause;
+	bool status_changed;
 	struct changes changes;
 };
 
@@ -809,10 +822,24 @@ static enum otd_status evidence(struct events_job *j, struct otd_conn *tx, struc
 }
 
 /* Where the visitor is when not travelling: the last place, else the base. */
-static void here(const struct events_job *j, const struct day_ctx *dc, double *lat, double *lon)
+static enum otd_status here(struct events_job *j, struct otd_conn *tx, const struct day_ctx *dc,
+                            double *lat, double *lon, struct otd_error *err)
 {
-	*lat = dc->d.has_from ? dc->d.from_lat : j->base_lat;
-	*lon = dc->d.has_from ? dc->d.from_lon : j->base_lon;
+	if(dc->d.has_from) {
+		*lat = dc->d.from_lat;
+		*lon = dc->d.from_lon;
+		return OTD_OK;
+	}
+	if(!j->base_loaded) {
+		enum otd_status st =
+		    store_visitor_base(tx, j->visitor_id, &j->base_lat, &j->base_lon, err);
+		if(st)
+			return st;
+		j->base_loaded = true;
+	}
+	*lat = j->base_lat;
+	*lon = j->base_lon;
+	return OTD_OK;
 }
 
 static void set_state(struct day_ctx *dc, const char *state, int64_t appointment_id, int64_t at)
@@ -836,6 +863,15 @@ static enum otd_status apply(struct events_job *j, struct otd_conn *tx, struct d
 			*result = OTD_VEVENT_IGNORED;
 			return OTD_OK;
 		}
+		/* Its client id is checked here, by the positions' own unique
+		 * index (a position's id is one a phone made for that position). */
+		bool kept = false;
+		st = store_position_insert(tx, j->visitor_id, e->at, j->now, e->lat, e->lon, e->accuracy,
+		                           e->client_id[0] ? e->client_id : NULL, &kept, err);
+		if(st || !kept) {
+			*result = OTD_VEVENT_DUPLICATE;
+			return st;
+		}
 		if(e->at > d->pos_at) {
 			d->pos_at = e->at;
 			d->pos_lat = e->lat;
@@ -843,8 +879,7 @@ static enum otd_status apply(struct events_job *j, struct otd_conn *tx, struct d
 		}
 		if(e->at > d->last_event_at)
 			d->last_event_at = e->at;
-		return store_position_insert(tx, j->visitor_id, e->at, e->lat, e->lon, e->accuracy,
-		                             e->client_id[0] ? e->client_id : NULL, err);
+		return OTD_OK;
 	}
 	if(e->at < dc->last_status_at)
 		return impossible(err, e, "out_of_order",
@@ -886,7 +921,8 @@ static enum otd_status apply(struct events_job *j, struct otd_conn *tx, struct d
 			lat = e->lat;
 			lon = e->lon;
 		} else {
-			here(j, dc, &lat, &lon);
+			if((st = here(j, tx, dc, &lat, &lon, err)))
+				return st;
 		}
 		set_state(dc, "travelling", s->appointment_id, at);
 		d->has_from = true;
@@ -1034,15 +1070,20 @@ static enum otd_status events_job_fn(struct otd_conn *tx, void *arg, struct otd_
 	struct events_job *j = arg;
 	j->n_days = 0;
 	j->changes.n = 0;
-	struct otd_visitor v;
-	enum otd_status st = store_visitor_get(tx, j->visitor_id, &v, err);
-	if(st == OTD_ENOTFOUND)
-		return otd_error_set(err, OTD_ENOTFOUND, "not_found", NULL, "There is no such visitor.");
-	if(st)
-		return st;
-	j->base_lat = v.base_lat;
-	j->base_lon = v.base_lon;
-	otd_visitor_cleanup(&v);
+	j->status_changed = false;
+	j->base_loaded = false;
+	enum otd_status st = OTD_OK;
+	if(!j->actor || j->actor->visitor_id != j->visitor_id) {
+		/* Someone acting for a visitor names one that must exist (a
+		 * visitor's own session is proof enough). */
+		st = store_visitor_base(tx, j->visitor_id, &j->base_lat, &j->base_lon, err);
+		if(st == OTD_ENOTFOUND)
+			return otd_error_set(err, OTD_ENOTFOUND, "not_found", NULL,
+			                     "There is no such visitor.");
+		if(st)
+			return st;
+		j->base_loaded = true;
+	}
 	const char *cause = "event";
 	for(size_t k = 0; k < j->n && st == OTD_OK; k++) {
 		size_t i = j->order[k];
@@ -1052,8 +1093,8 @@ static enum otd_status events_job_fn(struct otd_conn *tx, void *arg, struct otd_
 			for(size_t p = 0; p < k && !dup; p++)
 				dup = strcmp(j->ev[j->order[p]].client_id, e->client_id) == 0 &&
 				      j->out[j->order[p]] != OTD_VEVENT_DUPLICATE;
-			if(!dup && (st = store_client_event_seen(tx, j->visitor_id, e->client_id, &dup,
-			                                         err)))
+			if(!dup && e->kind != OTD_VEVENT_POSITION &&
+			   (st = store_client_event_seen(tx, j->visitor_id, e->client_id, &dup, err)))
 				break;
 		}
 		if(dup) {
@@ -1064,13 +1105,25 @@ static enum otd_status events_job_fn(struct otd_conn *tx, void *arg, struct otd_
 		if((st = day_of(j, tx, e, &dc, err)))
 			break;
 		st = apply(j, tx, dc, e, &j->out[i], err);
-		if(st == OTD_OK && j->out[i] == OTD_VEVENT_APPLIED && e->kind != OTD_VEVENT_POSITION)
+		if(st == OTD_OK && j->out[i] == OTD_VEVENT_APPLIED && e->kind != OTD_VEVENT_POSITION) {
 			cause = otd_vevent_kind_name(e->kind);
+			dc->status_changed = j->status_changed = true;
+		}
 	}
+	/* A tap re-projects its day at once; positions alone at most once per
+	 * ticker period (the ticker projects every active day anyway). */
+	int64_t period = j->app->cfg->tracking.ticker_seconds;
 	for(size_t i = 0; i < j->n_days && st == OTD_OK; i++) {
-		st = store_visitor_day_put(tx, &j->days[i].d, j->now, err);
-		if(st == OTD_OK)
-			st = reproject(j->app, tx, j->visitor_id, j->days[i].d.local_date, j->now,
+		struct day_ctx *dc = &j->days[i];
+		bool project = dc->status_changed || j->now - dc->d.projected_at >= period;
+		if(!project)
+			continue; /* positions only: kept in visitor_positions; the day row
+			           * (latest position, last word) catches up when it is
+			           * next projected, within a ticker period */
+		dc->d.projected_at = j->now;
+		st = store_visitor_day_put(tx, &dc->d, j->now, err);
+		if(st == OTD_OK && project)
+			st = reproject(j->app, tx, j->visitor_id, dc->d.local_date, j->now,
 			               j->cause ? j->cause : cause, &j->changes, err);
 	}
 	if(st == OTD_OK && j->actor && j->actor->visitor_id != j->visitor_id) {
@@ -1139,7 +1192,8 @@ static enum otd_status run_events(struct otd_app *app, const struct otd_principa
 		}
 	enum otd_status st = store_write(app->store, events_job_fn, &j, err);
 	if(st == OTD_OK) {
-		for(size_t i = 0; i < j.n_days; i++)
+		/* Statuses change routes (a visit done leaves it); positions do not. */
+		for(size_t i = 0; i < j.n_days && j.status_changed; i++)
 			planner_day_invalidate(app->planner, visitor_id, j.days[i].d.local_date);
 		changes_publish(app, &j.changes);
 	}

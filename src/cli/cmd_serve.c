@@ -1,6 +1,7 @@
 /* onthedot serve: run the HTTP service until SIGTERM or SIGINT. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,6 +142,12 @@ int cmd_serve(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* A long-running server allocates and frees the same working sets per
+	 * request: keep freed memory instead of handing it back to the kernel
+	 * after each (madvise, then page faults on the next request were a
+	 * fifth of the writer thread's time under load). */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 8 << 20);
 
 	int rc = 1;
 	struct otd_app app;

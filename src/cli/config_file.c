@@ -105,7 +105,7 @@ static const struct opt_def options[] = {
                   "\"\" or an RFC 3339 time such as \"2025-01-06T08:00:00Z\"",
                   "tests only: where a virtual clock starts; \"\" for now"),
 
-    OPTION_INT("http.threads", http.threads, 1, 256, 4, "libmicrohttpd worker threads"),
+    OPTION_INT("http.threads", http.threads, 1, 256, 16, "libmicrohttpd worker threads"),
     OPTION_INT("http.max_connections", http.max_connections, 1, 1000000, 1024,
                "open connections, in total"),
     OPTION_INT("http.per_ip_connections", http.per_ip_connections, 0, 1000000, 128,

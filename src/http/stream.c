@@ -67,6 +67,7 @@ static int64_t now_ms(void)
 
 static void *heartbeat_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "otd-heartbeat"); /* as top -H shows it */
 	struct http_streams *st = arg;
 	pthread_mutex_lock(&st->lock);
 	while(!st->stop) {

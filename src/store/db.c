@@ -291,6 +291,7 @@ static void run_batch(struct otd_store *s, struct write_job **batch, int *np, in
 
 static void *writer_main(void *arg)
 {
+	pthread_setname_np(pthread_self(), "otd-writer"); /* as top -H shows it */
 	struct otd_store *s = arg;
 	int max = s->opt.group_commit_max;
 	struct write_job **batch = xcalloc((size_t)max, sizeof(*batch));

@@ -36,7 +36,8 @@ enum otd_status store_visitor_day_get(struct otd_conn *c, int64_t visitor_id,
 	                                "SELECT state, coalesce(appointment_id, 0), since, from_lat, "
 	                                "from_lon, late_s, coalesce(last_event_at, 0), "
 	                                "coalesce(unavailable_reason, ''), silent, break_taken, pos_lat, "
-	                                "pos_lon, coalesce(pos_at, 0), coalesce(last_status_at, 0) FROM "
+	                                "pos_lon, coalesce(pos_at, 0), coalesce(last_status_at, 0), "
+	                                "coalesce(projected_at, 0) FROM "
 	                                "visitor_days "
 	                                "WHERE visitor_id = ?1 AND local_date = ?2",
 	                                err);
@@ -61,6 +62,7 @@ enum otd_status store_visitor_day_get(struct otd_conn *c, int64_t visitor_id,
 		out->pos_lat = sqlite3_column_double(st, 10);
 		out->pos_lon = sqlite3_column_double(st, 11);
 		out->last_status_at = sqlite3_column_int64(st, 13);
+		out->projected_at = sqlite3_column_int64(st, 14);
 	}
 	conn_done(st);
 	if(rc == SQLITE_ROW)
@@ -77,14 +79,15 @@ enum otd_status store_visitor_day_put(struct otd_conn *tx, const struct otd_visi
 	    tx,
 	    "INSERT INTO visitor_days(visitor_id, local_date, state, appointment_id, since, from_lat, "
 	    "from_lon, late_s, last_event_at, unavailable_reason, silent, updated_at, break_taken, "
-	    "pos_lat, pos_lon, pos_at, last_status_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-	    "?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT (visitor_id, local_date) DO UPDATE "
+	    "pos_lat, pos_lon, pos_at, last_status_at, projected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+	    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) ON CONFLICT (visitor_id, local_date) DO UPDATE "
 	    "SET state = excluded.state, appointment_id = excluded.appointment_id, since = "
 	    "excluded.since, from_lat = excluded.from_lat, from_lon = excluded.from_lon, late_s = "
 	    "excluded.late_s, last_event_at = excluded.last_event_at, unavailable_reason = "
 	    "excluded.unavailable_reason, silent = excluded.silent, updated_at = excluded.updated_at, "
 	    "break_taken = excluded.break_taken, pos_lat = excluded.pos_lat, pos_lon = "
-	    "excluded.pos_lon, pos_at = excluded.pos_at, last_status_at = excluded.last_status_at",
+	    "excluded.pos_lon, pos_at = excluded.pos_at, last_status_at = excluded.last_status_at, "
+	    "projected_at = excluded.projected_at",
 	    err);
 	if(!st)
 		return OTD_EIO;
@@ -125,6 +128,10 @@ enum otd_status store_visitor_day_put(struct otd_conn *tx, const struct otd_visi
 		sqlite3_bind_int64(st, 17, d->last_status_at);
 	else
 		sqlite3_bind_null(st, 17);
+	if(d->projected_at)
+		sqlite3_bind_int64(st, 18, d->projected_at);
+	else
+		sqlite3_bind_null(st, 18);
 	return done(tx, st, "save visitor day", err);
 }
 
@@ -224,13 +231,16 @@ enum otd_status store_visitor_event_insert(struct otd_conn *tx,
 }
 
 enum otd_status store_position_insert(struct otd_conn *tx, int64_t visitor_id, int64_t at,
-                                      double lat, double lon, double accuracy,
-                                      const char *client_id, struct otd_error *err)
+                                      int64_t received_at, double lat, double lon, double accuracy,
+                                      const char *client_id, bool *inserted, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "INSERT INTO visitor_positions(visitor_id, at, lat, lon, "
-	                                "accuracy_m, client_event_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-	                                err);
+	*inserted = false;
+	sqlite3_stmt *st = conn_prepare(
+	    tx,
+	    "INSERT INTO visitor_positions(visitor_id, at, lat, lon, accuracy_m, client_event_id, "
+	    "received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (visitor_id, "
+	    "client_event_id) WHERE client_event_id IS NOT NULL DO NOTHING",
+	    err);
 	if(!st)
 		return OTD_EIO;
 	sqlite3_bind_int64(st, 1, visitor_id);
@@ -242,7 +252,11 @@ enum otd_status store_position_insert(struct otd_conn *tx, int64_t visitor_id, i
 	else
 		sqlite3_bind_null(st, 5);
 	conn_bind_text(st, 6, client_id);
-	return done(tx, st, "keep position", err);
+	sqlite3_bind_int64(st, 7, received_at);
+	enum otd_status s = done(tx, st, "keep position", err);
+	if(s == OTD_OK)
+		*inserted = conn_changes(tx) > 0;
+	return s;
 }
 
 enum otd_status store_appointment_status(struct otd_conn *tx, int64_t id, const char *status,
@@ -484,6 +498,27 @@ enum otd_status store_learned_duration_get(struct otd_conn *c, int64_t visit_typ
 	if(rc == SQLITE_DONE)
 		return OTD_ENOTFOUND;
 	return conn_fail(c, rc, "read learned duration", err);
+}
+
+enum otd_status store_visitor_base(struct otd_conn *c, int64_t visitor_id, double *lat,
+                                   double *lon, struct otd_error *err)
+{
+	sqlite3_stmt *st =
+	    conn_prepare(c, "SELECT base_lat, base_lon FROM visitors WHERE id = ?1", err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, visitor_id);
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW) {
+		*lat = sqlite3_column_double(st, 0);
+		*lon = sqlite3_column_double(st, 1);
+	}
+	conn_done(st);
+	if(rc == SQLITE_ROW)
+		return OTD_OK;
+	if(rc == SQLITE_DONE)
+		return OTD_ENOTFOUND;
+	return conn_fail(c, rc, "read visitor base", err);
 }
 
 enum otd_status store_learned_durations(struct otd_conn *c, struct otd_learned_duration **out,

@@ -23,12 +23,16 @@ struct otd_visitor_day {
 	bool has_from; /* where a journey started (or the visitor last was) */
 	double from_lat, from_lon;
 	int64_t late_s; /* "running late" minutes added to the current activity */
-	int64_t last_event_at;  /* the latest event of any kind (claimed time) */
+	int64_t last_event_at;  /* the latest event of any kind (claimed time; for
+	                         * positions, as of the last projection) */
 	int64_t last_status_at; /* the latest event other than a position */
+	int64_t projected_at;   /* when an event last re-projected the day; 0: never */
 	char unavailable_reason[16];
 	bool silent;
 	bool break_taken; /* the day's break is over */
-	int64_t pos_at;   /* the latest position while travelling; 0: none */
+	int64_t pos_at;   /* the latest position while travelling, as of the day's
+	                   * last projection (positions alone do not write the
+	                   * day in between); 0: none */
 	double pos_lat, pos_lon;
 };
 
@@ -71,10 +75,12 @@ enum otd_status store_visitor_event_insert(struct otd_conn *tx,
                                            const struct otd_visitor_event_row *e,
                                            struct otd_error *err);
 
-/* A position while travelling. */
+/* A position while travelling (at: the phone's time; received_at: ours).
+ * *inserted is false when the visitor already sent one with client_id
+ * (nothing is written then). */
 enum otd_status store_position_insert(struct otd_conn *tx, int64_t visitor_id, int64_t at,
-                                      double lat, double lon, double accuracy,
-                                      const char *client_id, struct otd_error *err);
+                                      int64_t received_at, double lat, double lon, double accuracy,
+                                      const char *client_id, bool *inserted, struct otd_error *err);
 
 /* Sets an appointment's status; arrived_at / done_at when given (> 0). */
 enum otd_status store_appointment_status(struct otd_conn *tx, int64_t id, const char *status,
@@ -135,6 +141,10 @@ enum otd_status store_learned_duration_put(struct otd_conn *tx, int64_t visit_ty
 enum otd_status store_learned_duration_get(struct otd_conn *c, int64_t visit_type_id,
                                            int64_t visitor_id, size_t *n, double *median_s,
                                            double *sigma, struct otd_error *err);
+/* A visitor's base; OTD_ENOTFOUND for no such visitor. */
+enum otd_status store_visitor_base(struct otd_conn *c, int64_t visitor_id, double *lat,
+                                   double *lon, struct otd_error *err);
+
 struct otd_learned_duration {
 	int64_t visit_type_id, visitor_id; /* visitor 0: over all visitors */
 	size_t n;

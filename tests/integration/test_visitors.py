@@ -612,13 +612,15 @@ class TestPromisesAffected(otd.ServerTestCase):
         self.assertEqual(r.body["shifts"][0]["start"], "2026-03-02T12:00:00")
         self.assertEqual(self.get(v["id"])["shifts"][0]["start"], "2026-03-02T12:00:00")
         ev = self.events(appts["OTD-7K3F9Q"])
-        self.assertEqual(len(ev), 1)
+        # The change, then (tracking) the promise forced at_risk, with why.
+        self.assertEqual([e[0] for e in ev], ["visitor_change", "risk", "at_risk"])
+        self.assertEqual(json.loads(ev[1][3])["to"], "at_risk")
         self.assertEqual(ev[0][:3], ("visitor_change", "token", 1))
         self.assertEqual(json.loads(ev[0][3]), {"reason": "shift_changed",
                                                 "visitor_id": v["id"]})
         for ref in ("OTD-2B4C6D", "OTD-PASTXX", "OTD-CANCEL"):
             self.assertEqual(self.events(appts[ref]), [], ref)
-        # The appointment itself is left for the tracking issue to re-plan.
+        # The appointment itself stays booked: a dispatcher (or the optimiser) moves it.
         self.assertEqual(self.srv.sql("SELECT status, visitor_id FROM appointments WHERE id = ?",
                                       (appts["OTD-7K3F9Q"],)), [("booked", v["id"])])
 
@@ -643,7 +645,7 @@ class TestPromisesAffected(otd.ServerTestCase):
         self.assertEqual([a["reference"] for a in r.body["affected"]], ["OTD-9W8X7Y"])
         self.assertFalse(self.get(v["id"])["active"])
         ev = self.events(appts["OTD-9W8X7Y"])
-        self.assertEqual(len(ev), 1)
+        self.assertEqual([e[0] for e in ev], ["visitor_change", "risk", "at_risk"])
         self.assertEqual(ev[0][:3], ("visitor_change", "user", admin.user["id"]))
         self.assertEqual(json.loads(ev[0][3]), {"reason": "visitor_deactivated",
                                                 "visitor_id": v["id"]})
@@ -652,7 +654,7 @@ class TestPromisesAffected(otd.ServerTestCase):
         self.assertEqual(r.status, 200, r.raw)
         self.assertEqual(r.body["affected"], [])
         self.assertTrue(r.body["active"])
-        self.assertEqual(len(self.events(appts["OTD-9W8X7Y"])), 1)
+        self.assertEqual(len(self.events(appts["OTD-9W8X7Y"])), 3)
 
     def test_other_changes_do_not_ask(self):
         v, appts = self.visitor_with_appointments("Renamed Only", {

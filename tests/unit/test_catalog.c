@@ -543,7 +543,7 @@ START_TEST(a_shift_change_that_strands_appointments_needs_confirmation)
 	char *q =
 	    xasprintf("SELECT appointment_id || ' ' || kind || ' ' || actor_kind || ' ' || "
 	              "coalesce(actor_id, 'null') || ' ' || received_at || ' ' || detail FROM "
-	              "appointment_events ORDER BY appointment_id");
+	              "appointment_events WHERE kind = 'visitor_change' ORDER BY appointment_id");
 	char *want = xasprintf("%lld visitor_change cli null %d "
 	                       "{\"reason\":\"shift_changed\",\"visitor_id\":1},"
 	                       "%lld visitor_change cli null %d "
@@ -552,6 +552,12 @@ START_TEST(a_shift_change_that_strands_appointments_needs_confirmation)
 	ck_assert_str_eq(sql_list(q), want);
 	free(q);
 	free(want);
+	/* Tracking forces the booked one at_risk; a6 is already on site. */
+	ck_assert_str_eq(sql_list("SELECT appointment_id || ' ' || kind FROM appointment_events "
+	                          "WHERE kind <> 'visitor_change' ORDER BY id"),
+	                 "1 risk,1 at_risk");
+	ck_assert_str_eq(sql_list("SELECT risk || ' ' || risk_forced FROM appointments WHERE id = 1"),
+	                 "at_risk 1");
 	ck_assert_str_eq(sql_list("SELECT detail FROM audit_log WHERE action = 'visitor.update'"),
 	                 "{\"affected\":2,\"changed\":[\"shifts\"]}");
 	/* Other fields never consult the appointments. */
@@ -597,9 +603,11 @@ START_TEST(deactivating_a_visitor_with_appointments_needs_confirmation)
 	free(affected);
 	otd_visitor_cleanup(&out);
 	ck_assert_int_eq(sql_int("SELECT active FROM visitors WHERE id = 1"), 0);
-	ck_assert_str_eq(sql_list("SELECT detail FROM appointment_events ORDER BY id"),
+	ck_assert_str_eq(sql_list("SELECT detail FROM appointment_events WHERE kind = "
+	                          "'visitor_change' ORDER BY id"),
 	                 "{\"reason\":\"visitor_deactivated\",\"visitor_id\":1},"
 	                 "{\"reason\":\"visitor_deactivated\",\"visitor_id\":1}");
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM appointment_events WHERE kind = 'at_risk'"), 2);
 	ck_assert_str_eq(sql_list("SELECT action || ' ' || detail FROM audit_log WHERE entity = "
 	                          "'visitor' AND action <> 'visitor.create'"),
 	                 "visitor.deactivate {\"affected\":2}");

@@ -183,7 +183,7 @@ START_TEST(defaults_set_every_field)
 	ck_assert_str_eq(cfg.port_file, "");
 	ck_assert(!cfg.virtual_clock);
 	ck_assert_str_eq(cfg.virtual_start, "");
-	ck_assert_int_eq(cfg.http.threads, 4);
+	ck_assert_int_eq(cfg.http.threads, 16);
 	ck_assert_int_eq(cfg.http.max_connections, 1024);
 	ck_assert_int_eq(cfg.http.per_ip_connections, 128);
 	ck_assert_int_eq(cfg.http.idle_timeout, 30);
@@ -749,7 +749,7 @@ START_TEST(env_bad_values_are_refused)
 			ck_assert_str_eq(err.message, cases[i].message);
 		else
 			ck_assert_ptr_nonnull(strstr(err.message, cases[i].field));
-		ck_assert_int_eq(cfg.http.threads, 4);
+		ck_assert_int_eq(cfg.http.threads, 16);
 		otd_config_cleanup(&cfg);
 	}
 	/* A 1000-entry list is refused, not silently cut. */
@@ -855,7 +855,7 @@ START_TEST(dump_reloads_to_an_equal_config)
 	ck_assert_str_eq(again, text);
 	/* Changed values say what the default was. */
 	ck_assert_ptr_nonnull(strstr(text, "\tmax_body = 4294967296L; # default: 1048576\n"));
-	ck_assert_ptr_nonnull(strstr(text, "\tthreads = 4;\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\tthreads = 16;\n"));
 	ck_assert_ptr_nonnull(strstr(text, "\tlogin_ip_per_minute = 0.1; # default: 10.0\n"));
 	ck_assert_ptr_nonnull(strstr(text, "# SQLite database file\ndatabase = "));
 	free(again);

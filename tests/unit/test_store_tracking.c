@@ -345,8 +345,12 @@ static enum otd_status event_fn(struct otd_conn *tx, void *arg, struct otd_error
 static enum otd_status position_fn(struct otd_conn *tx, void *arg, struct otd_error *err)
 {
 	struct event_job *j = arg;
-	return store_position_insert(tx, j->visitor, j->at, j->lat, j->lon, j->accuracy,
-	                             j->client_id, err);
+	bool inserted;
+	enum otd_status st = store_position_insert(tx, j->visitor, j->at, j->at + 5, j->lat, j->lon,
+	                                           j->accuracy, j->client_id, &inserted, err);
+	if(st == OTD_OK && !inserted)
+		st = otd_error_set(err, OTD_ECONFLICT, "duplicate", NULL, "seen");
+	return st;
 }
 
 static enum otd_status seen_fn(struct otd_conn *c, void *arg, struct otd_error *err)
