@@ -52,8 +52,10 @@ CREATE TABLE observations (
   at              INTEGER NOT NULL,
   CHECK ((kind = 'duration') = (visit_type_id IS NOT NULL))
 );
+CREATE INDEX observations_type ON observations(kind, visit_type_id, at);
 CREATE INDEX observations_duration ON observations(kind, visit_type_id, visitor_id, at);
 CREATE INDEX observations_visitor ON observations(kind, visitor_id, at);
+CREATE INDEX observations_hour ON observations(kind, visitor_id, hour, at);
 
 -- What the learning concluded (rebuilt from observations when they change).
 CREATE TABLE learned_durations (

@@ -393,6 +393,8 @@ enum otd_status app_visitor_update(struct otd_app *app, const struct otd_princip
 	enum otd_status st = store_write(app->store, visitor_update_job, &job, err);
 	*affected = job.affected;
 	*n_affected = job.n_affected;
+	if(st == OTD_OK) /* the promises it forced at_risk, to the live streams */
+		tracking_publish(app, id, job.affected, job.n_affected);
 	return changed(app, st);
 }
 
@@ -447,6 +449,8 @@ enum otd_status app_visitor_set_active(struct otd_app *app, const struct otd_pri
 	enum otd_status st = store_write(app->store, visitor_active_job, &job, err);
 	*affected = job.affected;
 	*n_affected = job.n_affected;
+	if(st == OTD_OK) /* the promises it forced at_risk, to the live streams */
+		tracking_publish(app, id, job.affected, job.n_affected);
 	return changed(app, st);
 }
 

@@ -549,8 +549,15 @@ enum otd_status planner_build_day(const struct otd_planner *p, struct otd_conn *
 	if(!planner_day_bounds(p, local_date, &day_start, &day_end))
 		return otd_error_set(err, OTD_EINVAL, "invalid_date", "date", "Not a date: %s.",
 		                     local_date);
+	/* A visitor who said they are unavailable (sick, a breakdown) works no
+	 * more of that day: no route, so nothing is offered or booked for it. */
+	struct otd_visitor_day vd;
+	enum otd_status vs = store_visitor_day_get(c, v->id, local_date, &vd, err);
+	if(vs != OTD_OK && vs != OTD_ENOTFOUND)
+		return vs;
+	bool off = vs == OTD_OK && strcmp(vd.state, "unavailable") == 0;
 	/* A shift belongs to the day it starts on. */
-	for(size_t i = 0; i < v->n_occ && out->n_routes < PLAN_ROUTES_MAX; i++) {
+	for(size_t i = 0; !off && i < v->n_occ && out->n_routes < PLAN_ROUTES_MAX; i++) {
 		if(v->occ[i].start < day_start || v->occ[i].start >= day_end)
 			continue;
 		otd_route_init(&out->routes[out->n_routes], v->base_lat, v->base_lon, v->occ[i].start,

@@ -19,6 +19,7 @@
 #include "onthedot/risk.h"
 #include "onthedot/route.h"
 #include "onthedot/tz.h"
+#include "onthedot/utf8.h"
 #include "store/booking.h"
 #include "store/catalog.h"
 #include "store/store.h"
@@ -82,6 +83,26 @@ static int64_t actor_id(const struct otd_principal *p)
 	return p->kind == OTD_PRINCIPAL_SESSION ? p->user_id
 	       : p->kind == OTD_PRINCIPAL_TOKEN ? p->token_id
 	                                        : 0;
+}
+
+/* Copies "prefix" and text into out (size bytes), cutting text only at a
+ * character boundary (text is valid UTF-8). */
+static void text_cut(char *out, size_t size, const char *prefix, const char *text)
+{
+	size_t n = (size_t)snprintf(out, size, "%s", prefix);
+	if(n >= size)
+		return;
+	const unsigned char *t = (const unsigned char *)(text ? text : "");
+	size_t len = strlen((const char *)t), i = 0;
+	while(i < len) {
+		size_t c = otd_utf8_char(t + i, len - i);
+		if(c == 0 || n + c >= size)
+			break;
+		memcpy(out + n, t + i, c);
+		n += c;
+		i += c;
+	}
+	out[n] = '\0';
 }
 
 static void local_date_of(const struct otd_app *app, int64_t t, char out[11])
@@ -318,20 +339,26 @@ struct sequence {
 	double base_lat, base_lon;
 };
 
-static void build_sequence(struct otd_app *app, struct otd_conn *tx, int64_t visitor_id,
-                           const char *local_date, int64_t now, const struct otd_visitor_day *d,
-                           const struct otd_day_stop *stops, size_t n, struct sequence *q)
+static enum otd_status build_sequence(struct otd_app *app, struct otd_conn *tx,
+                                      int64_t visitor_id, const char *local_date, int64_t now,
+                                      const struct otd_visitor_day *d,
+                                      const struct otd_day_stop *stops, size_t n,
+                                      struct sequence *q, struct otd_error *err)
 {
 	memset(q, 0, sizeof(*q));
 	q->idx = xcalloc(n + PLAN_ROUTES_MAX + 1, sizeof(long));
 	struct plan_catalog *cat = NULL;
-	struct otd_error e;
-	if(planner_catalog(app->planner, tx, now, &cat, &e) != OTD_OK)
-		return;
+	enum otd_status st = planner_catalog(app->planner, tx, now, &cat, err);
+	if(st)
+		return st;
 	const struct plan_visitor *v = plan_catalog_visitor(cat, visitor_id);
 	struct plan_day day;
-	if(v && planner_build_day(app->planner, tx, cat, v, local_date, now, 0, 0, &day, &e) ==
-	            OTD_OK) {
+	if(v && (st = planner_build_day(app->planner, tx, cat, v, local_date, now, 0, 0, &day,
+	                                 err)) != OTD_OK) {
+		planner_catalog_release(app->planner, cat);
+		return st;
+	}
+	if(v) {
 		q->base_lat = v->base_lat;
 		q->base_lon = v->base_lon;
 		bool want_break = !d->break_taken && strcmp(d->state, "on_break") != 0;
@@ -367,6 +394,7 @@ static void build_sequence(struct otd_app *app, struct otd_conn *tx, int64_t vis
 			q->idx[0] = cur;
 			break;
 		}
+	return OTD_OK;
 }
 
 /* Whether the visitor owes word: expected to move and quiet for too long.
@@ -447,7 +475,11 @@ static enum otd_status reproject(struct otd_app *app, struct otd_conn *tx, int64
 		return OTD_OK;
 	}
 	struct sequence q;
-	build_sequence(app, tx, visitor_id, local_date, now, &d, stops, n, &q);
+	if((st = build_sequence(app, tx, visitor_id, local_date, now, &d, stops, n, &q, err))) {
+		free(q.idx);
+		free(stops);
+		return st;
+	}
 	bool unavailable = strcmp(d.state, "unavailable") == 0;
 
 	/* Project the sequence from the visitor's state. */
@@ -470,8 +502,11 @@ static enum otd_status reproject(struct otd_app *app, struct otd_conn *tx, int64
 				int h0 = 12, m0 = 0, h1 = 14, m1 = 0;
 				sscanf(app->cfg->planning.break_start, "%d:%d", &h0, &m0);
 				sscanf(app->cfg->planning.break_end, "%d:%d", &h1, &m1);
-				ps[k].a = day_start + h0 * 3600 + m0 * 60;
-				ps[k].b = day_start + h1 * 3600 + m1 * 60;
+				int64_t bs = day_start + h0 * 3600 + m0 * 60;
+				int64_t be = day_start + h1 * 3600 + m1 * 60;
+				/* DST days: wall-clock minutes, as the planner places it. */
+				ps[k].a = bs + otd_tz_offset_at(app->tz, day_start) - otd_tz_offset_at(app->tz, bs);
+				ps[k].b = be + otd_tz_offset_at(app->tz, day_start) - otd_tz_offset_at(app->tz, be);
 				continue;
 			}
 			const struct otd_day_stop *s = &stops[q.idx[k]];
@@ -530,6 +565,20 @@ static enum otd_status reproject(struct otd_app *app, struct otd_conn *tx, int64
 			ps0.activity = OTD_PROJ_ON_BREAK;
 			ps0.break_s = app->cfg->planning.break_minutes * 60.0;
 		}
+		/* "Late N" shifts the activity it was said during by N minutes:
+		 * a journey or visit counts as begun N minutes later (so time
+		 * already spent is not counted twice); waiting to set off, the
+		 * departure is N minutes after the tap. */
+		if(ps0.late_s > 0) {
+			if(ps0.activity == OTD_PROJ_IDLE) {
+				int64_t leave = d.last_status_at + (int64_t)ps0.late_s;
+				if(leave > ps0.not_before)
+					ps0.not_before = leave;
+			} else {
+				ps0.since += (int64_t)ps0.late_s;
+			}
+			ps0.late_s = 0;
+		}
 		projected = otd_project(&m, &ps0, ps, q.n, now, res) == 0;
 	}
 
@@ -567,28 +616,29 @@ static enum otd_status reproject(struct otd_app *app, struct otd_conn *tx, int64
 			bool window_passed = now >= s->window_end;
 			long k = result_of[i];
 			bool in_plan = projected && k >= 0;
-			if(!s->risk.forced && !in_plan && !window_passed) {
-				/* Nothing can keep it: no shift, no active visitor, unavailable. */
-				r.forced = true;
+			/* Forced: by a tap or an admin change (kept until the promise
+			 * changes), or now, because nothing can keep it (no shift, no
+			 * active visitor): worked out afresh at every projection. */
+			bool forced_now = !r.forced && !in_plan && !window_passed;
+			if(forced_now)
 				snprintf(r.reason, sizeof(r.reason), "%s",
 				         unavailable      ? "the visitor is unavailable"
 				         : !q.has_route   ? "the visitor has no shift that day"
 				                          : "not on the visitor's route");
-			}
 			if(in_plan) {
 				r.p_late = res[k].p_late;
 				r.expected_arrival = (int64_t)llround(res[k].expected);
 				r.band_early = (int64_t)llround(res[k].band_early);
 				r.band_late = (int64_t)llround(res[k].band_late);
-			} else if(r.forced) {
+			} else if(r.forced || forced_now) {
 				/* Nobody is coming as planned: no time to promise. */
 				r.p_late = 1.0;
 				r.expected_arrival = r.band_early = r.band_late = 0;
 			}
-			next = otd_risk_next(cur, r.p_late, r.forced, window_passed, &th);
+			next = otd_risk_next(cur, r.p_late, r.forced || forced_now, window_passed, &th);
 			if(next == OTD_RISK_BROKEN && cur != OTD_RISK_BROKEN)
 				snprintf(r.reason, sizeof(r.reason), "the window ended with no arrival");
-			else if(!r.forced && next != cur)
+			else if(!r.forced && !forced_now && next != cur)
 				snprintf(r.reason, sizeof(r.reason), "P(late) %.2f (%s)", r.p_late, cause);
 		}
 		snprintf(r.risk, sizeof(r.risk), "%s", otd_risk_name(next));
@@ -700,11 +750,15 @@ static enum otd_status impossible(struct otd_error *err, const struct otd_vevent
 	                     otd_vevent_kind_name(e->kind), msg);
 }
 
+/* Frees the days' stops (the days themselves stay: their dates are needed
+ * after the commit). */
 static void days_cleanup(struct events_job *j)
 {
-	for(size_t i = 0; i < j->n_days; i++)
+	for(size_t i = 0; i < j->n_days; i++) {
 		free(j->days[i].stops);
-	j->n_days = 0;
+		j->days[i].stops = NULL;
+		j->days[i].loaded_stops = false;
+	}
 }
 
 static enum otd_status day_of(struct events_job *j, struct otd_conn *tx,
@@ -885,7 +939,10 @@ static enum otd_status apply(struct events_job *j, struct otd_conn *tx, struct d
 		return impossible(err, e, "out_of_order",
 		                  "it happened before an event already applied; send taps in the "
 		                  "order they were made.");
-	if(strcmp(d->state, "unavailable") == 0)
+	bool unavailable = strcmp(d->state, "unavailable") == 0;
+	bool finishing = (e->kind == OTD_VEVENT_DONE || e->kind == OTD_VEVENT_NO_ACCESS ||
+	                  e->kind == OTD_VEVENT_NEEDS_ANOTHER_VISIT);
+	if(unavailable && !finishing)
 		return impossible(err, e, "visitor_unavailable",
 		                  "the visitor is marked unavailable for the rest of the day.");
 	struct otd_day_stop *s = NULL;
@@ -971,7 +1028,9 @@ static enum otd_status apply(struct events_job *j, struct otd_conn *tx, struct d
 		st = set_status(tx, s, "arrived", at, 0, j->now, err);
 		break;
 	case OTD_VEVENT_DONE:
-		if(strcmp(s->status, "arrived") != 0 || d->appointment_id != s->appointment_id)
+		/* An unavailable visitor may still close the visit they are at. */
+		if(strcmp(s->status, "arrived") != 0 ||
+		   (!unavailable && d->appointment_id != s->appointment_id))
 			return impossible(err, e, "bad_sequence",
 			                  "appointment %s is %s: done comes after arrived.", s->reference,
 			                  s->status);
@@ -983,22 +1042,41 @@ static enum otd_status apply(struct events_job *j, struct otd_conn *tx, struct d
 			st = refit_duration(tx, s, j->visitor_id, j->now, err);
 		if(st == OTD_OK)
 			st = set_status(tx, s, "done", 0, at, j->now, err);
-		set_state(dc, "idle", 0, at);
+		if(!unavailable)
+			set_state(dc, "idle", 0, at);
 		break;
-	case OTD_VEVENT_NO_ACCESS:
+	case OTD_VEVENT_NO_ACCESS: {
 		if(!remaining(s->status) && strcmp(s->status, "arrived") != 0)
 			return impossible(err, e, "bad_sequence", "appointment %s is already %s.",
 			                  s->reference, s->status);
-		if((strcmp(d->state, "on_site") == 0 || strcmp(d->state, "travelling") == 0) &&
-		   d->appointment_id != s->appointment_id)
+		if(unavailable && strcmp(s->status, "arrived") != 0)
+			return impossible(err, e, "visitor_unavailable",
+			                  "the visitor is marked unavailable for the rest of the day.");
+		/* Evidence for the guarantee exemption: the visitor was there
+		 * (travelling to it, on site, or the phone's position says so). */
+		bool there = d->appointment_id == s->appointment_id &&
+		             (strcmp(d->state, "on_site") == 0 || strcmp(d->state, "travelling") == 0);
+		if(!there && !e->has_position)
+			return impossible(err, e, "no_evidence",
+			                  "no_access needs you to be travelling to or at %s, or the "
+			                  "phone's position.",
+			                  s->reference);
+		if(strcmp(d->state, "on_break") == 0 ||
+		   ((strcmp(d->state, "on_site") == 0 || strcmp(d->state, "travelling") == 0) &&
+		    d->appointment_id != s->appointment_id))
 			return impossible(err, e, "bad_sequence",
-			                  "you are at or travelling to another appointment.");
+			                  "you are on a break, or at or travelling to another appointment.");
 		st = set_status(tx, s, "no_access", 0, 0, j->now, err);
+		if(unavailable) {
+			d->appointment_id = 0;
+			break;
+		}
 		set_state(dc, "idle", 0, at);
 		d->has_from = true;
 		d->from_lat = e->has_position ? e->lat : s->lat;
 		d->from_lon = e->has_position ? e->lon : s->lon;
 		break;
+	}
 	case OTD_VEVENT_NEEDS_ANOTHER_VISIT:
 		if(strcmp(s->status, "arrived") != 0 && strcmp(s->status, "done") != 0)
 			return impossible(err, e, "bad_sequence",
@@ -1019,7 +1097,7 @@ static enum otd_status apply(struct events_job *j, struct otd_conn *tx, struct d
 			set_state(dc, "idle", 0, at);
 		}
 		char why[201];
-		snprintf(why, sizeof(why), "cannot attend: %.180s", e->note ? e->note : "");
+		text_cut(why, sizeof(why), "cannot attend: ", e->note);
 		st = force_at_risk(tx, s, why, j->now, err);
 		break;
 	}
@@ -1221,7 +1299,53 @@ enum otd_status app_visitor_unavailable(struct otd_app *app, const struct otd_pr
 	                       .note = note};
 	snprintf(e.reason, sizeof(e.reason), "%s", reason);
 	enum otd_vevent_result r;
-	return run_events(app, actor, visitor_id, &e, 1, &r, "dispatcher_unavailable", err);
+	enum otd_status st = run_events(app, actor, visitor_id, &e, 1, &r, "dispatcher_unavailable", err);
+	if(st == OTD_ESTATE && strcmp(err->code, "visitor_unavailable") == 0)
+		otd_error_set(err, OTD_ESTATE, "already_unavailable", NULL,
+		              "This visitor is already marked unavailable for the rest of the day.");
+	else if(st != OTD_OK && strncmp(err->field, "events[", 7) == 0)
+		err->field[0] = '\0'; /* the body has no events: name none */
+	return st;
+}
+
+struct publish_job {
+	int64_t visitor_id;
+	const struct otd_appointment_brief *a;
+	size_t n;
+	struct changes changes;
+};
+
+static enum otd_status publish_read(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	struct publish_job *j = arg;
+	for(size_t i = 0; i < j->n; i++) {
+		struct otd_appointment_risk r;
+		enum otd_status st = store_appointment_risk_get(c, j->a[i].id, &r, err);
+		if(st)
+			return st;
+		struct otd_day_stop s = {.appointment_id = j->a[i].id,
+		                         .window_start = j->a[i].window_start,
+		                         .window_end = j->a[i].window_end};
+		snprintf(s.reference, sizeof(s.reference), "%s", j->a[i].reference);
+		snprintf(s.status, sizeof(s.status), "%s", j->a[i].status);
+		changes_add(&j->changes, j->visitor_id, &s, &r);
+	}
+	return OTD_OK;
+}
+
+void tracking_publish(struct otd_app *app, int64_t visitor_id,
+                      const struct otd_appointment_brief *a, size_t n)
+{
+	if(!app->bus || n == 0)
+		return;
+	struct publish_job j = {.visitor_id = visitor_id, .a = a, .n = n};
+	struct otd_error err;
+	otd_error_clear(&err);
+	if(store_read(app->store, publish_read, &j, &err) == OTD_OK)
+		changes_publish(app, &j.changes);
+	else
+		otd_log(OTD_LOG_WARN, "publish_failed", "{s:s}", "error", err.message);
+	free(j.changes.v);
 }
 
 /* ---- the ticker's pass ------------------------------------------------------ */
@@ -1264,14 +1388,32 @@ enum otd_status app_risk_pass(struct otd_app *app, size_t *n_routes, struct otd_
 		void *a[3] = {date, &ids, &n};
 		if((st = store_read(app->store, active_job, a, err)))
 			break;
-		for(size_t i = 0; i < n && st == OTD_OK; i += PASS_CHUNK) {
+		for(size_t i = 0; i < n; i += PASS_CHUNK) {
 			struct pass_job j = {.app = app, .ids = ids + i,
 			                     .n = n - i < PASS_CHUNK ? n - i : PASS_CHUNK, .date = date,
 			                     .now = now};
-			st = store_write(app->store, pass_job_fn, &j, err);
-			if(st == OTD_OK)
+			enum otd_status cs = store_write(app->store, pass_job_fn, &j, err);
+			if(cs == OTD_OK)
 				changes_publish(app, &j.changes);
 			free(j.changes.v);
+			if(cs != OTD_OK && j.n > 1) {
+				/* One bad day must not stop everyone's: one at a time. */
+				for(size_t k = 0; k < j.n; k++) {
+					struct pass_job one = {.app = app, .ids = ids + i + k, .n = 1,
+					                       .date = date, .now = now};
+					struct otd_error e1;
+					otd_error_clear(&e1);
+					if(store_write(app->store, pass_job_fn, &one, &e1) == OTD_OK)
+						changes_publish(app, &one.changes);
+					else
+						otd_log(OTD_LOG_ERROR, "risk_pass_failed", "{s:I,s:s,s:s}",
+						        "visitor_id", (json_int_t)ids[i + k], "date", date,
+						        "error", e1.message);
+					free(one.changes.v);
+				}
+			}
+			if(cs != OTD_OK && st == OTD_OK)
+				st = cs; /* reported once the pass is over */
 		}
 		total += n;
 		free(ids);

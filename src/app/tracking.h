@@ -98,6 +98,12 @@ enum otd_status tracking_reproject(struct otd_app *app, struct otd_conn *tx, int
 enum otd_status tracking_force_at_risk(struct otd_conn *tx, int64_t appointment_id,
                                        const char *reason, int64_t now, struct otd_error *err);
 
+/* Publishes the current status and risk of appointments a[0..n) of
+ * visitor_id to the live streams, after a commit that changed them (an
+ * admin change). Failures are logged. */
+void tracking_publish(struct otd_app *app, int64_t visitor_id,
+                      const struct otd_appointment_brief *a, size_t n);
+
 /* The ticker's pass: every visitor with appointments still to visit today
  * (and yesterday, for shifts past midnight) is re-projected; a silent
  * visitor is flagged; windows that ended with no arrival are broken.

@@ -237,7 +237,10 @@ enum otd_status store_appointment_move(struct otd_conn *tx, int64_t id, int64_t 
 	sqlite3_stmt *st = conn_prepare(tx,
 	                                "UPDATE appointments SET visitor_id = ?2, local_date = ?3, "
 	                                "window_start = ?4, window_end = ?5, promise_version = ?6, "
-	                                "risk = 'ok', updated_at = max(?7, created_at) WHERE id = ?1",
+	                                "risk = 'ok', p_late = NULL, expected_arrival = NULL, band_early = NULL, "
+	                                "band_late = NULL, risk_reason = NULL, risk_forced = 0, "
+	                                "risk_changed_at = NULL, updated_at = max(?7, created_at) "
+	                                "WHERE id = ?1",
 	                                err);
 	if(!st)
 		return OTD_EIO;

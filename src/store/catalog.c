@@ -586,8 +586,11 @@ enum otd_status store_catalog_fingerprint(struct otd_conn *c, char *out, size_t 
 	    "(SELECT count(*) || ':' || coalesce(max(updated_at), 0) FROM visit_types) || '|' || "
 	    "(SELECT count(*) || ':' || coalesce(max(date), '') FROM holidays) || '|' || "
 	    "(SELECT count(*) FROM shifts) || ':' || (SELECT count(*) FROM shift_exdates) || '|' || "
-	    "(SELECT count(*) || ':' || coalesce(max(updated_at), 0) || ':' || coalesce(sum(n), 0) "
-	    "FROM learned_durations)",
+	    /* learned models: a visitor's own from 20 visits at once, the rest
+	     * within the hour (a refit after every visit must not flush the
+	     * planner's cache) */
+	    "(SELECT count(*) || ':' || coalesce(sum(n >= 20), 0) || ':' || "
+	    "coalesce(max(updated_at) / 3600, 0) FROM learned_durations)",
 	    err);
 	if(!st)
 		return OTD_EIO;

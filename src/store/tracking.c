@@ -220,7 +220,10 @@ enum otd_status store_visitor_event_insert(struct otd_conn *tx,
 	if(e->has_position) {
 		sqlite3_bind_double(st, 10, e->lat);
 		sqlite3_bind_double(st, 11, e->lon);
-		sqlite3_bind_double(st, 12, e->accuracy);
+		if(e->accuracy >= 0)
+			sqlite3_bind_double(st, 12, e->accuracy);
+		else
+			sqlite3_bind_null(st, 12);
 	} else {
 		sqlite3_bind_null(st, 10);
 		sqlite3_bind_null(st, 11);
@@ -430,11 +433,25 @@ enum otd_status store_observations(struct otd_conn *c, const char *kind, int64_t
                                    int64_t visitor_id, int hour, double *out, size_t max, size_t *n,
                                    struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(c,
-	                                "SELECT value FROM observations WHERE kind = ?1 AND (?2 = 0 OR "
-	                                "visit_type_id = ?2) AND (?3 = 0 OR visitor_id = ?3) AND (?5 < "
-	                                "0 OR hour = ?5) ORDER BY at DESC, id DESC LIMIT ?4",
-	                                err);
+	/* One statement per filter, so each walks an index ending in "at". */
+	static const char *const sql[2][2][2] = {
+	    {{"SELECT value FROM observations WHERE kind = ?1 ORDER BY at DESC, id DESC LIMIT ?4",
+	      "SELECT value FROM observations WHERE kind = ?1 AND hour = ?5 ORDER BY at DESC, id "
+	      "DESC LIMIT ?4"},
+	     {"SELECT value FROM observations WHERE kind = ?1 AND visitor_id = ?3 ORDER BY at DESC, "
+	      "id DESC LIMIT ?4",
+	      "SELECT value FROM observations WHERE kind = ?1 AND visitor_id = ?3 AND hour = ?5 ORDER "
+	      "BY at DESC, id DESC LIMIT ?4"}},
+	    {{"SELECT value FROM observations WHERE kind = ?1 AND visit_type_id = ?2 ORDER BY at "
+	      "DESC, id DESC LIMIT ?4",
+	      "SELECT value FROM observations WHERE kind = ?1 AND visit_type_id = ?2 AND hour = ?5 "
+	      "ORDER BY at DESC, id DESC LIMIT ?4"},
+	     {"SELECT value FROM observations WHERE kind = ?1 AND visit_type_id = ?2 AND visitor_id = "
+	      "?3 ORDER BY at DESC, id DESC LIMIT ?4",
+	      "SELECT value FROM observations WHERE kind = ?1 AND visit_type_id = ?2 AND visitor_id = "
+	      "?3 AND hour = ?5 ORDER BY at DESC, id DESC LIMIT ?4"}}};
+	sqlite3_stmt *st =
+	    conn_prepare(c, sql[visit_type_id != 0][visitor_id != 0][hour >= 0], err);
 	if(!st)
 		return OTD_EIO;
 	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);

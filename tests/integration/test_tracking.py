@@ -186,7 +186,8 @@ class TestLateTap(TrackingCase):
         self.assertAlmostEqual(s["p_late"], before, delta=0.04)
         # Late 45: in the same request's transaction the risk moves.
         self.events(0, self.ev("late", now, minutes=45))
-        after = p_duration_at_least(b2 - leg - 45 * 60 - t_arr, now - t_arr)
+        # The visit counts as begun 45 minutes later (time spent is not counted twice).
+        after = p_duration_at_least(b2 - leg - 45 * 60 - t_arr, now - t_arr - 45 * 60)
         self.assertGreater(after, 0.5)  # the oracle says at_risk
         s = self.stop(v, a2, D45)
         self.assertEqual(s["risk"], "at_risk", s)
@@ -214,7 +215,8 @@ class TestLateTap(TrackingCase):
         now = secs(local(DAY, "09:20"))
         self.events(1, self.ev("late", now, minutes=10))
         leg = travel_s(self.where("3 Mill Road"), self.where("7 Church Lane"))
-        p = p_duration_at_least(secs(local(DAY, "11:30")) - leg - 600 - t_arr, now - t_arr)
+        p = p_duration_at_least(secs(local(DAY, "11:30")) - leg - 600 - t_arr,
+                                now - t_arr - 600)
         self.assertLess(p, 0.2)
         s = self.stop(v, a2)
         self.assertEqual(s["risk"], "ok", s)
@@ -350,6 +352,35 @@ class TestUnavailableAndSilent(TrackingCase):
         self.to(date, "11:01")
         self.assertEqual(self.risk_row(refs[1])[0], "broken")
         self.assertEqual(self.risk_row(refs[2])[0], "at_risk")
+
+    def test_unavailable_on_site_still_closes_the_visit_and_is_offered_nothing(self):
+        v = self.org_visitors[0]
+        date = "2026-03-09"
+        refs = [self.appointment(v, "1 Mill Road", "09:00", "10:00", 1, date=date),
+                self.appointment(v, "3 Mill Road", "11:00", "12:00", 2, date=date)]
+        addr = self.places["5 Willow Drive"][0]
+        self.to(date, "07:00")
+        before = len(self.windows(addr, self.type_id, date).get(date, []))
+        self.to(date, "09:05")
+        now = secs(local(date, "09:05"))
+        self.events(0, self.ev("arrived", now, refs[0]),
+                    self.ev("unavailable", now + 60, reason="sick"))
+        # The visit under way can still be closed (and with a position but
+        # no accuracy: evidence kept as given).
+        self.to(date, "09:15")
+        self.events(0, self.ev("done", now + 600, refs[0], lat=52.205, lon=-1.548))
+        d = self.day(v, date)
+        self.assertEqual(d["state"], "unavailable")
+        self.assertEqual([a["status"] for a in d["appointments"]], ["done", "booked"])
+        self.assertEqual(d["appointments"][1]["risk"], "at_risk")
+        # Nothing more of that day goes to them: every window still offered
+        # is held by one of the other two visitors of this class.
+        self.assertGreater(before, 0)
+        for w in self.windows(addr, self.type_id, date).get(date, [])[:8]:
+            self.hold(addr, self.type_id, w["start"])
+        held = self.srv.sql("SELECT visitor_id, count(*) FROM holds GROUP BY visitor_id")
+        self.assertTrue(held)
+        self.assertNotIn(v["id"], [h[0] for h in held])
 
     def test_a_dispatcher_marks_a_visitor_unavailable(self):
         v = self.org_visitors[1]
