@@ -47,12 +47,21 @@ enum otd_status h_metrics(struct otd_req *req)
 	               "# TYPE otd_writer_commits_total counter\notd_writer_commits_total %llu\n"
 	               "# HELP otd_writer_pages_total Database pages the writer wrote to the log.\n"
 	               "# TYPE otd_writer_pages_total counter\notd_writer_pages_total %llu\n"
+	               "# HELP otd_writer_busy_seconds_total Time the writer spent in "
+	               "transactions.\n"
+	               "# TYPE otd_writer_busy_seconds_total counter\notd_writer_busy_seconds_total "
+	               "%.6f\n"
+	               "# HELP otd_writer_commit_seconds_total Of which in COMMIT (the log written "
+	               "and synced).\n"
+	               "# TYPE otd_writer_commit_seconds_total counter\n"
+	               "otd_writer_commit_seconds_total %.6f\n"
 	               "# HELP otd_db_wal_bytes Size of the write-ahead log.\n"
 	               "# TYPE otd_db_wal_bytes gauge\notd_db_wal_bytes %lld\n",
 	               (unsigned long long)m.store.db_errors,
 	               (unsigned long long)m.store.busy_rejections, m.store.writer_queue_depth,
 	               (unsigned long long)m.store.write_jobs, (unsigned long long)m.store.commits,
-	               (unsigned long long)m.store.pages_written, (long long)m.store.wal_bytes);
+	               (unsigned long long)m.store.pages_written, m.store.busy_seconds,
+	               m.store.commit_seconds, (long long)m.store.wal_bytes);
 	if(st == OTD_OK)
 		otd_buf_printf(&out,
 		               "# HELP otd_outbox_depth Messages waiting to be sent.\n"

@@ -12,6 +12,7 @@
 
 #include "onthedot/mem.h"
 #include "store/sql.h"
+#include "store/walvfs.h"
 
 struct write_job {
 	store_write_fn fn;
@@ -41,7 +42,18 @@ struct otd_store {
 	pthread_t writer;
 	bool writer_started;
 
+	/* The checkpointer: copies the log into the database beside the
+	 * writer, on its own connection, so no commit waits for it. */
+	struct otd_conn *cconn;
+	pthread_t checkpointer;
+	bool checkpointer_started;
+	pthread_cond_t cv_ckpt;
+	int wal_pages; /* pages in the log after the last commit */
+	bool ckpt_stopping;
+
 	_Atomic uint64_t write_jobs, commits, db_errors, busy_rejections, pages_written;
+	_Atomic uint64_t busy_ns, commit_ns; /* writer time in transactions, and in COMMIT */
+	_Atomic uint64_t checkpoints;
 };
 
 /* ---- connections ----------------------------------------------------- */
@@ -115,6 +127,26 @@ enum otd_status conn_exec(struct otd_conn *c, const char *sql, struct otd_error 
 	return OTD_OK;
 }
 
+/* Transaction control, run as often as requests: prepared once per
+ * connection (sqlite3_exec would parse the text every time). */
+static const char SQL_BEGIN[] = "BEGIN", SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIATE",
+                  SQL_COMMIT[] = "COMMIT", SQL_ROLLBACK[] = "ROLLBACK",
+                  SQL_SAVEPOINT[] = "SAVEPOINT job", SQL_ROLLBACK_TO[] = "ROLLBACK TO job",
+                  SQL_RELEASE[] = "RELEASE job";
+
+/* Runs one statement without results from the connection's cache. */
+static enum otd_status conn_control(struct otd_conn *c, const char *sql, struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(c, sql, err);
+	if(!st)
+		return err ? err->status : OTD_EIO;
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if(rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return conn_fail(c, rc, "exec", err);
+	return OTD_OK;
+}
+
 int conn_bind_text(sqlite3_stmt *st, int idx, const char *s)
 {
 	if(!s)
@@ -155,7 +187,7 @@ static enum otd_status conn_open(struct otd_store *s, bool writer, struct otd_co
 	c->store = s;
 	c->writer = writer;
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-	int rc = sqlite3_open_v2(s->path, &c->db, flags, NULL);
+	int rc = sqlite3_open_v2(s->path, &c->db, flags, store_walvfs());
 	if(rc != SQLITE_OK) {
 		otd_error_set(err, OTD_EIO, "database_open_failed", "database",
 		              "Cannot open the database %s: %s.", s->path,
@@ -169,9 +201,13 @@ static enum otd_status conn_open(struct otd_store *s, bool writer, struct otd_co
 	/* The writer switches to WAL only after the schema check (store_open),
 	 * so a file that is not an onthedot database is left untouched. */
 	/* A page cache of 64 MiB for the writer and 16 MiB for each reader:
-	 * the default 2 MiB re-reads index pages from the OS on every write. */
+	 * the default 2 MiB re-reads index pages from the OS on every write.
+	 * Temporary storage in memory: every write job runs in a savepoint,
+	 * whose sub-journal would otherwise be a temporary file created,
+	 * written and deleted on every transaction. */
 	snprintf(pragmas, sizeof(pragmas),
-	         "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; PRAGMA cache_size=%d; %s",
+	         "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; PRAGMA cache_size=%d; "
+	         "PRAGMA temp_store=MEMORY; %s",
 	         s->opt.synchronous_off ? "OFF" : "FULL", writer ? -65536 : -16384,
 	         writer ? "" : "PRAGMA query_only=1;");
 	enum otd_status st = conn_exec(c, pragmas, err);
@@ -210,6 +246,13 @@ static enum otd_status check_schema(struct otd_conn *c, const char *path, struct
 
 /* ---- the writer ------------------------------------------------------ */
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void finish_batch(struct otd_store *s, struct write_job **batch, int n)
 {
 	pthread_mutex_lock(&s->mu);
@@ -246,7 +289,7 @@ static void run_batch(struct otd_store *s, struct write_job **batch, int *np, in
 	struct otd_conn *c = s->wconn;
 	struct otd_error berr;
 	otd_error_clear(&berr);
-	if(conn_exec(c, "BEGIN IMMEDIATE", &berr) != OTD_OK) {
+	if(conn_control(c, SQL_BEGIN_IMMEDIATE, &berr) != OTD_OK) {
 		for(int i = 0; i < n; i++) {
 			*batch[i]->err = berr;
 			batch[i]->result = berr.status;
@@ -258,7 +301,7 @@ static void run_batch(struct otd_store *s, struct write_job **batch, int *np, in
 		struct otd_error serr;
 		if(i == n - 1)
 			*np = n = take_jobs(s, batch, n, max);
-		if(conn_exec(c, "SAVEPOINT job", &serr) != OTD_OK) {
+		if(conn_control(c, SQL_SAVEPOINT, &serr) != OTD_OK) {
 			*j->err = serr;
 			j->result = serr.status;
 			continue;
@@ -268,13 +311,16 @@ static void run_batch(struct otd_store *s, struct write_job **batch, int *np, in
 			if(j->err->status == OTD_OK)
 				otd_error_set(j->err, j->result, NULL, NULL, "The change was not made (%s).",
 				              otd_status_name(j->result));
-			conn_exec(c, "ROLLBACK TO job", &serr);
+			conn_control(c, SQL_ROLLBACK_TO, &serr);
 		}
-		conn_exec(c, "RELEASE job", &serr);
+		conn_control(c, SQL_RELEASE, &serr);
 	}
-	if(conn_exec(c, "COMMIT", &berr) != OTD_OK) {
+	uint64_t commit_start = mono_ns();
+	enum otd_status cst = conn_control(c, SQL_COMMIT, &berr);
+	atomic_fetch_add(&s->commit_ns, mono_ns() - commit_start);
+	if(cst != OTD_OK) {
 		struct otd_error rerr;
-		conn_exec(c, "ROLLBACK", &rerr);
+		conn_control(c, SQL_ROLLBACK, &rerr);
 		for(int i = 0; i < n; i++) {
 			if(batch[i]->result == OTD_OK) {
 				*batch[i]->err = berr;
@@ -287,6 +333,52 @@ static void run_batch(struct otd_store *s, struct write_job **batch, int *np, in
 	int cur = 0, hi = 0;
 	if(sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 1) == SQLITE_OK)
 		atomic_fetch_add(&s->pages_written, (uint64_t)cur);
+}
+
+/* The log is copied back once it holds this many pages (64 MiB: a page
+ * changed many times in between is copied once); should the checkpointer
+ * fall far behind, the writer checkpoints itself. */
+#define CKPT_PAGES 16384
+#define CKPT_WRITER_PAGES (4 * CKPT_PAGES)
+
+/* Called by SQLite on the writer's thread after every commit. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct otd_store *s = arg;
+	if(pages >= CKPT_WRITER_PAGES) {
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		atomic_fetch_add(&s->checkpoints, 1);
+		return SQLITE_OK;
+	}
+	if(pages >= CKPT_PAGES && s->checkpointer_started) {
+		pthread_mutex_lock(&s->mu);
+		s->wal_pages = pages;
+		pthread_cond_signal(&s->cv_ckpt);
+		pthread_mutex_unlock(&s->mu);
+	}
+	return SQLITE_OK;
+}
+
+static void *checkpointer_main(void *arg)
+{
+	pthread_setname_np(pthread_self(), "otd-checkpoint");
+	struct otd_store *s = arg;
+	pthread_mutex_lock(&s->mu);
+	for(;;) {
+		while(s->wal_pages < CKPT_PAGES && !s->ckpt_stopping)
+			pthread_cond_wait(&s->cv_ckpt, &s->mu);
+		if(s->ckpt_stopping)
+			break;
+		s->wal_pages = 0;
+		pthread_mutex_unlock(&s->mu);
+		/* PASSIVE: copies what no reader still needs, never blocks the
+		 * writer; the writer restarts the log once all of it is copied. */
+		sqlite3_wal_checkpoint_v2(s->cconn->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		atomic_fetch_add(&s->checkpoints, 1);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
 }
 
 static void *writer_main(void *arg)
@@ -323,7 +415,9 @@ static void *writer_main(void *arg)
 		}
 		pthread_mutex_unlock(&s->mu);
 		int n = take_jobs(s, batch, 0, max);
+		uint64_t t0 = mono_ns();
 		run_batch(s, batch, &n, max);
+		atomic_fetch_add(&s->busy_ns, mono_ns() - t0);
 		dirty = true;
 		finish_batch(s, batch, n);
 	}
@@ -430,11 +524,11 @@ enum otd_status store_read(struct otd_store *s, store_read_fn fn, void *ctx,
 	pthread_mutex_unlock(&s->mu);
 
 	struct otd_conn *c = s->readers[idx];
-	enum otd_status st = conn_exec(c, "BEGIN", err);
+	enum otd_status st = conn_control(c, SQL_BEGIN, err);
 	if(st == OTD_OK) {
 		st = fn(c, ctx, err);
 		struct otd_error cerr;
-		conn_exec(c, "COMMIT", &cerr);
+		conn_control(c, SQL_COMMIT, &cerr);
 	}
 	pthread_mutex_lock(&s->mu);
 	s->reader_busy[idx] = false;
@@ -476,6 +570,7 @@ enum otd_status store_open(const struct otd_store_options *opt, struct otd_store
 	pthread_cond_init(&s->cv_writer, NULL);
 	pthread_cond_init(&s->cv_done, NULL);
 	pthread_cond_init(&s->cv_reader, NULL);
+	pthread_cond_init(&s->cv_ckpt, NULL);
 	enum otd_status st = conn_open(s, true, &s->wconn, err);
 	if(st)
 		goto fail;
@@ -486,12 +581,19 @@ enum otd_status store_open(const struct otd_store_options *opt, struct otd_store
 		 * dozen bookings. Every 16,384 pages (64 MiB) a page changed many
 		 * times is copied once; idle periods still checkpoint at once
 		 * (writer_main), and the file is trimmed back afterwards. */
-		st = conn_exec(s->wconn,
-		               "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=16384; "
-		               "PRAGMA journal_size_limit=67108864",
+		st = conn_exec(s->wconn, "PRAGMA journal_mode=WAL; PRAGMA journal_size_limit=67108864",
 		               err);
 	if(st)
 		goto fail;
+	/* Checkpoints copy log pages into the database and sync it: on their
+	 * own thread (wal_hook, checkpointer_main), a commit never waits for
+	 * one; idle periods still checkpoint at once and trim the file
+	 * (writer_main). */
+	if((st = conn_open(s, true, &s->cconn, err)))
+		goto fail;
+	if(pthread_create(&s->checkpointer, NULL, checkpointer_main, s) == 0)
+		s->checkpointer_started = true;
+	sqlite3_wal_hook(s->wconn->db, wal_hook, s);
 	s->n_readers = s->opt.read_connections;
 	s->readers = xcalloc((size_t)s->n_readers, sizeof(*s->readers));
 	s->reader_busy = xcalloc((size_t)s->n_readers, sizeof(*s->reader_busy));
@@ -524,6 +626,16 @@ void store_close(struct otd_store *s)
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->writer, NULL);
 	}
+	if(s->checkpointer_started) {
+		pthread_mutex_lock(&s->mu);
+		s->ckpt_stopping = true;
+		pthread_cond_signal(&s->cv_ckpt);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->checkpointer, NULL);
+		s->checkpointer_started = false;
+	}
+	if(s->cconn)
+		conn_close(s->cconn);
 	for(int i = 0; s->readers && i < s->n_readers; i++)
 		conn_close(s->readers[i]);
 	if(s->wconn) {
@@ -538,6 +650,7 @@ void store_close(struct otd_store *s)
 	pthread_cond_destroy(&s->cv_writer);
 	pthread_cond_destroy(&s->cv_done);
 	pthread_cond_destroy(&s->cv_reader);
+	pthread_cond_destroy(&s->cv_ckpt);
 	free(s->path);
 	free(s);
 }
@@ -553,6 +666,8 @@ void store_stats(struct otd_store *s, struct otd_store_stats *out)
 	out->db_errors = atomic_load(&s->db_errors);
 	out->busy_rejections = atomic_load(&s->busy_rejections);
 	out->pages_written = atomic_load(&s->pages_written);
+	out->busy_seconds = (double)atomic_load(&s->busy_ns) / 1e9;
+	out->commit_seconds = (double)atomic_load(&s->commit_ns) / 1e9;
 	char wal[4200];
 	snprintf(wal, sizeof(wal), "%s-wal", s->path);
 	struct stat sb;

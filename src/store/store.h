@@ -91,6 +91,8 @@ struct otd_store_stats {
 	uint64_t db_errors;
 	uint64_t busy_rejections;
 	uint64_t pages_written; /* pages the writer wrote to the log, in all */
+	double busy_seconds;    /* the writer's time inside transactions */
+	double commit_seconds;  /* of which in COMMIT: the log written and synced */
 	int64_t wal_bytes;
 };
 

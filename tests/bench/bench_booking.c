@@ -54,7 +54,9 @@
 #define AREA_KM 40.0
 #define ADDRESSES 20000
 #define FILL 0.60
-#define CONNECTIONS 8
+#define CONNECTIONS_MAX 64
+/* 8 as the issue says; OTD_BENCH_CONNECTIONS changes it for diagnosis. */
+static int CONNECTIONS = 8;
 
 static uint64_t rng = 20261123;
 
@@ -259,6 +261,34 @@ struct target {
 	int64_t start;
 };
 
+struct writer_counters {
+	double jobs, commits, pages, busy, commit;
+};
+
+static double metric(const char *text, const char *name)
+{
+	char key[96];
+	snprintf(key, sizeof(key), "\n%s ", name);
+	const char *p = text ? strstr(text, key) : NULL;
+	return p ? strtod(p + strlen(key), NULL) : 0;
+}
+
+/* The writer's counters from /metrics (zero when it cannot be read). */
+static void writer_counters(struct conn *c, unsigned port, struct writer_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	char url[128];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", port);
+	conn_prepare(c, url, NULL, NULL);
+	if(curl_easy_perform(c->h) != CURLE_OK || !c->body.data)
+		return;
+	out->jobs = metric(c->body.data, "otd_writer_jobs_total");
+	out->commits = metric(c->body.data, "otd_writer_commits_total");
+	out->pages = metric(c->body.data, "otd_writer_pages_total");
+	out->busy = metric(c->body.data, "otd_writer_busy_seconds_total");
+	out->commit = metric(c->body.data, "otd_writer_commit_seconds_total");
+}
+
 int main(int argc, char **argv)
 {
 	if(argc < 2) {
@@ -271,6 +301,13 @@ int main(int argc, char **argv)
 	double seconds = argc > 4 ? strtod(argv[4], NULL) : 10;
 	/* "bookings" skips the slot measurements (targets are still drawn). */
 	bool only_bookings = argc > 5 && strcmp(argv[5], "bookings") == 0;
+	if(getenv("OTD_BENCH_CONNECTIONS")) {
+		CONNECTIONS = (int)strtol(getenv("OTD_BENCH_CONNECTIONS"), NULL, 10);
+		if(CONNECTIONS < 1 || CONNECTIONS > CONNECTIONS_MAX) {
+			fprintf(stderr, "OTD_BENCH_CONNECTIONS must be 1 to %d\n", CONNECTIONS_MAX);
+			return 2;
+		}
+	}
 	if(sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT))
 		return 1;
 	char dir[] = "/tmp/otd-bench-XXXXXX";
@@ -467,7 +504,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	CURLM *multi = curl_multi_init();
-	struct conn conns[CONNECTIONS];
+	struct conn conns[CONNECTIONS_MAX];
 	memset(conns, 0, sizeof(conns));
 	/* The first requests of a fresh server build every visitor-day; like
 	 * the in-process figures these are warm: WARMUP requests first, not
@@ -525,7 +562,7 @@ int main(int argc, char **argv)
 	double http_secs = now_s() - start_all;
 	qsort(lat_ms, requests, sizeof(double), cmp_double);
 	if(!only_bookings) {
-	printf("\n%-44s %9s %9s %9s %9s\n", "HTTP, 8 connections", "requests", "p50 ms", "p99 ms",
+	printf("\nHTTP, %d connections%26s %9s %9s %9s %9s\n", CONNECTIONS, "", "requests", "p50 ms", "p99 ms",
 	       "req/s");
 	printf("%-44s %9zu %9.3f %9.3f %9.0f\n", "GET /api/v1/slots (14 days)", requests,
 	       pct(lat_ms, requests, 0.5), pct(lat_ms, requests, 0.99),
@@ -537,6 +574,8 @@ int main(int argc, char **argv)
 	}
 
 	/* Bookings: hold + confirm at offered windows, for SECONDS. */
+	struct writer_counters w0;
+	writer_counters(&conns[0], port, &w0);
 	size_t confirmed = 0, conflicts = 0, failures = 0, attempts = 0, next_target = 0;
 	size_t lat_cap = 1 << 20, n_lat = 0;
 	double *blat = xcalloc(lat_cap, sizeof(double));
@@ -553,7 +592,7 @@ int main(int argc, char **argv)
 		curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
 		curl_multi_add_handle(multi, c->h);
 	}
-	double bstart = now_s(), booking_started[CONNECTIONS];
+	double bstart = now_s(), booking_started[CONNECTIONS_MAX];
 	for(int i = 0; i < CONNECTIONS; i++)
 		booking_started[i] = bstart;
 	int active = CONNECTIONS;
@@ -625,7 +664,7 @@ int main(int argc, char **argv)
 	}
 	double bsecs = now_s() - bstart;
 	qsort(blat, n_lat, sizeof(double), cmp_double);
-	printf("\n%-44s %9s %9s %9s %9s\n", "HTTP bookings, 8 connections", "attempts", "ok/s",
+	printf("\nHTTP bookings, %d connections%17s %9s %9s %9s %9s\n", CONNECTIONS, "", "attempts", "ok/s",
 	       "409 %", "p99 ms");
 	printf("%-44s %9zu %9.0f %9.1f %9.2f\n", "hold + confirm (synchronous=FULL)", attempts,
 	       (double)confirmed / bsecs, 100.0 * (double)conflicts / (double)(attempts ? attempts : 1),
@@ -635,24 +674,20 @@ int main(int argc, char **argv)
 	       "\"p99_ms\":%.2f}\n",
 	       visitors, bsecs, confirmed, (double)confirmed / bsecs, conflicts, failures,
 	       pct(blat, n_lat, 0.5), pct(blat, n_lat, 0.99));
-	/* What the writer did, from /metrics. */
+	/* What the writer did during the bookings, from /metrics. */
 	{
-		snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", port);
-		conn_prepare(&conns[0], url, NULL, NULL);
-		if(curl_easy_perform(conns[0].h) == CURLE_OK && conns[0].body.data) {
-			unsigned long long jobs = 0, commits = 0, pages = 0;
-			const char *p;
-			if((p = strstr(conns[0].body.data, "\notd_writer_jobs_total ")))
-				jobs = strtoull(p + strlen("\notd_writer_jobs_total "), NULL, 10);
-			if((p = strstr(conns[0].body.data, "\notd_writer_commits_total ")))
-				commits = strtoull(p + strlen("\notd_writer_commits_total "), NULL, 10);
-			if((p = strstr(conns[0].body.data, "\notd_writer_pages_total ")))
-				pages = strtoull(p + strlen("\notd_writer_pages_total "), NULL, 10);
-			printf("writer: %llu jobs in %llu commits (%.1f a commit), %llu pages written "
-			       "(%.1f a confirmed booking)\n",
-			       jobs, commits, commits ? (double)jobs / (double)commits : 0, pages,
-			       confirmed ? (double)pages / (double)confirmed : 0);
-		}
+		struct writer_counters w1;
+		writer_counters(&conns[0], port, &w1);
+		double jobs = w1.jobs - w0.jobs, commits = w1.commits - w0.commits;
+		double pages = w1.pages - w0.pages, busy = w1.busy - w0.busy;
+		double in_commit = w1.commit - w0.commit;
+		double per = confirmed ? (double)confirmed : 1;
+		printf("writer: %.0f jobs in %.0f commits (%.1f a commit), %.0f pages written "
+		       "(%.1f a confirmed booking)\n",
+		       jobs, commits, commits ? jobs / commits : 0, pages, pages / per);
+		printf("writer busy %.0f%% of the time: %.3f ms a confirmed booking, of which "
+		       "%.3f ms in COMMIT (log written and synced)\n",
+		       100 * busy / bsecs, 1000 * busy / per, 1000 * in_commit / per);
 	}
 	for(int i = 0; i < CONNECTIONS; i++) {
 		curl_easy_cleanup(conns[i].h);

@@ -146,6 +146,14 @@ class TestMetrics(otd.ServerTestCase):
             self.assertIn(name, text)
         self.assertIn("otd_clock_seconds %d\n" % otd.iso_seconds(otd.VIRTUAL_START), text)
         self.assertIn("otd_db_errors_total 0\n", text)
+        # The writer's time: the requests above wrote (a visitor added), and
+        # the time in COMMIT is part of the time in transactions.
+        busy = float(re.search(r"^otd_writer_busy_seconds_total ([0-9.e+-]+)$", text, re.M)
+                     .group(1))
+        commit = float(re.search(r"^otd_writer_commit_seconds_total ([0-9.e+-]+)$", text, re.M)
+                       .group(1))
+        self.assertGreater(commit, 0)
+        self.assertGreaterEqual(busy, commit)
 
 
 class TestVirtualClock(otd.ServerTestCase):
