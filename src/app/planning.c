@@ -439,6 +439,14 @@ bool plan_catalog_holiday(const struct plan_catalog *cat, const char *local_date
 	return false;
 }
 
+bool plan_visitor_on_shift(const struct plan_visitor *v, int64_t at)
+{
+	for(size_t i = 0; i < v->n_occ; i++)
+		if(v->occ[i].start <= at && at < v->occ[i].end)
+			return true;
+	return false;
+}
+
 bool plan_visitor_has_skill(const struct plan_visitor *v, const char *skill)
 {
 	for(size_t i = 0; i < v->n_skills; i++)

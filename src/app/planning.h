@@ -114,6 +114,9 @@ const struct plan_visitor *plan_catalog_visitor(const struct plan_catalog *cat, 
 const struct plan_visit_type *plan_catalog_type(const struct plan_catalog *cat, int64_t id);
 bool plan_catalog_holiday(const struct plan_catalog *cat, const char *local_date);
 bool plan_visitor_has_skill(const struct plan_visitor *v, const char *skill);
+/* Whether instant at falls within one of v's shift occurrences (start
+ * included, end excluded) in the catalog's range. */
+bool plan_visitor_on_shift(const struct plan_visitor *v, int64_t at);
 
 /* The cache's invalidation counter. A read job takes it BEFORE its first
  * statement and passes it to planner_day(s): a day built from that

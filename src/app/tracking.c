@@ -731,6 +731,7 @@ struct events_job {
 	const char *cause;
 	bool status_changed;
 	struct changes changes;
+	struct plan_catalog *cat; /* for positions' shift check, taken when first needed */
 };
 
 static enum otd_status impossible(struct otd_error *err, const struct otd_vevent *e,
@@ -914,6 +915,15 @@ static enum otd_status apply(struct events_job *j, struct otd_conn *tx, struct d
 	if(e->kind == OTD_VEVENT_POSITION) {
 		if(strcmp(d->state, "travelling") != 0) {
 			/* Positions are kept only while travelling (privacy). */
+			*result = OTD_VEVENT_IGNORED;
+			return OTD_OK;
+		}
+		/* ... and only within a shift: a visitor who forgot to tap
+		 * "done" is not followed home. */
+		if(!j->cat && (st = planner_catalog(j->app->planner, tx, j->now, &j->cat, err)))
+			return st;
+		const struct plan_visitor *v = plan_catalog_visitor(j->cat, j->visitor_id);
+		if(!v || !plan_visitor_on_shift(v, e->at)) {
 			*result = OTD_VEVENT_IGNORED;
 			return OTD_OK;
 		}
@@ -1210,6 +1220,10 @@ static enum otd_status events_job_fn(struct otd_conn *tx, void *arg, struct otd_
 		               json_pack("{s:I}", "events", (json_int_t)j->n), err);
 	}
 	days_cleanup(j);
+	if(j->cat) {
+		planner_catalog_release(j->app->planner, j->cat);
+		j->cat = NULL;
+	}
 	return st;
 }
 

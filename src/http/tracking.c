@@ -125,6 +125,16 @@ static enum otd_status decode_one(const json_t *o, size_t i, struct otd_vevent *
 	return OTD_OK;
 }
 
+/* "events[0].x" reads oddly for a single event: names the field itself,
+ * or nothing when the error is about the whole event. */
+static void single_event_field(struct otd_error *err)
+{
+	if(strncmp(err->field, "events[0].", 10) == 0)
+		memmove(err->field, err->field + 10, strlen(err->field + 10) + 1);
+	else if(strcmp(err->field, "events[0]") == 0)
+		err->field[0] = '\0';
+}
+
 enum otd_status vevents_decode(const json_t *body, size_t max, struct otd_vevent **out, size_t *n,
                                struct otd_error *err)
 {
@@ -137,9 +147,7 @@ enum otd_status vevents_decode(const json_t *body, size_t max, struct otd_vevent
 		enum otd_status st = decode_one(body, 0, e, err);
 		if(st) {
 			free(e);
-			/* "events[0].x" reads oddly for a single event: name the field. */
-			if(strncmp(err->field, "events[0].", 10) == 0)
-				memmove(err->field, err->field + 10, strlen(err->field + 10) + 1);
+			single_event_field(err);
 			return st;
 		}
 		*out = e;
@@ -192,6 +200,8 @@ enum otd_status h_visitor_events(struct otd_req *req)
 		res = xcalloc(n, sizeof(*res));
 		st = app_visitor_events(req->app, &req->principal, req->principal.visitor_id, ev, n,
 		                        res, &req->err);
+		if(st && !json_object_get(body, "events"))
+			single_event_field(&req->err);
 	}
 	if(st == OTD_OK) {
 		json_t *items = json_array();

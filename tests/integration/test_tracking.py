@@ -431,6 +431,11 @@ class TestEventsApi(TrackingCase):
         self.assertEqual(r.error["field"], "events[1]")
         r = self.events(0, self.ev("arrived", now, theirs), status=422)
         self.assertEqual(r.error["code"], "not_on_route")
+        # A single event (not a batch) is not called "events[0]".
+        self.assertFalse(r.error.get("field"), r.raw)
+        r = self.events(0, self.ev("late", now, minutes=5), self.ev("arrived", now, theirs),
+                        status=422)
+        self.assertEqual((r.error["code"], r.error["field"]), ("not_on_route", "events[1]"))
         self.assertEqual(self.srv.sql("SELECT count(*) FROM visitor_events")[0][0], n_before)
         self.assertEqual(self.stop(v, a1, date)["status"], "booked")
         self.assertEqual(self.day(v, date)["state"], "not_started")
@@ -463,6 +468,17 @@ class TestEventsApi(TrackingCase):
         self.assertEqual(self.day(v)["late_minutes"], 10)
         r = self.events(1, self.ev("late", now - 25, minutes=5), status=422)
         self.assertEqual(r.error["code"], "out_of_order")
+        # Still travelling after the shift (08:00-18:00) has ended: the
+        # phone's positions are no longer kept.
+        self.to(DAY, "18:30")
+        after = secs(local(DAY, "18:30"))
+        r = self.events(1, self.ev("position", after - 60, lat=52.202, lon=-1.548))
+        self.assertEqual(r.body["ignored"], 1, r.raw)
+        r = self.events(1, self.ev("position", secs(local(DAY, "17:59")), lat=52.203,
+                                   lon=-1.547))
+        self.assertEqual(r.body["applied"], 1, r.raw)  # sent late, made within the shift
+        self.assertEqual(self.srv.sql("SELECT count(*) FROM visitor_positions WHERE "
+                                      "visitor_id = ?", (v["id"],))[0][0], 2)
 
     def test_malformed_events_are_refused_by_name(self):
         now = iso(secs(local(DAY, "08:00")))
