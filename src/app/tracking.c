@@ -923,7 +923,10 @@ static enum otd_status apply(struct events_job *j, struct otd_conn *tx, struct d
 		if(!j->cat && (st = planner_catalog(j->app->planner, tx, j->now, &j->cat, err)))
 			return st;
 		const struct plan_visitor *v = plan_catalog_visitor(j->cat, j->visitor_id);
-		if(!v || !plan_visitor_on_shift(v, e->at)) {
+		/* Older than the catalog's shifts (an offline phone, days late):
+		 * kept, as there is nothing to say it was off shift. */
+		bool known = e->at >= j->cat->from;
+		if(!v || (known && !plan_visitor_on_shift(v, e->at))) {
 			*result = OTD_VEVENT_IGNORED;
 			return OTD_OK;
 		}

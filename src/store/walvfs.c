@@ -16,6 +16,9 @@
  *     if every write had gone straight through;
  *   - when a write is not contiguous with what is held, or would overflow
  *     the buffer.
+ * Writes that do not extend the log (rewrites of frames already written)
+ * go straight through, and so does everything when the file is not
+ * power-safe (SQLite then pads commits around a sync).
  * Nothing is acknowledged earlier than before: a commit is durable only
  * after SQLite's own sync, which follows the flush. Every other file
  * (database, journals) passes straight through. */
@@ -38,7 +41,8 @@ struct walfile {
 	unsigned char *buf; /* held writes, contiguous from buf_off */
 	size_t len;
 	sqlite3_int64 buf_off;
-	int commit_next; /* the next write is the page of a commit frame */
+	sqlite3_int64 end;       /* end of what this log generation has been written up to */
+	sqlite3_int64 commit_at; /* offset of the page of a commit frame held, or 0 */
 };
 
 static sqlite3_vfs *base_vfs;
@@ -49,6 +53,7 @@ static int register_rc = SQLITE_ERROR;
 
 static int flush(struct walfile *f)
 {
+	f->commit_at = 0;
 	if(!f->len)
 		return SQLITE_OK;
 	int rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->len, f->buf_off);
@@ -78,35 +83,56 @@ static unsigned be32(const unsigned char *p)
 	return (unsigned)p[0] << 24 | (unsigned)p[1] << 16 | (unsigned)p[2] << 8 | p[3];
 }
 
+/* Writes straight through, after anything held. */
+static int write_through(struct walfile *f, const void *data, int amt, sqlite3_int64 off)
+{
+	int rc = flush(f);
+	if(rc == SQLITE_OK)
+		rc = f->real->pMethods->xWrite(f->real, data, amt, off);
+	if(rc == SQLITE_OK && off + amt > f->end)
+		f->end = off + amt;
+	return rc;
+}
+
 static int w_write(sqlite3_file *file, const void *data, int amt, sqlite3_int64 off)
 {
 	struct walfile *f = (struct walfile *)file;
 	if(!f->is_wal || amt <= 0)
 		return f->real->pMethods->xWrite(f->real, data, amt, off);
-	if(!f->buf) {
-		f->buf = malloc(BUF_CAP);
-		if(!f->buf)
-			return f->real->pMethods->xWrite(f->real, data, amt, off);
+	/* A new log generation starts with its 32-byte header at offset 0. */
+	if(off == 0) {
+		int rc = flush(f);
+		if(rc != SQLITE_OK)
+			return rc;
+		f->end = 0;
 	}
+	/* Only writes that extend the log are held: a rewrite of a frame
+	 * already written (SQLite rewrites checksums of frames a transaction
+	 * changed twice) goes straight through. */
+	if(off < f->end || (size_t)amt > BUF_CAP)
+		return write_through(f, data, amt, off);
+	if(!f->buf && !(f->buf = malloc(BUF_CAP)))
+		return write_through(f, data, amt, off);
 	int rc;
 	if(f->len && (off != f->buf_off + (sqlite3_int64)f->len || f->len + (size_t)amt > BUF_CAP)) {
+		sqlite3_int64 commit_at = f->commit_at;
 		if((rc = flush(f)) != SQLITE_OK)
 			return rc;
+		f->commit_at = commit_at; /* still expected: a page split across buffers */
 	}
-	if((size_t)amt > BUF_CAP)
-		return f->real->pMethods->xWrite(f->real, data, amt, off);
 	if(!f->len)
 		f->buf_off = off;
 	memcpy(f->buf + f->len, data, (size_t)amt);
 	f->len += (size_t)amt;
-	if(f->commit_next) {
-		f->commit_next = 0;
+	f->end = off + amt;
+	/* The page of a commit frame: the transaction's last write before
+	 * SQLite syncs (if it does) and publishes the frames to readers. */
+	if(f->commit_at && off == f->commit_at)
 		return flush(f);
-	}
 	/* A frame header (24 bytes, after the 32-byte log header) whose second
 	 * word, the database size after commit, is set: a commit frame. */
 	if(amt == FRAME_HEADER && off >= 32 && be32((const unsigned char *)data + 4) != 0)
-		f->commit_next = 1;
+		f->commit_at = off + FRAME_HEADER;
 	return SQLITE_OK;
 }
 
@@ -234,7 +260,16 @@ static int v_open(sqlite3_vfs *vfs, sqlite3_filename name, sqlite3_file *file, i
 		f->base.pMethods = NULL; /* SQLite will not call xClose */
 		return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
 	}
-	f->is_wal = (flags & SQLITE_OPEN_WAL) != 0;
+	/* Only where a write cannot damage what is around it (power-safe
+	 * overwrite, the default): otherwise SQLite pads each commit to a
+	 * sector, splitting its last frame around a sync, and the tail could
+	 * be held past the commit. SQLite decides that from the database
+	 * file, whose "psow" URI parameter the log's name carries too. */
+	f->is_wal = (flags & SQLITE_OPEN_WAL) != 0 && name &&
+	            sqlite3_uri_boolean(name, "psow",
+	                                !sqlite3_compileoption_used("POWERSAFE_OVERWRITE=0")) &&
+	            (f->real->pMethods->xDeviceCharacteristics(f->real) &
+	             SQLITE_IOCAP_POWERSAFE_OVERWRITE) != 0;
 	f->base.pMethods = &wal_methods;
 	return SQLITE_OK;
 }

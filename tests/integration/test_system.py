@@ -110,7 +110,15 @@ class TestMetrics(otd.ServerTestCase):
                                           token="admin").status, 404)
         self.assertEqual(self.srv.request("GET", "/no/such/path/77").status, 404)
         self.srv.request("GET", "/healthz")
-        r = self.srv.request("GET", "/metrics")
+        # A request is counted when its answer has gone out, which can be a
+        # moment after the client has read it: wait for the last one.
+        deadline = time.time() + 5
+        while True:
+            r = self.srv.request("GET", "/metrics")
+            if ('route="/healthz",method="GET",status="200"} 1\n' in r.body
+                    or time.time() > deadline):
+                break
+            time.sleep(0.05)
         self.assertEqual(r.status, 200)
         self.assertEqual(r.headers["Content-Type"], "text/plain; version=0.0.4; charset=utf-8")
         text = r.body
