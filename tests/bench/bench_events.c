@@ -764,6 +764,8 @@ static long lconn_response(struct lconn *c, const char **body)
 	if(!end)
 		return c->in_len >= sizeof(c->in) - 1 ? -1 : 0;
 	long code = strncmp(c->in, "HTTP/1.1 ", 9) == 0 ? strtol(c->in + 9, NULL, 10) : -1;
+	if(code < 100)
+		return -1; /* not an HTTP answer: counted as a transport error */
 	size_t clen = 0;
 	for(char *l = c->in; l < end; l = strstr(l, "\r\n") + 2)
 		if(strncasecmp(l, "Content-Length:", 15) == 0)
@@ -844,12 +846,29 @@ static void run_load(struct org *o, const struct server *srv, const char *at, do
 				}
 			}
 			if(dead) {
+				/* Counted, and the connection opened again while the run
+				 * lasts, so a closed connection does not thin the load. */
 				r->done++;
 				r->transport++;
 				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 				close(c->fd);
-				c->fd = -1;
-				active--;
+				c->fd = now - t0 < seconds ? lconn_connect(srv->port) : -1;
+				if(c->fd < 0) {
+					active--;
+					continue;
+				}
+				size_t q = r->sent++;
+				const char *body = spare;
+				size_t len;
+				if(q < prepared) {
+					body = bodies + q * BODY_MAX;
+					len = lens[q];
+				} else {
+					len = (size_t)load_body(o, q, at, spare, BODY_MAX);
+				}
+				lconn_request(c, o, srv->port, q, body, len);
+				struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+				epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
 				continue;
 			}
 			if(code == 0)
