@@ -53,7 +53,6 @@ struct otd_store {
 
 	_Atomic uint64_t write_jobs, commits, db_errors, busy_rejections, pages_written;
 	_Atomic uint64_t busy_ns, commit_ns; /* writer time in transactions, and in COMMIT */
-	_Atomic uint64_t checkpoints;
 };
 
 /* ---- connections ----------------------------------------------------- */
@@ -348,7 +347,6 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	struct otd_store *s = arg;
 	if(pages >= CKPT_WRITER_PAGES) {
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		atomic_fetch_add(&s->checkpoints, 1);
 		return SQLITE_OK;
 	}
 	if(pages >= CKPT_PAGES && s->checkpointer_started) {
@@ -374,8 +372,8 @@ static void *checkpointer_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		/* PASSIVE: copies what no reader still needs, never blocks the
 		 * writer; the writer restarts the log once all of it is copied. */
-		sqlite3_wal_checkpoint_v2(s->cconn->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		atomic_fetch_add(&s->checkpoints, 1);
+		sqlite3_wal_checkpoint_v2(s->cconn->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
+		                          NULL);
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -579,19 +577,15 @@ enum otd_status store_open(const struct otd_store_options *opt, struct otd_store
 		goto fail;
 	st = check_schema(s->wconn, s->path, err);
 	if(st == OTD_OK)
-		/* Checkpoints copy WAL pages into the database and sync it; under
-		 * a steady load the default (every 1,000 pages) runs one every few
-		 * dozen bookings. Every 16,384 pages (64 MiB) a page changed many
-		 * times is copied once; idle periods still checkpoint at once
-		 * (writer_main), and the file is trimmed back afterwards. */
-		st = conn_exec(s->wconn, "PRAGMA journal_mode=WAL; PRAGMA journal_size_limit=67108864",
-		               err);
+		/* The log file is trimmed back to 64 MiB after a checkpoint. */
+		st = conn_exec(s->wconn,
+		               "PRAGMA journal_mode=WAL; PRAGMA journal_size_limit=67108864", err);
 	if(st)
 		goto fail;
 	/* Checkpoints copy log pages into the database and sync it: on their
-	 * own thread (wal_hook, checkpointer_main), a commit never waits for
-	 * one; idle periods still checkpoint at once and trim the file
-	 * (writer_main). */
+	 * own thread (wal_hook, checkpointer_main; the wal_hook replaces
+	 * SQLite's automatic checkpoints), a commit never waits for one; idle
+	 * periods still checkpoint at once and trim the file (writer_main). */
 	if((st = conn_open(s, true, &s->cconn, err)))
 		goto fail;
 	if(pthread_create(&s->checkpointer, NULL, checkpointer_main, s) == 0)

@@ -3,8 +3,8 @@
  *
  * SQLite writes every log frame as two writes (a 24-byte header, then the
  * page), so a commit of 20 pages costs 40 system calls before its sync;
- * on a virtual machine a system call is dear, and under a booking load
- * those calls were most of the writer's time. This layer keeps the
+ * on a virtual machine a system call is dear, and under load those calls
+ * were about a quarter of the writer's time. This layer keeps the
  * contiguous writes to a -wal file in memory and hands them to the
  * default VFS in one call:
  *   - as soon as the page of a commit frame (a frame header whose
@@ -114,7 +114,8 @@ static int w_write(sqlite3_file *file, const void *data, int amt, sqlite3_int64 
 	if(!f->buf && !(f->buf = malloc(BUF_CAP)))
 		return write_through(f, data, amt, off);
 	int rc;
-	if(f->len && (off != f->buf_off + (sqlite3_int64)f->len || f->len + (size_t)amt > BUF_CAP)) {
+	if(f->len &&
+	   (off != f->buf_off + (sqlite3_int64)f->len || f->len + (size_t)amt > BUF_CAP)) {
 		sqlite3_int64 commit_at = f->commit_at;
 		if((rc = flush(f)) != SQLITE_OK)
 			return rc;

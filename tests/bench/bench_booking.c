@@ -56,7 +56,7 @@
 #define FILL 0.60
 #define CONNECTIONS_MAX 64
 /* 8 as the issue says; OTD_BENCH_CONNECTIONS changes it for diagnosis. */
-static int CONNECTIONS = 8;
+static int n_conns = 8; /* connections of the HTTP runs */
 
 static uint64_t rng = 20261123;
 
@@ -302,8 +302,8 @@ int main(int argc, char **argv)
 	/* "bookings" skips the slot measurements (targets are still drawn). */
 	bool only_bookings = argc > 5 && strcmp(argv[5], "bookings") == 0;
 	if(getenv("OTD_BENCH_CONNECTIONS")) {
-		CONNECTIONS = (int)strtol(getenv("OTD_BENCH_CONNECTIONS"), NULL, 10);
-		if(CONNECTIONS < 1 || CONNECTIONS > CONNECTIONS_MAX) {
+		n_conns = (int)strtol(getenv("OTD_BENCH_CONNECTIONS"), NULL, 10);
+		if(n_conns < 1 || n_conns > CONNECTIONS_MAX) {
 			fprintf(stderr, "OTD_BENCH_CONNECTIONS must be 1 to %d\n", CONNECTIONS_MAX);
 			return 2;
 		}
@@ -513,9 +513,9 @@ int main(int argc, char **argv)
 	size_t issued = 0, done = only_bookings ? requests + warmup : 0, non200 = 0;
 	char url[512];
 	double start_all = now_s();
-	for(int i = 0; i < CONNECTIONS; i++)
+	for(int i = 0; i < n_conns; i++)
 		conns[i].h = curl_easy_init();
-	for(int i = 0; i < CONNECTIONS && !only_bookings; i++) {
+	for(int i = 0; i < n_conns && !only_bookings; i++) {
 		snprintf(url, sizeof(url),
 		         "http://127.0.0.1:%u/api/v1/slots?address=%lld&visit_type=1&from=%s&to=%s", port,
 		         (long long)(1 + uni() * ADDRESSES), q.from, q.to);
@@ -562,15 +562,16 @@ int main(int argc, char **argv)
 	double http_secs = now_s() - start_all;
 	qsort(lat_ms, requests, sizeof(double), cmp_double);
 	if(!only_bookings) {
-	printf("\nHTTP, %d connections%26s %9s %9s %9s %9s\n", CONNECTIONS, "", "requests", "p50 ms", "p99 ms",
-	       "req/s");
-	printf("%-44s %9zu %9.3f %9.3f %9.0f\n", "GET /api/v1/slots (14 days)", requests,
-	       pct(lat_ms, requests, 0.5), pct(lat_ms, requests, 0.99),
-	       (double)requests / http_secs);
-	printf("{\"bench\":\"slots_http\",\"visitors\":%zu,\"requests\":%zu,\"p50_ms\":%.3f,"
-	       "\"p99_ms\":%.3f,\"rps\":%.0f,\"non_200\":%zu}\n",
-	       visitors, requests, pct(lat_ms, requests, 0.5), pct(lat_ms, requests, 0.99),
-	       (double)requests / http_secs, non200);
+		printf("\nHTTP, %d connections%26s %9s %9s %9s %9s\n", n_conns, "", "requests",
+		       "p50 ms", "p99 ms", "req/s");
+		printf("%-44s %9zu %9.3f %9.3f %9.0f\n", "GET /api/v1/slots (14 days)", requests,
+		       pct(lat_ms, requests, 0.5), pct(lat_ms, requests, 0.99),
+		       (double)requests / http_secs);
+		printf(
+		    "{\"bench\":\"slots_http\",\"visitors\":%zu,\"requests\":%zu,\"p50_ms\":%.3f,"
+		    "\"p99_ms\":%.3f,\"rps\":%.0f,\"non_200\":%zu}\n",
+		    visitors, requests, pct(lat_ms, requests, 0.5), pct(lat_ms, requests, 0.99),
+		    (double)requests / http_secs, non200);
 	}
 
 	/* Bookings: hold + confirm at offered windows, for SECONDS. */
@@ -579,7 +580,7 @@ int main(int argc, char **argv)
 	size_t confirmed = 0, conflicts = 0, failures = 0, attempts = 0, next_target = 0;
 	size_t lat_cap = 1 << 20, n_lat = 0;
 	double *blat = xcalloc(lat_cap, sizeof(double));
-	for(int i = 0; i < CONNECTIONS; i++) {
+	for(int i = 0; i < n_conns; i++) {
 		struct conn *c = &conns[i];
 		struct target tg = targets[next_target++ % n_targets];
 		char body[200], ts[32];
@@ -593,9 +594,9 @@ int main(int argc, char **argv)
 		curl_multi_add_handle(multi, c->h);
 	}
 	double bstart = now_s(), booking_started[CONNECTIONS_MAX];
-	for(int i = 0; i < CONNECTIONS; i++)
+	for(int i = 0; i < n_conns; i++)
 		booking_started[i] = bstart;
-	int active = CONNECTIONS;
+	int active = n_conns;
 	while(active > 0) {
 		int running;
 		curl_multi_perform(multi, &running);
@@ -664,8 +665,8 @@ int main(int argc, char **argv)
 	}
 	double bsecs = now_s() - bstart;
 	qsort(blat, n_lat, sizeof(double), cmp_double);
-	printf("\nHTTP bookings, %d connections%17s %9s %9s %9s %9s\n", CONNECTIONS, "", "attempts", "ok/s",
-	       "409 %", "p99 ms");
+	printf("\nHTTP bookings, %d connections%17s %9s %9s %9s %9s\n", n_conns, "", "attempts",
+	       "ok/s", "409 %", "p99 ms");
 	printf("%-44s %9zu %9.0f %9.1f %9.2f\n", "hold + confirm (synchronous=FULL)", attempts,
 	       (double)confirmed / bsecs, 100.0 * (double)conflicts / (double)(attempts ? attempts : 1),
 	       pct(blat, n_lat, 0.99));
@@ -689,7 +690,7 @@ int main(int argc, char **argv)
 		       "%.3f ms in COMMIT (log written and synced)\n",
 		       100 * busy / bsecs, 1000 * busy / per, 1000 * in_commit / per);
 	}
-	for(int i = 0; i < CONNECTIONS; i++) {
+	for(int i = 0; i < n_conns; i++) {
 		curl_easy_cleanup(conns[i].h);
 		curl_slist_free_all(conns[i].hdr);
 		otd_buf_cleanup(&conns[i].body);

@@ -779,6 +779,28 @@ static long lconn_response(struct lconn *c, const char **body)
 	return code;
 }
 
+/* The bodies of the load: prepared before the clock starts, then built on
+ * the fly into spare once they run out. */
+struct load_bodies {
+	const struct org *o;
+	const char *at;
+	char *bodies;
+	unsigned short *lens;
+	size_t prepared;
+	char *spare;
+};
+
+/* Puts request q (the q-th of the run) on connection c. */
+static void lconn_next(struct lconn *c, const struct load_bodies *b, unsigned port, size_t q)
+{
+	if(q < b->prepared) {
+		lconn_request(c, b->o, port, q, b->bodies + q * BODY_MAX, b->lens[q]);
+	} else {
+		size_t len = (size_t)load_body(b->o, q, b->at, b->spare, BODY_MAX);
+		lconn_request(c, b->o, port, q, b->spare, len);
+	}
+}
+
 static void run_load(struct org *o, const struct server *srv, const char *at, double seconds,
                      int connections, struct load *r)
 {
@@ -792,6 +814,8 @@ static void run_load(struct org *o, const struct server *srv, const char *at, do
 	size_t lat_cap = prepared * 2;
 	r->lat_ms = xmalloc(lat_cap * sizeof(double));
 	char *spare = xmalloc(BODY_MAX);
+	const struct load_bodies lb = {
+	    .o = o, .at = at, .bodies = bodies, .lens = lens, .prepared = prepared, .spare = spare};
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct lconn *conns = xcalloc((size_t)connections, sizeof(*conns));
 	double cpu0 = proc_cpu_s(srv->pid), self0 = self_cpu_s();
@@ -804,8 +828,7 @@ static void run_load(struct org *o, const struct server *srv, const char *at, do
 			r->transport++;
 			continue;
 		}
-		size_t q = r->sent++;
-		lconn_request(c, o, srv->port, q, bodies + q * BODY_MAX, lens[q]);
+		lconn_next(c, &lb, srv->port, r->sent++);
 		struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
 		epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
 		active++;
@@ -820,10 +843,11 @@ static void run_load(struct org *o, const struct server *srv, const char *at, do
 		double now = now_s();
 		for(int k = 0; k < n; k++) {
 			struct lconn *c = evs[k].data.ptr;
-			bool dead = (evs[k].events & (EPOLLERR | EPOLLHUP)) && !(evs[k].events & EPOLLIN);
+			bool dead =
+			    (evs[k].events & (EPOLLERR | EPOLLHUP)) && !(evs[k].events & EPOLLIN);
 			if(!dead && c->out_off < c->out_len && (evs[k].events & EPOLLOUT)) {
-				ssize_t w = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-				                 MSG_NOSIGNAL);
+				ssize_t w = send(c->fd, c->out + c->out_off,
+				                 c->out_len - c->out_off, MSG_NOSIGNAL);
 				if(w > 0)
 					c->out_off += (size_t)w;
 				else if(w < 0 && errno != EAGAIN)
@@ -836,7 +860,8 @@ static void run_load(struct org *o, const struct server *srv, const char *at, do
 			long code = 0;
 			const char *reply = NULL;
 			if(!dead && (evs[k].events & EPOLLIN)) {
-				ssize_t got = recv(c->fd, c->in + c->in_len, sizeof(c->in) - 1 - c->in_len, 0);
+				ssize_t got = recv(c->fd, c->in + c->in_len,
+				                   sizeof(c->in) - 1 - c->in_len, 0);
 				if(got > 0) {
 					c->in_len += (size_t)got;
 					code = lconn_response(c, &reply);
@@ -857,17 +882,9 @@ static void run_load(struct org *o, const struct server *srv, const char *at, do
 					active--;
 					continue;
 				}
-				size_t q = r->sent++;
-				const char *body = spare;
-				size_t len;
-				if(q < prepared) {
-					body = bodies + q * BODY_MAX;
-					len = lens[q];
-				} else {
-					len = (size_t)load_body(o, q, at, spare, BODY_MAX);
-				}
-				lconn_request(c, o, srv->port, q, body, len);
-				struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
+				lconn_next(c, &lb, srv->port, r->sent++);
+				struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT,
+				                         .data.ptr = c};
 				epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
 				continue;
 			}
@@ -892,7 +909,8 @@ static void run_load(struct org *o, const struct server *srv, const char *at, do
 					else
 						r->other++;
 				} else if(r->codes[code] <= 2) {
-					fprintf(stderr, "bench_events: HTTP %ld: %.300s\n", code, reply);
+					fprintf(stderr, "bench_events: HTTP %ld: %.300s\n", code,
+					        reply);
 				}
 			}
 			if(now - t0 >= seconds) {
@@ -902,13 +920,7 @@ static void run_load(struct org *o, const struct server *srv, const char *at, do
 				active--;
 				continue;
 			}
-			size_t q = r->sent++;
-			if(q < prepared) {
-				lconn_request(c, o, srv->port, q, bodies + q * BODY_MAX, lens[q]);
-			} else {
-				size_t len = (size_t)load_body(o, q, at, spare, BODY_MAX);
-				lconn_request(c, o, srv->port, q, spare, len);
-			}
+			lconn_next(c, &lb, srv->port, r->sent++);
 			struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
 			epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
 		}

@@ -43,14 +43,15 @@ static sqlite3 *open_db(const char *file, const char *sync)
 	const char *vfs = store_walvfs();
 	ck_assert_ptr_nonnull(vfs);
 	sqlite3 *db = NULL;
-	ck_assert_int_eq(sqlite3_open_v2(file, &db,
-	                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
-	                                 vfs),
-	                 SQLITE_OK);
+	ck_assert_int_eq(
+	    sqlite3_open_v2(file, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+	                    vfs),
+	    SQLITE_OK);
 	sqlite3_busy_timeout(db, 5000);
 	char sql[200];
 	snprintf(sql, sizeof(sql),
-	         "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA wal_autocheckpoint=0", sync);
+	         "PRAGMA journal_mode=WAL; PRAGMA synchronous=%s; PRAGMA wal_autocheckpoint=0",
+	         sync);
 	ck_assert_int_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
 	return db;
 }
@@ -68,7 +69,8 @@ static sqlite3_int64 one(sqlite3 *db, const char *sql)
 static void integrity_ok(sqlite3 *db)
 {
 	sqlite3_stmt *st;
-	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
+	                 SQLITE_OK);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
 	ck_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok");
 	sqlite3_finalize(st);
@@ -103,7 +105,7 @@ static void small_and_large_commits(const char *sync)
 	sqlite3 *w = open_db(file, sync);
 	ck_assert_int_eq(sqlite3_exec(w, SCHEMA, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3 *r = open_db(file, sync);
-	insert_batch(w, 1, 1, 10);     /* a page or two */
+	insert_batch(w, 1, 1, 10); /* a page or two */
 	ck_assert_int_eq(one(r, "SELECT count(*) FROM t"), 1);
 	insert_batch(w, 2, 200, 3000); /* ~150 pages: several buffers */
 	ck_assert_int_eq(one(r, "SELECT count(*) FROM t WHERE batch = 2"), 200);
@@ -157,14 +159,15 @@ static void *reader_main(void *p)
 	sqlite3_stmt *st;
 	/* Every batch b holds rows n = 1..b: a torn read would show a batch
 	 * with fewer rows or a sum that does not match. */
-	sqlite3_prepare_v2(r,
-	                   "SELECT batch, count(*), sum(n) FROM t GROUP BY batch", -1, &st, NULL);
+	sqlite3_prepare_v2(r, "SELECT batch, count(*), sum(n) FROM t GROUP BY batch", -1, &st,
+	                   NULL);
 	while(!a->stop) {
 		if(sqlite3_exec(r, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 			a->torn++;
 		int rc;
 		while((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			sqlite3_int64 b = sqlite3_column_int64(st, 0), c = sqlite3_column_int64(st, 1),
+			sqlite3_int64 b = sqlite3_column_int64(st, 0),
+			              c = sqlite3_column_int64(st, 1),
 			              s = sqlite3_column_int64(st, 2);
 			if(c != b || s != b * (b + 1) / 2)
 				a->torn++;
@@ -273,9 +276,9 @@ START_TEST(a_killed_writer_leaves_only_whole_transactions)
 	integrity_ok(r);
 	/* Every batch present is whole; every batch reported committed is there. */
 	sqlite3_stmt *st;
-	ck_assert_int_eq(sqlite3_prepare_v2(r, "SELECT batch, count(*) FROM t GROUP BY batch", -1,
-	                                    &st, NULL),
-	                 SQLITE_OK);
+	ck_assert_int_eq(
+	    sqlite3_prepare_v2(r, "SELECT batch, count(*) FROM t GROUP BY batch", -1, &st, NULL),
+	    SQLITE_OK);
 	int batches = 0, max_batch = 0;
 	while(sqlite3_step(st) == SQLITE_ROW) {
 		int b = sqlite3_column_int(st, 0);
@@ -304,12 +307,13 @@ static void spill(const char *sync)
 	ck_assert_int_eq(sqlite3_exec(w, SCHEMA, NULL, NULL, NULL), SQLITE_OK);
 	sqlite3 *r = open_db(file, sync);
 	ck_assert_int_eq(sqlite3_exec(w, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(w,
-	                              "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k "
-	                              "WHERE i < 2000) INSERT INTO t(batch, n, pad) "
-	                              "SELECT 1, i, randomblob(500) FROM k",
-	                              NULL, NULL, NULL),
-	                 SQLITE_OK); /* ~250 pages through a 10-page cache */
+	ck_assert_int_eq(
+	    sqlite3_exec(w,
+	                 "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k "
+	                 "WHERE i < 2000) INSERT INTO t(batch, n, pad) "
+	                 "SELECT 1, i, randomblob(500) FROM k",
+	                 NULL, NULL, NULL),
+	    SQLITE_OK); /* ~250 pages through a 10-page cache */
 	ck_assert_int_eq(sqlite3_exec(w, "UPDATE t SET n = n + 1 WHERE n <= 100", NULL, NULL, NULL),
 	                 SQLITE_OK); /* changes pages already spilled */
 	ck_assert_int_eq(sqlite3_exec(w, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
