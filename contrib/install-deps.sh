@@ -13,10 +13,12 @@ for p in "${profiles[@]}"; do
   case "$p" in
     build) pkgs+=(build-essential cmake pkg-config ca-certificates tzdata
                   libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libical-dev
-                  libjansson-dev libsodium-dev libconfig-dev) ;;
+                  libjansson-dev libsodium-dev libconfig-dev libgnutls28-dev) ;;
     test)  pkgs+=(check libsubunit-dev python3 python3-jsonschema curl procps
                   python3-icalendar python3-vobject
-                  clang-14 libclang-rt-14-dev libfuzzer-14-dev) ;;
+                  clang-14 libclang-rt-14-dev libfuzzer-14-dev
+                  kannel kannel-extras postfix openssl util-linux ca-certificates
+                  $(command -v npm >/dev/null 2>&1 || echo nodejs npm)) ;;
     bench) pkgs+=(wrk procps curl) ;;
     *) echo "install-deps: unknown profile '$p' (build, test, bench)" >&2; exit 2 ;;
   esac
@@ -43,6 +45,22 @@ fi
 echo "install-deps: installing ${missing[*]}" >&2
 log=$(mktemp)
 export DEBIAN_FRONTEND=noninteractive
+# Package scripts must not start system-wide daemons (kannel on 13000, postfix
+# on 25): a deny-all policy-rc.d for the install, only if there is none.
+policy_created=
+cleanup_policy() { [ -z "$policy_created" ] || "${SUDO[@]}" rm -f /usr/sbin/policy-rc.d; }
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${SUDO[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+  "${SUDO[@]}" chmod 755 /usr/sbin/policy-rc.d
+  policy_created=1
+fi
+trap cleanup_policy EXIT
+# postfix asks its debconf questions otherwise: a local-only, no-relay setup.
+if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
+  printf '%s\n' "postfix postfix/main_mailer_type select Local only" \
+    "postfix postfix/mailname string localhost.localdomain" \
+    | "${SUDO[@]}" debconf-set-selections
+fi
 apt_install() {
   "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
     --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}" >"$log" 2>&1

@@ -1,5 +1,5 @@
 /* onthedot: files embedded into the binary at build time (schema
- * migrations, web assets, the OpenAPI document). */
+ * migrations, message templates, web assets, the OpenAPI document). */
 #ifndef ONTHEDOT_ASSET_H
 #define ONTHEDOT_ASSET_H
 
@@ -14,6 +14,11 @@ struct otd_asset {
 /* Migrations, sorted by name (schema/NNN_name.sql). */
 extern const struct otd_asset otd_schema[];
 extern const size_t otd_schema_count;
+
+/* Default message templates (contrib/templates/NAME.tmpl), sorted by
+ * name; core parses them (onthedot/message.h). */
+extern const struct otd_asset otd_templates[];
+extern const size_t otd_templates_count;
 
 /* Web assets (src/web): pages, styles, scripts, openapi.json. */
 extern const struct otd_asset otd_web[];

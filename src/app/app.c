@@ -8,6 +8,7 @@
 #include "app/bus.h"
 #include "app/hasher.h"
 #include "app/limits.h"
+#include "app/messages.h"
 #include "app/planning.h"
 #include "app/tzload.h"
 #include "onthedot/civil.h"
@@ -48,6 +49,11 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 		app->clock = otd_clock_new_real();
 	}
 	st = tzload_build(cfg->timezone, 1990, 2100, &app->tz, err);
+	if(st)
+		goto fail;
+	/* Before the store: a mistake in a template is found without touching
+	 * the database, and no message is ever rendered with words unchecked. */
+	st = app_messages_load(cfg, &app->messages, err);
 	if(st)
 		goto fail;
 	struct otd_store_options so = {.path = cfg->database,
@@ -117,6 +123,7 @@ void app_close(struct otd_app *app)
 	store_close(app->store);
 	free(app->vtimezone);
 	free(app->base_url);
+	otd_message_set_free(app->messages);
 	if(app->tz)
 		otd_tz_free(app->tz);
 	if(app->clock)

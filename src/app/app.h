@@ -6,6 +6,7 @@
 #ifndef OTD_APP_H
 #define OTD_APP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@ struct otd_hasher;
 struct otd_limits;
 struct otd_planner;
 struct otd_bus;
+struct otd_message_set;
 
 enum otd_principal_kind {
 	OTD_PRINCIPAL_NONE = 0,
@@ -53,6 +55,13 @@ struct otd_app {
 	struct otd_bus *bus; /* live changes for the streams; NULL on the command line */
 	char *vtimezone; /* the zone as an iCalendar VTIMEZONE, made at start */
 	char *base_url;  /* of links in messages, without a trailing '/' */
+	struct otd_message_set *messages; /* the message templates (app/messages.h) */
+	struct {
+		_Atomic int in_flight;           /* transfers to gateways running now */
+		_Atomic uint64_t transfers;      /* started since start */
+		_Atomic uint64_t outcome_errors; /* outcomes that could not be stored */
+		_Atomic bool running;            /* a delivery worker runs */
+	} delivery; /* the delivery worker's counters (src/notify), for /metrics */
 };
 
 /* What app_open starts: the command line needs the store only, the
@@ -61,8 +70,10 @@ enum otd_app_mode { OTD_APP_CLI, OTD_APP_SERVER };
 
 /* Starts the application for cfg (which must outlive it): the clock (real,
  * or virtual at cfg->virtual_start), the organisation's zone table (loaded
- * once here, before any thread: TRAPS.md), the store, and in server mode
- * the hasher and limiters. On failure everything started is stopped and
+ * once here, before any thread: TRAPS.md), the message templates (the
+ * built-in ones and any in messages.templates_dir, each checked: a bad one
+ * stops the start, err naming its file and line), the store, and in server
+ * mode the hasher and limiters. On failure everything started is stopped and
  * err says what is wrong. */
 enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum otd_app_mode mode,
                          struct otd_error *err);

@@ -16,6 +16,7 @@
 #include "app/log.h"
 #include "app/planning.h"
 #include "onthedot/civil.h"
+#include "onthedot/delivery.h"
 #include "onthedot/ics.h"
 #include "onthedot/mem.h"
 #include "onthedot/message.h"
@@ -25,6 +26,7 @@
 #include "store/booking.h"
 #include "store/catalog.h"
 #include "store/gazetteer.h"
+#include "store/outbox.h"
 #include "store/store.h"
 
 #define CANDIDATES_MAX 3
@@ -587,12 +589,12 @@ static size_t route_items(const struct otd_route *r, struct otd_route_item *out)
 
 /* Places stop s on visitor v's route for the window, exactly, from the
  * database; on success writes the route order with the stop given id. */
-static enum otd_status place_exact(struct otd_app *app, struct otd_conn *tx,
-                                   const struct plan_catalog *cat, const struct plan_visitor *v,
-                                   const char *date, int64_t now, int64_t exclude_appointment,
-                                   int64_t exclude_hold, struct otd_stop *s, bool *placed,
-                                   struct plan_day *day, long *route_index, long *pos,
-                                   struct otd_error *err)
+static enum otd_status place_exact_at(struct otd_app *app, struct otd_conn *tx,
+                                      const struct plan_catalog *cat, const struct plan_visitor *v,
+                                      const char *date, int64_t now, int64_t exclude_appointment,
+                                      int64_t exclude_hold, struct otd_stop *s, double quantile,
+                                      bool *placed, struct plan_day *day, long *route_index,
+                                      long *pos, struct otd_error *err)
 {
 	*placed = false;
 	enum otd_status st = planner_build_day(app->planner, tx, cat, v, date, now,
@@ -606,13 +608,28 @@ static enum otd_status place_exact(struct otd_app *app, struct otd_conn *tx,
 	size_t max = (size_t)app->cfg->booking.max_visits_per_day;
 	if(max && otd_route_visits(route) >= max)
 		return OTD_OK;
-	long p = plan_route_place(app->planner, route, s);
+	long p = quantile > 0 ? plan_route_place_at(app->planner, route, s, quantile)
+	                      : plan_route_place(app->planner, route, s);
 	if(p < 0)
 		return OTD_OK;
 	*placed = true;
 	*route_index = ri;
 	*pos = p;
 	return OTD_OK;
+}
+
+/* Places s on v's route on date at the planning quantile (see
+ * place_exact_at): *placed says whether it fits; day is built either way
+ * and the caller cleans it up. */
+static enum otd_status place_exact(struct otd_app *app, struct otd_conn *tx,
+                                   const struct plan_catalog *cat, const struct plan_visitor *v,
+                                   const char *date, int64_t now, int64_t exclude_appointment,
+                                   int64_t exclude_hold, struct otd_stop *s, bool *placed,
+                                   struct plan_day *day, long *route_index, long *pos,
+                                   struct otd_error *err)
+{
+	return place_exact_at(app, tx, cat, v, date, now, exclude_appointment, exclude_hold, s, 0,
+	                      placed, day, route_index, pos, err);
 }
 
 #define POSITION_GAP 1024
@@ -816,6 +833,12 @@ struct message_facts {
 	bool by_customer;
 	const char *reason;
 	const char *event; /* unique per appointment and promise version: "booked" */
+	/* Apologies: the new expected arrival (0: unknown), why, the windows
+	 * held for the customer. */
+	int64_t expected_early, expected_late;
+	const char *reason_text;
+	size_t n_offers;
+	const struct otd_hold *offers;
 };
 
 static void address_line(const struct otd_address *a, char *out, size_t size)
@@ -837,6 +860,44 @@ static enum otd_status mint_link(struct otd_app *app, struct otd_conn *tx,
 	if(url)
 		snprintf(url, url_size, "%s/a/%s", app->base_url, token);
 	return st;
+}
+
+/* Minutes after midnight of "HH:MM", or -1 for "". */
+static int clock_minutes(const char *s)
+{
+	if(!s || strlen(s) != 5)
+		return -1;
+	return ((s[0] - '0') * 10 + (s[1] - '0')) * 60 + (s[3] - '0') * 10 + (s[4] - '0');
+}
+
+/* When a message may leave: at once, or when the quiet hours end. Same-day
+ * changes are never held back: the live messages (an apology, an update,
+ * on the way...) and any message about a visit (its new or old window)
+ * starting within three hours of the quiet hours' end. */
+static int64_t quiet_due(const struct otd_app *app, enum otd_message_kind kind,
+                         const struct otd_appointment *a, const struct message_facts *f,
+                         int64_t now)
+{
+	int qs = clock_minutes(app->cfg->messages.quiet_start);
+	int qe = clock_minutes(app->cfg->messages.quiet_end);
+	if(qs < 0 || qe < 0 || qs == qe)
+		return now;
+	switch(kind) {
+	case OTD_MSG_AT_RISK:
+	case OTD_MSG_UPDATE:
+	case OTD_MSG_ON_THE_WAY:
+	case OTD_MSG_BACK_ON_TIME:
+	case OTD_MSG_CANNOT_ATTEND:
+	case OTD_MSG_DISRUPTION: return now;
+	default: break;
+	}
+	int64_t release = otd_quiet_release(app->tz, now, qs, qe);
+	if(release == now || kind == OTD_MSG_REMINDER || kind == OTD_MSG_FEEDBACK)
+		return release; /* not a change: it can wait for the morning */
+	int64_t soonest = a->window_start;
+	if(f->old_start && f->old_start < soonest)
+		soonest = f->old_start;
+	return soonest < release + 3 * 3600 ? now : release;
 }
 
 /* Writes the messages of one event: an email (with the calendar invite
@@ -887,7 +948,20 @@ static enum otd_status queue_messages(struct otd_app *app, struct otd_conn *tx,
 		    .by_customer = f->by_customer,
 		    .reason = f->reason,
 		    .link = url,
+		    .set = app->messages,
+		    .expected_early = f->expected_early,
+		    .expected_late = f->expected_late,
+		    .reason_text = f->reason_text,
+		    .replies_enabled = app->cfg->delivery.kannel_mo_secret[0] ||
+		                       app->cfg->delivery.twilio_token[0],
 		};
+		for(size_t k = 0; k < f->n_offers && k < 2; k++) {
+			ctx.offers[k].start = f->offers[k].window_start;
+			ctx.offers[k].end = f->offers[k].window_end;
+			ctx.n_offers = k + 1;
+			if(!ctx.offer_until || f->offers[k].expires_at < ctx.offer_until)
+				ctx.offer_until = f->offers[k].expires_at;
+		}
 		struct otd_message m;
 		otd_message_render(kind, &ctx, &m);
 		json_t *payload;
@@ -924,16 +998,19 @@ static enum otd_status queue_messages(struct otd_app *app, struct otd_conn *tx,
 				free(ics);
 			}
 		} else {
-			payload = json_pack("{s:s,s:s}", "to", cu->phone, "text", m.sms);
+			payload = json_pack("{s:s,s:s,s:i,s:b}", "to", cu->phone, "text", m.sms,
+			                    "segments", m.sms_segments, "gsm7", m.sms_gsm7);
 		}
 		if(st == OTD_OK && kind != OTD_MSG_CANCELLED)
 			json_object_set_new(payload, "link", json_string(url));
 		char *text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
 		json_decref(payload);
-		char key[128];
-		snprintf(key, sizeof(key), "appt:%lld:v%d:%s:%s", (long long)a->id, a->promise_version,
-		         f->event, channel == 0 ? "email" : "sms");
+		char key[160], event_key[128];
+		snprintf(event_key, sizeof(event_key), "appt:%lld:v%d:%s", (long long)a->id,
+		         a->promise_version, f->event);
+		snprintf(key, sizeof(key), "%s:%s", event_key, channel == 0 ? "email" : "sms");
 		struct otd_outbox_row row = {.idem_key = key,
+		                             .event_key = event_key,
 		                             .appointment_id = a->id,
 		                             .customer_id = cu->id,
 		                             .channel = app->cfg->messages.record_only
@@ -941,7 +1018,7 @@ static enum otd_status queue_messages(struct otd_app *app, struct otd_conn *tx,
 		                                            : (channel == 0 ? "email" : "sms"),
 		                             .template = m.template,
 		                             .payload = text,
-		                             .due_at = now};
+		                             .due_at = quiet_due(app, kind, a, f, now)};
 		if(st == OTD_OK)
 			st = store_outbox_insert(tx, &row, now, err);
 		free(text);
@@ -1483,6 +1560,258 @@ static enum otd_status offer_freed(struct otd_app *app, struct otd_conn *tx,
 		otd_appointment_view_cleanup(&w);
 	}
 	free(ids);
+	return st;
+}
+
+/* ---- apologies ----------------------------------------------------------------- */
+
+#define APOLOGY_OFFERS 2        /* "reply 2 or 3" */
+#define APOLOGY_QUANTILE 0.95   /* P(kept) of an offered window at least */
+#define APOLOGY_HOLD_S 7200     /* offers are held two hours ... */
+#define APOLOGY_LAPSE_S 3600    /* ... or until an hour before they start */
+#define APOLOGY_LATEST_S 172800 /* no later than two days after the promise */
+#define APOLOGY_CANDIDATES 48   /* the offer sees a snapshot without this transaction's holds */
+
+/* Holds a replacement window for the at-risk appointment v, if some
+ * visitor with the skill keeps it at APOLOGY_QUANTILE without endangering
+ * a promise. The visitor at risk is not asked to take a window the same
+ * day: the apology exists because their day is going wrong. */
+static enum otd_status hold_replacement(struct otd_app *app, struct otd_conn *tx,
+                                        const struct plan_catalog *cat,
+                                        const struct otd_appointment_view *v,
+                                        const struct otd_offer_window *w, int64_t now,
+                                        struct otd_hold *out, bool *held, struct otd_error *err)
+{
+	*held = false;
+	const struct plan_visit_type *t = plan_catalog_type(cat, v->a.visit_type_id);
+	int64_t expires = now + APOLOGY_HOLD_S;
+	if(w->start - APOLOGY_LAPSE_S < expires)
+		expires = w->start - APOLOGY_LAPSE_S;
+	if(!t || expires <= now + 300)
+		return OTD_OK;
+	char date[11];
+	planner_local_date(app->planner, w->start, date);
+	for(size_t i = 0; i < cat->n_visitors; i++) {
+		const struct plan_visitor *pv = &cat->visitors[i];
+		if(!plan_visitor_has_skill(pv, t->skill) ||
+		   (pv->id == v->a.visitor_id && strcmp(date, v->a.local_date) == 0))
+			continue;
+		store_lock_scope(tx, pv->id, date);
+		struct otd_stop s;
+		plan_visit_stop(cat, t, pv->id, v->address.lat, v->address.lon, w->start, w->end,
+		                OTD_STOP_HOLD, 0, &s);
+		struct plan_day day;
+		bool placed = false;
+		long ri = -1, pos = -1;
+		enum otd_status st =
+		    place_exact_at(app, tx, cat, pv, date, now, v->a.id, 0, &s, APOLOGY_QUANTILE,
+		                   &placed, &day, &ri, &pos, err);
+		if(st == OTD_OK && placed) {
+			memset(out, 0, sizeof(*out));
+			out->visitor_id = pv->id;
+			out->visit_type_id = t->id;
+			out->address_id = v->a.address_id;
+			memcpy(out->local_date, date, sizeof(out->local_date));
+			out->window_start = w->start;
+			out->window_end = w->end;
+			snprintf(out->client_key, sizeof(out->client_key), "apology");
+			snprintf(out->purpose, sizeof(out->purpose), "apology_offer");
+			out->for_appointment = v->a.id;
+			out->created_at = now;
+			out->expires_at = expires;
+			char token[OTD_HOLD_TOKEN_LEN + 1];
+			unsigned char hash[32];
+			secret(32, token, sizeof(token));
+			secret_hash(token, hash);
+			st = store_hold_insert(tx, out, hash, err);
+			if(st == OTD_OK)
+				st = write_order(tx, &day, &day.routes[ri], pos, out->id, err);
+			*held = st == OTD_OK;
+		}
+		plan_day_cleanup(&day);
+		if(st || *held)
+			return st;
+	}
+	return OTD_OK;
+}
+
+enum otd_status booking_apology(struct otd_app *app, struct otd_conn *tx, int64_t appointment_id,
+                                const struct booking_apology_facts *facts, int64_t now,
+                                struct otd_error *err)
+{
+	struct otd_appointment a;
+	enum otd_status st = store_appointment_get(tx, appointment_id, &a, err);
+	if(st)
+		return st;
+	if(!a.consent_email && !a.consent_sms)
+		return OTD_OK; /* nothing agreed to reach them by: the dispatcher calls */
+	char event_key[96];
+	snprintf(event_key, sizeof(event_key), "appt:%lld:v%d:apology", (long long)a.id,
+	         a.promise_version);
+	int live = 0, total = 0;
+	st = store_outbox_event_siblings(tx, event_key, 0, &live, &total, err);
+	if(st || total > 0)
+		return st; /* at most one apology per promise version */
+	struct plan_catalog *cat = NULL;
+	st = planner_catalog(app->planner, tx, now, &cat, err);
+	if(st)
+		return st;
+	struct otd_appointment_view v;
+	st = load_view(app, tx, cat, appointment_id, &v, err);
+	if(st) {
+		planner_catalog_release(app->planner, cat);
+		return st;
+	}
+	/* Candidates from the slot offer (a read snapshot), each placed again
+	 * here, in the transaction, before it is held. */
+	struct otd_offer_window cand[APOLOGY_CANDIDATES];
+	int64_t lead = now + (int64_t)app->cfg->booking.lead_minutes * 60;
+	size_t nc = app_nearest_windows(app, v.a.address_id, v.a.visit_type_id, lead, cand,
+	                                APOLOGY_CANDIDATES);
+	struct otd_hold offers[APOLOGY_OFFERS];
+	size_t n_offers = 0;
+	for(size_t i = 0; st == OTD_OK && i < nc && n_offers < APOLOGY_OFFERS; i++) {
+		const struct otd_offer_window *w = &cand[i];
+		if(w->start < lead || w->start > a.window_end + APOLOGY_LATEST_S ||
+		   (w->start < a.window_end && w->end > a.window_start))
+			continue;
+		/* Two real choices: the second does not overlap the first. */
+		if(n_offers && w->start < offers[0].window_end && w->end > offers[0].window_start)
+			continue;
+		bool held = false;
+		st = hold_replacement(app, tx, cat, &v, w, now, &offers[n_offers], &held, err);
+		if(st == OTD_OK && held)
+			n_offers++;
+	}
+	if(st == OTD_OK) {
+		struct message_facts f;
+		facts_of(&v, &f);
+		f.event = "apology";
+		f.expected_early = facts->expected_early;
+		f.expected_late = facts->expected_late;
+		f.reason_text = facts->reason;
+		f.offers = offers;
+		f.n_offers = n_offers;
+		st = queue_messages(app, tx, OTD_MSG_AT_RISK, -1, &f, TO_CONSENTED, now, err);
+	}
+	if(st == OTD_OK) {
+		json_t *d = json_pack("{s:I,s:I,s:s,s:[]}", "expected_early",
+		                      (json_int_t)facts->expected_early, "expected_late",
+		                      (json_int_t)facts->expected_late, "reason",
+		                      facts->reason ? facts->reason : "", "offers");
+		for(size_t i = 0; d && i < n_offers; i++)
+			json_array_append_new(
+			    json_object_get(d, "offers"),
+			    json_pack("{s:I,s:I,s:I,s:I}", "hold_id", (json_int_t)offers[i].id,
+			              "window_start", (json_int_t)offers[i].window_start,
+			              "window_end", (json_int_t)offers[i].window_end, "expires_at",
+			              (json_int_t)offers[i].expires_at));
+		char *text = d ? json_dumps(d, JSON_COMPACT) : NULL;
+		json_decref(d);
+		st = text ? store_appointment_event(tx, appointment_id, "apology", now, "system", 0,
+		                                    text, err)
+		          : otd_error_set(err, OTD_ENOMEM, "no_memory", NULL, "Out of memory.");
+		free(text);
+	}
+	if(st == OTD_OK)
+		otd_log(OTD_LOG_INFO, "apology", "{s:s,s:i}", "reference", a.reference, "offers",
+		        (int)n_offers);
+	otd_appointment_view_cleanup(&v);
+	planner_catalog_release(app->planner, cat);
+	return st;
+}
+
+enum otd_status booking_notice(struct otd_app *app, struct otd_conn *tx, int64_t appointment_id,
+                               enum otd_message_kind kind, const char *event,
+                               const struct booking_apology_facts *facts, int64_t now, bool *queued,
+                               struct otd_error *err)
+{
+	*queued = false;
+	struct otd_appointment a;
+	enum otd_status st = store_appointment_get(tx, appointment_id, &a, err);
+	if(st)
+		return st;
+	if(!a.consent_email && !a.consent_sms)
+		return OTD_OK;
+	char event_key[128];
+	snprintf(event_key, sizeof(event_key), "appt:%lld:v%d:%s", (long long)a.id,
+	         a.promise_version, event);
+	int live = 0, total = 0;
+	st = store_outbox_event_siblings(tx, event_key, 0, &live, &total, err);
+	if(st || total > 0)
+		return st; /* told already */
+	struct plan_catalog *cat = NULL;
+	st = planner_catalog(app->planner, tx, now, &cat, err);
+	if(st)
+		return st;
+	struct otd_appointment_view v;
+	st = load_view(app, tx, cat, appointment_id, &v, err);
+	if(st == OTD_OK) {
+		struct message_facts f;
+		facts_of(&v, &f);
+		f.event = event;
+		if(facts) {
+			f.expected_early = facts->expected_early;
+			f.expected_late = facts->expected_late;
+			f.reason_text = facts->reason;
+		}
+		st = queue_messages(app, tx, kind, -1, &f, TO_CONSENTED, now, err);
+		if(st == OTD_OK) {
+			char detail[160];
+			event_detail(
+			    detail, sizeof(detail),
+			    "{\"event\":\"%s\",\"expected_early\":%lld,\"expected_late\":%lld}",
+			    event, (long long)(facts ? facts->expected_early : 0),
+			    (long long)(facts ? facts->expected_late : 0));
+			st = store_appointment_event(tx, appointment_id, "notice", now, "system", 0,
+			                             detail, err);
+		}
+		*queued = st == OTD_OK;
+		otd_appointment_view_cleanup(&v);
+	}
+	planner_catalog_release(app->planner, cat);
+	return st;
+}
+
+#define REMINDER_AHEAD_S 86400
+#define REMINDERS_PER_PASS 64
+
+struct reminders_job {
+	struct otd_app *app;
+	int64_t now;
+	int64_t ids[REMINDERS_PER_PASS];
+	int n, sent;
+};
+
+static enum otd_status reminders_read(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	struct reminders_job *j = arg;
+	return store_due_reminders(c, j->now, REMINDER_AHEAD_S, j->ids, REMINDERS_PER_PASS, &j->n,
+	                           err);
+}
+
+static enum otd_status reminders_write(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct reminders_job *j = arg;
+	for(int i = 0; i < j->n; i++) {
+		bool queued = false;
+		enum otd_status st = booking_notice(j->app, tx, j->ids[i], OTD_MSG_REMINDER,
+		                                    "reminder", NULL, j->now, &queued, err);
+		if(st)
+			return st;
+		j->sent += queued;
+	}
+	return OTD_OK;
+}
+
+enum otd_status app_reminders(struct otd_app *app, int *sent, struct otd_error *err)
+{
+	struct reminders_job j = {.app = app, .now = otd_clock_now(app->clock)};
+	*sent = 0;
+	enum otd_status st = store_read(app->store, reminders_read, &j, err);
+	if(st == OTD_OK && j.n > 0)
+		st = store_write(app->store, reminders_write, &j, err);
+	*sent = j.sent;
 	return st;
 }
 

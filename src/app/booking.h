@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "app/app.h"
+#include "onthedot/message.h"
 #include "app/catalog.h"
 #include "onthedot/model.h"
 #include "onthedot/route.h"
@@ -181,6 +182,42 @@ enum otd_status app_appointments_search(struct otd_app *app,
 /* The appointment with this reference. */
 enum otd_status app_appointment_by_reference(struct otd_app *app, const char *reference,
                                              int64_t *id, struct otd_error *err);
+
+/* ---- apologies (called by tracking.c) ------------------------------------ */
+
+struct booking_apology_facts {
+	int64_t expected_early, expected_late; /* the new expected arrival; 0: unknown */
+	const char *reason;                    /* why, for people ("the visitor is unavailable") */
+};
+
+/* The apology for an appointment that just entered at_risk, written in
+ * the caller's transaction tx: at most one per promise version (a later
+ * episode of the same promise sends none). Holds up to two replacement
+ * windows for the customer (apology_offer holds): the soonest from the
+ * booking lead time on, no later than two days after the promised window,
+ * each kept with P >= 0.95 by a visitor with the skill (not the visitor
+ * at risk on the same day) without endangering any other promise, held
+ * two hours or until an hour before it starts. Then queues the apology to
+ * the channels the customer agreed to, naming the new expected arrival,
+ * the offers and the link. */
+enum otd_status booking_apology(struct otd_app *app, struct otd_conn *tx, int64_t appointment_id,
+                                const struct booking_apology_facts *facts, int64_t now,
+                                struct otd_error *err);
+
+/* A message about the appointment's promise (an update of the expected
+ * arrival, back on time, on the way...), in tx: sent once per promise
+ * version and event name (event: "update1", "back_on_time"...); *queued
+ * says whether it was written now (false: sent before, or no channel
+ * agreed). facts may be NULL. */
+enum otd_status booking_notice(struct otd_app *app, struct otd_conn *tx, int64_t appointment_id,
+                               enum otd_message_kind kind, const char *event,
+                               const struct booking_apology_facts *facts, int64_t now, bool *queued,
+                               struct otd_error *err);
+
+/* The ticker's reminders: each booked appointment hears the day before
+ * (a day ahead of its window; one per promise version, to the channels
+ * agreed; held to the end of the quiet hours). *sent counts them. */
+enum otd_status app_reminders(struct otd_app *app, int *sent, struct otd_error *err);
 
 /* Drops expired holds (the ticker's job; also run before offers). */
 enum otd_status app_holds_expire(struct otd_app *app, struct otd_error *err);

@@ -91,7 +91,38 @@ struct otd_config {
 		char *phone;       /* a direct number a human answers */
 		char *email_from;  /* the From address of emails */
 		char *country_code; /* for national phone numbers, "44" */
+		char *quiet_start;  /* "HH:MM" local: no messages from then ... */
+		char *quiet_end;    /* ... until then, except same-day changes; "" = none */
+		char *templates_dir; /* NAME.tmpl files replacing built-in ones; "" = none */
 	} messages;
+
+	struct {
+		char **email_providers; /* "smtp", "webhook": tried in this order */
+		char **sms_providers;   /* "kannel", "twilio", "webhook" */
+		char *smtp_url;         /* smtp://host:port or smtps://host:port */
+		char *smtp_user;        /* "" = no AUTH */
+		char *smtp_password;
+		bool smtp_require_tls; /* STARTTLS or fail */
+		char *smtp_cafile;     /* "" = the system's CAs */
+		char *kannel_url;      /* the smsbox sendsms URL */
+		char *kannel_user;
+		char *kannel_password;
+		char *kannel_from;      /* sender shown on the phone */
+		char *kannel_mo_secret; /* in the MO get-url: ?secret= */
+		char *twilio_url;       /* the Messages resource URL */
+		char *twilio_sid;
+		char *twilio_token; /* also verifies status callbacks */
+		char *twilio_from;
+		char *webhook_url;    /* the generic JSON webhook */
+		char *webhook_secret; /* HMAC-SHA256 key of its signature */
+		int max_attempts;     /* tries per provider before the next one */
+		int backoff_base_s;   /* first retry delay (full jitter) */
+		int backoff_cap_s;    /* longest retry delay */
+		int timeout_ms;       /* a whole transfer */
+		int connect_timeout_ms;
+		int parallel;              /* transfers at once */
+		int sms_uncertain_grace_s; /* wait for a delivery report before re-sending */
+	} delivery;
 
 	struct {
 		double login_ip_per_minute;      /* refill rate per client address */

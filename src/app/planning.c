@@ -497,21 +497,21 @@ void plan_visit_stop(const struct plan_catalog *cat, const struct plan_visit_typ
 	otd_lognormal_moments(median * 60.0, spread, &out->service_mean, &out->service_var);
 }
 
-long plan_route_place(const struct otd_planner *p, struct otd_route *r, const struct otd_stop *s)
+static long place_with(const struct otd_plan *plan, struct otd_route *r, const struct otd_stop *s)
 {
 	if(!r->timed)
-		otd_route_time(r, &p->plan);
+		otd_route_time(r, plan);
 	double added;
-	long pos = r->feasible ? otd_route_best_insertion(r, &p->plan, s, &added) : -1;
+	long pos = r->feasible ? otd_route_best_insertion(r, plan, s, &added) : -1;
 	if(pos >= 0) {
 		otd_route_insert(r, (size_t)pos, s);
-		otd_route_time(r, &p->plan);
+		otd_route_time(r, plan);
 		if(r->feasible)
 			return pos;
 		/* Not expected (the O(1) check is conservative): undo and fall
 		 * through to the exact search. */
 		otd_route_remove(r, (size_t)pos);
-		otd_route_time(r, &p->plan);
+		otd_route_time(r, plan);
 	}
 	/* The O(1) check may refuse a few feasible positions: try each exactly. */
 	long best = -1;
@@ -520,7 +520,7 @@ long plan_route_place(const struct otd_planner *p, struct otd_route *r, const st
 		struct otd_route t;
 		otd_route_copy(&t, r);
 		otd_route_insert(&t, i, s);
-		if(otd_route_time(&t, &p->plan) && (best < 0 || t.travel_mean < best_travel)) {
+		if(otd_route_time(&t, plan) && (best < 0 || t.travel_mean < best_travel)) {
 			best = (long)i;
 			best_travel = t.travel_mean;
 		}
@@ -528,9 +528,32 @@ long plan_route_place(const struct otd_planner *p, struct otd_route *r, const st
 	}
 	if(best >= 0) {
 		otd_route_insert(r, (size_t)best, s);
-		otd_route_time(r, &p->plan);
+		otd_route_time(r, plan);
 	}
 	return best;
+}
+
+long plan_route_place(const struct otd_planner *p, struct otd_route *r, const struct otd_stop *s)
+{
+	return place_with(&p->plan, r, s);
+}
+
+long plan_route_place_at(const struct otd_planner *p, struct otd_route *r, const struct otd_stop *s,
+                         double quantile)
+{
+	long pos = place_with(&p->plan, r, s);
+	if(pos < 0)
+		return -1;
+	/* The others keep their promises at the planning quantile (placing
+	 * checked that); the new stop's own arrival must come before its
+	 * window ends at quantile. */
+	double z = otd_normal_quantile(quantile);
+	double sd = r->arr_var[pos] > 0 ? sqrt(r->arr_var[pos]) : 0.0;
+	if(r->arr_mean[pos] + z * sd <= (double)s->b)
+		return pos;
+	otd_route_remove(r, (size_t)pos);
+	otd_route_time(r, &p->plan);
+	return -1;
 }
 
 long plan_day_route_for(const struct plan_day *d, int64_t start, int64_t end)

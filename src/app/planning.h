@@ -161,6 +161,13 @@ long plan_day_route_for(const struct plan_day *d, int64_t start, int64_t end);
  * left timed with the stop in it on success, unchanged otherwise. */
 long plan_route_place(const struct otd_planner *p, struct otd_route *r, const struct otd_stop *s);
 
+/* The same, and the new stop's own arrival must also be kept at quantile
+ * (0.95: a replacement window offered in an apology is kept with
+ * probability 0.95 at least; the others keep theirs at planning.quantile
+ * as for any booking). -1, the route unchanged, when it cannot. */
+long plan_route_place_at(const struct otd_planner *p, struct otd_route *r, const struct otd_stop *s,
+                         double quantile);
+
 /* The duration model (median minutes, spread) of a visit of type t by
  * visitor_id: the visitor's own when learned (cat may be NULL: none), else
  * the type's. */

@@ -3,6 +3,7 @@
 
 #include "app/audit.h"
 #include "app/ticker.h"
+#include "store/outbox.h"
 #include "store/system.h"
 
 static enum otd_status ping_job(struct otd_conn *c, void *arg, struct otd_error *err)
@@ -19,7 +20,14 @@ enum otd_status app_health(struct otd_app *app, struct otd_error *err)
 static enum otd_status depth_job(struct otd_conn *c, void *arg, struct otd_error *err)
 {
 	struct otd_app_metrics *m = arg;
-	return store_outbox_depth(c, &m->outbox_pending, &m->outbox_uncertain, err);
+	struct otd_outbox_counts n = {0};
+	enum otd_status st = store_outbox_depth(c, &m->outbox_pending, &m->outbox_uncertain, err);
+	if(st == OTD_OK)
+		st = store_outbox_counts(c, &n, err);
+	m->outbox_uncertain_total = n.uncertain_total;
+	m->outbox_failed = n.failed;
+	m->outbox_sent = n.sent;
+	return st;
 }
 
 enum otd_status app_metrics(struct otd_app *app, struct otd_app_metrics *out,

@@ -14,6 +14,8 @@ struct otd_app_metrics {
 	struct otd_store_stats store;
 	int64_t outbox_pending;
 	int64_t outbox_uncertain;
+	int64_t outbox_uncertain_total; /* sends ever cut off by a crash */
+	int64_t outbox_failed, outbox_sent;
 	int64_t now;
 	bool virtual_clock;
 };

@@ -31,6 +31,11 @@ void ticker_pass(struct otd_app *app)
 	otd_error_clear(&err);
 	if(app_risk_pass(app, NULL, &err) != OTD_OK)
 		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "risk_pass", "error", err.message);
+	otd_error_clear(&err);
+	int sent = 0;
+	if(app_reminders(app, &sent, &err) != OTD_OK)
+		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "reminders", "error",
+		        err.message);
 }
 
 static void *ticker_main(void *arg)

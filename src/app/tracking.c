@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "app/audit.h"
+#include "app/booking.h"
 #include "app/bus.h"
 #include "app/log.h"
 #include "app/planning.h"
@@ -22,6 +23,7 @@
 #include "onthedot/utf8.h"
 #include "store/booking.h"
 #include "store/catalog.h"
+#include "store/outbox.h"
 #include "store/store.h"
 #include "store/tracking.h"
 
@@ -295,9 +297,8 @@ static bool remaining(const char *status)
 
 /* The single place where a promise enters at_risk: records everything the
  * apology needs (the promise, the new expected time and band, why) as an
- * "at_risk" appointment event in the same transaction. The messaging issue
- * hangs the apology, the held replacement windows and the rebook link
- * here. */
+ * "at_risk" appointment event and writes the apology with its held
+ * replacement windows (booking_apology), in the same transaction. */
 static enum otd_status enter_at_risk(struct otd_app *app, struct otd_conn *tx,
                                      const struct otd_day_stop *s,
                                      const struct otd_appointment_risk *r, const char *cause,
@@ -325,8 +326,54 @@ static enum otd_status enter_at_risk(struct otd_app *app, struct otd_conn *tx,
 	free(text);
 	otd_log(OTD_LOG_INFO, "at_risk", "{s:s,s:f,s:s}", "reference", s->reference, "p_late",
 	        r->p_late, "cause", cause);
-	(void)app;
+	if(st == OTD_OK) {
+		struct booking_apology_facts f = {.expected_early = r->band_early,
+		                                  .expected_late = r->band_late,
+		                                  .reason = r->reason};
+		st = booking_apology(app, tx, s->appointment_id, &f, now, err);
+	}
 	return st;
+}
+
+/* A message about s's promise, once per promise version and event. */
+static enum otd_status tell(struct otd_app *app, struct otd_conn *tx, const struct otd_day_stop *s,
+                            const struct otd_appointment_risk *r, enum otd_message_kind kind,
+                            const char *event, int64_t now, struct otd_error *err)
+{
+	struct booking_apology_facts f = {
+	    .expected_early = r->band_early, .expected_late = r->band_late, .reason = r->reason};
+	bool queued = false;
+	return booking_notice(app, tx, s->appointment_id, kind, event, &f, now, &queued, err);
+}
+
+/* While at risk: an update when the expected arrival moved by
+ * UPDATE_MOVE_S or more since the customer was last told, at most
+ * UPDATES_MAX times per promise. */
+#define UPDATE_MOVE_S (15 * 60)
+#define UPDATES_MAX 2
+
+static enum otd_status maybe_update(struct otd_app *app, struct otd_conn *tx,
+                                    const struct otd_day_stop *s,
+                                    const struct otd_appointment_risk *r, int64_t now,
+                                    struct otd_error *err)
+{
+	int64_t told = 0;
+	enum otd_status st = store_last_told(tx, s->appointment_id, 0, &told, err);
+	if(st || !told || llabs(r->band_early - told) < UPDATE_MOVE_S)
+		return st;
+	for(int k = 1; k <= UPDATES_MAX; k++) {
+		char event[16];
+		snprintf(event, sizeof(event), "update%d", k);
+		bool queued = false;
+		struct booking_apology_facts f = {.expected_early = r->band_early,
+		                                  .expected_late = r->band_late,
+		                                  .reason = r->reason};
+		st = booking_notice(app, tx, s->appointment_id, OTD_MSG_UPDATE, event, &f, now,
+		                    &queued, err);
+		if(st || queued)
+			return st;
+	}
+	return OTD_OK;
 }
 
 /* The planned sequence of what remains, in route order: indexes into
@@ -662,7 +709,18 @@ static enum otd_status reproject(struct otd_app *app, struct otd_conn *tx, int64
 			free(text);
 			if(st == OTD_OK && next == OTD_RISK_AT_RISK)
 				st = enter_at_risk(app, tx, s, &r, cause, now, err);
+			if(st == OTD_OK && next == OTD_RISK_BROKEN)
+				st = tell(app, tx, s, &r, OTD_MSG_BROKEN, "broken", now, err);
+			if(st == OTD_OK && cur == OTD_RISK_AT_RISK &&
+			   (next == OTD_RISK_OK || next == OTD_RISK_WATCH))
+				st = tell(app, tx, s, &r, OTD_MSG_BACK_ON_TIME, "back_on_time", now,
+				          err);
+		} else if(st == OTD_OK && next == OTD_RISK_AT_RISK && r.expected_arrival) {
+			st = maybe_update(app, tx, s, &r, now, err);
 		}
+		if(st == OTD_OK && strcmp(s->status, "travelling") == 0 && r.band_early &&
+		   next != OTD_RISK_AT_RISK && next != OTD_RISK_BROKEN)
+			st = tell(app, tx, s, &r, OTD_MSG_ON_THE_WAY, "on_the_way", now, err);
 		if(st == OTD_OK && changes)
 			changes_add(changes, visitor_id, s, &r);
 	}
@@ -1055,6 +1113,11 @@ static enum otd_status apply(struct events_job *j, struct otd_conn *tx, struct d
 			st = refit_duration(tx, s, j->visitor_id, j->now, err);
 		if(st == OTD_OK)
 			st = set_status(tx, s, "done", 0, at, j->now, err);
+		if(st == OTD_OK) {
+			bool asked = false;
+			st = booking_notice(j->app, tx, s->appointment_id, OTD_MSG_FEEDBACK,
+			                    "feedback", NULL, j->now, &asked, err);
+		}
 		if(!unavailable)
 			set_state(dc, "idle", 0, at);
 		break;

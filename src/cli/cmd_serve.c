@@ -15,6 +15,7 @@
 #include "app/app.h"
 #include "app/log.h"
 #include "app/ticker.h"
+#include "notify/notify.h"
 #include "app/tzload.h"
 #include "cli/cli.h"
 #include "cli/config_file.h"
@@ -153,6 +154,7 @@ int cmd_serve(int argc, char **argv)
 	struct otd_app app;
 	struct otd_server *srv = NULL;
 	struct otd_ticker *ticker = NULL;
+	struct otd_notifier *notifier = NULL;
 	struct otd_error err;
 	otd_error_clear(&err);
 	if(app_open(&app, &cfg, OTD_APP_SERVER, &err) != OTD_OK) {
@@ -165,6 +167,10 @@ int cmd_serve(int argc, char **argv)
 	}
 	unsigned port = http_server_port(srv);
 	app_set_listen_port(&app, port);
+	if(notifier_start(&app, &notifier, &err) != OTD_OK) {
+		cli_error("serve", "%s", err.message);
+		goto out_srv;
+	}
 	ticker = ticker_start(&app, cfg.tracking.ticker_seconds);
 	if(cfg.port_file[0] && write_port_file(cfg.port_file, port) != 0) {
 		cli_error("serve", "cannot write the port file %s: %s", cfg.port_file, strerror(errno));
@@ -187,6 +193,7 @@ int cmd_serve(int argc, char **argv)
 out_srv:
 	http_server_stop(srv, cfg.http.shutdown_grace);
 	ticker_stop(ticker);
+	notifier_stop(notifier);
 out_app:
 	app_close(&app);
 	tzload_shutdown();

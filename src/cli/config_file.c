@@ -38,7 +38,8 @@ struct opt_def {
 	const char *want; /* strings and lists: what is accepted, for messages */
 	const char *doc;  /* one line: what, unit */
 	enum opt_type type;
-	bool bdef; /* bool default */
+	bool bdef;   /* bool default */
+	bool secret; /* strings: the dump hides the value */
 };
 
 /* clang-format off */
@@ -51,6 +52,9 @@ struct opt_def {
 #define OPTION_STRING(k, m, lo, hi, def, fn, w, d)                                                 \
 	{.key = k, .type = OPT_STRING, .offset = FIELD(m, char *), .min = lo, .max = hi,           \
 	 .sdef = def, .parse = fn, .want = w, .doc = d}
+#define OPTION_SECRET(k, m, d)                                                                     \
+	{.key = k, .type = OPT_STRING, .offset = FIELD(m, char *), .min = 0, .max = 512,           \
+	 .sdef = "", .want = "a string of at most 512 bytes", .doc = d, .secret = true}
 #define OPTION_INT(k, m, lo, hi, def, d)                                                           \
 	{.key = k, .type = OPT_INT, .offset = FIELD(m, int), .min = lo, .max = hi, .idef = def,    \
 	 .doc = d}
@@ -78,6 +82,9 @@ static char *parse_clock_time(const char *s);
 static char *parse_clock_time_or_empty(const char *s);
 static char *parse_speed_hours(const char *s);
 static char *parse_digits(const char *s);
+static char *parse_smtp_url(const char *s);
+static char *parse_email_provider(const char *s);
+static char *parse_sms_provider(const char *s);
 
 /* Every option. Groups must be contiguous: the dump writes them in this
  * order. contrib/onthedot.conf documents each at more length. */
@@ -222,6 +229,68 @@ static const struct opt_def options[] = {
                   "an email address", "the From address of emails"),
     OPTION_STRING("messages.country_code", messages.country_code, 1, 3, "44", parse_digits,
                   "1 to 3 digits", "country code of national phone numbers (\"44\")"),
+    OPTION_STRING("messages.quiet_start", messages.quiet_start, 0, 5, "21:00",
+                  parse_clock_time_or_empty, "\"\" or a local time \"HH:MM\"",
+                  "no messages from this local time (same-day changes excepted)"),
+    OPTION_STRING("messages.quiet_end", messages.quiet_end, 0, 5, "08:00",
+                  parse_clock_time_or_empty, "\"\" or a local time \"HH:MM\"",
+                  "until this local time; equal to quiet_start or \"\" for none"),
+    OPTION_STRING("messages.templates_dir", messages.templates_dir, 0, 4096, "", NULL,
+                  "a directory name of at most 4096 bytes, or \"\" for none",
+                  "directory of NAME.tmpl files replacing built-in message templates"),
+
+    OPTION_LIST("delivery.email_providers", delivery.email_providers, 2, parse_email_provider,
+                "\"smtp\" or \"webhook\"", "providers of email, tried in this order"),
+    OPTION_LIST("delivery.sms_providers", delivery.sms_providers, 3, parse_sms_provider,
+                "\"kannel\", \"twilio\" or \"webhook\"",
+                "providers of text messages, tried in this order"),
+    OPTION_STRING("delivery.smtp_url", delivery.smtp_url, 0, 2048, "", parse_smtp_url,
+                  "\"\" or smtp://HOST:PORT or smtps://HOST:PORT", "the SMTP server"),
+    OPTION_STRING("delivery.smtp_user", delivery.smtp_user, 0, 256, "", NULL,
+                  "a name of at most 256 bytes", "SMTP AUTH user; \"\" for no AUTH"),
+    OPTION_SECRET("delivery.smtp_password", delivery.smtp_password, "SMTP AUTH password"),
+    OPTION_BOOL("delivery.smtp_require_tls", delivery.smtp_require_tls, true,
+                "refuse to send email unless STARTTLS (or smtps) protects it"),
+    OPTION_STRING("delivery.smtp_cafile", delivery.smtp_cafile, 0, 4096, "", NULL,
+                  "a file name, or \"\"", "CA certificates for the SMTP server; \"\" = system"),
+    OPTION_STRING("delivery.kannel_url", delivery.kannel_url, 0, 2048, "", parse_url,
+                  "\"\" or a URL starting with http:// or https://",
+                  "Kannel's sendsms URL (smsbox), e.g. http://127.0.0.1:13013/cgi-bin/sendsms"),
+    OPTION_STRING("delivery.kannel_user", delivery.kannel_user, 0, 256, "", NULL,
+                  "a name of at most 256 bytes", "Kannel sendsms-user username"),
+    OPTION_SECRET("delivery.kannel_password", delivery.kannel_password,
+                  "Kannel sendsms-user password"),
+    OPTION_STRING("delivery.kannel_from", delivery.kannel_from, 0, 20, "", NULL, "at most 20 bytes",
+                  "sender of text messages through Kannel"),
+    OPTION_SECRET("delivery.kannel_mo_secret", delivery.kannel_mo_secret,
+                  "secret= Kannel's get-url gives with inbound messages; \"\" refuses them"),
+    OPTION_STRING("delivery.twilio_url", delivery.twilio_url, 0, 2048, "", parse_url,
+                  "\"\" or a URL starting with http:// or https://",
+                  "the Messages resource of a Twilio-style API"),
+    OPTION_STRING("delivery.twilio_sid", delivery.twilio_sid, 0, 64, "", NULL, "at most 64 bytes",
+                  "account SID (basic auth user)"),
+    OPTION_SECRET("delivery.twilio_token", delivery.twilio_token,
+                  "auth token: basic auth password and callback signature key"),
+    OPTION_STRING("delivery.twilio_from", delivery.twilio_from, 0, 32, "", NULL, "at most 32 bytes",
+                  "sender number of text messages through Twilio"),
+    OPTION_STRING("delivery.webhook_url", delivery.webhook_url, 0, 2048, "", parse_url,
+                  "\"\" or a URL starting with http:// or https://",
+                  "the generic JSON webhook messages are posted to"),
+    OPTION_SECRET("delivery.webhook_secret", delivery.webhook_secret,
+                  "key of the webhook's HMAC-SHA256 signature"),
+    OPTION_INT("delivery.max_attempts", delivery.max_attempts, 1, 100, 6,
+               "tries on one provider before the next provider or channel"),
+    OPTION_INT("delivery.backoff_base_s", delivery.backoff_base_s, 1, 86400, 30,
+               "seconds before the first retry (doubling, with full jitter)"),
+    OPTION_INT("delivery.backoff_cap_s", delivery.backoff_cap_s, 1, 86400, 1800,
+               "longest wait between retries, seconds"),
+    OPTION_INT("delivery.timeout_ms", delivery.timeout_ms, 100, 600000, 15000,
+               "longest a transfer to a gateway may take, milliseconds"),
+    OPTION_INT("delivery.connect_timeout_ms", delivery.connect_timeout_ms, 100, 600000, 5000,
+               "longest a connection to a gateway may take, milliseconds"),
+    OPTION_INT("delivery.parallel", delivery.parallel, 1, 1000, 32, "transfers at once"),
+    OPTION_INT("delivery.sms_uncertain_grace_s", delivery.sms_uncertain_grace_s, 0, 86400, 60,
+               "seconds to wait for a delivery report before re-sending an interrupted SMS"),
 
     OPTION_DOUBLE("limits.login_ip_per_minute", limits.login_ip_per_minute, 0.001, 1e6, 10.0,
                   "sign-in attempts per minute per client address (refill rate)"),
@@ -238,8 +307,7 @@ static const struct opt_def options[] = {
                "seconds of silence before a live stream gets a keepalive comment"),
     OPTION_INT("streams.max_per_principal", streams.max_per_principal, 1, 1000, 4,
                "live streams one user, token or customer link may have open"),
-    OPTION_INT("streams.max_total", streams.max_total, 1, 1000000, 512,
-               "live streams open in all"),
+    OPTION_INT("streams.max_total", streams.max_total, 1, 1000000, 512, "live streams open in all"),
     OPTION_INT("streams.ring", streams.ring, 16, 1000000, 1024,
                "latest events kept so a reconnecting stream gets what it missed"),
     OPTION_INT("streams.retry_ms", streams.retry_ms, 100, 600000, 3000,
@@ -567,6 +635,37 @@ static char *parse_speed_hours(const char *s)
 	   to > 24 || from >= to || !(kmh >= 1 && kmh <= 200) || !isdigit((unsigned char)s[0]))
 		return NULL;
 	return xstrdup(s);
+}
+
+static char *parse_smtp_url(const char *s)
+{
+	if(!*s)
+		return xstrdup("");
+	if(strncasecmp(s, "smtp://", 7) != 0 && strncasecmp(s, "smtps://", 8) != 0)
+		return NULL;
+	if(strpbrk(s, " \r\n") || !s[strncasecmp(s, "smtp://", 7) == 0 ? 7 : 8])
+		return NULL;
+	return xstrdup(s);
+}
+
+static char *pick(const char *s, const char *const *names, size_t n)
+{
+	for(size_t i = 0; i < n; i++)
+		if(strcmp(s, names[i]) == 0)
+			return xstrdup(s);
+	return NULL;
+}
+
+static char *parse_email_provider(const char *s)
+{
+	static const char *const names[] = {"smtp", "webhook"};
+	return pick(s, names, 2);
+}
+
+static char *parse_sms_provider(const char *s)
+{
+	static const char *const names[] = {"kannel", "twilio", "webhook"};
+	return pick(s, names, 3);
 }
 
 static char *parse_digits(const char *s)
@@ -1349,6 +1448,11 @@ void otd_config_dump(const struct otd_config *cfg, FILE *out)
 		}
 		format_value(cfg, o, &v);
 		format_value(&def, o, &d);
+		if(o->secret && strcmp(v.data, "\"\"") != 0) {
+			otd_buf_cleanup(&v);
+			otd_buf_init(&v, 0);
+			otd_buf_puts(&v, "\"(hidden)\"");
+		}
 		const char *indent = group ? "\t" : "";
 		fprintf(out, "%s# %s\n%s%s = %s;", indent, o->doc, indent, dot ? dot + 1 : o->key,
 		        v.data);

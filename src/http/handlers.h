@@ -66,4 +66,10 @@ enum otd_status h_visitor_unavailable(struct otd_req *req);
 enum otd_status h_visitor_day(struct otd_req *req);
 enum otd_status h_my_day(struct otd_req *req);
 
+/* webhooks.c: gateways' delivery reports and inbound text messages */
+enum otd_status h_kannel_dlr(struct otd_req *req);
+enum otd_status h_kannel_mo(struct otd_req *req);
+enum otd_status h_twilio_status(struct otd_req *req);
+enum otd_status h_twilio_inbound(struct otd_req *req);
+
 #endif

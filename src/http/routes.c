@@ -57,5 +57,11 @@ const struct route otd_routes[] = {
     {HTTP_GET, "/api/v1/dispatch/stream", h_dispatch_stream, AUTH_STAFF, ADMIN | DISPATCHER, 0},
     {HTTP_GET, "/api/v1/visitor/stream", h_visitor_stream, AUTH_STAFF,
      ADMIN | DISPATCHER | OTD_ROLE_VISITOR, 0},
+    {HTTP_GET, "/api/v1/webhooks/kannel/dlr", h_kannel_dlr, AUTH_PUBLIC, 0, ROUTE_NO_CSRF},
+    {HTTP_GET, "/api/v1/webhooks/kannel/mo", h_kannel_mo, AUTH_PUBLIC, 0, ROUTE_NO_CSRF},
+    {HTTP_POST, "/api/v1/webhooks/twilio/status", h_twilio_status, AUTH_PUBLIC, 0,
+     ROUTE_NO_CSRF},
+    {HTTP_POST, "/api/v1/webhooks/twilio/inbound", h_twilio_inbound, AUTH_PUBLIC, 0,
+     ROUTE_NO_CSRF},
     {0, NULL, NULL, 0, 0, 0},
 };

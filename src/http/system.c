@@ -68,8 +68,35 @@ enum otd_status h_metrics(struct otd_req *req)
 		               "# TYPE otd_outbox_depth gauge\notd_outbox_depth %lld\n"
 		               "# HELP otd_outbox_uncertain Sends cut off by a crash, not yet "
 		               "resolved.\n# TYPE otd_outbox_uncertain gauge\notd_outbox_uncertain "
-		               "%lld\n",
-		               (long long)m.outbox_pending, (long long)m.outbox_uncertain);
+		               "%lld\n"
+		               "# HELP otd_outbox_uncertain_total Sends ever cut off by a crash "
+		               "(each may have reached the customer twice).\n"
+		               "# TYPE otd_outbox_uncertain_total counter\n"
+		               "otd_outbox_uncertain_total %lld\n"
+		               "# HELP otd_outbox_sent Messages a gateway accepted.\n"
+		               "# TYPE otd_outbox_sent gauge\notd_outbox_sent %lld\n"
+		               "# HELP otd_outbox_failed Messages that failed for good.\n"
+		               "# TYPE otd_outbox_failed gauge\notd_outbox_failed %lld\n",
+		               (long long)m.outbox_pending, (long long)m.outbox_uncertain,
+		               (long long)m.outbox_uncertain_total, (long long)m.outbox_sent,
+		               (long long)m.outbox_failed);
+	otd_buf_printf(&out,
+	               "# HELP otd_delivery_running Whether the delivery worker runs (1) or no "
+	               "provider is configured (0).\n"
+	               "# TYPE otd_delivery_running gauge\notd_delivery_running %d\n"
+	               "# HELP otd_delivery_in_flight Transfers to gateways running now.\n"
+	               "# TYPE otd_delivery_in_flight gauge\notd_delivery_in_flight %d\n"
+	               "# HELP otd_delivery_transfers_total Transfers to gateways started.\n"
+	               "# TYPE otd_delivery_transfers_total counter\n"
+	               "otd_delivery_transfers_total %llu\n"
+	               "# HELP otd_delivery_outcome_errors_total Outcomes of sends that could "
+	               "not be stored.\n"
+	               "# TYPE otd_delivery_outcome_errors_total counter\n"
+	               "otd_delivery_outcome_errors_total %llu\n",
+	               atomic_load(&req->app->delivery.running) ? 1 : 0,
+	               atomic_load(&req->app->delivery.in_flight),
+	               (unsigned long long)atomic_load(&req->app->delivery.transfers),
+	               (unsigned long long)atomic_load(&req->app->delivery.outcome_errors));
 	size_t parked = 0, streams = req->app->bus ? bus_open_count(req->app->bus, &parked) : 0;
 	otd_buf_printf(&out,
 	               "# HELP otd_streams_open Live streams (Server-Sent Events) open.\n"

@@ -677,11 +677,12 @@ enum otd_status store_links_expire_at(struct otd_conn *tx, int64_t appointment_i
 enum otd_status store_outbox_insert(struct otd_conn *tx, struct otd_outbox_row *row, int64_t now,
                                     struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "INSERT INTO outbox(idem_key, appointment_id, customer_id, "
-	                                "channel, template, payload, due_at, created_at) "
-	                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	                                err);
+	sqlite3_stmt *st =
+	    conn_prepare(tx,
+	                 "INSERT INTO outbox(idem_key, appointment_id, customer_id, "
+	                 "channel, template, payload, due_at, created_at, event_key, "
+	                 "fallback_of) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	                 err);
 	if(!st)
 		return OTD_EIO;
 	sqlite3_bind_text(st, 1, row->idem_key, -1, SQLITE_STATIC);
@@ -698,9 +699,14 @@ enum otd_status store_outbox_insert(struct otd_conn *tx, struct otd_outbox_row *
 	sqlite3_bind_text(st, 6, row->payload, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 7, row->due_at);
 	sqlite3_bind_int64(st, 8, now);
+	conn_bind_text(st, 9, row->event_key);
+	if(row->fallback_of)
+		sqlite3_bind_int64(st, 10, row->fallback_of);
 	enum otd_status s = done(tx, st, "queue message", err);
-	if(s == OTD_OK)
+	if(s == OTD_OK) {
 		row->id = conn_last_id(tx);
+		tx->outbox_dirty = true;
+	}
 	return s;
 }
 

@@ -159,8 +159,12 @@ struct otd_outbox_row {
 	const char *template; /* booking_confirmation, ... */
 	const char *payload;  /* JSON */
 	int64_t due_at;
+	const char *event_key; /* the messages of one event share it; may be NULL */
+	int64_t fallback_of;   /* the message this one replaces, or 0 */
 };
 
+/* Queues a message (row->id receives its id); a duplicate idem_key is
+ * OTD_ECONFLICT. The delivery worker is woken after the COMMIT. */
 enum otd_status store_outbox_insert(struct otd_conn *tx, struct otd_outbox_row *row, int64_t now,
                                     struct otd_error *err);
 

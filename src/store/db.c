@@ -53,7 +53,18 @@ struct otd_store {
 
 	_Atomic uint64_t write_jobs, commits, db_errors, busy_rejections, pages_written;
 	_Atomic uint64_t busy_ns, commit_ns; /* writer time in transactions, and in COMMIT */
+
+	/* Called after a COMMIT that queued messages (the delivery worker's
+	 * wake-up); set once, read by the writer. */
+	void (*_Atomic outbox_hook)(void *);
+	void *_Atomic outbox_hook_arg;
 };
+
+void store_on_outbox_commit(struct otd_store *s, void (*fn)(void *), void *arg)
+{
+	atomic_store(&s->outbox_hook_arg, arg);
+	atomic_store(&s->outbox_hook, fn);
+}
 
 /* ---- connections ----------------------------------------------------- */
 
@@ -289,6 +300,7 @@ static void run_batch(struct otd_store *s, struct write_job **batch, int *np, in
 	struct otd_conn *c = s->wconn;
 	struct otd_error berr;
 	otd_error_clear(&berr);
+	c->outbox_dirty = false;
 	if(conn_control(c, SQL_BEGIN_IMMEDIATE, &berr) != OTD_OK) {
 		for(int i = 0; i < n; i++) {
 			*batch[i]->err = berr;
@@ -330,6 +342,9 @@ static void run_batch(struct otd_store *s, struct write_job **batch, int *np, in
 		return;
 	}
 	atomic_fetch_add(&s->commits, 1);
+	void (*hook)(void *) = atomic_load(&s->outbox_hook);
+	if(c->outbox_dirty && hook)
+		hook(atomic_load(&s->outbox_hook_arg));
 	int cur = 0, hi = 0;
 	if(sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 1) == SQLITE_OK)
 		atomic_fetch_add(&s->pages_written, (uint64_t)cur);

@@ -18,6 +18,7 @@ struct otd_conn {
 	sqlite3 *db;
 	struct otd_store *store;
 	bool writer;
+	bool outbox_dirty; /* this transaction queued a message */
 	struct {
 		const char *sql; /* keyed by address: callers pass string literals */
 		sqlite3_stmt *stmt;

@@ -84,6 +84,11 @@ enum otd_status store_read(struct otd_store *s, store_read_fn fn, void *ctx,
  * under SQLite, whose writer is single. */
 void store_lock_scope(struct otd_conn *tx, int64_t visitor_id, const char *local_date);
 
+/* Registers fn(arg), called on the writer thread after each COMMIT that
+ * queued an outbox message (it must only wake someone: it may not block
+ * or write). Set it once, before anything it wakes can be stopped. */
+void store_on_outbox_commit(struct otd_store *s, void (*fn)(void *), void *arg);
+
 struct otd_store_stats {
 	int writer_queue_depth;
 	uint64_t write_jobs;

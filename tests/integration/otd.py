@@ -350,6 +350,7 @@ class Server:
         self.users = tuple(users)
         self.proc = None
         self.port = None
+        self.listen_port = 0  # 0: a free port; a restart may keep the last one
         self.token = None
         self.secrets = set()  # values that must never reach the log
         self.query_paths = set()  # raw paths with a query string that we sent
@@ -414,7 +415,10 @@ class Server:
     def start(self, prepare=True):
         if prepare:
             self.prepare()
-        args = [BIN, "serve", "--db", self.db, "--listen", "127.0.0.1:0", "--port-file",
+        if os.path.exists(self.port_file):
+            os.unlink(self.port_file)  # a restart: wait for the new process's
+        args = [BIN, "serve", "--db", self.db, "--listen", "127.0.0.1:%d" % self.listen_port,
+                "--port-file",
                 self.port_file]
         if self.virtual_clock:
             args += ["--virtual-clock", "--virtual-start", VIRTUAL_START]

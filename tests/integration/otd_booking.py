@@ -70,6 +70,14 @@ def local_iso(t):
     return t.astimezone(LONDON).isoformat()
 
 
+def local_brief(start, end):
+    """A window as SMS name it: "Tue 3 Mar, 10:00-11:00" (Unix seconds in)."""
+    a = dt.datetime.fromtimestamp(start, UTC).astimezone(LONDON)
+    b = dt.datetime.fromtimestamp(end, UTC).astimezone(LONDON)
+    return "%s %d %s, %02d:%02d-%02d:%02d" % (a.strftime("%a"), a.day, a.strftime("%b"), a.hour,
+                                              a.minute, b.hour, b.minute)
+
+
 def local_midnight(date):
     y, m, d = map(int, date.split("-"))
     return dt.datetime(y, m, d, tzinfo=LONDON).astimezone(UTC)

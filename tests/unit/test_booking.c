@@ -527,8 +527,8 @@ START_TEST(hold_and_book_write_the_booking_its_link_and_messages)
 	char want[300];
 	snprintf(
 	    want, sizeof(want),
-	    "Wrenfield Water: your boiler repair is booked for Tue 3 Mar, 10:00-12:00. Ann (gas "
-	    "engineer) will come. Manage: %s",
+	    "Zoë O'Brien-Nguyễn, your boiler repair with Wrenfield Water is booked for Tue 3 Mar, "
+	    "10:00-12:00. Ann (gas engineer) will come. Manage: %s",
 	    field(sms, "link"));
 	ck_assert_str_eq(field(sms, "text"), want);
 	ck_assert_str_ne(field(sms, "link"), field(mail, "link"));
@@ -1235,10 +1235,11 @@ START_TEST(a_new_link_goes_only_to_the_contact_on_file)
 	ck_assert_str_eq(field(sms, "to"), "+447700900001");
 	const char *fresh = token_of(field(sms, "link"));
 	ck_assert_int_eq(resolve(fresh), id);
-	char want[200];
+	char want[300];
 	snprintf(
 	    want, sizeof(want),
-	    "Wrenfield Water: your new link for your boiler repair on Tue 3 Mar, 10:00-12:00: %s",
+	    "Zoë, here is your new link for your boiler repair on Tue 3 Mar, 10:00-12:00 (links we "
+	    "sent before no longer work): %s",
 	    field(sms, "link"));
 	ck_assert_str_eq(field(sms, "text"), want);
 	char first[OTD_LINK_TOKEN_LEN + 1];

@@ -426,8 +426,12 @@ START_TEST(a_batch_applies_in_claimed_time_order)
 	free(want);
 	/* The appointment's own history shows the taps. */
 	ASSERT_LIST("SELECT kind FROM appointment_events WHERE appointment_id = 1 AND kind NOT IN "
-	            "('risk', 'at_risk') ORDER BY id",
+	            "('risk', 'at_risk', 'notice') ORDER BY id",
 	            "start_travel;arrived;done");
+	/* ... and the customer is asked for feedback once the visit is done. */
+	ASSERT_LIST("SELECT template FROM outbox WHERE appointment_id = 1 AND template = "
+	            "'feedback_request' ORDER BY id",
+	            "feedback_request");
 	want = xasprintf("done %lld %lld", (long long)hm(9, 10), (long long)hm(9, 50));
 	ASSERT_LIST("SELECT status || ' ' || arrived_at || ' ' || done_at FROM appointments WHERE "
 	            "id = 1",
@@ -743,7 +747,7 @@ START_TEST(cannot_attend_forces_at_risk_with_its_reason)
 	            "at_risk|1|cannot attend: The van has a flat tyre");
 	ASSERT_CHAIN(2, "ok>at_risk");
 	ASSERT_LIST("SELECT kind FROM appointment_events WHERE appointment_id = 2 ORDER BY id",
-	            "cannot_attend;risk;at_risk");
+	            "cannot_attend;risk;at_risk;apology");
 	/* The change of risk with its numbers ... */
 	json_t *r = last_event(2, "risk");
 	ck_assert_str_eq(jstr(r, "from"), "ok");

@@ -1,0 +1,353 @@
+/* The delivery worker: one thread, one libcurl multi handle. */
+#include "notify/notify.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "onthedot/clock.h"
+#include "app/delivery.h"
+#include "app/log.h"
+#include "notify/provider.h"
+#include "store/store.h"
+
+#define MAX_PROVIDERS 4
+#define OUTCOME_TRIES 100 /* a busy writer: try recording an outcome this often */
+#define IDLE_POLL_MS 1000 /* longest sleep: a virtual clock moved by a test is seen */
+
+struct channel_conf {
+	const char *name;
+	unsigned bit;
+	const struct provider *list[MAX_PROVIDERS];
+	int n;
+};
+
+struct otd_notifier {
+	struct otd_app *app;
+	CURLM *multi;
+	pthread_t thread;
+	_Atomic bool stopping;
+	_Atomic bool woken;
+	struct channel_conf channels[3]; /* email, sms, webhook */
+	unsigned mask;                   /* channels with a provider */
+	struct provider_env env;
+	struct transfer *inflight;
+	int n_inflight;
+	int64_t next_due; /* clock seconds; INT64_MAX when nothing waits */
+};
+
+static void wake(void *arg)
+{
+	struct otd_notifier *n = arg;
+	atomic_store(&n->woken, true);
+	curl_multi_wakeup(n->multi);
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static struct channel_conf *channel_of(struct otd_notifier *n, const char *name)
+{
+	for(int i = 0; i < 3; i++)
+		if(strcmp(n->channels[i].name, name) == 0)
+			return &n->channels[i];
+	return NULL;
+}
+
+/* ---- transfers --------------------------------------------------------- */
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
+{
+	struct transfer *t = arg;
+	size_t len = size * nmemb;
+	size_t room = PROVIDER_RESPONSE_MAX - t->response.len;
+	if(len > room) {
+		t->response_truncated = true;
+		otd_buf_append(&t->response, data, room);
+	} else {
+		otd_buf_append(&t->response, data, len);
+	}
+	return len; /* the rest is dropped, not refused */
+}
+
+static void transfer_free(struct transfer *t)
+{
+	if(t->easy)
+		curl_easy_cleanup(t->easy);
+	curl_mime_free(t->mime);
+	curl_slist_free_all(t->headers);
+	curl_slist_free_all(t->rcpt);
+	free(t->post);
+	free(t->url);
+	if(t->userpwd)
+		memset(t->userpwd, 0, strlen(t->userpwd));
+	free(t->userpwd);
+	otd_buf_cleanup(&t->response);
+	store_outbox_msg_cleanup(&t->m);
+	free(t);
+}
+
+/* Records r for t's message, trying again while the writer is busy: an
+ * outcome that cannot be stored leaves the message 'sending', which the
+ * next start counts as uncertain. */
+static void record(struct otd_notifier *n, struct transfer *t, const struct delivery_result *r)
+{
+	struct otd_error err;
+	for(int i = 0; i < OUTCOME_TRIES; i++) {
+		otd_error_clear(&err);
+		enum otd_status st = app_delivery_outcome(n->app, &t->m, t->n_providers, r, &err);
+		if(st == OTD_OK || st == OTD_ENOTFOUND)
+			return;
+		if(st != OTD_EBUSY)
+			break;
+		sleep_ms(100);
+	}
+	atomic_fetch_add(&n->app->delivery.outcome_errors, 1);
+	otd_log(OTD_LOG_ERROR, "outcome_not_recorded", "{s:I,s:s}", "outbox_id",
+	        (json_int_t)t->m.id, "error", err.message);
+}
+
+/* Starts the transfer of a claimed message (taking it over), or records
+ * why it cannot start. */
+static void start(struct otd_notifier *n, struct otd_outbox_msg *m)
+{
+	struct transfer *t = xcalloc(1, sizeof(*t));
+	t->m = *m;
+	memset(m, 0, sizeof(*m));
+	otd_buf_init(&t->response, 0);
+	struct channel_conf *ch = channel_of(n, t->m.channel);
+	struct otd_error err;
+	otd_error_clear(&err);
+	enum otd_status st = OTD_OK;
+	if(!ch || ch->n == 0) {
+		st = otd_error_set(&err, OTD_EINVAL, "no_provider", NULL,
+		                   "No provider is configured for channel %s.", t->m.channel);
+	} else {
+		if(t->m.provider_index >= ch->n)
+			t->m.provider_index = ch->n - 1;
+		t->provider = ch->list[t->m.provider_index];
+		t->n_providers = ch->n;
+		t->easy = curl_easy_init();
+		if(!t->easy)
+			st =
+			    otd_error_set(&err, OTD_ENOMEM, NULL, NULL, "libcurl could not start.");
+	}
+	if(st == OTD_OK) {
+		const struct otd_config *cfg = n->app->cfg;
+		curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+		curl_easy_setopt(t->easy, CURLOPT_TIMEOUT_MS, (long)cfg->delivery.timeout_ms);
+		curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS,
+		                 (long)cfg->delivery.connect_timeout_ms);
+		curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+		curl_easy_setopt(t->easy, CURLOPT_ERRORBUFFER, t->errbuf);
+		curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_data);
+		curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+		curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https,smtp,smtps");
+		curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "onthedot");
+		n->env.now = otd_clock_now(n->app->clock);
+		st = t->provider->prepare(&n->env, t, &err);
+	}
+	if(st == OTD_OK && curl_multi_add_handle(n->multi, t->easy) != CURLM_OK)
+		st = otd_error_set(&err, OTD_EIO, NULL, NULL, "libcurl refused the transfer.");
+	if(st != OTD_OK) {
+		struct delivery_result r = {.kind = DELIVERY_PERMANENT,
+		                            .provider = t->provider ? t->provider->name : "none",
+		                            .error = err.message};
+		/* A message no provider of its channel can ever send: no
+		 * provider will do better, so it fails and falls back. */
+		t->n_providers = 0;
+		record(n, t, &r);
+		transfer_free(t);
+		return;
+	}
+	t->next = n->inflight;
+	n->inflight = t;
+	n->n_inflight++;
+	atomic_store(&n->app->delivery.in_flight, n->n_inflight);
+	atomic_fetch_add(&n->app->delivery.transfers, 1);
+}
+
+static void finish(struct otd_notifier *n, CURL *easy, CURLcode rc)
+{
+	struct transfer *t = NULL;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
+	curl_multi_remove_handle(n->multi, easy);
+	for(struct transfer **pp = &n->inflight; *pp; pp = &(*pp)->next) {
+		if(*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	n->n_inflight--;
+	atomic_store(&n->app->delivery.in_flight, n->n_inflight);
+	char why[512] = "";
+	struct delivery_result r = {.provider = t->provider->name};
+	t->provider->finish(t, rc, &r, why, sizeof(why));
+	record(n, t, &r);
+	transfer_free(t);
+	/* A retry is due later, a next provider now: look again, which also
+	 * learns when the next message falls due. */
+	atomic_store(&n->woken, true);
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+static void claim(struct otd_notifier *n)
+{
+	const struct otd_config *cfg = n->app->cfg;
+	int room = cfg->delivery.parallel - n->n_inflight;
+	if(room <= 0)
+		return;
+	struct otd_outbox_msg *rows = xcalloc((size_t)room, sizeof(*rows));
+	int got = 0;
+	struct otd_error err;
+	otd_error_clear(&err);
+	enum otd_status st = app_delivery_claim(n->app, n->mask, room, rows, &got, &err);
+	if(st != OTD_OK) {
+		if(st != OTD_EBUSY)
+			otd_log(OTD_LOG_ERROR, "claim_failed", "{s:s}", "error", err.message);
+		atomic_store(&n->woken, true); /* try again on the next turn */
+		free(rows);
+		return;
+	}
+	for(int i = 0; i < got; i++)
+		start(n, &rows[i]);
+	free(rows);
+	if(got == room) {
+		atomic_store(&n->woken, true); /* more may be waiting */
+	} else if(app_delivery_next_due(n->app, n->mask, &n->next_due, &err) != OTD_OK) {
+		n->next_due = otd_clock_now(n->app->clock) + 1;
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct otd_notifier *n = arg;
+	n->next_due = 0;
+	atomic_store(&n->woken, true);
+	for(;;) {
+		bool stopping = atomic_load(&n->stopping);
+		if(stopping && n->n_inflight == 0)
+			break;
+		int64_t now = otd_clock_now(n->app->clock);
+		if(!stopping && (atomic_exchange(&n->woken, false) || now >= n->next_due))
+			claim(n);
+		int running = 0;
+		curl_multi_perform(n->multi, &running);
+		CURLMsg *msg;
+		int left;
+		while((msg = curl_multi_info_read(n->multi, &left)))
+			if(msg->msg == CURLMSG_DONE)
+				finish(n, msg->easy_handle, msg->data.result);
+		if(atomic_load(&n->woken) && !stopping)
+			continue;
+		long wait_ms = IDLE_POLL_MS;
+		now = otd_clock_now(n->app->clock);
+		if(n->next_due != INT64_MAX && n->next_due > now &&
+		   (n->next_due - now) * 1000 < wait_ms)
+			wait_ms = (long)((n->next_due - now) * 1000);
+		long curl_ms = -1;
+		curl_multi_timeout(n->multi, &curl_ms);
+		if(curl_ms >= 0 && curl_ms < wait_ms)
+			wait_ms = curl_ms;
+		curl_multi_poll(n->multi, NULL, 0, (int)wait_ms, NULL);
+	}
+	return NULL;
+}
+
+/* ---- start, stop ------------------------------------------------------- */
+
+enum otd_status notifier_start(struct otd_app *app, struct otd_notifier **out,
+                               struct otd_error *err)
+{
+	*out = NULL;
+	const struct otd_config *cfg = app->cfg;
+	struct otd_notifier *n = xcalloc(1, sizeof(*n));
+	n->app = app;
+	n->channels[0] = (struct channel_conf){.name = "email", .bit = OTD_CHANNEL_EMAIL};
+	n->channels[1] = (struct channel_conf){.name = "sms", .bit = OTD_CHANNEL_SMS};
+	n->channels[2] = (struct channel_conf){.name = "webhook", .bit = OTD_CHANNEL_WEBHOOK};
+	char **lists[2] = {cfg->delivery.email_providers, cfg->delivery.sms_providers};
+	enum otd_status st = OTD_OK;
+	for(int c = 0; c < 2 && st == OTD_OK; c++) {
+		for(char **p = lists[c]; p && *p && st == OTD_OK; p++) {
+			st = provider_check(cfg, *p, err);
+			if(st == OTD_OK && n->channels[c].n < MAX_PROVIDERS)
+				n->channels[c].list[n->channels[c].n++] = provider_find(*p);
+		}
+	}
+	/* Messages addressed to the webhook channel itself go to the webhook. */
+	if(st == OTD_OK && cfg->delivery.webhook_url[0] && cfg->delivery.webhook_secret[0])
+		n->channels[2].list[n->channels[2].n++] = provider_find("webhook");
+	for(int c = 0; c < 3; c++)
+		if(n->channels[c].n)
+			n->mask |= n->channels[c].bit;
+	if(st == OTD_OK)
+		st = app_url_key(app, n->env.url_key, err);
+	int64_t uncertain = 0;
+	if(st == OTD_OK)
+		st = app_delivery_recover(app, &uncertain, err);
+	if(st != OTD_OK || n->mask == 0) {
+		if(st == OTD_OK)
+			otd_log(OTD_LOG_WARN, "delivery_off", "{s:s}", "detail",
+			        "no email or SMS provider is configured (delivery.email_providers, "
+			        "delivery.sms_providers): messages wait in the outbox");
+		sodium_memzero(n->env.url_key, sizeof(n->env.url_key));
+		free(n);
+		return st;
+	}
+	n->env.cfg = cfg;
+	n->env.base_url = app->base_url;
+	n->multi = curl_multi_init();
+	if(!n->multi) {
+		free(n);
+		return otd_error_set(err, OTD_ENOMEM, NULL, NULL, "libcurl could not start.");
+	}
+	curl_multi_setopt(n->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)cfg->delivery.parallel);
+	if(pthread_create(&n->thread, NULL, worker_main, n) != 0) {
+		curl_multi_cleanup(n->multi);
+		free(n);
+		return otd_error_set(err, OTD_EIO, NULL, NULL,
+		                     "Could not start the delivery worker.");
+	}
+	store_on_outbox_commit(app->store, wake, n);
+	atomic_store(&app->delivery.running, true);
+	otd_log(OTD_LOG_INFO, "delivery_started", "{s:i,s:i,s:i}", "email_providers",
+	        n->channels[0].n, "sms_providers", n->channels[1].n, "parallel",
+	        cfg->delivery.parallel);
+	*out = n;
+	return OTD_OK;
+}
+
+static enum otd_status noop_write(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	return OTD_OK;
+}
+
+void notifier_stop(struct otd_notifier *n)
+{
+	if(!n)
+		return;
+	store_on_outbox_commit(n->app->store, NULL, NULL);
+	/* A commit the writer finished before this one called the hook it
+	 * read before the line above: once this write is answered, no call
+	 * into n can still be running. */
+	struct otd_error err;
+	if(store_write(n->app->store, noop_write, NULL, &err) != OTD_OK)
+		sleep_ms(1000);
+	atomic_store(&n->stopping, true);
+	curl_multi_wakeup(n->multi);
+	pthread_join(n->thread, NULL);
+	atomic_store(&n->app->delivery.running, false);
+	curl_multi_cleanup(n->multi);
+	sodium_memzero(n->env.url_key, sizeof(n->env.url_key));
+	free(n);
+}

@@ -1,0 +1,518 @@
+/* Delivering the outbox: claims, outcomes, receipts, inbound messages. */
+#include "store/outbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sql.h"
+
+static enum otd_status step_done(struct otd_conn *c, sqlite3_stmt *st, const char *what,
+                                 struct otd_error *err)
+{
+	int rc = sqlite3_step(st);
+	conn_done(st);
+	if(rc != SQLITE_DONE)
+		return conn_fail(c, rc, what, err);
+	return OTD_OK;
+}
+
+unsigned store_channel_bit(const char *channel)
+{
+	if(strcmp(channel, "email") == 0)
+		return OTD_CHANNEL_EMAIL;
+	if(strcmp(channel, "sms") == 0)
+		return OTD_CHANNEL_SMS;
+	if(strcmp(channel, "webhook") == 0)
+		return OTD_CHANNEL_WEBHOOK;
+	return 0;
+}
+
+/* Binds the channels of mask to three parameters from idx (NULL for a
+ * channel not in it). */
+static void bind_channels(sqlite3_stmt *st, int idx, unsigned mask)
+{
+	conn_bind_text(st, idx, (mask & OTD_CHANNEL_EMAIL) ? "email" : NULL);
+	conn_bind_text(st, idx + 1, (mask & OTD_CHANNEL_SMS) ? "sms" : NULL);
+	conn_bind_text(st, idx + 2, (mask & OTD_CHANNEL_WEBHOOK) ? "webhook" : NULL);
+}
+
+void store_outbox_msg_cleanup(struct otd_outbox_msg *m)
+{
+	free(m->idem_key);
+	free(m->event_key);
+	free(m->channel);
+	free(m->template);
+	free(m->payload);
+	memset(m, 0, sizeof(*m));
+}
+
+enum otd_status store_outbox_recover(struct otd_conn *tx, int64_t now, int64_t sms_grace,
+                                     int64_t *n, struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(
+	    tx,
+	    "UPDATE outbox SET state = 'uncertain', uncertain_at = ?1, claimed_at = NULL, "
+	    "due_at = CASE channel WHEN 'sms' THEN ?1 + ?2 ELSE ?1 END WHERE state = 'sending'",
+	    err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, sms_grace);
+	enum otd_status s = step_done(tx, st, "recover interrupted sends", err);
+	if(s == OTD_OK)
+		*n = conn_changes(tx);
+	return s;
+}
+
+enum otd_status store_outbox_claim(struct otd_conn *tx, int64_t now, unsigned mask, int max,
+                                   struct otd_outbox_msg *out, int *n, struct otd_error *err)
+{
+	*n = 0;
+	/* An interrupted text message whose delivery report came in reached
+	 * the customer: it is sent, not sent again. */
+	sqlite3_stmt *st = conn_prepare(
+	    tx,
+	    "UPDATE outbox SET state = 'sent', sent_at = ?1 WHERE state = 'uncertain' AND channel "
+	    "= "
+	    "'sms' AND EXISTS (SELECT 1 FROM delivery_receipts r WHERE r.outbox_id = outbox.id AND "
+	    "r.status IN ('delivered', 'accepted'))",
+	    err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, now);
+	enum otd_status s = step_done(tx, st, "settle interrupted sends", err);
+	if(s)
+		return s;
+	st = conn_prepare(
+	    tx,
+	    "UPDATE outbox SET state = 'sending', claimed_at = ?1, attempts = attempts + 1, "
+	    "provider_attempts = provider_attempts + 1 "
+	    "WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'uncertain') "
+	    "AND due_at <= ?1 AND channel IN (?2, ?3, ?4) ORDER BY due_at, id LIMIT ?5) "
+	    "RETURNING id, coalesce(appointment_id, 0), coalesce(customer_id, 0), "
+	    "idem_key, event_key, channel, template, payload, attempts, provider_index, "
+	    "uncertain_at IS NOT NULL, created_at, provider_attempts",
+	    err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, now);
+	bind_channels(st, 2, mask);
+	sqlite3_bind_int(st, 5, max);
+	int rc;
+	while((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+		struct otd_outbox_msg *m = &out[(*n)++];
+		m->id = sqlite3_column_int64(st, 0);
+		m->appointment_id = sqlite3_column_int64(st, 1);
+		m->customer_id = sqlite3_column_int64(st, 2);
+		m->idem_key = conn_column_dup(st, 3);
+		m->event_key = conn_column_dup(st, 4);
+		m->channel = conn_column_dup(st, 5);
+		m->template = conn_column_dup(st, 6);
+		m->payload = conn_column_dup(st, 7);
+		m->attempts = sqlite3_column_int(st, 8);
+		m->provider_index = sqlite3_column_int(st, 9);
+		m->uncertain = sqlite3_column_int(st, 10) != 0;
+		m->created_at = sqlite3_column_int64(st, 11);
+		m->provider_attempts = sqlite3_column_int(st, 12);
+	}
+	conn_done(st);
+	if(rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		for(int i = 0; i < *n; i++)
+			store_outbox_msg_cleanup(&out[i]);
+		*n = 0;
+		return conn_fail(tx, rc, "claim messages", err);
+	}
+	return OTD_OK;
+}
+
+enum otd_status store_outbox_next_due(struct otd_conn *c, unsigned mask, int64_t *due,
+                                      struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(c,
+	                                "SELECT min(due_at) FROM outbox WHERE state IN ('pending', "
+	                                "'uncertain') AND channel IN (?1, ?2, ?3)",
+	                                err);
+	if(!st)
+		return OTD_EIO;
+	bind_channels(st, 1, mask);
+	int rc = sqlite3_step(st);
+	*due = INT64_MAX;
+	if(rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*due = sqlite3_column_int64(st, 0);
+	conn_done(st);
+	if(rc != SQLITE_ROW)
+		return conn_fail(c, rc, "next message due", err);
+	return OTD_OK;
+}
+
+static enum otd_status changed_one(struct otd_conn *tx, sqlite3_stmt *st, const char *what,
+                                   int64_t id, struct otd_error *err)
+{
+	enum otd_status s = step_done(tx, st, what, err);
+	if(s == OTD_OK && conn_changes(tx) == 0)
+		return otd_error_set(
+		    err, OTD_ENOTFOUND, NULL, NULL,
+		    "Message %lld is not being sent; its outcome was already recorded.",
+		    (long long)id);
+	return s;
+}
+
+enum otd_status store_outbox_mark_sent(struct otd_conn *tx, int64_t id, int64_t now,
+                                       const char *provider, const char *provider_id,
+                                       const char *redact, struct otd_error *err)
+{
+	sqlite3_stmt *st =
+	    conn_prepare(tx,
+	                 "UPDATE outbox SET state = 'sent', sent_at = ?2, provider = "
+	                 "?3, provider_id = ?4, last_error = NULL, payload = CASE WHEN "
+	                 "?5 IS NULL THEN payload ELSE replace(payload, ?5, "
+	                 "'REDACTED') END WHERE id = ?1 AND state = 'sending'",
+	                 err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	conn_bind_text(st, 3, provider);
+	conn_bind_text(st, 4, provider_id);
+	conn_bind_text(st, 5, redact && redact[0] ? redact : NULL);
+	return changed_one(tx, st, "mark message sent", id, err);
+}
+
+enum otd_status store_outbox_mark_retry(struct otd_conn *tx, int64_t id, int64_t due_at,
+                                        int provider_index, const char *error,
+                                        struct otd_error *err)
+{
+	sqlite3_stmt *st =
+	    conn_prepare(tx,
+	                 "UPDATE outbox SET state = CASE WHEN uncertain_at IS NULL "
+	                 "THEN 'pending' ELSE 'uncertain' END, claimed_at = NULL, "
+	                 "due_at = ?2, provider_attempts = CASE WHEN provider_index = "
+	                 "?3 THEN provider_attempts ELSE 0 END, provider_index = ?3, "
+	                 "last_error = ?4 WHERE id = ?1 AND state = 'sending'",
+	                 err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, due_at);
+	sqlite3_bind_int(st, 3, provider_index);
+	conn_bind_text(st, 4, error);
+	return changed_one(tx, st, "put message back", id, err);
+}
+
+enum otd_status store_outbox_mark_failed(struct otd_conn *tx, int64_t id, const char *provider,
+                                         const char *error, struct otd_error *err)
+{
+	/* A message already sent can still fail later (a delivery report
+	 * saying it never arrived). */
+	sqlite3_stmt *st = conn_prepare(tx,
+	                                "UPDATE outbox SET state = 'failed', sent_at = NULL, "
+	                                "claimed_at = coalesce(claimed_at, created_at), provider = "
+	                                "coalesce(?2, provider), last_error = ?3 WHERE id = ?1 AND "
+	                                "state IN ('sending', 'sent')",
+	                                err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, id);
+	conn_bind_text(st, 2, provider);
+	conn_bind_text(st, 3, error);
+	return changed_one(tx, st, "mark message failed", id, err);
+}
+
+static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
+enum otd_status store_outbox_state(struct otd_conn *c, int64_t id, struct otd_outbox_state *out,
+                                   struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(c,
+	                                "SELECT coalesce(appointment_id, 0), coalesce(customer_id, "
+	                                "0), state, channel, event_key, idem_key, provider, "
+	                                "coalesce(fallback_of, 0) FROM outbox WHERE id = ?1",
+	                                err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW) {
+		memset(out, 0, sizeof(*out));
+		out->id = id;
+		out->appointment_id = sqlite3_column_int64(st, 0);
+		out->customer_id = sqlite3_column_int64(st, 1);
+		copy_col(out->state, sizeof(out->state), st, 2);
+		copy_col(out->channel, sizeof(out->channel), st, 3);
+		copy_col(out->event_key, sizeof(out->event_key), st, 4);
+		copy_col(out->idem_key, sizeof(out->idem_key), st, 5);
+		copy_col(out->provider, sizeof(out->provider), st, 6);
+		out->fallback_of = sqlite3_column_int64(st, 7);
+	}
+	conn_done(st);
+	if(rc == SQLITE_DONE)
+		return otd_error_set(err, OTD_ENOTFOUND, NULL, NULL, "No message %lld.",
+		                     (long long)id);
+	if(rc != SQLITE_ROW)
+		return conn_fail(c, rc, "read message", err);
+	return OTD_OK;
+}
+
+enum otd_status store_outbox_by_provider_id(struct otd_conn *c, const char *provider,
+                                            const char *provider_id, int64_t *id,
+                                            struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(
+	    c, "SELECT id FROM outbox WHERE provider = ?1 AND provider_id = ?2 ORDER BY id LIMIT 1",
+	    err);
+	if(!st)
+		return OTD_EIO;
+	conn_bind_text(st, 1, provider);
+	conn_bind_text(st, 2, provider_id);
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	conn_done(st);
+	if(rc == SQLITE_DONE)
+		return otd_error_set(err, OTD_ENOTFOUND, NULL, NULL, "No message with that id.");
+	if(rc != SQLITE_ROW)
+		return conn_fail(c, rc, "find message", err);
+	return OTD_OK;
+}
+
+enum otd_status store_outbox_event_siblings(struct otd_conn *tx, const char *event_key,
+                                            int64_t exclude, int *live, int *total,
+                                            struct otd_error *err)
+{
+	*live = *total = 0;
+	if(!event_key || !event_key[0])
+		return OTD_OK;
+	sqlite3_stmt *st = conn_prepare(tx,
+	                                "SELECT coalesce(sum(state IN ('pending', 'sending', "
+	                                "'uncertain', 'sent')), 0), count(*) FROM outbox WHERE "
+	                                "event_key = ?1 AND id <> ?2",
+	                                err);
+	if(!st)
+		return OTD_EIO;
+	conn_bind_text(st, 1, event_key);
+	sqlite3_bind_int64(st, 2, exclude);
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW) {
+		*live = sqlite3_column_int(st, 0);
+		*total = sqlite3_column_int(st, 1);
+	}
+	conn_done(st);
+	if(rc != SQLITE_ROW)
+		return conn_fail(tx, rc, "read an event's messages", err);
+	return OTD_OK;
+}
+
+enum otd_status store_outbox_payload(struct otd_conn *c, int64_t id, char **payload,
+                                     struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(c, "SELECT payload FROM outbox WHERE id = ?1", err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW)
+		*payload = conn_column_dup(st, 0);
+	conn_done(st);
+	if(rc == SQLITE_DONE)
+		return otd_error_set(err, OTD_ENOTFOUND, NULL, NULL, "No message %lld.",
+		                     (long long)id);
+	if(rc != SQLITE_ROW)
+		return conn_fail(c, rc, "read message", err);
+	return OTD_OK;
+}
+
+enum otd_status store_receipt_insert(struct otd_conn *tx, int64_t outbox_id, int64_t now,
+                                     const char *provider, const char *status,
+                                     const char *detail_json, struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(tx,
+	                                "INSERT INTO delivery_receipts(outbox_id, received_at, "
+	                                "provider, status, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+	                                err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, outbox_id);
+	sqlite3_bind_int64(st, 2, now);
+	conn_bind_text(st, 3, provider);
+	conn_bind_text(st, 4, status);
+	conn_bind_text(st, 5, detail_json ? detail_json : "{}");
+	return step_done(tx, st, "record delivery report", err);
+}
+
+enum otd_status store_outbox_counts(struct otd_conn *c, struct otd_outbox_counts *out,
+                                    struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(c,
+	                                "SELECT coalesce(sum(uncertain_at IS NOT NULL), 0), "
+	                                "coalesce(sum(state = 'failed'), 0), coalesce(sum(state = "
+	                                "'sent'), 0) FROM outbox",
+	                                err);
+	if(!st)
+		return OTD_EIO;
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW) {
+		out->uncertain_total = sqlite3_column_int64(st, 0);
+		out->failed = sqlite3_column_int64(st, 1);
+		out->sent = sqlite3_column_int64(st, 2);
+	}
+	conn_done(st);
+	if(rc != SQLITE_ROW)
+		return conn_fail(c, rc, "count messages", err);
+	return OTD_OK;
+}
+
+enum otd_status store_server_key(struct otd_conn *c, const char *name, unsigned char key[32],
+                                 struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(c, "SELECT key FROM server_keys WHERE name = ?1", err);
+	if(!st)
+		return OTD_EIO;
+	conn_bind_text(st, 1, name);
+	int rc = sqlite3_step(st);
+	bool ok = rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32;
+	if(ok)
+		memcpy(key, sqlite3_column_blob(st, 0), 32);
+	conn_done(st);
+	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return conn_fail(c, rc, "read server key", err);
+	if(!ok)
+		return otd_error_set(err, OTD_EIO, NULL, NULL,
+		                     "The database has no '%s' key; run onthedot migrate.", name);
+	return OTD_OK;
+}
+
+enum otd_status store_inbound_insert(struct otd_conn *tx, const struct otd_inbound *m, int64_t *id,
+                                     struct otd_error *err)
+{
+	sqlite3_stmt *st =
+	    conn_prepare(tx,
+	                 "INSERT INTO inbound_messages(provider, provider_id, sender, "
+	                 "body, customer_id, appointment_id, outcome, state, "
+	                 "received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	                 err);
+	if(!st)
+		return OTD_EIO;
+	conn_bind_text(st, 1, m->provider);
+	conn_bind_text(st, 2, m->provider_id);
+	conn_bind_text(st, 3, m->sender);
+	conn_bind_text(st, 4, m->body);
+	if(m->customer_id)
+		sqlite3_bind_int64(st, 5, m->customer_id);
+	if(m->appointment_id)
+		sqlite3_bind_int64(st, 6, m->appointment_id);
+	conn_bind_text(st, 7, m->outcome);
+	conn_bind_text(st, 8, strcmp(m->outcome, "inbox") == 0 ? "open" : "done");
+	sqlite3_bind_int64(st, 9, m->received_at);
+	enum otd_status s = step_done(tx, st, "record inbound message", err);
+	if(s == OTD_OK && id)
+		*id = conn_last_id(tx);
+	return s;
+}
+
+enum otd_status store_call_task(struct otd_conn *tx, int64_t appointment_id, const char *note,
+                                int64_t now, bool *added, struct otd_error *err)
+{
+	sqlite3_stmt *st =
+	    conn_prepare(tx,
+	                 "INSERT INTO tasks(kind, appointment_id, note, created_at) "
+	                 "SELECT 'call', ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM "
+	                 "tasks WHERE kind = 'call' AND appointment_id = ?1 AND state "
+	                 "= 'open')",
+	                 err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, appointment_id);
+	conn_bind_text(st, 2, note);
+	sqlite3_bind_int64(st, 3, now);
+	enum otd_status s = step_done(tx, st, "add to the call list", err);
+	if(s == OTD_OK && added)
+		*added = conn_changes(tx) > 0;
+	return s;
+}
+
+enum otd_status store_inbound_target(struct otd_conn *c, const char *phone, int64_t now,
+                                     int64_t *customer_id, int64_t *appointment_id,
+                                     struct otd_error *err)
+{
+	*customer_id = *appointment_id = 0;
+	/* The contact's coming visit, one with windows held for it first. */
+	sqlite3_stmt *st = conn_prepare(
+	    c,
+	    "SELECT cu.id, a.id FROM customers cu LEFT JOIN appointments a ON a.customer_id = "
+	    "cu.id "
+	    "AND a.status IN ('booked', 'travelling') AND a.window_end > ?2 - 43200 WHERE cu.phone "
+	    "= "
+	    "?1 AND cu.erased_at IS NULL ORDER BY a.id IS NULL, EXISTS (SELECT 1 FROM holds h "
+	    "WHERE "
+	    "h.for_appointment = a.id AND h.expires_at > ?2) DESC, a.window_start, cu.id LIMIT 1",
+	    err);
+	if(!st)
+		return OTD_EIO;
+	conn_bind_text(st, 1, phone);
+	sqlite3_bind_int64(st, 2, now);
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW) {
+		*customer_id = sqlite3_column_int64(st, 0);
+		*appointment_id = sqlite3_column_int64(st, 1);
+	}
+	conn_done(st);
+	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return conn_fail(c, rc, "find the sender", err);
+	return OTD_OK;
+}
+
+enum otd_status store_last_told(struct otd_conn *c, int64_t appointment_id, int64_t since,
+                                int64_t *expected_early, struct otd_error *err)
+{
+	*expected_early = 0;
+	sqlite3_stmt *st = conn_prepare(
+	    c,
+	    "SELECT coalesce(json_extract(detail, '$.expected_early'), 0) FROM appointment_events "
+	    "WHERE appointment_id = ?1 AND kind IN ('apology', 'notice') AND received_at >= ?2 "
+	    "ORDER BY id "
+	    "DESC LIMIT 1",
+	    err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, appointment_id);
+	sqlite3_bind_int64(st, 2, since);
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW)
+		*expected_early = sqlite3_column_int64(st, 0);
+	conn_done(st);
+	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return conn_fail(c, rc, "read the last message's arrival", err);
+	return OTD_OK;
+}
+
+enum otd_status store_due_reminders(struct otd_conn *c, int64_t now, int64_t ahead, int64_t *ids,
+                                    int max, int *n, struct otd_error *err)
+{
+	*n = 0;
+	sqlite3_stmt *st = conn_prepare(
+	    c,
+	    "SELECT a.id FROM appointments a WHERE a.status = 'booked' AND a.window_start > ?1 AND "
+	    "a.window_start <= ?1 + ?2 AND a.created_at <= a.window_start - ?2 AND (a.consent_sms "
+	    "= "
+	    "1 OR a.consent_email = 1) AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.event_key = "
+	    "'appt:' || a.id || ':v' || a.promise_version || ':reminder') ORDER BY a.window_start "
+	    "LIMIT ?3",
+	    err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 2, ahead);
+	sqlite3_bind_int(st, 3, max);
+	int rc;
+	while((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	conn_done(st);
+	if(rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return conn_fail(c, rc, "find reminders due", err);
+	return OTD_OK;
+}
