@@ -15,9 +15,13 @@ ALTER TABLE outbox ADD COLUMN provider_attempts INTEGER NOT NULL DEFAULT 0
 -- Set when a send was in flight as the process died (DESIGN.md,
 -- Messaging): such a message may reach the customer twice, and is counted.
 ALTER TABLE outbox ADD COLUMN uncertain_at INTEGER;
+-- Who it goes to (the phone number or email address, as in the payload):
+-- the caps on text messages to one number or prefix count by it.
+ALTER TABLE outbox ADD COLUMN recipient TEXT CHECK (recipient IS NULL OR length(recipient) <= 254);
 -- The message this one replaces on another channel.
 ALTER TABLE outbox ADD COLUMN fallback_of INTEGER REFERENCES outbox(id);
 CREATE INDEX outbox_event ON outbox(event_key);
+CREATE INDEX outbox_recipient ON outbox(recipient, created_at);
 CREATE INDEX outbox_provider_id ON outbox(provider, provider_id);
 
 -- Text messages customers send us (Kannel MO, Twilio inbound), and what

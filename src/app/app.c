@@ -88,6 +88,8 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 		                                 cfg->booking.slots_burst, LIMITER_KEYS);
 		app->limits->resend = limiter_new(cfg->booking.resend_per_hour / 60.0,
 		                                  cfg->booking.resend_burst, LIMITER_KEYS);
+		app->limits->sms = limiter_new(cfg->booking.sms_client_per_hour / 60.0,
+		                               cfg->booking.sms_client_burst, LIMITER_KEYS);
 		app->bus = bus_new((size_t)cfg->streams.ring);
 	}
 	return OTD_OK;
@@ -117,6 +119,7 @@ void app_close(struct otd_app *app)
 		limiter_free(app->limits->login_account);
 		limiter_free(app->limits->slots);
 		limiter_free(app->limits->resend);
+		limiter_free(app->limits->sms);
 		free(app->limits);
 	}
 	planner_free(app->planner);

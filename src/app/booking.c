@@ -1011,6 +1011,7 @@ static enum otd_status queue_messages(struct otd_app *app, struct otd_conn *tx,
 		snprintf(key, sizeof(key), "%s:%s", event_key, channel == 0 ? "email" : "sms");
 		struct otd_outbox_row row = {.idem_key = key,
 		                             .event_key = event_key,
+		                             .recipient = channel == 0 ? cu->email : cu->phone,
 		                             .appointment_id = a->id,
 		                             .customer_id = cu->id,
 		                             .channel = app->cfg->messages.record_only
@@ -1153,6 +1154,43 @@ static enum otd_status replay_booking(struct book_job *j, struct otd_conn *tx, i
 	return mint_link(j->app, tx, &j->out->a, j->now, j->out->link_token, NULL, 0, err);
 }
 
+/* The caps that keep the booking form from pumping text messages (DESIGN.md,
+ * Abuse): to one number in a day, to numbers sharing a prefix in an hour
+ * (a range of premium or test numbers). The client's own cap is the HTTP
+ * layer's limiter. */
+static enum otd_status sms_caps(struct otd_app *app, struct otd_conn *tx, const char *phone,
+                                int64_t now, struct otd_error *err)
+{
+	const struct otd_config *cfg = app->cfg;
+	int64_t n = 0;
+	enum otd_status st = store_sms_sent_to(tx, phone, now - 86400, &n, err);
+	if(st)
+		return st;
+	if(n >= cfg->booking.sms_number_per_day) {
+		otd_error_set(err, OTD_ERATE, "too_many_texts", "phone",
+		              "This number has had %lld text messages from us today; give an email "
+		              "address instead, or try again tomorrow.",
+		              (long long)n);
+		err->retry_after = 3600;
+		return OTD_ERATE;
+	}
+	size_t keep =
+	    1 + strlen(cfg->messages.country_code) + (size_t)cfg->booking.sms_prefix_digits;
+	char like[40];
+	snprintf(like, sizeof(like), "%.*s%%", (int)(keep < 32 ? keep : 32), phone);
+	if((st = store_sms_sent_to(tx, like, now - 3600, &n, err)))
+		return st;
+	if(n >= cfg->booking.sms_prefix_per_hour) {
+		otd_log(OTD_LOG_WARN, "sms_prefix_cap", "{s:I}", "count", (json_int_t)n);
+		otd_error_set(err, OTD_ERATE, "too_many_texts", "phone",
+		              "We are sending too many text messages to numbers like this one just "
+		              "now; give an email address instead, or try again in an hour.");
+		err->retry_after = 3600;
+		return OTD_ERATE;
+	}
+	return OTD_OK;
+}
+
 static enum otd_status book_job(struct otd_conn *tx, void *arg, struct otd_error *err)
 {
 	struct book_job *j = arg;
@@ -1177,6 +1215,11 @@ static enum otd_status book_job(struct otd_conn *tx, void *arg, struct otd_error
 			return st;
 		otd_error_clear(err);
 	}
+	/* Customers booking for themselves; staff booking for a caller are not
+	 * the abuse the caps are for. */
+	bool public = !j->actor || j->actor->kind == OTD_PRINCIPAL_NONE;
+	if(public && req->consent_sms && (st = sms_caps(app, tx, j->customer.phone, j->now, err)))
+		return st;
 	unsigned char hold_hash[32];
 	secret_hash(req->hold_token, hold_hash);
 	struct otd_hold hold;
@@ -1964,6 +2007,10 @@ static enum otd_status reschedule_job(struct otd_conn *tx, void *arg, struct otd
 	plan_day_cleanup(&day);
 	if(st == OTD_OK)
 		st = store_hold_delete(tx, hold.id, err);
+	/* The other windows an apology held belong to the promise just
+	 * replaced: a second "2" must not move the visit again. */
+	if(st == OTD_OK)
+		st = store_holds_drop_offers(tx, j->id, "apology_offer", err);
 	if(st == OTD_OK && strcmp(hold.purpose, "waitlist_offer") == 0)
 		st = store_waitlist_done(tx, j->id, j->now, err);
 	if(st == OTD_OK)

@@ -69,6 +69,11 @@ struct otd_config {
 		int slots_burst;
 		double resend_per_hour; /* "send me a new link" per client */
 		int resend_burst;
+		double sms_client_per_hour; /* bookings asking for text messages, per client */
+		int sms_client_burst;
+		int sms_number_per_day;  /* text messages to one number in 24 hours */
+		int sms_prefix_per_hour; /* to numbers sharing a prefix, in an hour */
+		int sms_prefix_digits;   /* digits of that prefix after the country code */
 	} booking;
 
 	struct {

@@ -215,7 +215,7 @@ static enum otd_status outcome_write(struct otd_conn *tx, void *arg, struct otd_
 		                               err);
 	}
 	j->what = "failed";
-	enum otd_status st = store_outbox_mark_failed(tx, m->id, r->provider, r->error, err);
+	enum otd_status st = store_outbox_mark_failed(tx, m->id, r->provider, r->error, false, err);
 	if(st == OTD_OK)
 		st = fall_back(j->app, tx, m->id, r->error, j->now, err);
 	return st;
@@ -277,7 +277,7 @@ static enum otd_status receipt_write(struct otd_conn *tx, void *arg, struct otd_
 	if(strcmp(j->status, "failed") == 0 && strcmp(s.state, "sent") == 0) {
 		char why[120];
 		snprintf(why, sizeof(why), "%s reported the message undelivered", j->provider);
-		st = store_outbox_mark_failed(tx, j->id, NULL, why, err);
+		st = store_outbox_mark_failed(tx, j->id, NULL, why, true, err);
 		if(st == OTD_OK)
 			st = fall_back(j->app, tx, j->id, why, j->now, err);
 		j->fell_back = true;

@@ -47,8 +47,13 @@ struct target_job {
 static enum otd_status target_read(struct otd_conn *c, void *arg, struct otd_error *err)
 {
 	struct target_job *j = arg;
-	enum otd_status st =
-	    store_inbound_target(c, j->phone, j->now, &j->customer_id, &j->appointment_id, err);
+	enum otd_status st = OTD_OK;
+	if(j->provider_id) {
+		st = store_inbound_seen(c, j->provider, j->provider_id, &j->seen, err);
+		if(st || j->seen)
+			return st;
+	}
+	st = store_inbound_target(c, j->phone, j->now, &j->customer_id, &j->appointment_id, err);
 	if(st == OTD_OK && j->appointment_id) {
 		struct otd_appointment a;
 		st = store_appointment_get(c, j->appointment_id, &a, err);
@@ -104,10 +109,18 @@ enum otd_status app_inbound_sms(struct otd_app *app, const char *provider, const
 			                     "The message is not valid UTF-8.");
 		i += k;
 	}
-	struct target_job t = {.phone = phone, .now = otd_clock_now(app->clock)};
+	struct target_job t = {.phone = phone,
+	                       .now = otd_clock_now(app->clock),
+	                       .provider = provider,
+	                       .provider_id = provider_id};
 	st = store_read(app->store, target_read, &t, err);
 	if(st)
 		return st;
+	if(t.seen) {
+		/* The gateway sent the same message again: it was handled. */
+		snprintf(out->outcome, sizeof(out->outcome), "duplicate");
+		return OTD_OK;
+	}
 	const char *outcome;
 	int d = choice(body ? body : "");
 	int64_t appointment_id = t.appointment_id;

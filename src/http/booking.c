@@ -449,6 +449,10 @@ enum otd_status h_book(struct otd_req *req)
 		return OTD_EINVAL;
 	struct otd_booking_request br;
 	st = booking_decode(body, &br, &req->err);
+	/* A customer's client may ask for only so many text messages (staff
+	 * booking for a caller are not capped here). */
+	if(st == OTD_OK && br.consent_sms && req->principal.kind == OTD_PRINCIPAL_NONE)
+		st = throttle(req, req->app->limits->sms, "bookings asking for text messages");
 	if(st == OTD_OK) {
 		br.idem = has_key ? &idem : NULL;
 		struct otd_appointment_view v;

@@ -499,6 +499,18 @@ enum otd_status store_hold_delete(struct otd_conn *tx, int64_t id, struct otd_er
 	return done(tx, st, "delete hold", err);
 }
 
+enum otd_status store_holds_drop_offers(struct otd_conn *tx, int64_t appointment_id,
+                                        const char *purpose, struct otd_error *err)
+{
+	sqlite3_stmt *st =
+	    conn_prepare(tx, "DELETE FROM holds WHERE for_appointment = ?1 AND purpose = ?2", err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, appointment_id);
+	sqlite3_bind_text(st, 2, purpose, -1, SQLITE_STATIC);
+	return done(tx, st, "drop offers", err);
+}
+
 enum otd_status store_holds_live(struct otd_conn *c, const char *client_key, int64_t now,
                                  int64_t *n, struct otd_error *err)
 {
@@ -681,7 +693,8 @@ enum otd_status store_outbox_insert(struct otd_conn *tx, struct otd_outbox_row *
 	    conn_prepare(tx,
 	                 "INSERT INTO outbox(idem_key, appointment_id, customer_id, "
 	                 "channel, template, payload, due_at, created_at, event_key, "
-	                 "fallback_of) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	                 "fallback_of, recipient) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+	                 "?10, ?11)",
 	                 err);
 	if(!st)
 		return OTD_EIO;
@@ -702,6 +715,7 @@ enum otd_status store_outbox_insert(struct otd_conn *tx, struct otd_outbox_row *
 	conn_bind_text(st, 9, row->event_key);
 	if(row->fallback_of)
 		sqlite3_bind_int64(st, 10, row->fallback_of);
+	conn_bind_text(st, 11, row->recipient);
 	enum otd_status s = done(tx, st, "queue message", err);
 	if(s == OTD_OK) {
 		row->id = conn_last_id(tx);

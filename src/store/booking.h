@@ -109,6 +109,10 @@ enum otd_status store_hold_by_hash(struct otd_conn *c, const unsigned char hash[
 
 enum otd_status store_hold_delete(struct otd_conn *tx, int64_t id, struct otd_error *err);
 
+/* Deletes the holds of purpose ("apology_offer") made for the appointment. */
+enum otd_status store_holds_drop_offers(struct otd_conn *tx, int64_t appointment_id,
+                                        const char *purpose, struct otd_error *err);
+
 /* Live holds made by client_key. */
 enum otd_status store_holds_live(struct otd_conn *c, const char *client_key, int64_t now,
                                  int64_t *n, struct otd_error *err);
@@ -161,6 +165,7 @@ struct otd_outbox_row {
 	int64_t due_at;
 	const char *event_key; /* the messages of one event share it; may be NULL */
 	int64_t fallback_of;   /* the message this one replaces, or 0 */
+	const char *recipient; /* phone number or email address; may be NULL */
 };
 
 /* Queues a message (row->id receives its id); a duplicate idem_key is

@@ -201,7 +201,7 @@ enum otd_status store_outbox_mark_retry(struct otd_conn *tx, int64_t id, int64_t
 }
 
 enum otd_status store_outbox_mark_failed(struct otd_conn *tx, int64_t id, const char *provider,
-                                         const char *error, struct otd_error *err)
+                                         const char *error, bool was_sent, struct otd_error *err)
 {
 	/* A message already sent can still fail later (a delivery report
 	 * saying it never arrived). */
@@ -209,13 +209,14 @@ enum otd_status store_outbox_mark_failed(struct otd_conn *tx, int64_t id, const 
 	                                "UPDATE outbox SET state = 'failed', sent_at = NULL, "
 	                                "claimed_at = coalesce(claimed_at, created_at), provider = "
 	                                "coalesce(?2, provider), last_error = ?3 WHERE id = ?1 AND "
-	                                "state IN ('sending', 'sent')",
+	                                "state = CASE WHEN ?4 THEN 'sent' ELSE 'sending' END",
 	                                err);
 	if(!st)
 		return OTD_EIO;
 	sqlite3_bind_int64(st, 1, id);
 	conn_bind_text(st, 2, provider);
 	conn_bind_text(st, 3, error);
+	sqlite3_bind_int(st, 4, was_sent);
 	return changed_one(tx, st, "mark message failed", id, err);
 }
 
@@ -406,7 +407,9 @@ enum otd_status store_inbound_insert(struct otd_conn *tx, const struct otd_inbou
 	if(m->appointment_id)
 		sqlite3_bind_int64(st, 6, m->appointment_id);
 	conn_bind_text(st, 7, m->outcome);
-	conn_bind_text(st, 8, strcmp(m->outcome, "inbox") == 0 ? "open" : "done");
+	/* What needs a person waits in the dispatcher's inbox. */
+	bool handled = strcmp(m->outcome, "kept") == 0 || strcmp(m->outcome, "moved") == 0;
+	conn_bind_text(st, 8, handled ? "done" : "open");
 	sqlite3_bind_int64(st, 9, m->received_at);
 	enum otd_status s = step_done(tx, st, "record inbound message", err);
 	if(s == OTD_OK && id)
@@ -514,5 +517,46 @@ enum otd_status store_due_reminders(struct otd_conn *c, int64_t now, int64_t ahe
 	conn_done(st);
 	if(rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return conn_fail(c, rc, "find reminders due", err);
+	return OTD_OK;
+}
+
+enum otd_status store_sms_sent_to(struct otd_conn *c, const char *recipient_like, int64_t since,
+                                  int64_t *n, struct otd_error *err)
+{
+	*n = 0;
+	sqlite3_stmt *st =
+	    conn_prepare(c,
+	                 "SELECT count(*) FROM outbox WHERE recipient LIKE ?1 ESCAPE "
+	                 "'\\' AND created_at >= ?2 AND channel IN ('sms', 'record') "
+	                 "AND state <> 'cancelled'",
+	                 err);
+	if(!st)
+		return OTD_EIO;
+	conn_bind_text(st, 1, recipient_like);
+	sqlite3_bind_int64(st, 2, since);
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	conn_done(st);
+	if(rc != SQLITE_ROW)
+		return conn_fail(c, rc, "count text messages", err);
+	return OTD_OK;
+}
+
+enum otd_status store_inbound_seen(struct otd_conn *c, const char *provider,
+                                   const char *provider_id, bool *seen, struct otd_error *err)
+{
+	*seen = false;
+	sqlite3_stmt *st = conn_prepare(
+	    c, "SELECT 1 FROM inbound_messages WHERE provider = ?1 AND provider_id = ?2", err);
+	if(!st)
+		return OTD_EIO;
+	conn_bind_text(st, 1, provider);
+	conn_bind_text(st, 2, provider_id);
+	int rc = sqlite3_step(st);
+	*seen = rc == SQLITE_ROW;
+	conn_done(st);
+	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return conn_fail(c, rc, "look for the inbound message", err);
 	return OTD_OK;
 }

@@ -60,7 +60,9 @@ enum otd_status store_outbox_next_due(struct otd_conn *c, unsigned mask, int64_t
  * message is not in 'sending' (an outcome for it was already recorded).
  * A sent message's payload has every occurrence of redact (the secret of
  * its link; NULL for none) replaced by "REDACTED": what is kept as
- * evidence opens nothing (DESIGN.md, Security model). */
+ * evidence opens nothing (DESIGN.md, Security model). mark_failed with
+ * was_sent fails a message already 'sent' instead (a delivery report
+ * saying it never arrived); without, the message must be 'sending'. */
 enum otd_status store_outbox_mark_sent(struct otd_conn *tx, int64_t id, int64_t now,
                                        const char *provider, const char *provider_id,
                                        const char *redact, struct otd_error *err);
@@ -70,7 +72,7 @@ enum otd_status store_outbox_mark_retry(struct otd_conn *tx, int64_t id, int64_t
                                         int provider_index, const char *error,
                                         struct otd_error *err);
 enum otd_status store_outbox_mark_failed(struct otd_conn *tx, int64_t id, const char *provider,
-                                         const char *error, struct otd_error *err);
+                                         const char *error, bool was_sent, struct otd_error *err);
 
 /* One message's state and what the fallback logic needs to know. */
 struct otd_outbox_state {
@@ -153,5 +155,15 @@ enum otd_status store_last_told(struct otd_conn *c, int64_t appointment_id, int6
  * reminder for their promise yet (ids, soonest first). */
 enum otd_status store_due_reminders(struct otd_conn *c, int64_t now, int64_t ahead, int64_t *ids,
                                     int max, int *n, struct otd_error *err);
+
+/* Text messages queued since since to recipients matching the LIKE
+ * pattern recipient_like ("+447700900123" exactly, or "+447700%" for a
+ * prefix; '\' escapes). */
+enum otd_status store_sms_sent_to(struct otd_conn *c, const char *recipient_like, int64_t since,
+                                  int64_t *n, struct otd_error *err);
+
+/* Whether the inbound message (provider, provider_id) was recorded. */
+enum otd_status store_inbound_seen(struct otd_conn *c, const char *provider,
+                                   const char *provider_id, bool *seen, struct otd_error *err);
 
 #endif

@@ -479,6 +479,10 @@ int main(int argc, char **argv)
 		setenv("ONTHEDOT_BOOKING_SLOTS_PER_MINUTE", "1000000", 1);
 		setenv("ONTHEDOT_BOOKING_HOLDS_PER_CLIENT", "100000", 1);
 		setenv("ONTHEDOT_BOOKING_LEAD_MINUTES", "0", 1);
+		setenv("ONTHEDOT_BOOKING_SMS_CLIENT_PER_HOUR", "1000000", 1);
+		setenv("ONTHEDOT_BOOKING_SMS_CLIENT_BURST", "1000000", 1);
+		setenv("ONTHEDOT_BOOKING_SMS_NUMBER_PER_DAY", "1000000", 1);
+		setenv("ONTHEDOT_BOOKING_SMS_PREFIX_PER_HOUR", "1000000", 1);
 		setenv("ONTHEDOT_MESSAGES_RECORD_ONLY", "true", 1);
 		setenv("ONTHEDOT_LOG_LEVEL", "warn", 1);
 		if(!freopen(logfile, "w", stderr))

@@ -255,5 +255,55 @@ class TestTwilioAndWebhook(ProviderCase):
         self.assertEqual(attempts, (2, 1))
 
 
+class TestSmsCaps(ProviderCase):
+    """The booking form cannot be used to pump text messages: per number,
+    per prefix and per client, and only to the organisation's country."""
+
+    server_env = {
+        "ONTHEDOT_BOOKING_SMS_NUMBER_PER_DAY": "1",
+        "ONTHEDOT_BOOKING_SMS_PREFIX_PER_HOUR": "4",
+        "ONTHEDOT_BOOKING_SMS_PREFIX_DIGITS": "4",
+        "ONTHEDOT_BOOKING_SMS_CLIENT_BURST": "8",
+        "ONTHEDOT_BOOKING_SMS_CLIENT_PER_HOUR": "0.001",
+    }
+
+    def try_book(self, phone, vt=VT, line1="5 Willow Drive", email=None):
+        vt = self.types[vt]["id"]
+        a = self.addr[line1]["id"]
+        ws = self.windows(a, vt, "2026-03-09")["2026-03-09"]
+        n = len(self.srv.sql("SELECT id FROM holds"))
+        h = self.hold(a, vt, ws[n % len(ws)]["start"])
+        self.assertEqual(h.status, 201, h.raw)
+        # A new contact each time (its own email), asking for texts.
+        return self.book(h.body["hold"], phone=phone, email=email or "c%d@example.org" % n,
+                         consent={"sms": phone is not None, "email": phone is None})
+
+    def test_caps(self):
+        # Abroad: never (and it counts against the client).
+        self.assertError(self.try_book("+33 6 12 34 56 78"), 400, "unsupported_country",
+                         "phone")
+        r = self.try_book("07700 900111")
+        self.assertEqual(r.status, 201, r.raw)
+        # The same number again (another visit) the same day: refused.
+        r = self.try_book("07700 900111", vt="boiler-repair")
+        self.assertError(r, 429, "too_many_texts", "phone")
+        self.assertTrue(r.headers.get("Retry-After"))
+        # Email instead is fine.
+        r = self.try_book(None, vt="boiler-repair", email="instead@example.org")
+        self.assertEqual(r.status, 201, r.raw)
+        # Numbers sharing the prefix +44 7700: three more reach its hourly cap of 4.
+        for phone in ("07700 900222", "07700 900333", "07700 900444"):
+            r = self.try_book(phone)
+            self.assertEqual(r.status, 201, r.raw)
+        self.assertError(self.try_book("07700 900555"), 429, "too_many_texts", "phone")
+        # Another prefix: the client's eighth request for texts passes, the
+        # ninth does not.
+        r = self.try_book("07701 123456")
+        self.assertEqual(r.status, 201, r.raw)
+        self.assertError(self.try_book("07702 123456"), 429, "rate_limited")
+        self.assertEqual(self.srv.sql("SELECT count(*) FROM outbox WHERE channel = 'sms'")[0][0],
+                         5)
+
+
 if __name__ == "__main__":
     unittest.main()
