@@ -50,3 +50,21 @@ CREATE TABLE server_keys (
   key   BLOB NOT NULL CHECK (length(key) = 32)
 );
 INSERT INTO server_keys(name, key) VALUES ('url', randomblob(32));
+
+-- Area-wide disruptions a dispatcher declares (flooding, snow, a road
+-- closed): force majeure for the day and area, one message to every
+-- affected customer, and the exemption reason their promises carry.
+CREATE TABLE disruptions (
+  id          INTEGER PRIMARY KEY,
+  local_date  TEXT NOT NULL CHECK (length(local_date) = 10),
+  postcodes   TEXT NOT NULL DEFAULT '[]', -- JSON array of prefixes; [] is the whole area
+  note        TEXT NOT NULL CHECK (length(note) BETWEEN 1 AND 300),
+  created_by  INTEGER REFERENCES users(id),
+  created_at  INTEGER NOT NULL
+);
+CREATE TABLE disruption_appointments (
+  disruption_id   INTEGER NOT NULL REFERENCES disruptions(id) ON DELETE CASCADE,
+  appointment_id  INTEGER NOT NULL REFERENCES appointments(id) ON DELETE CASCADE,
+  PRIMARY KEY (disruption_id, appointment_id)
+);
+CREATE INDEX disruption_appointments_appt ON disruption_appointments(appointment_id);

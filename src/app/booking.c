@@ -2,6 +2,7 @@
  * waitlist offers. */
 #include "app/booking.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <strings.h>
@@ -839,6 +840,7 @@ struct message_facts {
 	const char *reason_text;
 	size_t n_offers;
 	const struct otd_hold *offers;
+	const char *disruption_note;
 };
 
 static void address_line(const struct otd_address *a, char *out, size_t size)
@@ -873,7 +875,9 @@ static int clock_minutes(const char *s)
 /* When a message may leave: at once, or when the quiet hours end. Same-day
  * changes are never held back: the live messages (an apology, an update,
  * on the way...) and any message about a visit (its new or old window)
- * starting within three hours of the quiet hours' end. */
+ * starting within three hours of the quiet hours' end. Neither are the
+ * answers to what the customer just did (booked, moved or cancelled it,
+ * asked for a new link). Reminders and feedback requests wait. */
 static int64_t quiet_due(const struct otd_app *app, enum otd_message_kind kind,
                          const struct otd_appointment *a, const struct message_facts *f,
                          int64_t now)
@@ -888,7 +892,15 @@ static int64_t quiet_due(const struct otd_app *app, enum otd_message_kind kind,
 	case OTD_MSG_ON_THE_WAY:
 	case OTD_MSG_BACK_ON_TIME:
 	case OTD_MSG_CANNOT_ATTEND:
-	case OTD_MSG_DISRUPTION: return now;
+	case OTD_MSG_DISRUPTION:
+	/* What the customer just did is answered at once. */
+	case OTD_MSG_BOOKED:
+	case OTD_MSG_NEW_LINK: return now;
+	case OTD_MSG_RESCHEDULED:
+	case OTD_MSG_CANCELLED:
+		if(f->by_customer)
+			return now;
+		break;
 	default: break;
 	}
 	int64_t release = otd_quiet_release(app->tz, now, qs, qe);
@@ -952,6 +964,7 @@ static enum otd_status queue_messages(struct otd_app *app, struct otd_conn *tx,
 		    .expected_early = f->expected_early,
 		    .expected_late = f->expected_late,
 		    .reason_text = f->reason_text,
+		    .disruption_note = f->disruption_note,
 		    .replies_enabled = app->cfg->delivery.kannel_mo_secret[0] ||
 		                       app->cfg->delivery.twilio_token[0],
 		};
@@ -1735,7 +1748,9 @@ enum otd_status booking_apology(struct otd_app *app, struct otd_conn *tx, int64_
 		f.reason_text = facts->reason;
 		f.offers = offers;
 		f.n_offers = n_offers;
-		st = queue_messages(app, tx, OTD_MSG_AT_RISK, -1, &f, TO_CONSENTED, now, err);
+		st = queue_messages(app, tx,
+		                    facts->cannot_come ? OTD_MSG_CANNOT_ATTEND : OTD_MSG_AT_RISK,
+		                    -1, &f, TO_CONSENTED, now, err);
 	}
 	if(st == OTD_OK) {
 		json_t *d = json_pack("{s:I,s:I,s:s,s:[]}", "expected_early",
@@ -1797,6 +1812,7 @@ enum otd_status booking_notice(struct otd_app *app, struct otd_conn *tx, int64_t
 			f.expected_early = facts->expected_early;
 			f.expected_late = facts->expected_late;
 			f.reason_text = facts->reason;
+			f.disruption_note = facts->note;
 		}
 		st = queue_messages(app, tx, kind, -1, &f, TO_CONSENTED, now, err);
 		if(st == OTD_OK) {
@@ -1855,6 +1871,99 @@ enum otd_status app_reminders(struct otd_app *app, int *sent, struct otd_error *
 	if(st == OTD_OK && j.n > 0)
 		st = store_write(app->store, reminders_write, &j, err);
 	*sent = j.sent;
+	return st;
+}
+
+/* ---- area-wide disruptions --------------------------------------------------- */
+
+struct disruption_job {
+	struct otd_app *app;
+	const struct otd_principal *actor;
+	const struct otd_disruption *d;
+	char postcodes[OTD_DISRUPTION_POSTCODES_MAX][16];
+	int64_t now;
+	struct otd_disruption_result *out;
+};
+
+static enum otd_status disruption_write(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct disruption_job *j = arg;
+	json_t *pcs = json_array();
+	const char *prefixes[OTD_DISRUPTION_POSTCODES_MAX];
+	for(size_t i = 0; i < j->d->n_postcodes; i++) {
+		prefixes[i] = j->postcodes[i];
+		json_array_append_new(pcs, json_string(j->postcodes[i]));
+	}
+	char *pcs_text = json_dumps(pcs, JSON_COMPACT);
+	json_decref(pcs);
+	enum otd_status st =
+	    store_disruption_insert(tx, j->d->local_date, pcs_text, j->d->note,
+	                            j->actor ? j->actor->user_id : 0, j->now, &j->out->id, err);
+	free(pcs_text);
+	int64_t *ids = NULL;
+	size_t n = 0;
+	if(st == OTD_OK)
+		st = store_disruption_affected(tx, j->out->id, j->d->local_date, prefixes,
+		                               j->d->n_postcodes, &ids, &n, err);
+	char event[40];
+	snprintf(event, sizeof(event), "disruption%lld", (long long)j->out->id);
+	struct booking_apology_facts f = {.note = j->d->note};
+	for(size_t i = 0; st == OTD_OK && i < n; i++) {
+		bool queued = false;
+		st = booking_notice(j->app, tx, ids[i], OTD_MSG_DISRUPTION, event, &f, j->now,
+		                    &queued, err);
+		j->out->told += queued;
+		j->out->affected++;
+	}
+	free(ids);
+	if(st == OTD_OK)
+		st = app_audit(tx, j->actor, j->now, "disruption.declare", "disruption", j->out->id,
+		               json_pack("{s:s,s:I}", "date", j->d->local_date, "affected",
+		                         (json_int_t)j->out->affected),
+		               err);
+	return st;
+}
+
+enum otd_status app_disruption_declare(struct otd_app *app, const struct otd_principal *actor,
+                                       const struct otd_disruption *d,
+                                       struct otd_disruption_result *out, struct otd_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	int y, m, day;
+	enum otd_status st = otd_date_parse(d->local_date, &y, &m, &day, err);
+	if(st) {
+		snprintf(err->field, sizeof(err->field), "date");
+		return st;
+	}
+	if((st = otd_text_validate(d->note ? d->note : "", 1, 300, false, "note", err)))
+		return st;
+	if(d->n_postcodes > OTD_DISRUPTION_POSTCODES_MAX)
+		return otd_error_set(err, OTD_EINVAL, "too_many", "postcodes",
+		                     "Give at most %d postcode prefixes.",
+		                     OTD_DISRUPTION_POSTCODES_MAX);
+	struct disruption_job j = {
+	    .app = app, .actor = actor, .d = d, .out = out, .now = otd_clock_now(app->clock)};
+	for(size_t i = 0; i < d->n_postcodes; i++) {
+		size_t k = 0;
+		for(const char *p = d->postcodes[i]; *p && k < sizeof(j.postcodes[i]) - 1; p++) {
+			if(*p == ' ')
+				continue;
+			if(!isalnum((unsigned char)*p))
+				return otd_error_set(
+				    err, OTD_EINVAL, "bad_postcode", "postcodes",
+				    "Postcode prefixes are letters and digits (\"ZZ1\", "
+				    "\"ZZ1 2\").");
+			j.postcodes[i][k++] = (char)toupper((unsigned char)*p);
+		}
+		j.postcodes[i][k] = '\0';
+		if(k == 0 || k > 8)
+			return otd_error_set(err, OTD_EINVAL, "bad_postcode", "postcodes",
+			                     "A postcode prefix has 1 to 8 letters and digits.");
+	}
+	st = store_write(app->store, disruption_write, &j, err);
+	if(st == OTD_OK)
+		otd_log(OTD_LOG_INFO, "disruption", "{s:I,s:s,s:i,s:i}", "id", (json_int_t)out->id,
+		        "date", d->local_date, "affected", out->affected, "told", out->told);
 	return st;
 }
 
@@ -2024,6 +2133,7 @@ static enum otd_status reschedule_job(struct otd_conn *tx, void *arg, struct otd
 		facts_of(j->out, &f);
 		f.old_start = before.a.window_start;
 		f.old_end = before.a.window_end;
+		f.by_customer = j->by_customer;
 		f.event = "rescheduled";
 		st = queue_messages(app, tx, OTD_MSG_RESCHEDULED, OTD_ICS_REQUEST, &f, TO_CONSENTED,
 		                    j->now, err);

@@ -187,7 +187,9 @@ enum otd_status app_appointment_by_reference(struct otd_app *app, const char *re
 
 struct booking_apology_facts {
 	int64_t expected_early, expected_late; /* the new expected arrival; 0: unknown */
-	const char *reason;                    /* why, for people ("the visitor is unavailable") */
+	const char *reason;                    /* why, in words for the customer, or NULL */
+	bool cannot_come; /* the visitor cannot come at all (unavailable, cannot attend) */
+	const char *note; /* a disruption: the dispatcher's words for customers */
 };
 
 /* The apology for an appointment that just entered at_risk, written in
@@ -218,6 +220,31 @@ enum otd_status booking_notice(struct otd_app *app, struct otd_conn *tx, int64_t
  * (a day ahead of its window; one per promise version, to the channels
  * agreed; held to the end of the quiet hours). *sent counts them. */
 enum otd_status app_reminders(struct otd_app *app, int *sent, struct otd_error *err);
+
+/* ---- area-wide disruptions ------------------------------------------------ */
+
+#define OTD_DISRUPTION_POSTCODES_MAX 32
+
+struct otd_disruption {
+	const char *local_date; /* YYYY-MM-DD */
+	const char *note;       /* for customers: "Flooding has closed the roads into town." */
+	const char *const *postcodes; /* prefixes ("ZZ1", "ZZ2 7"); none: the whole area */
+	size_t n_postcodes;
+};
+
+struct otd_disruption_result {
+	int64_t id;
+	int affected; /* visits of the day not yet reached, in the area */
+	int told;     /* of which customers were sent the message (a channel agreed) */
+};
+
+/* A dispatcher declares force majeure for a day and area: recorded with
+ * the visits it affects (the exemption reason of their promises), and one
+ * disruption message to each of their customers, at once (never held by
+ * quiet hours). 400 naming date, note (1 to 300 characters) or postcodes. */
+enum otd_status app_disruption_declare(struct otd_app *app, const struct otd_principal *actor,
+                                       const struct otd_disruption *d,
+                                       struct otd_disruption_result *out, struct otd_error *err);
 
 /* Drops expired holds (the ticker's job; also run before offers). */
 enum otd_status app_holds_expire(struct otd_app *app, struct otd_error *err);

@@ -327,9 +327,12 @@ static enum otd_status enter_at_risk(struct otd_app *app, struct otd_conn *tx,
 	otd_log(OTD_LOG_INFO, "at_risk", "{s:s,s:f,s:s}", "reference", s->reference, "p_late",
 	        r->p_late, "cause", cause);
 	if(st == OTD_OK) {
+		/* r->reason is for dispatchers ("P(late) 0.62", a visitor's own
+		 * note): customers are told what happens, not our numbers or a
+		 * colleague's words. */
 		struct booking_apology_facts f = {.expected_early = r->band_early,
 		                                  .expected_late = r->band_late,
-		                                  .reason = r->reason};
+		                                  .cannot_come = r->forced};
 		st = booking_apology(app, tx, s->appointment_id, &f, now, err);
 	}
 	return st;
@@ -340,8 +343,8 @@ static enum otd_status tell(struct otd_app *app, struct otd_conn *tx, const stru
                             const struct otd_appointment_risk *r, enum otd_message_kind kind,
                             const char *event, int64_t now, struct otd_error *err)
 {
-	struct booking_apology_facts f = {
-	    .expected_early = r->band_early, .expected_late = r->band_late, .reason = r->reason};
+	struct booking_apology_facts f = {.expected_early = r->band_early,
+	                                  .expected_late = r->band_late};
 	bool queued = false;
 	return booking_notice(app, tx, s->appointment_id, kind, event, &f, now, &queued, err);
 }
@@ -366,8 +369,7 @@ static enum otd_status maybe_update(struct otd_app *app, struct otd_conn *tx,
 		snprintf(event, sizeof(event), "update%d", k);
 		bool queued = false;
 		struct booking_apology_facts f = {.expected_early = r->band_early,
-		                                  .expected_late = r->band_late,
-		                                  .reason = r->reason};
+		                                  .expected_late = r->band_late};
 		st = booking_notice(app, tx, s->appointment_id, OTD_MSG_UPDATE, event, &f, now,
 		                    &queued, err);
 		if(st || queued)

@@ -765,3 +765,44 @@ enum otd_status h_booking_visit_types(struct otd_req *req)
 	req_reply_json(req, 200, json_pack("{s:o}", "items", arr));
 	return OTD_OK;
 }
+
+/* ---- area-wide disruptions -------------------------------------------------- */
+
+enum otd_status h_disruption_declare(struct otd_req *req)
+{
+	json_t *body = req_body_object(req);
+	if(!body)
+		return OTD_EINVAL;
+	static const struct field_spec spec[] = {
+	    {"date", FIELD_STRING, true, 10, 10, false},
+	    {"note", FIELD_STRING, true, 1, 300, false},
+	    {"postcodes", FIELD_ARRAY, false, 0, OTD_DISRUPTION_POSTCODES_MAX, true},
+	};
+	enum otd_status st = json_check(body, spec, 3, "", &req->err);
+	const char *pcs[OTD_DISRUPTION_POSTCODES_MAX];
+	size_t n = 0;
+	json_t *arr = json_object_get(body, "postcodes");
+	for(size_t i = 0; st == OTD_OK && json_is_array(arr) && i < json_array_size(arr); i++) {
+		const char *s = json_string_value(json_array_get(arr, i));
+		if(!s)
+			st = otd_error_set(&req->err, OTD_EINVAL, "bad_type", "postcodes",
+			                   "postcodes[%zu] must be a string such as \"ZZ1\".", i);
+		else
+			pcs[n++] = s;
+	}
+	struct otd_disruption_result r;
+	if(st == OTD_OK) {
+		struct otd_disruption d = {.local_date = json_get_str(body, "date"),
+		                           .note = json_get_str(body, "note"),
+		                           .postcodes = pcs,
+		                           .n_postcodes = n};
+		st = app_disruption_declare(req->app, &req->principal, &d, &r, &req->err);
+	}
+	json_decref(body);
+	if(st)
+		return st;
+	req_reply_json(req, 201,
+	               json_pack("{s:I,s:i,s:i}", "id", (json_int_t)r.id, "affected", r.affected,
+	                         "told", r.told));
+	return OTD_OK;
+}

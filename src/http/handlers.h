@@ -44,6 +44,7 @@ enum otd_status h_slots(struct otd_req *req);
 enum otd_status h_hold_create(struct otd_req *req);
 enum otd_status h_book(struct otd_req *req);
 enum otd_status h_link_view(struct otd_req *req);
+enum otd_status h_disruption_declare(struct otd_req *req);
 enum otd_status h_link_reschedule(struct otd_req *req);
 enum otd_status h_link_cancel(struct otd_req *req);
 enum otd_status h_link_ics(struct otd_req *req);

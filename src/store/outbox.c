@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "onthedot/mem.h"
 #include "store/sql.h"
 
 static enum otd_status step_done(struct otd_conn *c, sqlite3_stmt *st, const char *what,
@@ -558,5 +559,89 @@ enum otd_status store_inbound_seen(struct otd_conn *c, const char *provider,
 	conn_done(st);
 	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return conn_fail(c, rc, "look for the inbound message", err);
+	return OTD_OK;
+}
+
+enum otd_status store_disruption_insert(struct otd_conn *tx, const char *local_date,
+                                        const char *postcodes_json, const char *note,
+                                        int64_t user_id, int64_t now, int64_t *id,
+                                        struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(tx,
+	                                "INSERT INTO disruptions(local_date, postcodes, note, "
+	                                "created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	                                err);
+	if(!st)
+		return OTD_EIO;
+	conn_bind_text(st, 1, local_date);
+	conn_bind_text(st, 2, postcodes_json);
+	conn_bind_text(st, 3, note);
+	if(user_id)
+		sqlite3_bind_int64(st, 4, user_id);
+	sqlite3_bind_int64(st, 5, now);
+	enum otd_status s = step_done(tx, st, "record the disruption", err);
+	if(s == OTD_OK)
+		*id = conn_last_id(tx);
+	return s;
+}
+
+enum otd_status store_disruption_affected(struct otd_conn *tx, int64_t disruption_id,
+                                          const char *local_date, const char *const *prefixes,
+                                          size_t n_prefixes, int64_t **ids, size_t *n,
+                                          struct otd_error *err)
+{
+	*ids = NULL;
+	*n = 0;
+	/* Visits of the day not yet reached; the address's postcode without
+	 * spaces, upper case, against each prefix the same way. */
+	sqlite3_stmt *st = conn_prepare(
+	    tx,
+	    "SELECT a.id, replace(upper(ad.postcode), ' ', '') FROM appointments a JOIN addresses "
+	    "ad "
+	    "ON ad.id = a.address_id WHERE a.local_date = ?1 AND a.status IN ('booked', "
+	    "'travelling') ORDER BY a.window_start, a.id",
+	    err);
+	if(!st)
+		return OTD_EIO;
+	conn_bind_text(st, 1, local_date);
+	size_t cap = 0;
+	int rc;
+	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *pc = (const char *)sqlite3_column_text(st, 1);
+		bool in = n_prefixes == 0;
+		for(size_t i = 0; !in && i < n_prefixes; i++)
+			in = pc && strncmp(pc, prefixes[i], strlen(prefixes[i])) == 0;
+		if(!in)
+			continue;
+		if(*n == cap) {
+			cap = cap ? 2 * cap : 64;
+			*ids = xrealloc(*ids, cap * sizeof(**ids));
+		}
+		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	}
+	conn_done(st);
+	if(rc != SQLITE_DONE) {
+		free(*ids);
+		*ids = NULL;
+		*n = 0;
+		return conn_fail(tx, rc, "find the visits a disruption affects", err);
+	}
+	sqlite3_stmt *ins = conn_prepare(tx,
+	                                 "INSERT INTO disruption_appointments(disruption_id, "
+	                                 "appointment_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+	                                 err);
+	if(!ins)
+		return OTD_EIO;
+	for(size_t i = 0; i < *n; i++) {
+		sqlite3_reset(ins);
+		sqlite3_bind_int64(ins, 1, disruption_id);
+		sqlite3_bind_int64(ins, 2, (*ids)[i]);
+		rc = sqlite3_step(ins);
+		if(rc != SQLITE_DONE) {
+			conn_done(ins);
+			return conn_fail(tx, rc, "link the disruption", err);
+		}
+	}
+	conn_done(ins);
 	return OTD_OK;
 }

@@ -166,4 +166,20 @@ enum otd_status store_sms_sent_to(struct otd_conn *c, const char *recipient_like
 enum otd_status store_inbound_seen(struct otd_conn *c, const char *provider,
                                    const char *provider_id, bool *seen, struct otd_error *err);
 
+/* Records a disruption (postcodes_json: a JSON array of postcode prefixes,
+ * "[]" for the whole area); *id receives its id. */
+enum otd_status store_disruption_insert(struct otd_conn *tx, const char *local_date,
+                                        const char *postcodes_json, const char *note,
+                                        int64_t user_id, int64_t now, int64_t *id,
+                                        struct otd_error *err);
+
+/* The visits of local_date not yet reached (booked, travelling) whose
+ * address's postcode (upper case, without spaces) starts with one of
+ * prefixes (given the same way; none: every visit), linked to the
+ * disruption; *ids (heap) in window order. */
+enum otd_status store_disruption_affected(struct otd_conn *tx, int64_t disruption_id,
+                                          const char *local_date, const char *const *prefixes,
+                                          size_t n_prefixes, int64_t **ids, size_t *n,
+                                          struct otd_error *err);
+
 #endif

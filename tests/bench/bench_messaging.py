@@ -138,8 +138,8 @@ def main():
         deadline = time.monotonic() + 120
         while True:
             rows = srv.sql("SELECT o.id, o.channel, o.state, a.reference FROM outbox o JOIN "
-                           "appointments a ON a.id = o.appointment_id WHERE o.template = "
-                           "'apology'")
+                           "appointments a ON a.id = o.appointment_id WHERE o.template IN "
+                           "('apology', 'cannot_attend')")
             if len(rows) >= 2 * n and all(r[2] == "sent" for r in rows):
                 break
             if time.monotonic() > deadline:

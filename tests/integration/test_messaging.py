@@ -265,7 +265,7 @@ class TestApology(GatewayCase):
 
     def apologies(self, aid):
         return self.srv.sql("SELECT channel, state, payload FROM outbox WHERE appointment_id = ? "
-                            "AND template = 'apology' ORDER BY id", (aid,))
+                            "AND template IN ('apology', 'cannot_attend') ORDER BY id", (aid,))
 
     def offers(self, aid):
         return self.srv.sql("SELECT id, window_start, window_end, expires_at, local_date FROM "
@@ -348,6 +348,75 @@ class TestApology(GatewayCase):
         # Both hear of their new time.
         self.email_to(amelia[4], n=3)
         self.sms_to("+447700900701", n=3)
+
+
+class TestDisruptionAndReminders(GatewayCase):
+    """An area-wide disruption: one message to every affected customer, the
+    visits recorded with it. Reminders the day before, held by quiet
+    hours; the feedback request once the visit is done."""
+
+    extra_env = {"ONTHEDOT_MESSAGES_QUIET_START": "21:00",
+                 "ONTHEDOT_MESSAGES_QUIET_END": "09:00"}
+
+    def test_disruption_tells_each_affected_customer_once(self):
+        date = "2026-03-10"
+        vt = self.types[VT]["id"]
+        booked = []
+        for i, (line1, phone) in enumerate((("1 Mill Road", "07700 901001"),
+                                            ("3 Mill Road", "07700 901002"),
+                                            ("Meadow Cottage", "07700 901003"))):
+            a = self.addr[line1]["id"]
+            ws = self.windows(a, vt, date)[date]
+            v = self.hold_and_book(a, vt, ws[i * 3]["start"], name="Resident %d" % i,
+                                   phone=phone, email=None)
+            booked.append(self.appointment_id(v["reference"]))
+        for aid in booked:
+            self.wait_sent(aid, 1)
+        body = {"date": date, "note": "Flooding has closed the roads into Mill Road.",
+                "postcodes": ["zz1 1"]}
+        r = self.srv.request("POST", "/api/v1/dispatch/disruptions", body, token="admin")
+        self.assertEqual(r.status, 201, r.raw)
+        self.assertEqual((r.body["affected"], r.body["told"]), (2, 2))
+        for phone in ("+447700901001", "+447700901002"):
+            sms = self.sms_to(phone, n=2)
+            self.assertIn("Flooding has closed the roads into Mill Road.", sms[-1]["text"])
+        # Meadow Cottage (ZZ4) is not in the area: only its confirmation.
+        time.sleep(0.5)
+        self.assertEqual(len([m for m in self.kannel.messages()
+                              if m["receiver"] == "+447700901003"]), 1)
+        linked = self.srv.sql("SELECT appointment_id FROM disruption_appointments WHERE "
+                              "disruption_id = ? ORDER BY appointment_id", (r.body["id"],))
+        self.assertEqual([x[0] for x in linked], sorted(booked[:2]))
+        self.assertError(self.srv.request("POST", "/api/v1/dispatch/disruptions",
+                                          {"date": "2026-13-01", "note": "x"}, token="admin"),
+                         400, "bad_date", "date")
+        self.assertError(self.srv.request("POST", "/api/v1/dispatch/disruptions",
+                                          {"date": date, "note": "x", "postcodes": ["ZZ1;"]},
+                                          token="admin"), 400, "bad_postcode", "postcodes")
+
+    def test_reminder_waits_for_the_morning(self):
+        vt = self.types[VT]["id"]
+        a = self.addr["9 Church Lane"]["id"]
+        date = "2026-03-17"
+        ws = self.windows(a, vt, date)[date]
+        self.assertEqual(ws[0]["start"], ob.iso(ob.local(date, "08:00")))
+        v = self.hold_and_book(a, vt, ws[0]["start"], name="Early Bird", phone="07700 901010",
+                               email=None)
+        aid = self.appointment_id(v["reference"])
+        self.wait_sent(aid, 1)
+        # The day before at 08:30: the reminder (due a day ahead of the
+        # visit, at 08:00, inside quiet hours that end at 09:00) waits.
+        self.clock(to=ob.iso(ob.local("2026-03-16", "08:30")))
+        row = wait_for(lambda: self.srv.sql("SELECT due_at, state FROM outbox WHERE "
+                                            "appointment_id = ? AND template = 'reminder'",
+                                            (aid,)), 20, "the reminder")
+        self.assertEqual(row[0][0], ob.secs(ob.local("2026-03-16", "09:00")))
+        time.sleep(1.5)
+        self.assertEqual(self.srv.sql("SELECT state FROM outbox WHERE appointment_id = ? AND "
+                                      "template = 'reminder'", (aid,))[0][0], "pending")
+        self.clock(to=ob.iso(ob.local("2026-03-16", "09:01")))
+        self.wait_sent(aid, 2)
+        self.assertIn("reminder", self.sms_to("+447700901010", n=2)[-1]["text"])
 
 
 class FakeSendsms(http.server.ThreadingHTTPServer):
