@@ -68,3 +68,11 @@ CREATE TABLE disruption_appointments (
   PRIMARY KEY (disruption_id, appointment_id)
 );
 CREATE INDEX disruption_appointments_appt ON disruption_appointments(appointment_id);
+
+-- The guarantee ledger (the table is in 001): who settled a case, and the
+-- penalty owed on top when it was paid after its deadline.
+ALTER TABLE guarantee_cases ADD COLUMN penalty_minor INTEGER NOT NULL DEFAULT 0
+  CHECK (penalty_minor >= 0);
+ALTER TABLE guarantee_cases ADD COLUMN settled_by INTEGER REFERENCES users(id);
+ALTER TABLE guarantee_cases ADD COLUMN notice_s INTEGER; -- short notice: how much was given
+CREATE INDEX guarantee_cases_breached ON guarantee_cases(breached_at);

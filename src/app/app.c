@@ -8,7 +8,9 @@
 #include "app/bus.h"
 #include "app/hasher.h"
 #include "app/limits.h"
+#include "app/guarantees.h"
 #include "app/messages.h"
+#include "onthedot/guarantee.h"
 #include "app/planning.h"
 #include "app/tzload.h"
 #include "onthedot/civil.h"
@@ -54,6 +56,8 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 	/* Before the store: a mistake in a template is found without touching
 	 * the database, and no message is ever rendered with words unchecked. */
 	st = app_messages_load(cfg, &app->messages, err);
+	if(st == OTD_OK)
+		st = app_guarantees_load(app, err);
 	if(st)
 		goto fail;
 	struct otd_store_options so = {.path = cfg->database,
@@ -127,6 +131,11 @@ void app_close(struct otd_app *app)
 	free(app->vtimezone);
 	free(app->base_url);
 	otd_message_set_free(app->messages);
+	if(app->rules) {
+		otd_rule_set_cleanup(app->rules);
+		free(app->rules);
+		app->rules = NULL;
+	}
 	if(app->tz)
 		otd_tz_free(app->tz);
 	if(app->clock)

@@ -22,6 +22,7 @@ struct otd_limits;
 struct otd_planner;
 struct otd_bus;
 struct otd_message_set;
+struct otd_rule_set;
 
 enum otd_principal_kind {
 	OTD_PRINCIPAL_NONE = 0,
@@ -56,6 +57,7 @@ struct otd_app {
 	char *vtimezone; /* the zone as an iCalendar VTIMEZONE, made at start */
 	char *base_url;  /* of links in messages, without a trailing '/' */
 	struct otd_message_set *messages; /* the message templates (app/messages.h) */
+	struct otd_rule_set *rules;       /* the guarantee rules in force; NULL: no ledger */
 	struct {
 		_Atomic int in_flight;           /* transfers to gateways running now */
 		_Atomic uint64_t transfers;      /* started since start */

@@ -14,6 +14,7 @@
 
 #include "app/audit.h"
 #include "app/bus.h"
+#include "app/guarantees.h"
 #include "app/log.h"
 #include "app/planning.h"
 #include "onthedot/civil.h"
@@ -841,6 +842,7 @@ struct message_facts {
 	size_t n_offers;
 	const struct otd_hold *offers;
 	const char *disruption_note;
+	const char *compensation, *pay_by;
 };
 
 static void address_line(const struct otd_address *a, char *out, size_t size)
@@ -965,6 +967,8 @@ static enum otd_status queue_messages(struct otd_app *app, struct otd_conn *tx,
 		    .expected_late = f->expected_late,
 		    .reason_text = f->reason_text,
 		    .disruption_note = f->disruption_note,
+		    .compensation = f->compensation,
+		    .pay_by = f->pay_by,
 		    .replies_enabled = app->cfg->delivery.kannel_mo_secret[0] ||
 		                       app->cfg->delivery.twilio_token[0],
 		};
@@ -1813,6 +1817,8 @@ enum otd_status booking_notice(struct otd_app *app, struct otd_conn *tx, int64_t
 			f.expected_late = facts->expected_late;
 			f.reason_text = facts->reason;
 			f.disruption_note = facts->note;
+			f.compensation = facts->compensation;
+			f.pay_by = facts->pay_by;
 		}
 		st = queue_messages(app, tx, kind, -1, &f, TO_CONSENTED, now, err);
 		if(st == OTD_OK) {
@@ -2108,6 +2114,10 @@ static enum otd_status reschedule_job(struct otd_conn *tx, void *arg, struct otd
 		st = otd_error_set(err, OTD_ECONFLICT, "window_taken", NULL,
 		                   "That window can no longer be kept; choose another.");
 	int version = before.a.promise_version + 1;
+	/* Moved by us, not at the customer's asking: too little notice owes
+	 * them (an apology offer they take is their choice: by_customer). */
+	if(st == OTD_OK && !j->by_customer)
+		st = guarantee_on_change(app, tx, j->id, before.a.window_start, j->now, err);
 	if(st == OTD_OK)
 		st = store_appointment_move(tx, j->id, v->id, hold.local_date, hold.window_start,
 		                            hold.window_end, version, j->now, err);
@@ -2189,8 +2199,12 @@ static enum otd_status cancel_job(struct otd_conn *tx, void *arg, struct otd_err
 		goto out;
 	}
 	int64_t notice = a->window_start - j->now;
-	st = store_appointment_cancel(tx, j->id, j->by_customer ? "customer" : "organisation",
-	                              j->reason, notice, j->now, err);
+	st = j->by_customer ? OTD_OK
+	                    : guarantee_on_change(app, tx, j->id, a->window_start, j->now, err);
+	if(st == OTD_OK)
+		st = store_appointment_cancel(tx, j->id,
+		                              j->by_customer ? "customer" : "organisation",
+		                              j->reason, notice, j->now, err);
 	if(st == OTD_OK)
 		st = store_waitlist_set(tx, j->id, false, j->now, err);
 	/* Windows held as offers for this visit (a waitlist offer) are nobody's

@@ -190,6 +190,8 @@ struct booking_apology_facts {
 	const char *reason;                    /* why, in words for the customer, or NULL */
 	bool cannot_come; /* the visitor cannot come at all (unavailable, cannot attend) */
 	const char *note; /* a disruption: the dispatcher's words for customers */
+	const char *compensation; /* a broken promise: "£40.00", or NULL */
+	const char *pay_by;       /* ... paid by this date ("Friday 13 March") */
 };
 
 /* The apology for an appointment that just entered at_risk, written in

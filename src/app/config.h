@@ -102,6 +102,13 @@ struct otd_config {
 	} messages;
 
 	struct {
+		char *rule_set; /* "gb-energy", "england-water", "uk-telecoms", "custom"...; "" none
+		                 */
+		char *dir;      /* rule-set files overriding the built-in ones; "" none */
+		int near_days;  /* an open case due within this many days is flagged */
+	} guarantees;
+
+	struct {
 		char **email_providers; /* "smtp", "webhook": tried in this order */
 		char **sms_providers;   /* "kannel", "twilio", "webhook" */
 		char *smtp_url;         /* smtp://host:port or smtps://host:port */

@@ -11,6 +11,7 @@
 #include "app/audit.h"
 #include "app/booking.h"
 #include "app/bus.h"
+#include "app/guarantees.h"
 #include "app/log.h"
 #include "app/planning.h"
 #include "onthedot/civil.h"
@@ -347,6 +348,31 @@ static enum otd_status tell(struct otd_app *app, struct otd_conn *tx, const stru
 	                                  .expected_late = r->band_late};
 	bool queued = false;
 	return booking_notice(app, tx, s->appointment_id, kind, event, &f, now, &queued, err);
+}
+
+/* The window ended without the visitor (or they came after it): the
+ * guarantee case, then the customer told what they are owed and by when
+ * (nothing owed: an exempt case, or no rule set), in one transaction. */
+static enum otd_status promise_broken(struct otd_app *app, struct otd_conn *tx,
+                                      const struct otd_day_stop *s, int64_t now,
+                                      struct otd_error *err)
+{
+	struct otd_case c;
+	bool opened = false;
+	enum otd_status st = guarantee_open(app, tx, s->appointment_id, "window_missed",
+	                                    s->window_end, -1, now, &c, &opened, err);
+	if(st)
+		return st;
+	char amount[32] = "", pay_by[64] = "";
+	if(c.id && strcmp(c.state, "open") == 0 && c.amount_minor > 0) {
+		guarantee_amount_text(&c, amount, sizeof(amount));
+		guarantee_pay_by_text(app, &c, pay_by, sizeof(pay_by));
+	}
+	struct booking_apology_facts f = {.compensation = amount[0] ? amount : NULL,
+	                                  .pay_by = pay_by[0] ? pay_by : NULL};
+	bool queued = false;
+	return booking_notice(app, tx, s->appointment_id, OTD_MSG_BROKEN, "broken", &f, now,
+	                      &queued, err);
 }
 
 /* While at risk: an update when the expected arrival moved by
@@ -712,7 +738,7 @@ static enum otd_status reproject(struct otd_app *app, struct otd_conn *tx, int64
 			if(st == OTD_OK && next == OTD_RISK_AT_RISK)
 				st = enter_at_risk(app, tx, s, &r, cause, now, err);
 			if(st == OTD_OK && next == OTD_RISK_BROKEN)
-				st = tell(app, tx, s, &r, OTD_MSG_BROKEN, "broken", now, err);
+				st = promise_broken(app, tx, s, now, err);
 			if(st == OTD_OK && cur == OTD_RISK_AT_RISK &&
 			   (next == OTD_RISK_OK || next == OTD_RISK_WATCH))
 				st = tell(app, tx, s, &r, OTD_MSG_BACK_ON_TIME, "back_on_time", now,

@@ -249,6 +249,14 @@ static const struct opt_def options[] = {
                   "a directory name of at most 4096 bytes, or \"\" for none",
                   "directory of NAME.tmpl files replacing built-in message templates"),
 
+    OPTION_STRING("guarantees.rule_set", guarantees.rule_set, 0, 64, "", NULL,
+                  "a rule set's name such as \"gb-energy\", or \"\"",
+                  "the guarantee rules in force (contrib/guarantees); \"\" keeps no ledger"),
+    OPTION_STRING("guarantees.dir", guarantees.dir, 0, 4096, "", NULL, "a folder name, or \"\"",
+                  "folder of NAME.json rule sets overriding the built-in"),
+    OPTION_INT("guarantees.near_days", guarantees.near_days, 0, 365, 3,
+               "days before its deadline an open case is flagged as near"),
+
     OPTION_LIST("delivery.email_providers", delivery.email_providers, 2, parse_email_provider,
                 "\"smtp\" or \"webhook\"", "providers of email, tried in this order"),
     OPTION_LIST("delivery.sms_providers", delivery.sms_providers, 3, parse_sms_provider,

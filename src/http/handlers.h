@@ -67,6 +67,13 @@ enum otd_status h_visitor_unavailable(struct otd_req *req);
 enum otd_status h_visitor_day(struct otd_req *req);
 enum otd_status h_my_day(struct otd_req *req);
 
+/* guarantees.c: the guarantee ledger */
+enum otd_status h_guarantees_list(struct otd_req *req);
+enum otd_status h_guarantees_report(struct otd_req *req);
+enum otd_status h_guarantee_get(struct otd_req *req);
+enum otd_status h_guarantee_pay(struct otd_req *req);
+enum otd_status h_guarantee_exempt(struct otd_req *req);
+
 /* webhooks.c: gateways' delivery reports and inbound text messages */
 enum otd_status h_kannel_dlr(struct otd_req *req);
 enum otd_status h_kannel_mo(struct otd_req *req);

@@ -4,6 +4,7 @@
 
 #define ADMIN OTD_ROLE_ADMIN
 #define DISPATCHER OTD_ROLE_DISPATCHER
+#define FINANCE OTD_ROLE_FINANCE
 #define VISITOR OTD_ROLE_VISITOR
 
 const struct route otd_routes[] = {
@@ -56,6 +57,14 @@ const struct route otd_routes[] = {
     {HTTP_GET, "/api/v1/visitor/stream", h_visitor_stream, AUTH_STAFF,
      ADMIN | DISPATCHER | OTD_ROLE_VISITOR, 0},
     {HTTP_POST, "/api/v1/dispatch/disruptions", h_disruption_declare, AUTH_STAFF,
+     ADMIN | DISPATCHER, 0},
+    {HTTP_GET, "/api/v1/guarantees", h_guarantees_list, AUTH_STAFF, ADMIN | DISPATCHER | FINANCE,
+     0},
+    {HTTP_GET, "/api/v1/guarantees/report", h_guarantees_report, AUTH_STAFF, ADMIN | FINANCE, 0},
+    {HTTP_GET, "/api/v1/guarantees/{id}", h_guarantee_get, AUTH_STAFF,
+     ADMIN | DISPATCHER | FINANCE, 0},
+    {HTTP_POST, "/api/v1/guarantees/{id}/pay", h_guarantee_pay, AUTH_STAFF, ADMIN | FINANCE, 0},
+    {HTTP_POST, "/api/v1/guarantees/{id}/exempt", h_guarantee_exempt, AUTH_STAFF,
      ADMIN | DISPATCHER, 0},
     {HTTP_GET, "/api/v1/webhooks/kannel/dlr", h_kannel_dlr, AUTH_PUBLIC, 0, ROUTE_NO_CSRF},
     {HTTP_GET, "/api/v1/webhooks/kannel/mo", h_kannel_mo, AUTH_PUBLIC, 0, ROUTE_NO_CSRF},

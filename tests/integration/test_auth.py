@@ -134,8 +134,14 @@ class TestAuthorisation(otd.ServerTestCase):
         cls.visit_type = cls.srv.create_visit_type("boiler-repair")
         cls.srv.add_user("visitor", "vera", "Vera Visitor", visitor_id=cls.visitor["id"])
         cls.reference = "OTD-AAAAAA"  # for /api/v1/appointments/{reference}
-        cls.srv.insert_appointment(cls.visitor["id"], cls.visit_type["id"], cls.reference,
-                                   "2026-03-03", "2026-03-03T10:00:00Z", "2026-03-03T11:00:00Z")
+        aid = cls.srv.insert_appointment(cls.visitor["id"], cls.visit_type["id"], cls.reference,
+                                         "2026-03-03", "2026-03-03T10:00:00Z",
+                                         "2026-03-03T11:00:00Z")
+        # A guarantee case whose id is the one the paths use ({id}).
+        cls.srv.sql("INSERT INTO guarantee_cases(id, appointment_id, promise_version, reason, "
+                    "rule_set, rule_version, amount_minor, currency, breached_at, deadline_at, "
+                    "created_at) VALUES (?, ?, 1, 'window_missed', 'gb-energy', '2023-04', 4000, "
+                    "'GBP', 1772535600, 1773446400, 1772535600)", (cls.visitor["id"], aid))
         cls.sessions = {role: cls.srv.login(login) for role, login in
                         (("admin", "admin"), ("dispatcher", "disp"), ("finance", "fin"),
                          ("visitor", "vera"))}
@@ -156,6 +162,8 @@ class TestAuthorisation(otd.ServerTestCase):
                         path += "?from=2026-03-02&to=2026-03-08"
                     if path == "/api/v1/visitor/stream":
                         path += "?visitor=%d" % self.visitor["id"]
+                    if path == "/api/v1/guarantees/report":
+                        path += "?quarter=2026-Q1"
                     if path == "/api/v1/slots":
                         path += "?visit_type=%d&lat=51.5&lon=-0.12" % self.visit_type["id"]
                     yield template, method.upper(), path, op
@@ -167,9 +175,9 @@ class TestAuthorisation(otd.ServerTestCase):
             self.assertError(r, 401, "unauthenticated", no_field=True)
             self.assertEqual(r.headers.get("Set-Cookie"), None)
             n += 1
-        # and the 4 appointment routes of dispatchers, 2 live streams and the
-        # 4 tracking routes
-        self.assertEqual(n, 15 + 4 + 2 + 4)
+        # and the 4 appointment routes of dispatchers, 2 live streams, the
+        # 4 tracking routes, the disruption route and the 5 guarantee routes
+        self.assertEqual(n, 15 + 4 + 2 + 4 + 1 + 5)
 
     def get_ok(self, path, **kw):
         """GET answers 200; a live stream never ends, so it is asked with HEAD
@@ -221,8 +229,12 @@ class TestAuthorisation(otd.ServerTestCase):
         # and the 3 booking routes that staff may use too; the dispatch stream
         # for finance and visitor, a visitor's route stream for finance; a
         # visitor's day and "unavailable" for finance and visitor, and the
-        # visitor's own events and day for the three staff roles.
-        self.assertEqual(n_forbidden, 8 * 3 + 5 * 2 + 4 * 2 + 3 * 2 + 2 + 1 + 2 * 2 + 2 * 3)
+        # visitor's own events and day for the three staff roles; the
+        # disruption route for finance and visitor; the guarantee routes: the
+        # list and a case for visitors, the report and paying for dispatchers
+        # and visitors, exempting for finance and visitors.
+        self.assertEqual(n_forbidden,
+                         8 * 3 + 5 * 2 + 4 * 2 + 3 * 2 + 2 + 1 + 2 * 2 + 2 * 3 + 2 + 8)
 
     def test_named_cases(self):
         disp, vis = self.sessions["dispatcher"], self.sessions["visitor"]
