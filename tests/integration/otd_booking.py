@@ -281,6 +281,7 @@ class BookingTestCase(otd.ServerTestCase):
     planning team) and visit_types (list of create bodies)."""
 
     server_env = {}
+    listen_port = 0  # 0: a free port chosen by the kernel
     users = ("admin", "dispatcher")
     holidays = HOLIDAYS
     addresses = ADDRESSES
@@ -299,6 +300,7 @@ class BookingTestCase(otd.ServerTestCase):
         import_file(srv, "gazetteer", "gazetteer.csv", gazetteer_csv(cls.addresses))
         if cls.holidays:
             import_file(srv, "holidays", "holidays.ics", holidays_ics(cls.holidays))
+        srv.listen_port = cls.listen_port
         srv.start(prepare=False)
         cls.addr = addresses_by_line1(srv)
         cls.org_visitors = []

@@ -60,10 +60,29 @@ class GatewayCase(ob.BookingTestCase):
     extra_env = {}
 
     @classmethod
+    def start_kannel(cls, root):
+        """Kannel on free ports, its inbound messages sent to the server's
+        port (chosen now, before the server starts): a port taken meanwhile
+        by another process is retried with new ones."""
+        cls.listen_port = gateways.free_port()
+        mo = ("http://127.0.0.1:%d/api/v1/webhooks/kannel/mo?secret=%s&from=%%p&text=%%a&id=%%I"
+              % (cls.listen_port, MO_SECRET))
+        for attempt in range(3):
+            cls.kannel = gateways.Kannel(os.path.join(root, "kannel%d" % attempt))
+            try:
+                cls.kannel.start(mo_url=mo, mo_recode=True)
+                break
+            except gateways.GatewayError:
+                cls.kannel.stop()
+                if attempt == 2:
+                    raise
+        cls.addClassCleanup(cls.kannel.stop)
+
+    @classmethod
     def setUpClass(cls):
         root = tempfile.mkdtemp(prefix=cls.__name__ + "-gw-", dir=otd.TEST_TMP)
         os.chmod(root, 0o755)  # Postfix delivers as another user
-        cls.kannel = gateways.Kannel(os.path.join(root, "kannel"))
+        cls.start_kannel(root)
         cls.smtp = gateways.Smtp(os.path.join(root, "smtp"))
         cls.smtp.start()
         cls.addClassCleanup(cls.smtp.stop)
@@ -86,10 +105,6 @@ class GatewayCase(ob.BookingTestCase):
         cls.server_env = env
         super().setUpClass()
         cls.srv.secrets.update({MO_SECRET, cls.kannel.password})
-        mo = ("http://127.0.0.1:%d/api/v1/webhooks/kannel/mo?secret=%s&from=%%p&text=%%a&id=%%I"
-              % (cls.srv.port, MO_SECRET))
-        cls.kannel.start(mo_url=mo, mo_recode=True)
-        cls.addClassCleanup(cls.kannel.stop)
 
     def book_one(self, line1, date, index=0, **kw):
         vt = self.types[VT]["id"]
@@ -348,6 +363,80 @@ class TestApology(GatewayCase):
         # Both hear of their new time.
         self.email_to(amelia[4], n=3)
         self.sms_to("+447700900701", n=3)
+
+
+class TestLateDay(GatewayCase):
+    """A visitor's taps: on the way (with the arrival band), then running
+    three hours late: one apology with the new expected time; later, 30
+    minutes more: an update, not a second apology."""
+
+    holidays = None
+    visitors = TestApology.visitors
+
+    def test_on_the_way_apology_update(self):
+        date = "2026-03-03"
+        vt = self.types[VT]["id"]
+        vid = self.org_visitors[0]["id"]
+        self.srv.add_user("visitor", "priya", "Priya Shah", visitor_id=vid)
+        a1, a2 = self.addr["5 Willow Drive"]["id"], self.addr["Meadow Cottage"]["id"]
+        w1 = self.windows(a1, vt, date)[date][2]  # 09:00
+        v1 = self.hold_and_book(a1, vt, w1["start"], name="Ada First", phone="07700 902001",
+                                email=None)
+        ws2 = [w for w in self.windows(a2, vt, date)[date]
+               if ob.utc(w["start"]) >= ob.utc(w1["end"]) + ob.dt.timedelta(minutes=60)]
+        v2 = self.hold_and_book(a2, vt, ws2[0]["start"], name="Ben Second",
+                                phone="07700 902002", email=None)
+        aid2 = self.appointment_id(v2["reference"])
+        n = [0]
+        sessions = []
+
+        def tap(kind, at, ref=None, **kw):
+            self.clock(to=ob.iso(at))
+            n[0] += 1
+            e = {"client_event_id": "t%d" % n[0], "type": kind, "at": ob.iso(at)}
+            if ref:
+                e["appointment"] = ref
+            e.update(kw)
+            r = self.srv.request("POST", "/api/v1/visitor/events", e, session=sessions[0])
+            self.assertEqual(r.status, 200, r.raw)
+
+        start1 = ob.utc(v1["window"]["start"])
+        self.clock(to=ob.iso(start1 - ob.dt.timedelta(minutes=20)))
+        sessions = [self.srv.login("priya")]  # after the clock's jump: a fresh session
+        tap("start_travel", start1 - ob.dt.timedelta(minutes=20), v1["reference"])
+        # On the way, with the band.
+        sms = self.sms_to("+447700902001", n=2)
+        self.assertIn("Priya", sms[-1]["text"])
+        self.assertRegex(sms[-1]["text"], r"\d\d:\d\d-\d\d:\d\d")
+        tap("arrived", start1, v1["reference"])
+        # Ben's visit: Priya says she will be three hours late.
+        tap("late", start1 + ob.dt.timedelta(minutes=5), minutes=180)
+        rows = wait_for(lambda: self.srv.sql("SELECT template FROM outbox WHERE appointment_id = "
+                                             "? AND template = 'apology'", (aid2,)),
+                        20, "Ben's apology")
+        self.assertEqual(len(rows), 1)
+        text = self.sms_to("+447700902002", n=2)[-1]["text"]
+        self.assertIn("Ben Second", text)
+        self.assertIn("sorry", text)
+        self.assertRegex(text, r"due \d\d:\d\d-\d\d:\d\d")
+        # Later: "late 225" (the lateness now, not more of it) moves the
+        # expected arrival 45 minutes: an update, still one apology.
+        tap("late", start1 + ob.dt.timedelta(minutes=10), minutes=225)
+        wait_for(lambda: self.srv.sql("SELECT 1 FROM outbox WHERE appointment_id = ? AND "
+                                      "template = 'update'", (aid2,)), 20, "Ben's update")
+        self.assertEqual(self.srv.sql("SELECT count(*) FROM outbox WHERE appointment_id = ? AND "
+                                      "template = 'apology'", (aid2,))[0][0], 1)
+        # Then the job goes quicker than feared: back on time, once.
+        tap("late", start1 + ob.dt.timedelta(minutes=15), minutes=5)
+        wait_for(lambda: self.srv.sql("SELECT 1 FROM outbox WHERE appointment_id = ? AND "
+                                      "template = 'back_on_time'", (aid2,)), 20, "back on time")
+        self.assertIn("back on time", self.sms_to("+447700902002", n=5)[-1]["text"])
+        tap("late", start1 + ob.dt.timedelta(minutes=16), minutes=200)
+        tap("late", start1 + ob.dt.timedelta(minutes=17), minutes=5)
+        time.sleep(1)
+        counts = dict(self.srv.sql("SELECT template, count(*) FROM outbox WHERE appointment_id = "
+                                   "? GROUP BY template", (aid2,)))
+        self.assertEqual((counts.get("apology"), counts.get("back_on_time")), (1, 1), counts)
 
 
 class TestDisruptionAndReminders(GatewayCase):
