@@ -895,6 +895,8 @@ static int64_t quiet_due(const struct otd_app *app, enum otd_message_kind kind,
 	case OTD_MSG_BACK_ON_TIME:
 	case OTD_MSG_CANNOT_ATTEND:
 	case OTD_MSG_DISRUPTION:
+	/* An offer held for minutes cannot wait for the morning. */
+	case OTD_MSG_WAITLIST_OFFER:
 	/* What the customer just did is answered at once. */
 	case OTD_MSG_BOOKED:
 	case OTD_MSG_NEW_LINK: return now;
@@ -1180,7 +1182,7 @@ static enum otd_status sms_caps(struct otd_app *app, struct otd_conn *tx, const 
 {
 	const struct otd_config *cfg = app->cfg;
 	int64_t n = 0;
-	enum otd_status st = store_sms_sent_to(tx, phone, now - 86400, &n, err);
+	enum otd_status st = store_sms_sent_to(tx, phone, false, now - 86400, &n, err);
 	if(st)
 		return st;
 	if(n >= cfg->booking.sms_number_per_day) {
@@ -1193,9 +1195,9 @@ static enum otd_status sms_caps(struct otd_app *app, struct otd_conn *tx, const 
 	}
 	size_t keep =
 	    1 + strlen(cfg->messages.country_code) + (size_t)cfg->booking.sms_prefix_digits;
-	char like[40];
-	snprintf(like, sizeof(like), "%.*s%%", (int)(keep < 32 ? keep : 32), phone);
-	if((st = store_sms_sent_to(tx, like, now - 3600, &n, err)))
+	char prefix[40];
+	snprintf(prefix, sizeof(prefix), "%.*s", (int)(keep < 32 ? keep : 32), phone);
+	if((st = store_sms_sent_to(tx, prefix, true, now - 3600, &n, err)))
 		return st;
 	if(n >= cfg->booking.sms_prefix_per_hour) {
 		otd_log(OTD_LOG_WARN, "sms_prefix_cap", "{s:I}", "count", (json_int_t)n);
@@ -2119,6 +2121,8 @@ static enum otd_status reschedule_job(struct otd_conn *tx, void *arg, struct otd
 	if(st == OTD_OK && !j->by_customer)
 		st = guarantee_on_change(app, tx, j->id, before.a.window_start, j->now, err);
 	if(st == OTD_OK)
+		st = store_outbox_cancel_stale(tx, j->id, before.a.promise_version, NULL, err);
+	if(st == OTD_OK)
 		st = store_appointment_move(tx, j->id, v->id, hold.local_date, hold.window_start,
 		                            hold.window_end, version, j->now, err);
 	if(st == OTD_OK)
@@ -2201,6 +2205,8 @@ static enum otd_status cancel_job(struct otd_conn *tx, void *arg, struct otd_err
 	int64_t notice = a->window_start - j->now;
 	st = j->by_customer ? OTD_OK
 	                    : guarantee_on_change(app, tx, j->id, a->window_start, j->now, err);
+	if(st == OTD_OK)
+		st = store_outbox_cancel_stale(tx, j->id, a->promise_version, NULL, err);
 	if(st == OTD_OK)
 		st = store_appointment_cancel(tx, j->id,
 		                              j->by_customer ? "customer" : "organisation",

@@ -193,15 +193,39 @@ static enum otd_status outcome_write(struct otd_conn *tx, void *arg, struct otd_
 	const struct delivery_result *r = j->r;
 	const struct otd_config *cfg = j->app->cfg;
 	if(r->kind == DELIVERY_SENT) {
+		/* A report that it failed may have come back before this. */
+		bool failed = false;
+		enum otd_status fs = store_outbox_failed_receipt(tx, m->id, &failed, err);
+		if(fs)
+			return fs;
+		if(failed) {
+			j->what = "failed";
+			fs = store_outbox_mark_failed(tx, m->id, r->provider,
+			                              "the gateway reported it undelivered", false,
+			                              err);
+			return fs ? fs : fall_back(j->app, tx, m->id, "undelivered", j->now, err);
+		}
 		j->what = "sent";
 		char token[128] = "";
 		link_token(m->payload, token, sizeof(token));
 		return store_outbox_mark_sent(tx, m->id, j->now, r->provider, r->provider_id, token,
 		                              err);
 	}
+	if(r->kind == DELIVERY_UNCERTAIN && m->provider_attempts < cfg->delivery.max_attempts) {
+		/* Like a send cut off by a crash: email again (same Message-ID)
+		 * after a pause, an SMS only if no delivery report comes. */
+		j->what = "uncertain";
+		j->due = j->now + (strcmp(m->channel, "sms") == 0
+		                       ? cfg->delivery.sms_uncertain_grace_s
+		                       : otd_backoff_seconds(m->provider_attempts,
+		                                             cfg->delivery.backoff_base_s,
+		                                             cfg->delivery.backoff_cap_s, j->u));
+		return store_outbox_mark_uncertain(tx, m->id, j->now, j->due, r->error, err);
+	}
 	/* Each provider gets max_attempts. */
 	int tries_here = m->provider_attempts;
 	if(r->kind == DELIVERY_RETRY && tries_here < cfg->delivery.max_attempts) {
+		/* (an uncertain send past its attempts goes on like a failure) */
 		j->what = "retry";
 		j->due = j->now + otd_backoff_seconds(tries_here, cfg->delivery.backoff_base_s,
 		                                      cfg->delivery.backoff_cap_s, j->u);
@@ -218,6 +242,11 @@ static enum otd_status outcome_write(struct otd_conn *tx, void *arg, struct otd_
 	enum otd_status st = store_outbox_mark_failed(tx, m->id, r->provider, r->error, false, err);
 	if(st == OTD_OK)
 		st = fall_back(j->app, tx, m->id, r->error, j->now, err);
+	/* A message that never left keeps no live link either. */
+	char token[128] = "";
+	link_token(m->payload, token, sizeof(token));
+	if(st == OTD_OK)
+		st = store_outbox_redact(tx, m->id, token, err);
 	return st;
 }
 

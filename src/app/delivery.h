@@ -26,6 +26,9 @@ enum delivery_kind {
 	DELIVERY_SENT,      /* the gateway accepted it */
 	DELIVERY_RETRY,     /* a passing failure: try again later */
 	DELIVERY_PERMANENT, /* this provider will never take it */
+	DELIVERY_UNCERTAIN, /* it may have reached the gateway (a timeout after the
+	                     * request went out): handled like a send cut off by a
+	                     * crash, and counted */
 };
 
 struct delivery_result {

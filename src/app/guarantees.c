@@ -154,8 +154,14 @@ enum otd_status guarantee_on_change(struct otd_app *app, struct otd_conn *tx,
                                     int64_t appointment_id, int64_t window_start, int64_t now,
                                     struct otd_error *err)
 {
-	if(!app->rules || window_start <= now)
+	if(!app->rules)
 		return OTD_OK;
+	bool opened = false;
+	if(window_start <= now)
+		/* Changed or cancelled once the window has begun: the promise is
+		 * broken, whatever notice the rule asks for. */
+		return guarantee_open(app, tx, appointment_id, "window_missed", now, -1, now, NULL,
+		                      &opened, err);
 	struct plan_catalog *cat = NULL;
 	enum otd_status st = planner_catalog(app->planner, tx, now, &cat, err);
 	if(st)
@@ -163,7 +169,6 @@ enum otd_status guarantee_on_change(struct otd_app *app, struct otd_conn *tx,
 	bool short_notice = guarantee_short_notice(app, (const char(*)[11])cat->holidays,
 	                                           cat->n_holidays, now, window_start);
 	planner_catalog_release(app->planner, cat);
-	bool opened = false;
 	if(short_notice)
 		st = guarantee_open(app, tx, appointment_id, "short_notice", now,
 		                    window_start - now, now, NULL, &opened, err);
@@ -263,8 +268,16 @@ static enum otd_status pay_write(struct otd_conn *tx, void *arg, struct otd_erro
 	if(strcmp(c.state, "open") != 0)
 		return otd_error_set(err, OTD_ESTATE, "case_settled", NULL,
 		                     "Case %lld is already %s.", (long long)j->id, c.state);
-	const struct otd_rule_version *v =
-	    j->app->rules ? otd_rule_in_force(j->app->rules, j->app->tz, c.breached_at) : NULL;
+	/* The penalty of the rules the case was opened under, not of whatever
+	 * is configured now. */
+	const struct otd_rule_version *v = NULL;
+	const struct otd_rule_set *rs = j->app->rules;
+	for(size_t i = 0; rs && strcmp(rs->name, c.rule_set) == 0 && i < rs->n_versions; i++)
+		if(strcmp(rs->versions[i].version, c.rule_version) == 0)
+			v = &rs->versions[i];
+	if(!v && rs && strcmp(rs->name, c.rule_set) != 0)
+		otd_log(OTD_LOG_WARN, "case_rules_unknown", "{s:I,s:s}", "case_id",
+		        (json_int_t)c.id, "rule_set", c.rule_set);
 	int64_t owed =
 	    v ? otd_amount_owed(v, c.amount_minor, c.deadline_at, j->paid_at) : c.amount_minor;
 	int64_t paid = j->paid_minor < 0 ? owed : j->paid_minor;

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "app/booking.h"
@@ -44,6 +45,41 @@ struct target_job {
 	const char *provider, *provider_id;
 };
 
+/* The windows "2" and "3" name: those the latest apology listed, in its
+ * order (a lapsed one stays in its place, so "3" never slides onto the
+ * window that was "2"); without an apology, the live offers held for the
+ * appointment, earliest first. */
+static enum otd_status offers_named(struct otd_conn *c, struct target_job *j, struct otd_error *err)
+{
+	char *detail = NULL;
+	enum otd_status st = store_last_event_detail(c, j->appointment_id, "apology", &detail, err);
+	if(st)
+		return st;
+	if(!detail)
+		return store_hold_offers(c, j->appointment_id, j->now, j->offers, 3, &j->n_offers,
+		                         err);
+	json_t *d = json_loads(detail, 0, NULL);
+	free(detail);
+	json_t *offers = d ? json_object_get(d, "offers") : NULL;
+	j->n_offers = 0;
+	for(size_t i = 0; st == OTD_OK && i < json_array_size(offers) && i < 3; i++) {
+		json_int_t id =
+		    json_integer_value(json_object_get(json_array_get(offers, i), "hold_id"));
+		struct otd_hold h;
+		memset(&h, 0, sizeof(h));
+		st = id > 0 ? store_hold_get(c, id, j->now, &h, err) : OTD_ENOTFOUND;
+		if(st == OTD_ENOTFOUND ||
+		   (st == OTD_OK && h.for_appointment != j->appointment_id)) {
+			otd_error_clear(err);
+			memset(&h, 0, sizeof(h)); /* gone: its number answers offer_gone */
+			st = OTD_OK;
+		}
+		j->offers[j->n_offers++] = h;
+	}
+	json_decref(d);
+	return st;
+}
+
 static enum otd_status target_read(struct otd_conn *c, void *arg, struct otd_error *err)
 {
 	struct target_job *j = arg;
@@ -60,8 +96,7 @@ static enum otd_status target_read(struct otd_conn *c, void *arg, struct otd_err
 		if(st == OTD_OK)
 			snprintf(j->reference, sizeof(j->reference), "%s", a.reference);
 		if(st == OTD_OK)
-			st = store_hold_offers(c, j->appointment_id, j->now, j->offers, 3,
-			                       &j->n_offers, err);
+			st = offers_named(c, j, err);
 	}
 	return st;
 }
@@ -76,6 +111,10 @@ static enum otd_status record_write(struct otd_conn *tx, void *arg, struct otd_e
 {
 	struct record_job *j = arg;
 	enum otd_status st = store_inbound_insert(tx, &j->m, &j->id, err);
+	/* Keeping the window frees the windows held in case they wanted
+	 * another. */
+	if(st == OTD_OK && j->keep && j->m.appointment_id)
+		st = store_holds_drop_offers(tx, j->m.appointment_id, "apology_offer", err);
 	if(st == OTD_OK && j->m.appointment_id) {
 		char detail[96];
 		snprintf(detail, sizeof(detail), "{\"inbound_id\":%lld,\"reply\":\"%s\"}",
@@ -130,7 +169,7 @@ enum otd_status app_inbound_sms(struct otd_app *app, const char *provider, const
 		outcome = "inbox";
 	} else if(d == 1) {
 		outcome = "kept";
-	} else if((size_t)(d - 2) < t.n_offers) {
+	} else if((size_t)(d - 2) < t.n_offers && t.offers[d - 2].id) {
 		struct otd_principal customer = {.kind = OTD_PRINCIPAL_NONE};
 		snprintf(customer.ip, sizeof(customer.ip), "sms");
 		struct otd_appointment_view v = {0};

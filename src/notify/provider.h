@@ -35,6 +35,10 @@ struct transfer {
 	bool response_truncated;
 	char provider_id[OTD_MAIL_MESSAGE_ID_SIZE + 8];
 	char errbuf[CURL_ERROR_SIZE];
+	/* The outcome, kept until it is stored (the writer may be busy). */
+	struct delivery_result result;
+	char why[512];
+	bool logged; /* a failure to store it was logged */
 	struct transfer *next;
 };
 

@@ -52,12 +52,54 @@ static enum delivery_kind curl_kind(CURLcode rc)
 	}
 }
 
+/* Whether a transfer that failed with rc may still have reached the
+ * gateway: the request went out and the answer never came. */
+static bool maybe_delivered(struct transfer *t, CURLcode rc)
+{
+	if(rc != CURLE_OPERATION_TIMEDOUT && rc != CURLE_RECV_ERROR && rc != CURLE_GOT_NOTHING &&
+	   rc != CURLE_PARTIAL_FILE && rc != CURLE_SEND_ERROR)
+		return false;
+	long code = 0, sent = 0;
+	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(t->easy, CURLINFO_REQUEST_SIZE, &sent);
+	/* SMTP: the server took DATA (354) and the message went after it. */
+	if(code == 354)
+		return true;
+	return sent > 0 && code == 0;
+}
+
 static void curl_failed(struct transfer *t, CURLcode rc, struct delivery_result *r, char *why,
                         size_t why_size)
 {
-	r->kind = curl_kind(rc);
+	r->kind = maybe_delivered(t, rc) ? DELIVERY_UNCERTAIN : curl_kind(rc);
 	snprintf(why, why_size, "%s: %s", curl_easy_strerror(rc), t->errbuf[0] ? t->errbuf : "-");
 	r->error = why;
+}
+
+/* A gateway's answer for our log and last_error, without what may be
+ * personal: runs of five or more digits (phone numbers) are elided. */
+static void sanitised(const char *body, char *out, size_t size)
+{
+	size_t k = 0;
+	for(const char *p = body; *p && k + 4 < size;) {
+		size_t d = strspn(p, "0123456789");
+		if(d >= 5) {
+			memcpy(out + k, "...", 3);
+			k += 3;
+			p += d;
+			continue;
+		}
+		if(d == 0) {
+			out[k++] = (*p == '\r' || *p == '\n') ? ' ' : *p;
+			p++;
+		} else {
+			size_t n = d < size - 1 - k ? d : size - 1 - k;
+			memcpy(out + k, p, n);
+			k += n;
+			p += d;
+		}
+	}
+	out[k] = '\0';
 }
 
 /* HTTP gateways: 2xx accepted; 408, 429 and 5xx passing; other 4xx
@@ -75,14 +117,12 @@ static void http_outcome(struct transfer *t, CURLcode rc, struct delivery_result
 		r->kind = DELIVERY_SENT;
 		return;
 	}
-	const char *body = t->response.data ? t->response.data : "";
-	snprintf(why, why_size, "HTTP %ld: %.200s", code, body);
-	for(char *p = why; *p; p++)
-		if(*p == '\r' || *p == '\n')
-			*p = ' ';
+	char body[201];
+	sanitised(t->response.data ? t->response.data : "", body, sizeof(body));
+	snprintf(why, why_size, "HTTP %ld: %s", code, body);
 	r->error = why;
-	if(code >= 200 && code < 300) /* a 2xx that did not say accepted */
-		r->kind = DELIVERY_RETRY;
+	if(code >= 200 && code < 300) /* a 2xx that did not say accepted: it may have */
+		r->kind = DELIVERY_UNCERTAIN;
 	else if(code == 408 || code == 429 || code >= 500 || code == 0)
 		r->kind = DELIVERY_RETRY;
 	else

@@ -17,7 +17,6 @@
 #include "store/store.h"
 
 #define MAX_PROVIDERS 4
-#define OUTCOME_TRIES 100 /* a busy writer: try recording an outcome this often */
 #define IDLE_POLL_MS 1000 /* longest sleep: a virtual clock moved by a test is seen */
 
 struct channel_conf {
@@ -38,14 +37,28 @@ struct otd_notifier {
 	struct provider_env env;
 	struct transfer *inflight;
 	int n_inflight;
+	/* Finished transfers whose outcome the store has not taken yet: tried
+	 * again on every turn, never by sleeping in the loop (a busy writer
+	 * must not stall the other transfers). */
+	struct transfer *unrecorded;
+	int64_t claim_after_ms; /* monotonic: no claim before (after a failed one) */
 	int64_t next_due; /* clock seconds; INT64_MAX when nothing waits */
 };
 
 static void wake(void *arg)
 {
 	struct otd_notifier *n = arg;
+	if(!n)
+		return; /* unregistered while the writer was calling */
 	atomic_store(&n->woken, true);
 	curl_multi_wakeup(n->multi);
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void sleep_ms(long ms)
@@ -95,24 +108,51 @@ static void transfer_free(struct transfer *t)
 	free(t);
 }
 
-/* Records r for t's message, trying again while the writer is busy: an
- * outcome that cannot be stored leaves the message 'sending', which the
- * next start counts as uncertain. */
-static void record(struct otd_notifier *n, struct transfer *t, const struct delivery_result *r)
+/* Tries once to store t's outcome; true when it is stored (or was
+ * already: OTD_ENOTFOUND). Otherwise the caller keeps t and tries again
+ * later; the message stays 'sending' meanwhile (and is counted uncertain
+ * at the next start, should the process end first). */
+static bool record(struct otd_notifier *n, struct transfer *t)
 {
 	struct otd_error err;
-	for(int i = 0; i < OUTCOME_TRIES; i++) {
-		otd_error_clear(&err);
-		enum otd_status st = app_delivery_outcome(n->app, &t->m, t->n_providers, r, &err);
-		if(st == OTD_OK || st == OTD_ENOTFOUND)
-			return;
-		if(st != OTD_EBUSY)
-			break;
-		sleep_ms(100);
+	otd_error_clear(&err);
+	enum otd_status st = app_delivery_outcome(n->app, &t->m, t->n_providers, &t->result, &err);
+	if(st == OTD_OK || st == OTD_ENOTFOUND)
+		return true;
+	if(!t->logged) {
+		t->logged = true;
+		atomic_fetch_add(&n->app->delivery.outcome_errors, 1);
+		otd_log(OTD_LOG_WARN, "outcome_not_recorded", "{s:I,s:s,s:s}", "outbox_id",
+		        (json_int_t)t->m.id, "error", err.message, "detail",
+		        "kept in memory and tried again");
 	}
-	atomic_fetch_add(&n->app->delivery.outcome_errors, 1);
-	otd_log(OTD_LOG_ERROR, "outcome_not_recorded", "{s:I,s:s}", "outbox_id",
-	        (json_int_t)t->m.id, "error", err.message);
+	return false;
+}
+
+/* Stores t's outcome now, or keeps it for the next turn. */
+static void record_or_keep(struct otd_notifier *n, struct transfer *t)
+{
+	if(record(n, t)) {
+		transfer_free(t);
+		return;
+	}
+	t->next = n->unrecorded;
+	n->unrecorded = t;
+}
+
+/* Tries the kept outcomes again. */
+static void record_kept(struct otd_notifier *n)
+{
+	struct transfer **pp = &n->unrecorded;
+	while(*pp) {
+		struct transfer *t = *pp;
+		if(record(n, t)) {
+			*pp = t->next;
+			transfer_free(t);
+		} else {
+			pp = &t->next;
+		}
+	}
 }
 
 /* Starts the transfer of a claimed message (taking it over), or records
@@ -158,14 +198,15 @@ static void start(struct otd_notifier *n, struct otd_outbox_msg *m)
 	if(st == OTD_OK && curl_multi_add_handle(n->multi, t->easy) != CURLM_OK)
 		st = otd_error_set(&err, OTD_EIO, NULL, NULL, "libcurl refused the transfer.");
 	if(st != OTD_OK) {
-		struct delivery_result r = {.kind = DELIVERY_PERMANENT,
-		                            .provider = t->provider ? t->provider->name : "none",
-		                            .error = err.message};
+		snprintf(t->why, sizeof(t->why), "%s", err.message);
+		t->result =
+		    (struct delivery_result){.kind = DELIVERY_PERMANENT,
+		                             .provider = t->provider ? t->provider->name : "none",
+		                             .error = t->why};
 		/* A message no provider of its channel can ever send: no
 		 * provider will do better, so it fails and falls back. */
 		t->n_providers = 0;
-		record(n, t, &r);
-		transfer_free(t);
+		record_or_keep(n, t);
 		return;
 	}
 	t->next = n->inflight;
@@ -188,11 +229,9 @@ static void finish(struct otd_notifier *n, CURL *easy, CURLcode rc)
 	}
 	n->n_inflight--;
 	atomic_store(&n->app->delivery.in_flight, n->n_inflight);
-	char why[512] = "";
-	struct delivery_result r = {.provider = t->provider->name};
-	t->provider->finish(t, rc, &r, why, sizeof(why));
-	record(n, t, &r);
-	transfer_free(t);
+	t->result = (struct delivery_result){.provider = t->provider->name};
+	t->provider->finish(t, rc, &t->result, t->why, sizeof(t->why));
+	record_or_keep(n, t);
 	/* A retry is due later, a next provider now: look again, which also
 	 * learns when the next message falls due. */
 	atomic_store(&n->woken, true);
@@ -214,7 +253,10 @@ static void claim(struct otd_notifier *n)
 	if(st != OTD_OK) {
 		if(st != OTD_EBUSY)
 			otd_log(OTD_LOG_ERROR, "claim_failed", "{s:s}", "error", err.message);
-		atomic_store(&n->woken, true); /* try again on the next turn */
+		/* Not at once (that would spin against a full writer queue): on
+		 * the next turn after a pause. */
+		n->claim_after_ms = mono_ms() + 200;
+		atomic_store(&n->woken, true);
 		free(rows);
 		return;
 	}
@@ -228,17 +270,25 @@ static void claim(struct otd_notifier *n)
 	}
 }
 
+#define STOP_RECORD_MS 10000 /* at SIGTERM, how long unstored outcomes are tried */
+
 static void *worker_main(void *arg)
 {
 	struct otd_notifier *n = arg;
 	n->next_due = 0;
 	atomic_store(&n->woken, true);
+	int64_t stop_by = 0;
 	for(;;) {
 		bool stopping = atomic_load(&n->stopping);
-		if(stopping && n->n_inflight == 0)
+		if(n->unrecorded)
+			record_kept(n);
+		if(stopping && !stop_by)
+			stop_by = mono_ms() + STOP_RECORD_MS;
+		if(stopping && n->n_inflight == 0 && (!n->unrecorded || mono_ms() > stop_by))
 			break;
 		int64_t now = otd_clock_now(n->app->clock);
-		if(!stopping && (atomic_exchange(&n->woken, false) || now >= n->next_due))
+		bool may_claim = !stopping && mono_ms() >= n->claim_after_ms;
+		if(may_claim && (atomic_exchange(&n->woken, false) || now >= n->next_due))
 			claim(n);
 		int running = 0;
 		curl_multi_perform(n->multi, &running);
@@ -247,18 +297,32 @@ static void *worker_main(void *arg)
 		while((msg = curl_multi_info_read(n->multi, &left)))
 			if(msg->msg == CURLMSG_DONE)
 				finish(n, msg->easy_handle, msg->data.result);
-		if(atomic_load(&n->woken) && !stopping)
+		if(atomic_load(&n->woken) && !stopping && mono_ms() >= n->claim_after_ms)
 			continue;
 		long wait_ms = IDLE_POLL_MS;
 		now = otd_clock_now(n->app->clock);
 		if(n->next_due != INT64_MAX && n->next_due > now &&
 		   (n->next_due - now) * 1000 < wait_ms)
 			wait_ms = (long)((n->next_due - now) * 1000);
+		int64_t pause = n->claim_after_ms - mono_ms();
+		if(pause > 0 && pause < wait_ms)
+			wait_ms = (long)pause;
+		if(n->unrecorded && wait_ms > 200)
+			wait_ms = 200; /* the kept outcomes are tried again soon */
 		long curl_ms = -1;
 		curl_multi_timeout(n->multi, &curl_ms);
 		if(curl_ms >= 0 && curl_ms < wait_ms)
 			wait_ms = curl_ms;
 		curl_multi_poll(n->multi, NULL, 0, (int)wait_ms, NULL);
+	}
+	/* Outcomes still unstored: their messages stay 'sending' and the next
+	 * start counts them uncertain. */
+	while(n->unrecorded) {
+		struct transfer *t = n->unrecorded;
+		n->unrecorded = t->next;
+		otd_log(OTD_LOG_ERROR, "outcome_lost_at_stop", "{s:I}", "outbox_id",
+		        (json_int_t)t->m.id);
+		transfer_free(t);
 	}
 	return NULL;
 }
@@ -341,8 +405,8 @@ void notifier_stop(struct otd_notifier *n)
 	 * read before the line above: once this write is answered, no call
 	 * into n can still be running. */
 	struct otd_error err;
-	if(store_write(n->app->store, noop_write, NULL, &err) != OTD_OK)
-		sleep_ms(1000);
+	for(int i = 0; i < 100 && store_write(n->app->store, noop_write, NULL, &err) != OTD_OK; i++)
+		sleep_ms(100);
 	atomic_store(&n->stopping, true);
 	curl_multi_wakeup(n->multi);
 	pthread_join(n->thread, NULL);

@@ -321,7 +321,8 @@ enum otd_status store_case_evidence(struct otd_conn *c, int64_t appointment_id, 
 	    "appointment_id = ?1 UNION ALL SELECT json_object('kind', 'message', 'what', template, "
 	    "'channel', channel, 'at', coalesce(sent_at, created_at), 'state', state, 'provider', "
 	    "provider, 'provider_id', provider_id, 'uncertain', uncertain_at IS NOT NULL, 'body', "
-	    "json(payload), 'reports', (SELECT json_group_array(json_object('at', r.received_at, "
+	    "CASE WHEN state IN ('sent', 'failed') THEN json(payload) END, 'reports', (SELECT "
+	    "json_group_array(json_object('at', r.received_at, "
 	    "'status', r.status, 'provider', r.provider)) FROM delivery_receipts r WHERE "
 	    "r.outbox_id = o.id)), coalesce(sent_at, created_at), 1, id FROM outbox o WHERE "
 	    "appointment_id = ?1 ORDER BY t, ord, id)",

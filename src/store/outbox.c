@@ -221,6 +221,45 @@ enum otd_status store_outbox_mark_failed(struct otd_conn *tx, int64_t id, const 
 	return changed_one(tx, st, "mark message failed", id, err);
 }
 
+enum otd_status store_outbox_mark_uncertain(struct otd_conn *tx, int64_t id, int64_t now,
+                                            int64_t due_at, const char *error,
+                                            struct otd_error *err)
+{
+	sqlite3_stmt *st =
+	    conn_prepare(tx,
+	                 "UPDATE outbox SET state = 'uncertain', uncertain_at = "
+	                 "coalesce(uncertain_at, ?2), claimed_at = NULL, due_at = ?3, "
+	                 "last_error = ?4 WHERE id = ?1 AND state = 'sending'",
+	                 err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, due_at);
+	conn_bind_text(st, 4, error);
+	return changed_one(tx, st, "mark message uncertain", id, err);
+}
+
+enum otd_status store_outbox_failed_receipt(struct otd_conn *c, int64_t id, bool *failed,
+                                            struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(c,
+	                                "SELECT status FROM delivery_receipts WHERE outbox_id = ?1 "
+	                                "AND status IN ('failed', 'delivered') ORDER BY id DESC "
+	                                "LIMIT 1",
+	                                err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, id);
+	int rc = sqlite3_step(st);
+	*failed =
+	    rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "failed") == 0;
+	conn_done(st);
+	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return conn_fail(c, rc, "read delivery reports", err);
+	return OTD_OK;
+}
+
 static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int i)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
@@ -521,20 +560,36 @@ enum otd_status store_due_reminders(struct otd_conn *c, int64_t now, int64_t ahe
 	return OTD_OK;
 }
 
-enum otd_status store_sms_sent_to(struct otd_conn *c, const char *recipient_like, int64_t since,
-                                  int64_t *n, struct otd_error *err)
+enum otd_status store_sms_sent_to(struct otd_conn *c, const char *recipient, bool prefix,
+                                  int64_t since, int64_t *n, struct otd_error *err)
 {
 	*n = 0;
+	/* A prefix as a range of the index (recipient, created_at): [p, p
+	 * with its last byte raised). Numbers are "+" and digits. */
+	char hi[40];
+	snprintf(hi, sizeof(hi), "%s", recipient);
+	size_t len = strlen(hi);
+	if(prefix && len)
+		hi[len - 1]++;
 	sqlite3_stmt *st =
 	    conn_prepare(c,
-	                 "SELECT count(*) FROM outbox WHERE recipient LIKE ?1 ESCAPE "
-	                 "'\\' AND created_at >= ?2 AND channel IN ('sms', 'record') "
-	                 "AND state <> 'cancelled'",
+	                 "SELECT count(*) FROM outbox WHERE recipient >= ?1 AND "
+	                 "recipient < ?2 AND created_at >= ?3 AND channel IN ('sms', "
+	                 "'record') AND state <> 'cancelled'",
 	                 err);
 	if(!st)
 		return OTD_EIO;
-	conn_bind_text(st, 1, recipient_like);
-	sqlite3_bind_int64(st, 2, since);
+	conn_bind_text(st, 1, recipient);
+	if(prefix) {
+		conn_bind_text(st, 2, hi);
+	} else {
+		/* Exactly the number: everything below the number and a NUL. */
+		char exact[42];
+		snprintf(exact, sizeof(exact), "%s0", recipient);
+		exact[strlen(exact) - 1] = '\x01';
+		conn_bind_text(st, 2, exact);
+	}
+	sqlite3_bind_int64(st, 3, since);
 	int rc = sqlite3_step(st);
 	if(rc == SQLITE_ROW)
 		*n = sqlite3_column_int64(st, 0);
@@ -644,4 +699,62 @@ enum otd_status store_disruption_affected(struct otd_conn *tx, int64_t disruptio
 	}
 	conn_done(ins);
 	return OTD_OK;
+}
+
+enum otd_status store_last_event_detail(struct otd_conn *c, int64_t appointment_id,
+                                        const char *kind, char **detail, struct otd_error *err)
+{
+	*detail = NULL;
+	sqlite3_stmt *st =
+	    conn_prepare(c,
+	                 "SELECT detail FROM appointment_events WHERE appointment_id "
+	                 "= ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1",
+	                 err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, appointment_id);
+	conn_bind_text(st, 2, kind);
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW)
+		*detail = conn_column_dup(st, 0);
+	conn_done(st);
+	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return conn_fail(c, rc, "read the appointment's last event", err);
+	return OTD_OK;
+}
+
+enum otd_status store_outbox_cancel_stale(struct otd_conn *tx, int64_t appointment_id,
+                                          int promise_version, int64_t *n, struct otd_error *err)
+{
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "appt:%lld:v%d:", (long long)appointment_id,
+	         promise_version);
+	sqlite3_stmt *st =
+	    conn_prepare(tx,
+	                 "UPDATE outbox SET state = 'cancelled' WHERE appointment_id "
+	                 "= ?1 AND state = 'pending' AND substr(event_key, 1, "
+	                 "length(?2)) = ?2",
+	                 err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, appointment_id);
+	conn_bind_text(st, 2, prefix);
+	enum otd_status s = step_done(tx, st, "cancel stale messages", err);
+	if(s == OTD_OK && n)
+		*n = conn_changes(tx);
+	return s;
+}
+
+enum otd_status store_outbox_redact(struct otd_conn *tx, int64_t id, const char *secret,
+                                    struct otd_error *err)
+{
+	if(!secret || !secret[0])
+		return OTD_OK;
+	sqlite3_stmt *st = conn_prepare(
+	    tx, "UPDATE outbox SET payload = replace(payload, ?2, 'REDACTED') WHERE id = ?1", err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, id);
+	conn_bind_text(st, 2, secret);
+	return step_done(tx, st, "redact a message", err);
 }

@@ -74,6 +74,17 @@ enum otd_status store_outbox_mark_retry(struct otd_conn *tx, int64_t id, int64_t
 enum otd_status store_outbox_mark_failed(struct otd_conn *tx, int64_t id, const char *provider,
                                          const char *error, bool was_sent, struct otd_error *err);
 
+/* A send that may have reached the gateway without our hearing so: the
+ * message becomes 'uncertain' (uncertain_at set once, and counted), due
+ * again at due_at on the same provider. */
+enum otd_status store_outbox_mark_uncertain(struct otd_conn *tx, int64_t id, int64_t now,
+                                            int64_t due_at, const char *error,
+                                            struct otd_error *err);
+
+/* Whether a delivery report said the message failed. */
+enum otd_status store_outbox_failed_receipt(struct otd_conn *c, int64_t id, bool *failed,
+                                            struct otd_error *err);
+
 /* One message's state and what the fallback logic needs to know. */
 struct otd_outbox_state {
 	int64_t id, appointment_id, customer_id;
@@ -156,11 +167,10 @@ enum otd_status store_last_told(struct otd_conn *c, int64_t appointment_id, int6
 enum otd_status store_due_reminders(struct otd_conn *c, int64_t now, int64_t ahead, int64_t *ids,
                                     int max, int *n, struct otd_error *err);
 
-/* Text messages queued since since to recipients matching the LIKE
- * pattern recipient_like ("+447700900123" exactly, or "+447700%" for a
- * prefix; '\' escapes). */
-enum otd_status store_sms_sent_to(struct otd_conn *c, const char *recipient_like, int64_t since,
-                                  int64_t *n, struct otd_error *err);
+/* Text messages queued since since to recipient ("+447700900123"), or
+ * with prefix to every number starting with it ("+447700"). */
+enum otd_status store_sms_sent_to(struct otd_conn *c, const char *recipient, bool prefix,
+                                  int64_t since, int64_t *n, struct otd_error *err);
 
 /* Whether the inbound message (provider, provider_id) was recorded. */
 enum otd_status store_inbound_seen(struct otd_conn *c, const char *provider,
@@ -181,5 +191,22 @@ enum otd_status store_disruption_affected(struct otd_conn *tx, int64_t disruptio
                                           const char *local_date, const char *const *prefixes,
                                           size_t n_prefixes, int64_t **ids, size_t *n,
                                           struct otd_error *err);
+
+/* The detail (JSON text, heap) of the appointment's latest event of kind,
+ * or NULL when it has none. */
+enum otd_status store_last_event_detail(struct otd_conn *c, int64_t appointment_id,
+                                        const char *kind, char **detail, struct otd_error *err);
+
+/* Cancels the messages of the appointment's promise version still waiting
+ * (a reminder held by quiet hours, a notice not yet sent): that promise
+ * just changed, and what they say is no longer true. *n (may be NULL)
+ * receives how many. */
+enum otd_status store_outbox_cancel_stale(struct otd_conn *tx, int64_t appointment_id,
+                                          int promise_version, int64_t *n, struct otd_error *err);
+
+/* Replaces every occurrence of secret (a link's token) in the message's
+ * payload by "REDACTED". */
+enum otd_status store_outbox_redact(struct otd_conn *tx, int64_t id, const char *secret,
+                                    struct otd_error *err);
 
 #endif

@@ -585,6 +585,7 @@ class FaultCase(ob.BookingTestCase):
             "ONTHEDOT_DELIVERY_BACKOFF_CAP_S": "1",
             "ONTHEDOT_DELIVERY_TIMEOUT_MS": "1500",
             "ONTHEDOT_DELIVERY_CONNECT_TIMEOUT_MS": "1000",
+            "ONTHEDOT_DELIVERY_SMS_UNCERTAIN_GRACE_S": "1",
             "ONTHEDOT_MESSAGES_QUIET_START": "",
             "ONTHEDOT_MESSAGES_QUIET_END": "",
         }
