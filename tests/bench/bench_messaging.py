@@ -53,8 +53,7 @@ def pct(xs, p):
 
 
 def main():
-    root = tempfile.mkdtemp(prefix="gw-", dir=os.environ["OTD_TEST_TMP"])
-    os.chmod(root, 0o755)  # Postfix delivers as another user
+    root = gateways.gateway_root(os.environ["OTD_TEST_TMP"], "gw-")
     kannel = gateways.Kannel(os.path.join(root, "kannel"))
     smtp = gateways.Smtp(os.path.join(root, "smtp"))
     smtp.start()

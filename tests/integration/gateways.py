@@ -235,6 +235,19 @@ def tail(path, n=20):
     return "--- %s ---\n%s" % (path, "\n".join(lines[-n:]))
 
 
+def gateway_root(base, prefix):
+    """A new folder for a test's gateways under base (created if missing),
+    searchable by other users, base included: Postfix delivers and Kannel
+    may run as other users."""
+    os.makedirs(base, exist_ok=True)
+    mode = os.stat(base).st_mode & 0o7777
+    if mode & 0o011 != 0o011:
+        os.chmod(base, mode | 0o011)
+    root = tempfile.mkdtemp(prefix=prefix, dir=base)
+    os.chmod(root, 0o755)
+    return root
+
+
 def make_cert(tls_dir):
     """A self-signed P-256 certificate for CN=localhost with SAN DNS:localhost and
     IP:127.0.0.1, made with openssl in tls_dir (kept when already there).

@@ -25,9 +25,7 @@ TEST_TMP = gateways.TEST_TMP
 
 
 def scratch(prefix):
-    os.makedirs(TEST_TMP, exist_ok=True)
-    d = tempfile.mkdtemp(prefix=prefix, dir=TEST_TMP)
-    return d
+    return gateways.gateway_root(TEST_TMP, prefix)
 
 
 def remove(d):

@@ -80,8 +80,7 @@ class GatewayCase(ob.BookingTestCase):
 
     @classmethod
     def setUpClass(cls):
-        root = tempfile.mkdtemp(prefix=cls.__name__ + "-gw-", dir=otd.TEST_TMP)
-        os.chmod(root, 0o755)  # Postfix delivers as another user
+        root = gateways.gateway_root(otd.TEST_TMP, cls.__name__ + "-gw-")
         cls.start_kannel(root)
         cls.smtp = gateways.Smtp(os.path.join(root, "smtp"))
         cls.smtp.start()
@@ -567,8 +566,7 @@ class FaultCase(ob.BookingTestCase):
 
     @classmethod
     def setUpClass(cls):
-        root = tempfile.mkdtemp(prefix=cls.__name__ + "-gw-", dir=otd.TEST_TMP)
-        os.chmod(root, 0o755)  # Postfix delivers as another user
+        root = gateways.gateway_root(otd.TEST_TMP, cls.__name__ + "-gw-")
         cls.smtp = gateways.Smtp(os.path.join(root, "smtp"))
         cls.smtp.start()
         cls.addClassCleanup(cls.smtp.stop)

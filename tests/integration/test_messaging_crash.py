@@ -35,8 +35,7 @@ class TestKilledWhileSending(ob.BookingTestCase):
 
     @classmethod
     def setUpClass(cls):
-        root = tempfile.mkdtemp(prefix=cls.__name__ + "-gw-", dir=otd.TEST_TMP)
-        os.chmod(root, 0o755)  # Postfix delivers as another user
+        root = gateways.gateway_root(otd.TEST_TMP, cls.__name__ + "-gw-")
         cls.kannel = gateways.Kannel(os.path.join(root, "kannel"))
         cls.smtp = gateways.Smtp(os.path.join(root, "smtp"))
         cls.smtp.start()

@@ -106,7 +106,7 @@ class TestSmtpAuth(ProviderCase):
 
     @classmethod
     def setUpClass(cls):
-        root = tempfile.mkdtemp(prefix=cls.__name__ + "-gw-", dir=otd.TEST_TMP)
+        root = gateways.gateway_root(otd.TEST_TMP, cls.__name__ + "-gw-")
         cls.smtp = gateways.Smtp(os.path.join(root, "smtp"), impl="node", auth_user="onthedot",
                                  auth_pass="s3cret-pass-word")
         cls.smtp.start()
