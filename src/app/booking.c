@@ -2375,9 +2375,23 @@ static enum otd_status resend_job(struct otd_conn *tx, void *arg, struct otd_err
 	if((st = load_view(j->app, tx, j->cat, a.id, &v, err)))
 		return st;
 	int to = 0;
-	if(j->phone[0] && strcmp(j->phone, v.customer.phone) == 0)
+	if(j->phone[0] && strcmp(j->phone, v.customer.phone) == 0) {
 		to = TO_SMS;
-	else if(j->email[0] && v.customer.email[0] && strcasecmp(j->email, v.customer.email) == 0)
+		/* The same caps as a booking's: "send me a new link" must not pump
+		 * text messages to a number either. Capped: the same answer as
+		 * always, and nothing sent (nothing revoked). */
+		struct otd_error cerr;
+		enum otd_status cs = sms_caps(j->app, tx, j->phone, j->now, &cerr);
+		if(cs == OTD_ERATE) {
+			otd_log(OTD_LOG_WARN, "new_link_sms_capped", "{s:I}", "appointment_id",
+			        (json_int_t)a.id);
+			to = 0;
+		} else if(cs) {
+			*err = cerr;
+			otd_appointment_view_cleanup(&v);
+			return cs;
+		}
+	} else if(j->email[0] && v.customer.email[0] && strcasecmp(j->email, v.customer.email) == 0)
 		to = TO_EMAIL;
 	if(to) {
 		st = store_links_revoke(tx, a.id, j->now, err);

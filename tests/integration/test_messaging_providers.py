@@ -284,6 +284,14 @@ class TestSmsCaps(ProviderCase):
                          "phone")
         r = self.try_book("07700 900111")
         self.assertEqual(r.status, 201, r.raw)
+        first = r.body["reference"]
+        # "Send me a new link" to that number: the same answer, but no
+        # second text today.
+        r = self.srv.request("POST", "/api/v1/links/resend",
+                             {"reference": first, "contact": "07700 900111"})
+        self.assertEqual(r.status, 202, r.raw)
+        self.assertEqual(self.srv.sql("SELECT count(*) FROM outbox WHERE channel = 'sms' AND "
+                                      "recipient = '+447700900111'")[0][0], 1)
         # The same number again (another visit) the same day: refused.
         r = self.try_book("07700 900111", vt="boiler-repair")
         self.assertError(r, 429, "too_many_texts", "phone")
