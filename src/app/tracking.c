@@ -717,6 +717,14 @@ static enum otd_status reproject(struct otd_app *app, struct otd_conn *tx, int64
 				snprintf(r.reason, sizeof(r.reason), "P(late) %.2f (%s)", r.p_late, cause);
 		}
 		snprintf(r.risk, sizeof(r.risk), "%s", otd_risk_name(next));
+		/* On the way: once per promise, whether or not the numbers moved
+		 * (a pass before the tap may have projected the same band); not
+		 * from the ticker's passes, which find it sent. */
+		if(strcmp(cause, "ticker") != 0 && strcmp(s->status, "travelling") == 0 &&
+		   r.band_early && next != OTD_RISK_AT_RISK && next != OTD_RISK_BROKEN &&
+		   (st = tell(app, tx, s, &r, OTD_MSG_ON_THE_WAY, "on_the_way", now, err)) !=
+		       OTD_OK)
+			break;
 		if(!moved(&r, &s->risk))
 			continue;
 		if(next != cur)
@@ -746,9 +754,7 @@ static enum otd_status reproject(struct otd_app *app, struct otd_conn *tx, int64
 		} else if(st == OTD_OK && next == OTD_RISK_AT_RISK && r.expected_arrival) {
 			st = maybe_update(app, tx, s, &r, now, err);
 		}
-		if(st == OTD_OK && strcmp(s->status, "travelling") == 0 && r.band_early &&
-		   next != OTD_RISK_AT_RISK && next != OTD_RISK_BROKEN)
-			st = tell(app, tx, s, &r, OTD_MSG_ON_THE_WAY, "on_the_way", now, err);
+
 		if(st == OTD_OK && changes)
 			changes_add(changes, visitor_id, s, &r);
 	}
