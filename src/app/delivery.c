@@ -222,10 +222,17 @@ static enum otd_status outcome_write(struct otd_conn *tx, void *arg, struct otd_
 		                                             cfg->delivery.backoff_cap_s, j->u));
 		return store_outbox_mark_uncertain(tx, m->id, j->now, j->due, r->error, err);
 	}
+	/* An uncertain send past its attempts goes on like a failure, to the
+	 * next provider or another channel: it may arrive twice, so it is
+	 * counted as uncertain. */
+	if(r->kind == DELIVERY_UNCERTAIN) {
+		enum otd_status us = store_outbox_note_uncertain(tx, m->id, j->now, err);
+		if(us)
+			return us;
+	}
 	/* Each provider gets max_attempts. */
 	int tries_here = m->provider_attempts;
 	if(r->kind == DELIVERY_RETRY && tries_here < cfg->delivery.max_attempts) {
-		/* (an uncertain send past its attempts goes on like a failure) */
 		j->what = "retry";
 		j->due = j->now + otd_backoff_seconds(tries_here, cfg->delivery.backoff_base_s,
 		                                      cfg->delivery.backoff_cap_s, j->u);

@@ -758,3 +758,15 @@ enum otd_status store_outbox_redact(struct otd_conn *tx, int64_t id, const char 
 	conn_bind_text(st, 2, secret);
 	return step_done(tx, st, "redact a message", err);
 }
+
+enum otd_status store_outbox_note_uncertain(struct otd_conn *tx, int64_t id, int64_t now,
+                                            struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(
+	    tx, "UPDATE outbox SET uncertain_at = coalesce(uncertain_at, ?2) WHERE id = ?1", err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	return step_done(tx, st, "note an uncertain send", err);
+}

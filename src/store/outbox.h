@@ -209,4 +209,9 @@ enum otd_status store_outbox_cancel_stale(struct otd_conn *tx, int64_t appointme
 enum otd_status store_outbox_redact(struct otd_conn *tx, int64_t id, const char *secret,
                                     struct otd_error *err);
 
+/* Marks the message as one that may have reached a gateway already
+ * (uncertain_at, counted), whatever its state. */
+enum otd_status store_outbox_note_uncertain(struct otd_conn *tx, int64_t id, int64_t now,
+                                            struct otd_error *err);
+
 #endif

@@ -704,6 +704,12 @@ class TestGatewaySlow(FaultCase):
         started = time.monotonic()
         error = self.check_fallback()
         self.assertIn("timeout", error.lower())
+        # The gateway may have taken them (it answers after our timeout):
+        # every such send is counted as uncertain, never silently repeated.
+        self.assertEqual(self.srv.sql("SELECT count(*) FROM outbox WHERE channel = 'sms' AND "
+                                      "uncertain_at IS NULL")[0][0], 0)
+        text = self.srv.request("GET", "/metrics", token="admin").raw.decode()
+        self.assertRegex(text, r"otd_outbox_uncertain_total [1-9]")
         # The server went on answering while the gateway hung.
         self.assertEqual(self.srv.request("GET", "/healthz").status, 200)
         self.assertLess(time.monotonic() - started, 60)
