@@ -235,15 +235,40 @@ def tail(path, n=20):
     return "--- %s ---\n%s" % (path, "\n".join(lines[-n:]))
 
 
+def _searchable_path(path):
+    """Whether every folder from / down to path lets other users through."""
+    path = os.path.abspath(path)
+    while True:
+        try:
+            if not os.stat(path).st_mode & 0o001:
+                return False
+        except OSError:
+            return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
+
+
 def gateway_root(base, prefix):
-    """A new folder for a test's gateways under base (created if missing),
-    searchable by other users, base included: Postfix delivers and Kannel
-    may run as other users."""
+    """A new folder for a test's gateways, searchable by other users:
+    Postfix delivers and Kannel may run as other users. Under base when
+    base and every folder above it let others through; otherwise (a
+    checkout in a home folder of mode 0700, as on a fresh Debian) under the
+    system's temporary folder, removed at exit unless OTD_KEEP is set."""
     os.makedirs(base, exist_ok=True)
     mode = os.stat(base).st_mode & 0o7777
     if mode & 0o011 != 0o011:
-        os.chmod(base, mode | 0o011)
-    root = tempfile.mkdtemp(prefix=prefix, dir=base)
+        try:
+            os.chmod(base, mode | 0o011)
+        except OSError:
+            pass
+    if _searchable_path(base):
+        root = tempfile.mkdtemp(prefix=prefix, dir=base)
+    else:
+        root = tempfile.mkdtemp(prefix="otd-" + prefix, dir=tempfile.gettempdir())
+        if not os.environ.get("OTD_KEEP"):
+            atexit.register(shutil.rmtree, root, True)
     os.chmod(root, 0o755)
     return root
 
