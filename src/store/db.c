@@ -157,6 +157,22 @@ static enum otd_status conn_control(struct otd_conn *c, const char *sql, struct 
 	return OTD_OK;
 }
 
+enum otd_status conn_step_done(struct otd_conn *c, sqlite3_stmt *st, const char *what,
+                               struct otd_error *err)
+{
+	int rc = sqlite3_step(st);
+	conn_done(st);
+	if(rc != SQLITE_DONE)
+		return conn_fail(c, rc, what, err);
+	return OTD_OK;
+}
+
+void conn_column_copy(char *dst, size_t size, sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(dst, size, "%s", t ? (const char *)t : "");
+}
+
 int conn_bind_text(sqlite3_stmt *st, int idx, const char *s)
 {
 	if(!s)

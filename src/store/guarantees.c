@@ -8,22 +8,6 @@
 #include "onthedot/mem.h"
 #include "store/sql.h"
 
-static enum otd_status step_done(struct otd_conn *c, sqlite3_stmt *st, const char *what,
-                                 struct otd_error *err)
-{
-	int rc = sqlite3_step(st);
-	conn_done(st);
-	if(rc != SQLITE_DONE)
-		return conn_fail(c, rc, what, err);
-	return OTD_OK;
-}
-
-static void col(char *dst, size_t size, sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
 #define CASE_COLUMNS                                                                               \
 	"g.id, g.appointment_id, a.reference, g.promise_version, g.reason, g.rule_set, "           \
 	"g.rule_version, g.amount_minor, g.currency, g.breached_at, g.deadline_at, g.state, "      \
@@ -35,18 +19,18 @@ static void read_case(sqlite3_stmt *st, struct otd_case *c)
 	memset(c, 0, sizeof(*c));
 	c->id = sqlite3_column_int64(st, 0);
 	c->appointment_id = sqlite3_column_int64(st, 1);
-	col(c->reference, sizeof(c->reference), st, 2);
+	conn_column_copy(c->reference, sizeof(c->reference), st, 2);
 	c->promise_version = sqlite3_column_int(st, 3);
-	col(c->reason, sizeof(c->reason), st, 4);
-	col(c->rule_set, sizeof(c->rule_set), st, 5);
-	col(c->rule_version, sizeof(c->rule_version), st, 6);
+	conn_column_copy(c->reason, sizeof(c->reason), st, 4);
+	conn_column_copy(c->rule_set, sizeof(c->rule_set), st, 5);
+	conn_column_copy(c->rule_version, sizeof(c->rule_version), st, 6);
 	c->amount_minor = sqlite3_column_int64(st, 7);
-	col(c->currency, sizeof(c->currency), st, 8);
+	conn_column_copy(c->currency, sizeof(c->currency), st, 8);
 	c->breached_at = sqlite3_column_int64(st, 9);
 	c->deadline_at = sqlite3_column_int64(st, 10);
-	col(c->state, sizeof(c->state), st, 11);
-	col(c->exempt_reason, sizeof(c->exempt_reason), st, 12);
-	col(c->exempt_note, sizeof(c->exempt_note), st, 13);
+	conn_column_copy(c->state, sizeof(c->state), st, 11);
+	conn_column_copy(c->exempt_reason, sizeof(c->exempt_reason), st, 12);
+	conn_column_copy(c->exempt_note, sizeof(c->exempt_note), st, 13);
 	c->paid_at = sqlite3_column_int64(st, 14);
 	c->paid_minor = sqlite3_column_int64(st, 15);
 	c->penalty_minor = sqlite3_column_int64(st, 16);
@@ -83,7 +67,7 @@ enum otd_status store_case_open(struct otd_conn *tx, const struct otd_case *c,
 	if(c->notice_s >= 0)
 		sqlite3_bind_int64(st, 12, c->notice_s);
 	sqlite3_bind_int64(st, 13, c->created_at);
-	enum otd_status s = step_done(tx, st, "open a guarantee case", err);
+	enum otd_status s = conn_step_done(tx, st, "open a guarantee case", err);
 	if(s)
 		return s;
 	*created = conn_changes(tx) > 0;
@@ -183,7 +167,7 @@ enum otd_status store_cases_list(struct otd_conn *c, const struct otd_case_filte
 static enum otd_status settle(struct otd_conn *tx, sqlite3_stmt *st, int64_t id,
                               struct otd_error *err)
 {
-	enum otd_status s = step_done(tx, st, "settle a guarantee case", err);
+	enum otd_status s = conn_step_done(tx, st, "settle a guarantee case", err);
 	if(s == OTD_OK && conn_changes(tx) == 0) {
 		struct otd_case c;
 		s = store_case_get(tx, id, &c, err);
@@ -297,7 +281,7 @@ enum otd_status store_cases_report(struct otd_conn *c, int64_t from, int64_t to,
 		out->owed_minor = sqlite3_column_int64(st, 6);
 		out->paid_minor = sqlite3_column_int64(st, 7);
 		out->penalty_minor = sqlite3_column_int64(st, 8);
-		col(out->currency, sizeof(out->currency), st, 9);
+		conn_column_copy(out->currency, sizeof(out->currency), st, 9);
 	}
 	conn_done(st);
 	if(rc != SQLITE_ROW)

@@ -8,16 +8,6 @@
 #include "onthedot/mem.h"
 #include "store/sql.h"
 
-static enum otd_status step_done(struct otd_conn *c, sqlite3_stmt *st, const char *what,
-                                 struct otd_error *err)
-{
-	int rc = sqlite3_step(st);
-	conn_done(st);
-	if(rc != SQLITE_DONE)
-		return conn_fail(c, rc, what, err);
-	return OTD_OK;
-}
-
 unsigned store_channel_bit(const char *channel)
 {
 	if(strcmp(channel, "email") == 0)
@@ -60,7 +50,7 @@ enum otd_status store_outbox_recover(struct otd_conn *tx, int64_t now, int64_t s
 		return OTD_EIO;
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, sms_grace);
-	enum otd_status s = step_done(tx, st, "recover interrupted sends", err);
+	enum otd_status s = conn_step_done(tx, st, "recover interrupted sends", err);
 	if(s == OTD_OK)
 		*n = conn_changes(tx);
 	return s;
@@ -82,7 +72,7 @@ enum otd_status store_outbox_claim(struct otd_conn *tx, int64_t now, unsigned ma
 	if(!st)
 		return OTD_EIO;
 	sqlite3_bind_int64(st, 1, now);
-	enum otd_status s = step_done(tx, st, "settle interrupted sends", err);
+	enum otd_status s = conn_step_done(tx, st, "settle interrupted sends", err);
 	if(s)
 		return s;
 	st = conn_prepare(
@@ -150,7 +140,7 @@ enum otd_status store_outbox_next_due(struct otd_conn *c, unsigned mask, int64_t
 static enum otd_status changed_one(struct otd_conn *tx, sqlite3_stmt *st, const char *what,
                                    int64_t id, struct otd_error *err)
 {
-	enum otd_status s = step_done(tx, st, what, err);
+	enum otd_status s = conn_step_done(tx, st, what, err);
 	if(s == OTD_OK && conn_changes(tx) == 0)
 		return otd_error_set(
 		    err, OTD_ENOTFOUND, NULL, NULL,
@@ -260,12 +250,6 @@ enum otd_status store_outbox_failed_receipt(struct otd_conn *c, int64_t id, bool
 	return OTD_OK;
 }
 
-static void copy_col(char *dst, size_t size, sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
 enum otd_status store_outbox_state(struct otd_conn *c, int64_t id, struct otd_outbox_state *out,
                                    struct otd_error *err)
 {
@@ -283,11 +267,11 @@ enum otd_status store_outbox_state(struct otd_conn *c, int64_t id, struct otd_ou
 		out->id = id;
 		out->appointment_id = sqlite3_column_int64(st, 0);
 		out->customer_id = sqlite3_column_int64(st, 1);
-		copy_col(out->state, sizeof(out->state), st, 2);
-		copy_col(out->channel, sizeof(out->channel), st, 3);
-		copy_col(out->event_key, sizeof(out->event_key), st, 4);
-		copy_col(out->idem_key, sizeof(out->idem_key), st, 5);
-		copy_col(out->provider, sizeof(out->provider), st, 6);
+		conn_column_copy(out->state, sizeof(out->state), st, 2);
+		conn_column_copy(out->channel, sizeof(out->channel), st, 3);
+		conn_column_copy(out->event_key, sizeof(out->event_key), st, 4);
+		conn_column_copy(out->idem_key, sizeof(out->idem_key), st, 5);
+		conn_column_copy(out->provider, sizeof(out->provider), st, 6);
 		out->fallback_of = sqlite3_column_int64(st, 7);
 	}
 	conn_done(st);
@@ -382,7 +366,7 @@ enum otd_status store_receipt_insert(struct otd_conn *tx, int64_t outbox_id, int
 	conn_bind_text(st, 3, provider);
 	conn_bind_text(st, 4, status);
 	conn_bind_text(st, 5, detail_json ? detail_json : "{}");
-	return step_done(tx, st, "record delivery report", err);
+	return conn_step_done(tx, st, "record delivery report", err);
 }
 
 enum otd_status store_outbox_counts(struct otd_conn *c, struct otd_outbox_counts *out,
@@ -451,7 +435,7 @@ enum otd_status store_inbound_insert(struct otd_conn *tx, const struct otd_inbou
 	bool handled = strcmp(m->outcome, "kept") == 0 || strcmp(m->outcome, "moved") == 0;
 	conn_bind_text(st, 8, handled ? "done" : "open");
 	sqlite3_bind_int64(st, 9, m->received_at);
-	enum otd_status s = step_done(tx, st, "record inbound message", err);
+	enum otd_status s = conn_step_done(tx, st, "record inbound message", err);
 	if(s == OTD_OK && id)
 		*id = conn_last_id(tx);
 	return s;
@@ -472,7 +456,7 @@ enum otd_status store_call_task(struct otd_conn *tx, int64_t appointment_id, con
 	sqlite3_bind_int64(st, 1, appointment_id);
 	conn_bind_text(st, 2, note);
 	sqlite3_bind_int64(st, 3, now);
-	enum otd_status s = step_done(tx, st, "add to the call list", err);
+	enum otd_status s = conn_step_done(tx, st, "add to the call list", err);
 	if(s == OTD_OK && added)
 		*added = conn_changes(tx) > 0;
 	return s;
@@ -634,7 +618,7 @@ enum otd_status store_disruption_insert(struct otd_conn *tx, const char *local_d
 	if(user_id)
 		sqlite3_bind_int64(st, 4, user_id);
 	sqlite3_bind_int64(st, 5, now);
-	enum otd_status s = step_done(tx, st, "record the disruption", err);
+	enum otd_status s = conn_step_done(tx, st, "record the disruption", err);
 	if(s == OTD_OK)
 		*id = conn_last_id(tx);
 	return s;
@@ -739,7 +723,7 @@ enum otd_status store_outbox_cancel_stale(struct otd_conn *tx, int64_t appointme
 		return OTD_EIO;
 	sqlite3_bind_int64(st, 1, appointment_id);
 	conn_bind_text(st, 2, prefix);
-	enum otd_status s = step_done(tx, st, "cancel stale messages", err);
+	enum otd_status s = conn_step_done(tx, st, "cancel stale messages", err);
 	if(s == OTD_OK && n)
 		*n = conn_changes(tx);
 	return s;
@@ -756,7 +740,7 @@ enum otd_status store_outbox_redact(struct otd_conn *tx, int64_t id, const char 
 		return OTD_EIO;
 	sqlite3_bind_int64(st, 1, id);
 	conn_bind_text(st, 2, secret);
-	return step_done(tx, st, "redact a message", err);
+	return conn_step_done(tx, st, "redact a message", err);
 }
 
 enum otd_status store_outbox_note_uncertain(struct otd_conn *tx, int64_t id, int64_t now,
@@ -768,5 +752,5 @@ enum otd_status store_outbox_note_uncertain(struct otd_conn *tx, int64_t id, int
 		return OTD_EIO;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, now);
-	return step_done(tx, st, "note an uncertain send", err);
+	return conn_step_done(tx, st, "note an uncertain send", err);
 }

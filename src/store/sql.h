@@ -40,6 +40,14 @@ void conn_done(sqlite3_stmt *st);
  * (counted as a database error for /metrics). what names the operation. */
 enum otd_status conn_fail(struct otd_conn *c, int rc, const char *what, struct otd_error *err);
 
+/* Steps a statement that returns no rows and resets it: OTD_OK on
+ * SQLITE_DONE, else conn_fail naming what. */
+enum otd_status conn_step_done(struct otd_conn *c, sqlite3_stmt *st, const char *what,
+                               struct otd_error *err);
+
+/* Copies column i as text into dst (size bytes; "" for NULL). */
+void conn_column_copy(char *dst, size_t size, sqlite3_stmt *st, int i);
+
 /* Runs SQL without results (several statements allowed). */
 enum otd_status conn_exec(struct otd_conn *c, const char *sql, struct otd_error *err);
 
