@@ -118,9 +118,7 @@ static void add_alternatives(struct otd_req *req, int64_t address_id, int64_t vi
 	req->err_extra = json_pack("{s:o}", "alternatives", arr);
 }
 
-/* Who a hold or a rate limit is counted against: the signed-in user, or
- * the client address. */
-static void client_key(const struct otd_req *req, char *out, size_t size)
+void req_client_key(const struct otd_req *req, char *out, size_t size)
 {
 	const struct otd_principal *p = &req->principal;
 	if(p->kind == OTD_PRINCIPAL_SESSION)
@@ -131,10 +129,10 @@ static void client_key(const struct otd_req *req, char *out, size_t size)
 		snprintf(out, size, "ip:%s", req->client_ip);
 }
 
-static enum otd_status throttle(struct otd_req *req, struct otd_limiter *l, const char *what)
+enum otd_status req_throttle(struct otd_req *req, struct otd_limiter *l, const char *what)
 {
 	char key[96];
-	client_key(req, key, sizeof(key));
+	req_client_key(req, key, sizeof(key));
 	int retry = 1;
 	if(limiter_take(l, key, otd_clock_now_ms(req->app->clock), &retry))
 		return OTD_OK;
@@ -249,7 +247,7 @@ static void put_window(struct otd_buf *b, const struct otd_tz *tz, int64_t start
 
 enum otd_status h_slots(struct otd_req *req)
 {
-	enum otd_status st = throttle(req, req->app->limits->slots, "availability searches");
+	enum otd_status st = req_throttle(req, req->app->limits->slots, "availability searches");
 	if(st)
 		return st;
 	struct otd_slot_query q = {0};
@@ -387,7 +385,7 @@ enum otd_status h_hold_create(struct otd_req *req)
 	if(st)
 		return st;
 	char key[96];
-	client_key(req, key, sizeof(key));
+	req_client_key(req, key, sizeof(key));
 	hr.client_key = key;
 	struct otd_hold_result out;
 	st = app_hold_create(req->app, &req->principal, &hr, &out, &req->err);
@@ -452,7 +450,7 @@ enum otd_status h_book(struct otd_req *req)
 	/* A customer's client may ask for only so many text messages (staff
 	 * booking for a caller are not capped here). */
 	if(st == OTD_OK && br.consent_sms && req->principal.kind == OTD_PRINCIPAL_NONE)
-		st = throttle(req, req->app->limits->sms, "bookings asking for text messages");
+		st = req_throttle(req, req->app->limits->sms, "bookings asking for text messages");
 	if(st == OTD_OK) {
 		br.idem = has_key ? &idem : NULL;
 		struct otd_appointment_view v;
@@ -642,7 +640,7 @@ static const struct field_spec resend_fields[] = {
 
 enum otd_status h_link_resend(struct otd_req *req)
 {
-	enum otd_status st = throttle(req, req->app->limits->resend, "requests for a new link");
+	enum otd_status st = req_throttle(req, req->app->limits->resend, "requests for a new link");
 	if(st)
 		return st;
 	json_t *body = req_body_object(req);

@@ -178,6 +178,16 @@ void req_reply_page(struct otd_req *req, json_t *items, int64_t next);
 struct otd_idem;
 enum otd_status req_idem(struct otd_req *req, struct otd_idem *idem, bool *has_key);
 
+/* Who a hold or a rate limit is counted against: "user:ID", "token:ID"
+ * or "ip:ADDRESS" (the client address, after trusted proxies). */
+void req_client_key(const struct otd_req *req, char *out, size_t size);
+
+/* Takes one unit from limiter l for the request's client. OTD_OK, or
+ * OTD_ERATE with req->err saying "Too many <what> from you; wait N
+ * seconds" and retry_after set. */
+struct otd_limiter;
+enum otd_status req_throttle(struct otd_req *req, struct otd_limiter *l, const char *what);
+
 /* Reads ?active=true|false|all into -1/0/1 (default dflt). */
 enum otd_status req_active_filter(struct otd_req *req, int dflt, int *active);
 

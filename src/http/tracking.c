@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/customer.h"
 #include "app/tracking.h"
 #include "http/decode.h"
 #include "http/handlers.h"
@@ -14,7 +15,7 @@
 #include "onthedot/reference.h"
 #include "onthedot/validate.h"
 
-static json_t *tracked_day_json(const struct otd_tracked_day *d);
+static json_t *tracked_day_json(struct otd_app *app, const struct otd_tracked_day *d);
 
 static const struct field_spec event_fields[] = {
     {"client_event_id", FIELD_STRING, true, 1, OTD_CLIENT_EVENT_ID_MAX, false},
@@ -251,7 +252,7 @@ enum otd_status h_visitor_unavailable(struct otd_req *req)
 	st = app_tracked_day(req->app, id, NULL, &d, &req->err);
 	if(st)
 		return st;
-	req_reply_json(req, 200, tracked_day_json(&d));
+	req_reply_json(req, 200, tracked_day_json(req->app, &d));
 	otd_tracked_day_cleanup(&d);
 	return OTD_OK;
 }
@@ -265,23 +266,33 @@ static json_t *time_or_null(int64_t t)
 	return json_string(buf);
 }
 
-static json_t *tracked_day_json(const struct otd_tracked_day *d)
+static json_t *tracked_day_json(struct otd_app *app, const struct otd_tracked_day *d)
 {
 	json_t *stops = json_array();
 	for(size_t i = 0; i < d->n; i++) {
 		const struct otd_tracked_stop *s = &d->stops[i];
+		/* The code the visitor tells the customer at the door (the
+		 * customer's page shows the same). */
+		char code[5];
+		if(app_doorstep_code(app, s->appointment_id, code, NULL) != OTD_OK)
+			code[0] = '\0';
+		json_t *o;
 		json_array_append_new(
 		    stops,
-		    json_pack("{s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:s?,s:b,s:o,s:o}", "reference",
-		              s->reference, "status", s->status, "window_start",
-		              time_or_null(s->window_start), "window_end", time_or_null(s->window_end),
-		              "risk", s->risk, "p_late",
-		              s->p_late < 0 ? json_null() : json_real(round(s->p_late * 1000) / 1000),
-		              "expected_arrival", time_or_null(s->expected_arrival), "band_early",
-		              time_or_null(s->band_early), "band_late", time_or_null(s->band_late),
-		              "risk_reason", s->risk_reason[0] ? s->risk_reason : NULL, "forced",
-		              s->forced, "arrived_at", time_or_null(s->arrived_at), "done_at",
-		              time_or_null(s->done_at)));
+		    o = json_pack(
+		        "{s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:s?,s:b,s:o,s:o}", "reference",
+		        s->reference, "status", s->status, "window_start",
+		        time_or_null(s->window_start), "window_end", time_or_null(s->window_end),
+		        "risk", s->risk, "p_late",
+		        s->p_late < 0 ? json_null() : json_real(round(s->p_late * 1000) / 1000),
+		        "expected_arrival", time_or_null(s->expected_arrival), "band_early",
+		        time_or_null(s->band_early), "band_late", time_or_null(s->band_late),
+		        "risk_reason", s->risk_reason[0] ? s->risk_reason : NULL, "forced",
+		        s->forced, "arrived_at", time_or_null(s->arrived_at), "done_at",
+		        time_or_null(s->done_at)));
+		if(o)
+			json_object_set_new(o, "doorstep_code",
+			                    code[0] ? json_string(code) : json_null());
 	}
 	return json_pack("{s:I,s:s,s:s,s:s?,s:o,s:i,s:b,s:s?,s:o,s:o}", "visitor_id",
 	                 (json_int_t)d->visitor_id, "date", d->local_date, "state", d->state,
@@ -298,7 +309,7 @@ static enum otd_status reply_day(struct otd_req *req, int64_t visitor_id)
 	                                     &req->err);
 	if(st)
 		return st;
-	req_reply_json(req, 200, tracked_day_json(&d));
+	req_reply_json(req, 200, tracked_day_json(req->app, &d));
 	otd_tracked_day_cleanup(&d);
 	return OTD_OK;
 }

@@ -116,6 +116,28 @@ enum otd_status store_case_get(struct otd_conn *c, int64_t id, struct otd_case *
 	return OTD_OK;
 }
 
+enum otd_status store_cases_of_appointment(struct otd_conn *c, int64_t appointment_id,
+                                           struct otd_case *out, size_t max, size_t *n,
+                                           struct otd_error *err)
+{
+	*n = 0;
+	sqlite3_stmt *st = conn_prepare(
+	    c,
+	    "SELECT " CASE_COLUMNS "FROM guarantee_cases g JOIN appointments a ON a.id = "
+	    "g.appointment_id WHERE g.appointment_id = ?1 ORDER BY g.id",
+	    err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, appointment_id);
+	int rc;
+	while((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+		read_case(st, &out[(*n)++]);
+	conn_done(st);
+	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return conn_fail(c, rc, "read the guarantee cases of an appointment", err);
+	return OTD_OK;
+}
+
 enum otd_status store_cases_list(struct otd_conn *c, const struct otd_case_filter *f,
                                  struct otd_case **out, size_t *n, int64_t *next,
                                  struct otd_error *err)

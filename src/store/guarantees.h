@@ -48,6 +48,11 @@ enum otd_status store_case_get(struct otd_conn *c, int64_t id, struct otd_case *
  * (open, due within near_s of now), "passed" (open, past due) or "" for
  * any; breached in [from, to) when to > 0. At most limit; *next the last
  * id when more follow, else 0. out is heap (free). */
+/* The cases of one appointment, oldest first, at most max into out. */
+enum otd_status store_cases_of_appointment(struct otd_conn *c, int64_t appointment_id,
+                                           struct otd_case *out, size_t max, size_t *n,
+                                           struct otd_error *err);
+
 struct otd_case_filter {
 	const char *state;
 	const char *deadline;

@@ -24,6 +24,13 @@ def walk(node, path=""):
             yield from walk(v, "%s/%d" % (path, i))
 
 
+def is_page(template):
+    """The customer pages (HTML, forms): everything outside /api/ but the
+    home page, health, metrics and the static files."""
+    return not template.startswith("/api/") and template not in (
+        "/", "/healthz", "/metrics", "/static/{name}")
+
+
 class TestDocument(unittest.TestCase):
     """Static checks of the file; no server needed."""
 
@@ -133,12 +140,15 @@ class TestDocument(unittest.TestCase):
                 self.assertRegex(c, r"^[1-5][0-9][0-9]$", where)
                 resp = self.spec.resolve(op["responses"][c])
                 self.assertTrue(resp.get("description"), "%s %s" % (where, c))
-                if c.startswith(("4", "5")) and template != "/healthz":
+                if c.startswith(("4", "5")) and is_page(template) and c != "413":
+                    # The customer pages answer errors as pages, in words.
+                    self.assertEqual(list(resp["content"]), ["text/html"], "%s %s" % (where, c))
+                elif c.startswith(("4", "5")) and template != "/healthz":
                     schema = resp["content"]["application/json"]["schema"]
                     self.assertEqual(schema, {"$ref": "#/components/schemas/Error"},
                                      "%s %s" % (where, c))
             for c in ("429", "503"):
-                if c in codes and template != "/healthz":
+                if c in codes and template != "/healthz" and not is_page(template):
                     self.assertIn("Retry-After", self.spec.resolve(op["responses"][c])["headers"],
                                   where)
             # Path parameters: declared exactly for the template's {names}.
@@ -156,7 +166,7 @@ class TestDocument(unittest.TestCase):
             if "requestBody" in op:
                 rb = self.spec.resolve(op["requestBody"])
                 self.assertIn("400", codes, where)
-                if template.startswith("/api/v1/webhooks/"):
+                if template.startswith("/api/v1/webhooks/") or is_page(template):
                     self.assertEqual(list(rb["content"]), ["application/x-www-form-urlencoded"],
                                      where)
                     continue

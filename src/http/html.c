@@ -1,0 +1,173 @@
+/* The pages' shared frame, escaping and form helpers (html.h). */
+#include "http/html.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "app/config.h"
+#include "onthedot/civil.h"
+#include "onthedot/message.h"
+#include "onthedot/tz.h"
+
+static const char *const day_names[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                        "Friday", "Saturday", "Sunday"};
+static const char *const month_names[] = {"January",   "February", "March",    "April",
+                                          "May",       "June",     "July",     "August",
+                                          "September", "October",  "November", "December"};
+
+void html_esc(struct otd_buf *b, const char *s)
+{
+	if(s)
+		otd_html_escape(b, s);
+}
+
+void html_begin(struct otd_buf *b, const struct otd_app *app, const char *title)
+{
+	otd_buf_puts(b, "<!doctype html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
+	                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+	                "<title>");
+	html_esc(b, title);
+	otd_buf_puts(b, " - ");
+	html_esc(b, app->cfg->organisation);
+	otd_buf_puts(b, "</title>\n<link rel=\"stylesheet\" href=\"/static/site.css\">\n"
+	                "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">\n"
+	                "<script src=\"/static/site.js\" defer></script>\n</head>\n<body>\n"
+	                "<a class=\"skip\" href=\"#main\">Skip to the main content</a>\n"
+	                "<header class=\"site\"><p class=\"org\">");
+	html_esc(b, app->cfg->organisation);
+	otd_buf_puts(b, "</p></header>\n<main id=\"main\" tabindex=\"-1\">\n");
+}
+
+void html_end(struct otd_buf *b, const struct otd_app *app)
+{
+	otd_buf_puts(b,
+	             "</main>\n<footer class=\"site\"><p><a href=\"/privacy\">How we use your "
+	             "details</a> &middot; <a href=\"/trust\">How well we keep our promises</a>");
+	if(app->cfg->messages.phone && app->cfg->messages.phone[0]) {
+		otd_buf_puts(b, " &middot; Call us: ");
+		html_esc(b, app->cfg->messages.phone);
+	}
+	otd_buf_puts(b, "</p></footer>\n</body>\n</html>\n");
+}
+
+void html_reply(struct otd_req *req, int status, struct otd_buf *b)
+{
+	size_t len = b->len;
+	req_reply_raw(req, status, "text/html; charset=utf-8", otd_buf_steal(b), len);
+}
+
+void html_reply_message(struct otd_req *req, int status, const char *title, const char *text)
+{
+	if(status == 429 || status == 503) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", req->err.retry_after > 0 ? req->err.retry_after : 5);
+		req_add_header(req, "Retry-After", ra);
+	}
+	struct otd_buf b;
+	otd_buf_init(&b, 2048);
+	html_begin(&b, req->app, title);
+	otd_buf_puts(&b, "<h1>");
+	html_esc(&b, title);
+	otd_buf_puts(&b, "</h1>\n<p>");
+	html_esc(&b, text);
+	otd_buf_puts(&b, "</p>\n<p><a href=\"/book\">Book a visit</a></p>\n");
+	html_end(&b, req->app);
+	html_reply(req, status, &b);
+}
+
+void html_day_text(const char *date, char *out, size_t size)
+{
+	int y, m, d;
+	if(otd_date_parse(date, &y, &m, &d, NULL) != OTD_OK) {
+		snprintf(out, size, "%s", date);
+		return;
+	}
+	int wd = otd_weekday(otd_days_from_civil(y, m, d));
+	snprintf(out, size, "%s %d %s", day_names[wd], d, month_names[m - 1]);
+}
+
+void html_time_text(const struct otd_app *app, int64_t t, char out[6])
+{
+	struct otd_local l;
+	otd_tz_to_local(app->tz, t, &l);
+	snprintf(out, 6, "%02u:%02u", (unsigned)l.c.hour % 24u, (unsigned)l.c.minute % 60u);
+}
+
+enum otd_status html_form(struct otd_req *req, struct form *f, struct otd_error *err)
+{
+	memset(f, 0, sizeof(*f));
+	const char *ct = req_header(req, "Content-Type");
+	if(ct && strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0)
+		return otd_error_set(err, OTD_EINVAL, "unsupported_media_type", NULL,
+		                     "This page takes a form (application/x-www-form-urlencoded).");
+	return form_parse(req->body.data, req->body.len, f, err);
+}
+
+/* The host[:port] part of an http(s) URL, or NULL. */
+static const char *url_host(const char *url, size_t *len)
+{
+	const char *p = strstr(url, "://");
+	if(!p)
+		return NULL;
+	p += 3;
+	size_t n = strcspn(p, "/?#");
+	*len = n;
+	return p;
+}
+
+bool html_same_origin(struct otd_req *req)
+{
+	const char *host = req_header(req, "Host");
+	const char *from = req_header(req, "Origin");
+	if(!from || strcmp(from, "null") == 0)
+		from = req_header(req, "Referer");
+	if(!from || !host)
+		return true; /* old clients send neither; the link itself is the capability */
+	size_t n;
+	const char *h = url_host(from, &n);
+	if(h && strlen(host) == n && strncasecmp(h, host, n) == 0)
+		return true;
+	html_reply_message(req, 403, "This form came from another site",
+	                   "For your safety we only accept this form from our own pages. Open the "
+	                   "page again and send it from there.");
+	return false;
+}
+
+const char *html_error_for(const struct html_field_error *errs, size_t n, const char *name)
+{
+	for(size_t i = 0; i < n; i++)
+		if(errs[i].field && strcmp(errs[i].field, name) == 0)
+			return errs[i].message;
+	return NULL;
+}
+
+void html_field_error(struct otd_buf *b, const struct html_field_error *errs, size_t n,
+                      const char *name)
+{
+	const char *m = html_error_for(errs, n, name);
+	if(!m)
+		return;
+	otd_buf_printf(b,
+	               "<p class=\"error\" id=\"%s-error\"><span class=\"visually-hidden\">Error: "
+	               "</span>",
+	               name);
+	html_esc(b, m);
+	otd_buf_puts(b, "</p>\n");
+}
+
+void html_error_summary(struct otd_buf *b, const struct html_field_error *errs, size_t n)
+{
+	if(!n)
+		return;
+	otd_buf_puts(b, "<div class=\"error-summary\" role=\"alert\" tabindex=\"-1\" "
+	                "id=\"error-summary\"><h2>");
+	otd_buf_puts(b, n == 1 ? "Please check this" : "Please check these");
+	otd_buf_puts(b, "</h2><ul>");
+	for(size_t i = 0; i < n; i++) {
+		otd_buf_printf(b, "<li><a href=\"#%s\">", errs[i].field);
+		html_esc(b, errs[i].message);
+		otd_buf_puts(b, "</a></li>");
+	}
+	otd_buf_puts(b, "</ul></div>\n");
+}

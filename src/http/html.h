@@ -1,0 +1,70 @@
+/* onthedot server-rendered pages: the shared frame (head, header, footer),
+ * escaping, the HTML reply and the form helpers every page uses.
+ *
+ * Pages work with plain forms first (no JavaScript needed); /static/site.js
+ * improves them. Everything a person typed or the database holds goes
+ * through html_esc; only literals of this program are written raw. */
+#ifndef OTD_HTTP_HTML_H
+#define OTD_HTTP_HTML_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/form.h"
+#include "http/http.h"
+#include "onthedot/mem.h"
+
+/* Starts a page: doctype, head with title ("<title> - <organisation>"),
+ * the style sheet and script, a skip link, the header and <main>. title
+ * is escaped. */
+void html_begin(struct otd_buf *b, const struct otd_app *app, const char *title);
+
+/* Closes <main> and writes the footer (privacy notice, trust page,
+ * contact number) and the end of the document. */
+void html_end(struct otd_buf *b, const struct otd_app *app);
+
+/* Appends s HTML-escaped (& < > " '). NULL appends nothing. */
+void html_esc(struct otd_buf *b, const char *s);
+
+/* Replies status with the page in b (taken over; b is left empty), as
+ * text/html, never cached. */
+void html_reply(struct otd_req *req, int status, struct otd_buf *b);
+
+/* A page that is only a heading and a paragraph (errors, notices). */
+void html_reply_message(struct otd_req *req, int status, const char *title, const char *text);
+
+/* "Tuesday 8 December" of a local date "YYYY-MM-DD" into out. */
+void html_day_text(const char *date, char *out, size_t size);
+
+/* "10:00" of an instant in the organisation's zone. */
+void html_time_text(const struct otd_app *app, int64_t t, char out[6]);
+
+/* Reads the request body as a form (application/x-www-form-urlencoded).
+ * OTD_OK with f filled, or OTD_EINVAL with err set (bad encoding, wrong
+ * content type). */
+enum otd_status html_form(struct otd_req *req, struct form *f, struct otd_error *err);
+
+/* A cross-site form post (an Origin or Referer header naming another
+ * host than Host) is refused: true when the request may go on; else a
+ * 403 page has been replied. */
+bool html_same_origin(struct otd_req *req);
+
+/* One field's error, shown next to it. */
+struct html_field_error {
+	const char *field; /* the form field's name */
+	char message[256];
+};
+
+/* Writes <p class="error" id="<name>-error"> with the message for name
+ * from errs (n of them), if any. */
+void html_field_error(struct otd_buf *b, const struct html_field_error *errs, size_t n,
+                      const char *name);
+
+/* The message for name in errs, or NULL. */
+const char *html_error_for(const struct html_field_error *errs, size_t n, const char *name);
+
+/* The summary above a form: an alert listing each error as a link to its
+ * field (the element with id = field). Nothing when n is 0. */
+void html_error_summary(struct otd_buf *b, const struct html_field_error *errs, size_t n);
+
+#endif
