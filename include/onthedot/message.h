@@ -102,6 +102,7 @@ struct otd_message_context {
 	bool by_customer;    /* cancelled: at the customer's request */
 	const char *reason;  /* cancelled by us: why, or NULL */
 	const char *link;    /* the manage link (or the offer's, or the booking page) */
+	const char *privacy; /* the privacy notice's URL; "" or NULL: none */
 
 	const struct otd_message_set *set;     /* the templates; NULL = the built-in ones */
 	int64_t expected_early, expected_late; /* the expected arrival band; 0 = unknown */

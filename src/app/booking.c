@@ -946,6 +946,8 @@ static enum otd_status queue_messages(struct otd_app *app, struct otd_conn *tx,
 		} else {
 			snprintf(url, sizeof(url), "%s/book", app->base_url);
 		}
+		char privacy[512];
+		snprintf(privacy, sizeof(privacy), "%s/privacy", app->base_url);
 		struct otd_message_context ctx = {
 		    .tz = app->tz,
 		    .organisation = app->cfg->organisation,
@@ -964,6 +966,7 @@ static enum otd_status queue_messages(struct otd_app *app, struct otd_conn *tx,
 		    .by_customer = f->by_customer,
 		    .reason = f->reason,
 		    .link = url,
+		    .privacy = privacy,
 		    .set = app->messages,
 		    .expected_early = f->expected_early,
 		    .expected_late = f->expected_late,

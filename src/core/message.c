@@ -68,6 +68,7 @@ enum var {
 	V_DATE,
 	V_DATE_BRIEF,
 	V_LINK,
+	V_PRIVACY,
 	V_COMMON_END, /* the variables above are common to every kind */
 	V_OLD_WINDOW = V_COMMON_END,
 	V_OLD_WINDOW_BRIEF,
@@ -104,6 +105,7 @@ static const char *const var_names[V_COUNT] = {
     [V_DATE] = "date",
     [V_DATE_BRIEF] = "date_brief",
     [V_LINK] = "link",
+    [V_PRIVACY] = "privacy",
     [V_OLD_WINDOW] = "old_window",
     [V_OLD_WINDOW_BRIEF] = "old_window_brief",
     [V_BY_CUSTOMER] = "by_customer",
@@ -371,6 +373,7 @@ static void variables(const struct otd_message_context *c, struct texts *x, cons
 	values[V_DATE] = x->date;
 	values[V_DATE_BRIEF] = x->date_brief;
 	values[V_LINK] = c->link;
+	values[V_PRIVACY] = nonempty(c->privacy);
 
 	if(c->old_start) {
 		otd_window_text(tz, c->old_start, c->old_end, false, x->old_window,

@@ -962,6 +962,25 @@ START_TEST(window_text_is_cut_to_the_buffer)
 }
 END_TEST
 
+START_TEST(every_email_links_the_privacy_notice)
+{
+	struct otd_message_context c = full_context();
+	c.privacy = "https://visits.example.org/privacy?a=1&b=2";
+	for(size_t k = 0; k < OTD_MSG_KIND_COUNT; k++) {
+		struct otd_message m;
+		otd_message_render((enum otd_message_kind)k, &c, &m);
+		ck_assert_msg(strstr(m.text, "How we use your details: "
+		                             "https://visits.example.org/privacy?a=1&b=2\n"),
+		              "%s text", m.template);
+		ck_assert_msg(strstr(m.html,
+		                     "<a href=\"https://visits.example.org/privacy?a=1&amp;b=2\">"
+		                     "How we use your details</a>"),
+		              "%s html", m.template);
+		otd_message_cleanup(&m);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("message");
@@ -969,6 +988,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, booked_names_the_window_the_visitor_and_who_signs);
+	tcase_add_test(tc, every_email_links_the_privacy_notice);
 	tcase_add_test(tc, rescheduled_says_the_new_and_the_old_window);
 	tcase_add_test(tc, cancelled_by_the_customer_or_by_us_with_a_reason);
 	tcase_add_test(tc, waitlist_offer_names_the_window_and_how_long_it_is_held);
