@@ -725,8 +725,13 @@ static enum otd_status reproject(struct otd_app *app, struct otd_conn *tx, int64
 		   (st = tell(app, tx, s, &r, OTD_MSG_ON_THE_WAY, "on_the_way", now, err)) !=
 		       OTD_OK)
 			break;
-		if(!moved(&r, &s->risk))
+		if(!moved(&r, &s->risk)) {
+			/* The numbers stand, but a tap changed what the stop is doing
+			 * (booked -> travelling...): the streams hear it. */
+			if(changes && strcmp(cause, "ticker") != 0)
+				changes_add(changes, visitor_id, s, &r);
 			continue;
+		}
 		if(next != cur)
 			r.changed_at = now;
 		st = store_appointment_risk_put(tx, s->appointment_id, &r, now, err);
