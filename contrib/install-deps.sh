@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what onthedot needs from Debian 12's packages, and nothing it
 # already has. Profiles: build (compile and run), test (unit, integration,
-# fuzz), bench (wrk). Runs apt-get as root, or through sudo when not root.
+# fuzz, browser: Debian's chromium and a font for screenshots), bench (wrk).
+# Runs apt-get as root, or through sudo when not root.
 #   contrib/install-deps.sh build test
 set -euo pipefail
 
@@ -18,6 +19,7 @@ for p in "${profiles[@]}"; do
                   python3-icalendar python3-vobject
                   clang-14 libclang-rt-14-dev libfuzzer-14-dev
                   kannel kannel-extras postfix openssl util-linux ca-certificates
+                  chromium fonts-dejavu-core
                   $(command -v npm >/dev/null 2>&1 || echo nodejs npm)) ;;
     bench) pkgs+=(wrk procps curl) ;;
     *) echo "install-deps: unknown profile '$p' (build, test, bench)" >&2; exit 2 ;;

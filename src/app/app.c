@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/addresses.h"
 #include "app/bus.h"
 #include "app/hasher.h"
 #include "app/limits.h"
@@ -12,6 +13,7 @@
 #include "app/messages.h"
 #include "onthedot/guarantee.h"
 #include "app/planning.h"
+#include "app/trust.h"
 #include "app/tzload.h"
 #include "onthedot/civil.h"
 #include "onthedot/mem.h"
@@ -69,6 +71,7 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 	st = store_open(&so, &app->store, err);
 	if(st)
 		goto fail;
+	app->trust = trust_cache_new();
 	app->planner = planner_new(cfg, app->tz, err);
 	if(!app->planner) {
 		st = err->status;
@@ -94,7 +97,12 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 		                                  cfg->booking.resend_burst, LIMITER_KEYS);
 		app->limits->sms = limiter_new(cfg->booking.sms_client_per_hour / 60.0,
 		                               cfg->booking.sms_client_burst, LIMITER_KEYS);
+		app->limits->addresses = limiter_new(cfg->limits.address_searches_per_minute,
+		                                     cfg->limits.address_searches_burst, LIMITER_KEYS);
 		app->bus = bus_new((size_t)cfg->streams.ring);
+		st = app_addresses_start(app, err);
+		if(st)
+			goto fail;
 	}
 	return OTD_OK;
 fail:
@@ -124,10 +132,13 @@ void app_close(struct otd_app *app)
 		limiter_free(app->limits->slots);
 		limiter_free(app->limits->resend);
 		limiter_free(app->limits->sms);
+		limiter_free(app->limits->addresses);
 		free(app->limits);
 	}
+	app_addresses_stop(app); /* its watcher reads the store */
 	planner_free(app->planner);
 	store_close(app->store);
+	trust_cache_free(app->trust);
 	free(app->vtimezone);
 	free(app->base_url);
 	otd_message_set_free(app->messages);

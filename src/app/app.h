@@ -23,6 +23,8 @@ struct otd_planner;
 struct otd_bus;
 struct otd_message_set;
 struct otd_rule_set;
+struct otd_addresses;
+struct otd_trust_cache;
 
 enum otd_principal_kind {
 	OTD_PRINCIPAL_NONE = 0,
@@ -58,6 +60,8 @@ struct otd_app {
 	char *base_url;  /* of links in messages, without a trailing '/' */
 	struct otd_message_set *messages; /* the message templates (app/messages.h) */
 	struct otd_rule_set *rules;       /* the guarantee rules in force; NULL: no ledger */
+	struct otd_addresses *addresses;  /* the autocomplete index (app/addresses.h); server only */
+	struct otd_trust_cache *trust;    /* the public trust figures, kept a minute (app/trust.h) */
 	struct {
 		_Atomic int in_flight;           /* transfers to gateways running now */
 		_Atomic uint64_t transfers;      /* started since start */

@@ -142,6 +142,8 @@ struct otd_config {
 		double login_account_per_minute; /* refill rate per account name */
 		int login_account_burst;
 		int list_max; /* largest ?limit= */
+		double address_searches_per_minute; /* autocomplete queries per client (refill) */
+		int address_searches_burst;
 	} limits;
 
 	struct {

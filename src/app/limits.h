@@ -26,6 +26,7 @@ struct otd_limits {
 	struct otd_limiter *slots;  /* slot queries per client */
 	struct otd_limiter *resend; /* "send me a new link" per client */
 	struct otd_limiter *sms;    /* bookings asking for text messages, per client */
+	struct otd_limiter *addresses; /* address searches (autocomplete) per client */
 };
 
 #endif

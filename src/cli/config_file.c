@@ -320,6 +320,11 @@ static const struct opt_def options[] = {
                "sign-in attempts on one account name at once"),
     OPTION_INT("limits.list_max", limits.list_max, 1, 100000, 200,
                "largest ?limit= a list request may ask for"),
+    OPTION_DOUBLE("limits.address_searches_per_minute", limits.address_searches_per_minute,
+                  0.001, 1e6, 300.0,
+                  "address searches (autocomplete) per minute per client (refill rate)"),
+    OPTION_INT("limits.address_searches_burst", limits.address_searches_burst, 1, 1000000, 60,
+               "address searches a client may make at once"),
 
     OPTION_INT("streams.heartbeat_s", streams.heartbeat_s, 1, 3600, 15,
                "seconds of silence before a live stream gets a keepalive comment"),

@@ -18,6 +18,30 @@ enum otd_status h_clock(struct otd_req *req);
 enum otd_status h_openapi(struct otd_req *req);
 enum otd_status h_index(struct otd_req *req);
 
+/* page_info.c: static assets, the privacy notice, the trust page */
+enum otd_status h_static(struct otd_req *req);
+enum otd_status h_favicon(struct otd_req *req);
+enum otd_status h_page_privacy(struct otd_req *req);
+enum otd_status h_page_trust(struct otd_req *req);
+
+/* page_book.c: the booking pages */
+enum otd_status h_page_book(struct otd_req *req);
+enum otd_status h_page_hold(struct otd_req *req);
+enum otd_status h_page_confirm(struct otd_req *req);
+enum otd_status h_page_unlisted(struct otd_req *req);
+enum otd_status h_page_unlisted_send(struct otd_req *req);
+
+/* page_appointment.c: the customer's page behind the link */
+enum otd_status h_page_new_link(struct otd_req *req);
+enum otd_status h_page_appointment(struct otd_req *req);
+enum otd_status h_page_reschedule(struct otd_req *req);
+enum otd_status h_page_move(struct otd_req *req);
+enum otd_status h_page_accept(struct otd_req *req);
+enum otd_status h_page_keep(struct otd_req *req);
+enum otd_status h_page_cancel_ask(struct otd_req *req);
+enum otd_status h_page_cancel(struct otd_req *req);
+enum otd_status h_page_feedback(struct otd_req *req);
+
 /* session.c */
 enum otd_status h_login(struct otd_req *req);
 enum otd_status h_logout(struct otd_req *req);
@@ -56,6 +80,9 @@ enum otd_status h_appointment_cancel(struct otd_req *req);
 enum otd_status h_appointment_reschedule(struct otd_req *req);
 enum otd_status h_booking_visit_types(struct otd_req *req);
 
+/* addresses.c: the gazetteer autocomplete */
+enum otd_status h_addresses(struct otd_req *req);
+
 /* stream.c: live streams (Server-Sent Events) */
 enum otd_status h_dispatch_stream(struct otd_req *req);
 enum otd_status h_visitor_stream(struct otd_req *req);
@@ -73,6 +100,13 @@ enum otd_status h_guarantees_report(struct otd_req *req);
 enum otd_status h_guarantee_get(struct otd_req *req);
 enum otd_status h_guarantee_pay(struct otd_req *req);
 enum otd_status h_guarantee_exempt(struct otd_req *req);
+
+/* feedback.c: the customer's feedback, its moderation, the trust figures */
+enum otd_status h_link_feedback_get(struct otd_req *req);
+enum otd_status h_link_feedback(struct otd_req *req);
+enum otd_status h_feedback_list(struct otd_req *req);
+enum otd_status h_feedback_moderate(struct otd_req *req);
+enum otd_status h_trust(struct otd_req *req);
 
 /* webhooks.c: gateways' delivery reports and inbound text messages */
 enum otd_status h_kannel_dlr(struct otd_req *req);

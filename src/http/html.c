@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "app/booking.h"
 #include "app/config.h"
 #include "onthedot/civil.h"
 #include "onthedot/message.h"
@@ -65,7 +66,7 @@ void html_reply_message(struct otd_req *req, int status, const char *title, cons
 		req_add_header(req, "Retry-After", ra);
 	}
 	struct otd_buf b;
-	otd_buf_init(&b, 2048);
+	otd_buf_init(&b, 0);
 	html_begin(&b, req->app, title);
 	otd_buf_puts(&b, "<h1>");
 	html_esc(&b, title);
@@ -170,4 +171,66 @@ void html_error_summary(struct otd_buf *b, const struct html_field_error *errs, 
 		otd_buf_puts(b, "</a></li>");
 	}
 	otd_buf_puts(b, "</ul></div>\n");
+}
+
+bool html_post_form(struct otd_req *req, struct form *f)
+{
+	memset(f, 0, sizeof(*f));
+	if(!html_same_origin(req))
+		return false;
+	struct otd_error err = {0};
+	if(html_form(req, f, &err) != OTD_OK) {
+		html_reply_message(req, 400, "Something went wrong with the form", err.message);
+		return false;
+	}
+	return true;
+}
+
+void html_address(struct otd_buf *b, const char *line1, const char *line2, const char *town,
+                  const char *postcode)
+{
+	const char *parts[] = {line1, line2, town, postcode};
+	bool first = true;
+	for(size_t i = 0; i < 4; i++) {
+		if(!parts[i] || !parts[i][0])
+			continue;
+		if(!first)
+			otd_buf_puts(b, ", ");
+		html_esc(b, parts[i]);
+		first = false;
+	}
+}
+
+void html_window_button(struct otd_buf *b, const struct otd_app *app,
+                        const struct otd_offer_window *w, const char *day_text)
+{
+	char s[6], e[6], utc[32];
+	html_time_text(app, w->start, s);
+	html_time_text(app, w->end, e);
+	otd_rfc3339_format(w->start, utc, sizeof(utc));
+	otd_buf_printf(b,
+	               "<li><button type=\"submit\" name=\"window_start\" value=\"%s\" "
+	               "class=\"window%s\" aria-label=\"%s, %s to %s%s\">%s to %s",
+	               utc, w->green ? " green" : "", day_text, s, e,
+	               w->green ? ", greener: little extra driving" : "", s, e);
+	if(w->green)
+		otd_buf_puts(b, " <span class=\"badge\" aria-hidden=\"true\">greener</span>");
+	otd_buf_puts(b, "</button></li>\n");
+}
+
+void html_window_days(struct otd_buf *b, const struct otd_app *app, const struct otd_slot_result *r)
+{
+	for(size_t i = 0; i < r->n_days; i++) {
+		char dt[48];
+		html_day_text(r->days[i].date, dt, sizeof(dt));
+		otd_buf_printf(b,
+		               "<details class=\"day\"%s><summary><h2>%s</h2> <span "
+		               "class=\"count\">%zu window%s</span></summary>\n<ul "
+		               "class=\"windows\">\n",
+		               i < 2 ? " open" : "", dt, r->days[i].n,
+		               r->days[i].n == 1 ? "" : "s");
+		for(size_t k = 0; k < r->days[i].n; k++)
+			html_window_button(b, app, &r->days[i].windows[k], dt);
+		otd_buf_puts(b, "</ul></details>\n");
+	}
 }

@@ -52,7 +52,7 @@ bool html_same_origin(struct otd_req *req);
 /* One field's error, shown next to it. */
 struct html_field_error {
 	const char *field; /* the form field's name */
-	char message[256];
+	char message[OTD_ERR_MESSAGE_MAX];
 };
 
 /* Writes <p class="error" id="<name>-error"> with the message for name
@@ -62,6 +62,28 @@ void html_field_error(struct otd_buf *b, const struct html_field_error *errs, si
 
 /* The message for name in errs, or NULL. */
 const char *html_error_for(const struct html_field_error *errs, size_t n, const char *name);
+
+/* A form post of a page: refuses a cross-site post (403 page) and a body
+ * that is not a form (400 page). true with f filled (form_cleanup it);
+ * false when a page has been replied. */
+bool html_post_form(struct otd_req *req, struct form *f);
+
+/* "line1, line2, town, postcode" (empty parts left out), escaped. */
+void html_address(struct otd_buf *b, const char *line1, const char *line2, const char *town,
+                  const char *postcode);
+
+/* One offered window as a submit button named window_start (its start in
+ * RFC 3339), labelled "10:00 to 11:00" for the eye and "<day_text>, 10:00
+ * to 11:00" for a screen reader, marked when greener. */
+struct otd_offer_window;
+void html_window_button(struct otd_buf *b, const struct otd_app *app,
+                        const struct otd_offer_window *w, const char *day_text);
+
+/* The windows of r by day: a <details> per day (the first two open)
+ * holding a list of window buttons. The caller wraps it in its form. */
+struct otd_slot_result;
+void html_window_days(struct otd_buf *b, const struct otd_app *app,
+                      const struct otd_slot_result *r);
 
 /* The summary above a form: an alert listing each error as a link to its
  * field (the element with id = field). Nothing when n is 0. */

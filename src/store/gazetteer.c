@@ -184,3 +184,46 @@ enum otd_status store_address_count(struct otd_conn *c, int64_t *n, struct otd_e
 		return conn_fail(c, rc, "count addresses", err);
 	return OTD_OK;
 }
+
+enum otd_status store_gazetteer_generation(struct otd_conn *c, int64_t *generation,
+                                           struct otd_error *err)
+{
+	/* audit_log_entity covers it: one entry per import is read. */
+	sqlite3_stmt *st = conn_prepare(
+	    c, "SELECT coalesce(max(id), 0) FROM audit_log WHERE entity = 'gazetteer'", err);
+	if(!st)
+		return OTD_EIO;
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW)
+		*generation = sqlite3_column_int64(st, 0);
+	conn_done(st);
+	if(rc != SQLITE_ROW)
+		return conn_fail(c, rc, "gazetteer generation", err);
+	return OTD_OK;
+}
+
+enum otd_status store_address_each_active(struct otd_conn *c, store_address_fn fn, void *ctx,
+                                          struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(c,
+	                                "SELECT id, line1, line2, town, postcode FROM addresses "
+	                                "WHERE retired = 0 ORDER BY id",
+	                                err);
+	if(!st)
+		return OTD_EIO;
+	enum otd_status s = OTD_OK;
+	int rc;
+	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		s = fn(ctx, sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+		       (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+		       (const char *)sqlite3_column_text(st, 4));
+		if(s)
+			break;
+	}
+	conn_done(st);
+	if(s)
+		return s;
+	if(rc != SQLITE_DONE)
+		return conn_fail(c, rc, "read addresses", err);
+	return OTD_OK;
+}

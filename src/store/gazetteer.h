@@ -33,4 +33,22 @@ enum otd_status store_address_get(struct otd_conn *c, int64_t id, struct otd_add
 /* Number of addresses (not retired). */
 enum otd_status store_address_count(struct otd_conn *c, int64_t *n, struct otd_error *err);
 
+/* The gazetteer's generation: the id of the audit entry its latest import
+ * wrote (in the import's own transaction, so it changes exactly when an
+ * import commits, from this process or another); 0 before any import. One
+ * read of an index: cheap enough to ask every second. */
+enum otd_status store_gazetteer_generation(struct otd_conn *c, int64_t *generation,
+                                           struct otd_error *err);
+
+/* Called for each address by store_address_each_active; the strings live
+ * only during the call. A status other than OTD_OK stops the walk. */
+typedef enum otd_status (*store_address_fn)(void *ctx, int64_t id, const char *line1,
+                                            const char *line2, const char *town,
+                                            const char *postcode);
+
+/* Calls fn for every address not retired, in id order, and returns the
+ * first status fn returned that was not OTD_OK, or a read failure. */
+enum otd_status store_address_each_active(struct otd_conn *c, store_address_fn fn, void *ctx,
+                                          struct otd_error *err);
+
 #endif

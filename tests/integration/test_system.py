@@ -95,7 +95,9 @@ class TestHealthAndErrors(otd.ServerTestCase):
         self.assertEqual(self.srv.request("GET", "/healthz?token=" + secret).status, 200)
         r = self.srv.request("GET", "/api/v1/visitors?after=" + secret, token="admin")
         self.assertError(r, 400, "invalid_cursor", "after")
-        self.assertError(self.srv.request("GET", "/a/" + secret), 404, "not_found")
+        r = self.srv.request("GET", "/a/" + secret)  # the customer's page: HTML
+        self.assertEqual(r.status, 404)
+        self.assertIn(b"This link does not work", r.raw)
 
 
 class TestMetrics(otd.ServerTestCase):
