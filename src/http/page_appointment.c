@@ -34,31 +34,44 @@
 
 /* ---- the one 404 page ----------------------------------------------------------- */
 
-static void render_not_found(struct otd_req *req, const char *notice)
+/* The page for every invalid link (404), or the "send me a new link"
+ * form again with what to fix next to its fields (400): f holds what was
+ * typed. */
+static void render_not_found(struct otd_req *req, const struct html_field_error *errs,
+                             size_t n_errs, const struct form *f)
 {
 	struct otd_buf b;
 	otd_buf_init(&b, 0);
 	html_begin(&b, req->app, "This link does not work");
 	otd_buf_puts(&b, "<h1>This link does not work</h1>\n<p>It may be mistyped, too old, or "
 	                 "replaced by a newer link we sent you. We can send you a new one.</p>\n");
-	if(notice) {
-		otd_buf_puts(&b, "<p class=\"notice\" role=\"status\">");
-		html_esc(&b, notice);
-		otd_buf_puts(&b, "</p>\n");
-	}
-	otd_buf_puts(
-	    &b, "<h2>Send me a new link</h2>\n<form method=\"post\" action=\"/a/new-link\" "
-	        "novalidate>\n<div class=\"field\"><label for=\"reference\">Your booking "
-	        "reference</label>\n<p class=\"hint\" id=\"reference-hint\">It starts with "
-	        "OTD-, for example OTD-7K3F9Q. It is in every message we sent you.</p>\n"
-	        "<input id=\"reference\" name=\"reference\" type=\"text\" "
-	        "autocomplete=\"off\" aria-describedby=\"reference-hint\"></div>\n"
-	        "<div class=\"field\"><label for=\"contact\">The mobile number or email "
-	        "address you gave us</label>\n<input id=\"contact\" name=\"contact\" "
-	        "type=\"text\" autocomplete=\"email\"></div>\n<button type=\"submit\">Send "
-	        "me a new link</button>\n</form>\n<p>Links sent before will stop working.</p>\n");
+	html_error_summary(&b, errs, n_errs);
+	otd_buf_puts(&b,
+	             "<h2>Send me a new link</h2>\n<form method=\"post\" action=\"/a/new-link\" "
+	             "novalidate>\n<div class=\"field\"><label for=\"reference\">Your booking "
+	             "reference</label>\n<p class=\"hint\" id=\"reference-hint\">It starts with "
+	             "OTD-, for example OTD-7K3F9Q. It is in every message we sent you.</p>\n");
+	html_field_error(&b, errs, n_errs, "reference");
+	otd_buf_puts(&b, "<input id=\"reference\" name=\"reference\" type=\"text\" "
+	                 "autocomplete=\"off\" maxlength=\"20\" value=\"");
+	html_esc(&b, f ? form_get(f, "reference") : NULL);
+	otd_buf_printf(&b, "\" aria-describedby=\"reference-hint%s\"%s></div>\n",
+	               html_error_for(errs, n_errs, "reference") ? " reference-error" : "",
+	               html_error_for(errs, n_errs, "reference") ? " aria-invalid=\"true\"" : "");
+	otd_buf_puts(&b, "<div class=\"field\"><label for=\"contact\">The mobile number or email "
+	                 "address you gave us</label>\n");
+	html_field_error(&b, errs, n_errs, "contact");
+	otd_buf_puts(&b, "<input id=\"contact\" name=\"contact\" type=\"text\" "
+	                 "autocomplete=\"email\" maxlength=\"254\" value=\"");
+	html_esc(&b, f ? form_get(f, "contact") : NULL);
+	otd_buf_printf(
+	    &b,
+	    "\"%s%s></div>\n<button type=\"submit\">Send me a new link</button>\n"
+	    "</form>\n<p>Links sent before will stop working.</p>\n",
+	    html_error_for(errs, n_errs, "contact") ? " aria-describedby=\"contact-error\"" : "",
+	    html_error_for(errs, n_errs, "contact") ? " aria-invalid=\"true\"" : "");
 	html_end(&b, req->app);
-	html_reply(req, 404, &b);
+	html_reply(req, n_errs ? 400 : 404, &b);
 }
 
 /* Resolves the link of the path; on any invalid link replies the 404 page
@@ -69,7 +82,7 @@ static bool link_page(struct otd_req *req, int64_t *id)
 	if(app_link_resolve(req->app, req->params[0], id, &err) == OTD_OK)
 		return true;
 	if(err.status == OTD_ENOTFOUND)
-		render_not_found(req, NULL);
+		render_not_found(req, NULL, 0, NULL);
 	else
 		html_reply_message(req, 503, "Please try again",
 		                   "We could not open your booking just now. Please try again in a "
@@ -89,11 +102,20 @@ enum otd_status h_page_new_link(struct otd_req *req)
 		return OTD_OK;
 	}
 	const char *ref = form_get(&f, "reference"), *contact = form_get(&f, "contact");
-	if(!ref || !ref[0] || !contact || !contact[0] || strlen(ref) > 20 ||
-	   strlen(contact) > 254) {
-		render_not_found(req,
-		                 "Give both your booking reference and the mobile number or email "
-		                 "address you booked with.");
+	struct html_field_error errs[2] = {{0}};
+	size_t n = 0;
+	if(!ref || !ref[0] || strlen(ref) > 20) {
+		errs[n].field = "reference";
+		snprintf(errs[n++].message, sizeof(errs[0].message),
+		         "Enter your booking reference, such as OTD-7K3F9Q.");
+	}
+	if(!contact || !contact[0] || strlen(contact) > 254) {
+		errs[n].field = "contact";
+		snprintf(errs[n++].message, sizeof(errs[0].message),
+		         "Enter the mobile number or email address you booked with.");
+	}
+	if(n) {
+		render_not_found(req, errs, n, &f);
 		form_cleanup(&f);
 		return OTD_OK;
 	}
@@ -464,7 +486,7 @@ static bool load(struct otd_req *req, int64_t id, struct otd_appointment_view *v
 		otd_appointment_view_cleanup(v);
 	}
 	if(err.status == OTD_ENOTFOUND)
-		render_not_found(req, NULL);
+		render_not_found(req, NULL, 0, NULL);
 	else
 		html_reply_message(req, 503, "Please try again",
 		                   "We could not open your booking just now. Please try again in a "

@@ -281,11 +281,14 @@ static void render_windows(struct otd_req *req, int status, const struct otd_add
 			otd_buf_puts(
 			    &b,
 			    "<p>The nearest times we can still promise:</p><ul class=\"windows\">");
+			char last[11] = "";
 			for(size_t i = 0; i < note->n_alt; i++) {
 				char date[11], dt[48];
 				planner_local_date(app->planner, note->alt[i].start, date);
 				html_day_text(date, dt, sizeof(dt));
-				otd_buf_printf(&b, "<li class=\"alt-day\">%s</li>", dt);
+				if(strcmp(date, last) != 0) /* each day named once */
+					otd_buf_printf(&b, "<li class=\"alt-day\">%s</li>", dt);
+				memcpy(last, date, sizeof(last));
 				html_window_button(&b, app, &note->alt[i], dt);
 			}
 			otd_buf_puts(&b, "</ul></form>");

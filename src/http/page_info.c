@@ -82,20 +82,16 @@ static void money_text(int64_t minor, const char *currency, char *out, size_t si
 	         (long long)(minor % 100), sym[0] ? "" : " ", sym[0] ? "" : currency);
 }
 
-static void notice_text(int64_t minutes, char *out, size_t size)
+/* "2 h 15 min", "45 min" of a number of minutes (>= 0). */
+static void minutes_text(int64_t minutes, char *out, size_t size)
 {
-	if(minutes < 0) {
-		snprintf(out, size, "after the window had opened");
-		return;
-	}
 	int64_t h = minutes / 60, m = minutes % 60;
 	if(h && m)
-		snprintf(out, size, "%lld hour%s %lld minute%s", (long long)h, h == 1 ? "" : "s",
-		         (long long)m, m == 1 ? "" : "s");
+		snprintf(out, size, "%lld h %lld min", (long long)h, (long long)m);
 	else if(h)
-		snprintf(out, size, "%lld hour%s", (long long)h, h == 1 ? "" : "s");
+		snprintf(out, size, "%lld h", (long long)h);
 	else
-		snprintf(out, size, "%lld minute%s", (long long)m, m == 1 ? "" : "s");
+		snprintf(out, size, "%lld min", (long long)m);
 }
 
 static void width_label(int minutes, char *out, size_t size)
@@ -119,7 +115,9 @@ static void chart(struct otd_buf *b, struct otd_chart *c)
 	c->width = 360;
 	c->label_width = 130;
 	c->value_width = 110;
-	otd_buf_puts(b, "<figure class=\"chart\">\n");
+	otd_buf_puts(b, "<figure class=\"chart\">\n<figcaption>");
+	html_esc(b, c->title);
+	otd_buf_puts(b, "</figcaption>\n");
 	if(otd_chart_bars_svg(c, b, NULL) != OTD_OK)
 		otd_buf_puts(b, "<p>The chart could not be drawn.</p>");
 	otd_buf_puts(b, "</figure>\n");
@@ -140,13 +138,23 @@ static void trust_period(struct otd_buf *b, const struct otd_trust_period *p)
 	else
 		otd_buf_puts(b,
 		             "<div><span class=\"big\">&ndash;</span> no visits were due</div>\n");
-	if(p->has_median) {
+	if(p->has_median && p->median_notice_min >= 0) {
 		char n[64];
-		notice_text(p->median_notice_min, n, sizeof(n));
+		minutes_text(p->median_notice_min, n, sizeof(n));
 		otd_buf_printf(b,
 		               "<div><span class=\"big\">%s</span> median notice before a delay "
 		               "(%lld delays; %lld told before the window opened)</div>\n",
 		               n, (long long)p->delays, (long long)p->told_before_start);
+	} else if(p->has_median) {
+		/* Honest when it is bad: the typical warning came too late. */
+		char n[64];
+		minutes_text(-p->median_notice_min, n, sizeof(n));
+		otd_buf_printf(
+		    b,
+		    "<div><span class=\"big\">None</span> median notice before a delay: "
+		    "the middle warning came %s after the window opened (%lld delays; %lld "
+		    "told before the window opened)</div>\n",
+		    n, (long long)p->delays, (long long)p->told_before_start);
 	} else {
 		otd_buf_puts(b, "<div><span class=\"big\">&ndash;</span> no delays to tell anyone "
 		                "about</div>\n");

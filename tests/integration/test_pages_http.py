@@ -158,6 +158,12 @@ class TestPagesHttp(ob.BookingTestCase):
         self.page("POST", "/a/%s/cancel" % token, {}, status=404)
         self.assertEqual(self.srv.sql("SELECT status FROM appointments WHERE reference = ?",
                                       (v["reference"],))[0][0], "booked")
+        # The form names what is missing, next to each field, keeping what was typed.
+        r, text = self.page("POST", "/a/new-link", {"reference": "", "contact": EVIL},
+                            status=400)
+        self.assertIn('id="reference-error"', text)
+        self.assertNotIn('id="contact-error"', text)
+        self.assertIn(html.escape(EVIL, quote=True).replace("&#x27;", "&#39;"), text)
         # The same answer whether or not the details matched.
         r, other = self.page("POST", "/a/new-link", {"reference": "OTD-ZZZZZZ",
                                                      "contact": "07700 900000"}, status=202)
