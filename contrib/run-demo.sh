@@ -19,6 +19,8 @@ echo
 cat "$creds"
 echo
 echo "onthedot is starting on http://$listen"
+echo "  book a visit: http://$listen/book"
+echo "  our record:  http://$listen/trust"
 echo "  health:      http://$listen/healthz"
 echo "  API:         http://$listen/api/v1/openapi.json"
 echo "  metrics:     http://$listen/metrics"
