@@ -50,7 +50,8 @@ struct request_job {
 static enum otd_status request_write(struct otd_conn *tx, void *arg, struct otd_error *err)
 {
 	struct request_job *j = arg;
-	enum otd_status st = store_customer_upsert(tx, &j->c, j->now, err);
+	/* A new contact: this form must never rename or change a stored one. */
+	enum otd_status st = store_customer_insert(tx, &j->c, j->now, err);
 	if(st)
 		return st;
 	struct otd_inbound m = {.provider = "web",

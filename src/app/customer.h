@@ -25,8 +25,9 @@ struct otd_address_request {
 	int64_t visit_type_id; /* what they want; 0 when not chosen */
 };
 
-/* "My address isn't listed": records the contact (the only personal data,
- * in the customers table) and a message in the dispatcher's inbox saying
+/* "My address isn't listed": records the contact as a new one (the only
+ * personal data, in the customers table; a stored contact with the same
+ * phone is never changed by this form anyone can send) and a message in the dispatcher's inbox saying
  * what was asked for. No coordinates are guessed and nothing is booked.
  * OTD_EINVAL naming the field ("address", "name", "phone", "email",
  * "contact" when neither phone nor email is given). */

@@ -54,17 +54,20 @@ void html_end(struct otd_buf *b, const struct otd_app *app)
 
 void html_reply(struct otd_req *req, int status, struct otd_buf *b)
 {
+	bool has_retry = false;
+	for(size_t i = 0; i < req->n_headers; i++)
+		has_retry = has_retry || strcmp(req->headers[i].name, "Retry-After") == 0;
+	if((status == 429 || status == 503) && !has_retry) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%d", req->err.retry_after > 0 ? req->err.retry_after : 5);
+		req_add_header(req, "Retry-After", ra);
+	}
 	size_t len = b->len;
 	req_reply_raw(req, status, "text/html; charset=utf-8", otd_buf_steal(b), len);
 }
 
 void html_reply_message(struct otd_req *req, int status, const char *title, const char *text)
 {
-	if(status == 429 || status == 503) {
-		char ra[16];
-		snprintf(ra, sizeof(ra), "%d", req->err.retry_after > 0 ? req->err.retry_after : 5);
-		req_add_header(req, "Retry-After", ra);
-	}
 	struct otd_buf b;
 	otd_buf_init(&b, 0);
 	html_begin(&b, req->app, title);
@@ -117,17 +120,37 @@ static const char *url_host(const char *url, size_t *len)
 	return p;
 }
 
+/* Whether the host[:port] of URL from is host, or the host of base (the
+ * public URL behind a proxy). */
+static bool same_host(const char *from, const char *host, const char *base)
+{
+	size_t n, bn = 0;
+	const char *h = url_host(from, &n);
+	if(!h)
+		return false;
+	if(host && strlen(host) == n && strncasecmp(h, host, n) == 0)
+		return true;
+	const char *b = base ? url_host(base, &bn) : NULL;
+	return b && bn == n && strncasecmp(h, b, n) == 0;
+}
+
 bool html_same_origin(struct otd_req *req)
 {
-	const char *host = req_header(req, "Host");
-	const char *from = req_header(req, "Origin");
-	if(!from || strcmp(from, "null") == 0)
-		from = req_header(req, "Referer");
-	if(!from || !host)
-		return true; /* old clients send neither; the link itself is the capability */
-	size_t n;
-	const char *h = url_host(from, &n);
-	if(h && strlen(host) == n && strncasecmp(h, host, n) == 0)
+	/* Browsers say where a request comes from in Sec-Fetch-Site even when
+	 * Referrer-Policy: no-referrer (every page of ours) makes the Origin
+	 * "null" and drops the Referer. */
+	const char *site = req_header(req, "Sec-Fetch-Site");
+	bool ok;
+	if(site) {
+		ok = strcmp(site, "same-origin") == 0 || strcmp(site, "none") == 0;
+	} else {
+		/* Older clients: the Origin, else the Referer, against our host. */
+		const char *from = req_header(req, "Origin");
+		if(!from || strcmp(from, "null") == 0)
+			from = req_header(req, "Referer");
+		ok = !from || same_host(from, req_header(req, "Host"), req->app->base_url);
+	}
+	if(ok)
 		return true;
 	html_reply_message(req, 403, "This form came from another site",
 	                   "For your safety we only accept this form from our own pages. Open the "

@@ -27,7 +27,8 @@ void html_end(struct otd_buf *b, const struct otd_app *app);
 void html_esc(struct otd_buf *b, const char *s);
 
 /* Replies status with the page in b (taken over; b is left empty), as
- * text/html, never cached. */
+ * text/html, never cached; 429 and 503 say Retry-After (req->err's, or 5
+ * seconds). */
 void html_reply(struct otd_req *req, int status, struct otd_buf *b);
 
 /* A page that is only a heading and a paragraph (errors, notices). */
@@ -44,9 +45,11 @@ void html_time_text(const struct otd_app *app, int64_t t, char out[6]);
  * content type). */
 enum otd_status html_form(struct otd_req *req, struct form *f, struct otd_error *err);
 
-/* A cross-site form post (an Origin or Referer header naming another
- * host than Host) is refused: true when the request may go on; else a
- * 403 page has been replied. */
+/* A cross-site form post is refused: Sec-Fetch-Site other than
+ * same-origin or none; without it (older clients), an Origin or Referer
+ * naming another host than Host or the public URL's. A client sending
+ * none of them is let through (the link is the capability). true when the
+ * request may go on; else a 403 page has been replied. */
 bool html_same_origin(struct otd_req *req);
 
 /* One field's error, shown next to it. */

@@ -122,7 +122,8 @@ enum otd_status h_page_new_link(struct otd_req *req)
 	enum otd_status st = app_resend_link(req->app, ref, contact, &err);
 	form_cleanup(&f);
 	if(st) {
-		html_reply_message(req, 503, "Please try again",
+		req->err = err; /* its Retry-After */
+		html_reply_message(req, st == OTD_ERATE ? 429 : 503, "Please try again",
 		                   "We could not send a new link just now. Please try again in a "
 		                   "moment.");
 		return OTD_OK;
@@ -786,18 +787,30 @@ enum otd_status h_page_cancel_ask(struct otd_req *req)
 	html_esc(&b, when);
 	otd_buf_puts(
 	    &b, ".</p>\n<ul class=\"notice-facts\">\n<li>Cancelling costs you nothing.</li>\n");
-	if(notice >= 86400)
-		otd_buf_printf(&b,
-		               "<li>You are giving us %lld day%s' notice, so we can offer the time "
-		               "to someone else who is waiting.</li>\n",
-		               (long long)(notice / 86400), notice / 86400 == 1 ? "" : "s");
+	/* "1 day's", "3 days'", "1 hour's", "less than an hour's" notice. */
+	char given[48];
+	int64_t days = notice / 86400, hours = notice / 3600;
+	if(days >= 1)
+		snprintf(given, sizeof(given), "%lld %s", (long long)days,
+		         days == 1 ? "day's" : "days'");
+	else if(hours >= 1)
+		snprintf(given, sizeof(given), "%lld %s", (long long)hours,
+		         hours == 1 ? "hour's" : "hours'");
+	else
+		snprintf(given, sizeof(given), "less than an hour's");
+	if(days >= 1)
+		otd_buf_printf(
+		    &b,
+		    "<li>You are giving us %s notice, so we can offer the time to someone "
+		    "else who is waiting.</li>\n",
+		    given);
 	else
 		otd_buf_printf(
 		    &b,
-		    "<li>You are giving us %lld hour%s' notice: the visit is less than a day "
-		    "away, so we may not be able to offer the time to someone else. "
-		    "Cancelling still helps us plan the day.</li>\n",
-		    (long long)(notice > 0 ? notice / 3600 : 0), notice / 3600 == 1 ? "" : "s");
+		    "<li>You are giving us %s notice: the visit is less than a day away, "
+		    "so we may not be able to offer the time to someone else. Cancelling "
+		    "still helps us plan the day.</li>\n",
+		    given);
 	otd_buf_printf(&b,
 	               "<li>Our compensation for missed windows covers visits we change or "
 	               "miss; a visit you cancel yourself is not covered.</li>\n<li>If you only "

@@ -311,10 +311,16 @@ static void render_windows(struct otd_req *req, int status, const struct otd_add
 		otd_buf_printf(
 		    &b,
 		    "<p class=\"notice\" role=\"status\">We have no free windows at this "
-		    "address in the next %d days. Call us%s%s, or <a href=\"/book\">look "
-		    "again</a> later: windows free up when people move their "
-		    "visits.</p>\n",
-		    BOOK_DAYS, app->cfg->messages.phone[0] ? " on " : "", app->cfg->messages.phone);
+		    "address in the next %d days. ",
+		    BOOK_DAYS);
+		if(app->cfg->messages.phone && app->cfg->messages.phone[0]) {
+			otd_buf_puts(&b, "Call us on ");
+			html_esc(&b, app->cfg->messages.phone);
+			otd_buf_puts(&b, ", or <a href=\"/book\">look again</a> later");
+		} else {
+			otd_buf_puts(&b, "<a href=\"/book\">Look again</a> later");
+		}
+		otd_buf_puts(&b, ": windows free up when people move their visits.</p>\n");
 	} else {
 		otd_buf_puts(&b, "<form method=\"post\" action=\"/book/hold\" class=\"days\">\n");
 		hidden_id(&b, "address", addr->id);
@@ -333,6 +339,7 @@ struct details {
 	const char *hold, *name, *phone, *email, *access_needs, *notes;
 	bool sms, email_me;
 	int64_t address, visit_type, window_start, window_end, expires_at;
+	const char *notice; /* a message above the form, or NULL */
 };
 
 static void text_field(struct otd_buf *b, const char *name, const char *label, const char *type,
@@ -382,6 +389,11 @@ static void render_details(struct otd_req *req, int status, const struct details
 	               "</strong> for you until %s <span class=\"countdown\" data-seconds=\"%lld\" "
 	               "aria-live=\"off\"></span>.</p>\n",
 	               until, (long long)(left > 0 ? left : 0));
+	if(d->notice) {
+		otd_buf_puts(&b, "<p class=\"notice\" role=\"alert\">");
+		html_esc(&b, d->notice);
+		otd_buf_puts(&b, "</p>\n");
+	}
 	html_error_summary(&b, errs, n_errs);
 	otd_buf_puts(&b, "<form method=\"post\" action=\"/book/confirm\" novalidate>\n");
 	hidden(&b, "hold", d->hold);
@@ -439,15 +451,21 @@ enum otd_status h_page_book(struct otd_req *req)
 
 	if(address && type) {
 		struct otd_address a;
-		if(app_address_get(app, address, &a, NULL) == OTD_OK && !a.retired) {
-			if(req_throttle(req, app->limits->slots, "searches for times") != OTD_OK)
+		if(app_address_get(app, address, &a, NULL) == OTD_OK) {
+			bool retired = a.retired;
+			if(retired)
+				; /* no longer offered: search again */
+			else if(req_throttle(req, app->limits->slots, "searches for times") !=
+			        OTD_OK)
 				html_reply_message(req, 429, "Please wait a moment",
 				                   req->err.message);
 			else
 				render_windows(req, 200, &a, type, NULL);
 			otd_address_cleanup(&a);
-			types_free(types, n_types);
-			return OTD_OK;
+			if(!retired) {
+				types_free(types, n_types);
+				return OTD_OK;
+			}
 		}
 		add_error(errs, &n_errs, 4, "q",
 		          "We could not find that address; search for it again.");
@@ -556,6 +574,25 @@ enum otd_status h_page_hold(struct otd_req *req)
 	return OTD_OK;
 }
 
+/* Holds d's window again after its hold ran out: true with d pointing at
+ * the new hold (kept in out), false when the time has gone meanwhile. */
+static bool rehold(struct otd_req *req, struct details *d, struct otd_hold_result *out)
+{
+	char key[96];
+	req_client_key(req, key, sizeof(key));
+	struct otd_hold_request hr = {.address_id = d->address,
+	                              .visit_type_id = d->visit_type,
+	                              .window_start = d->window_start,
+	                              .client_key = key};
+	struct otd_error err = {0};
+	if(app_hold_create(req->app, &req->principal, &hr, out, &err) != OTD_OK)
+		return false;
+	d->hold = out->token;
+	d->window_end = out->hold.window_end;
+	d->expires_at = out->hold.expires_at;
+	return true;
+}
+
 /* The access needs and notes, as the one access_notes text the booking
  * keeps (heap). */
 static char *notes_join(const char *needs, const char *notes)
@@ -638,10 +675,12 @@ enum otd_status h_page_confirm(struct otd_req *req)
 	}
 	char *notes = notes_join(d.access_needs, d.notes);
 	/* The hold token is the Idempotency-Key: a phone sending the form twice
-	 * gets the first booking back, never a second one. */
+	 * (or again with a field changed, after a lost answer) gets the first
+	 * booking back, never a second one. A hold books once whatever the
+	 * fields, so the "request" hashed is the hold alone. */
 	struct otd_idem idem = {.scope = "page:book", .key = d.hold};
-	crypto_generichash(idem.hash, sizeof(idem.hash), (const unsigned char *)req->body.data,
-	                   req->body.len, NULL, 0);
+	crypto_generichash(idem.hash, sizeof(idem.hash), (const unsigned char *)d.hold,
+	                   strlen(d.hold), NULL, 0);
 	struct otd_booking_request br = {.hold_token = d.hold,
 	                                 .name = d.name,
 	                                 .phone = d.phone,
@@ -650,6 +689,7 @@ enum otd_status h_page_confirm(struct otd_req *req)
 	                                 .consent_sms = d.sms,
 	                                 .consent_email = d.email_me,
 	                                 .idem = &idem};
+	struct otd_hold_result again;
 	enum otd_status st = OTD_OK;
 	if(d.sms && req->principal.kind == OTD_PRINCIPAL_NONE)
 		st = req_throttle(req, app->limits->sms, "bookings asking for text messages");
@@ -673,13 +713,22 @@ enum otd_status h_page_confirm(struct otd_req *req)
 	} else if(st == OTD_ECONFLICT && strcmp(err.code, "already_booked") == 0) {
 		add_error(errs, &n, 8, "name", err.message);
 		render_details(req, 409, &d, errs, n);
+	} else if(st == OTD_ECONFLICT && strcmp(err.code, "hold_expired") == 0 &&
+	          rehold(req, &d, &again)) {
+		/* What they typed is kept: the time is held again if it is free. */
+		d.notice =
+		    "We held that time for a while, but the hold ran out, so we have held it "
+		    "again for you. Check your details and send the form.";
+		render_details(req, 409, &d, NULL, 0);
 	} else if(st == OTD_ECONFLICT) {
 		back_to_windows(req, 409, d.address, d.visit_type, d.window_start,
 		                strcmp(err.code, "hold_expired") == 0
-		                    ? "We held that time for you for a while, but the hold ran out."
+		                    ? "We held that time for you for a while, but the hold ran out "
+		                      "and someone else has taken it since."
 		                    : "Sorry, that time can no longer be kept.");
 	} else if(st == OTD_EINVAL || st == OTD_ERATE) {
-		const char *field = err.field[0] ? err.field : "name";
+		/* The only limits here are on text messages: they concern the phone. */
+		const char *field = err.field[0] ? err.field : st == OTD_ERATE ? "phone" : "name";
 		if(strcmp(field, "access_notes") == 0)
 			field = "access_needs";
 		if(strcmp(field, "phone") && strcmp(field, "email") && strcmp(field, "name") &&

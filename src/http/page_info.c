@@ -82,16 +82,17 @@ static void money_text(int64_t minor, const char *currency, char *out, size_t si
 	         (long long)(minor % 100), sym[0] ? "" : " ", sym[0] ? "" : currency);
 }
 
-/* "2 h 15 min", "45 min" of a number of minutes (>= 0). */
+/* "2 hours 15 minutes", "45 minutes" of a number of minutes (>= 0). */
 static void minutes_text(int64_t minutes, char *out, size_t size)
 {
 	int64_t h = minutes / 60, m = minutes % 60;
 	if(h && m)
-		snprintf(out, size, "%lld h %lld min", (long long)h, (long long)m);
+		snprintf(out, size, "%lld hour%s %lld minute%s", (long long)h, h == 1 ? "" : "s",
+		         (long long)m, m == 1 ? "" : "s");
 	else if(h)
-		snprintf(out, size, "%lld h", (long long)h);
+		snprintf(out, size, "%lld hour%s", (long long)h, h == 1 ? "" : "s");
 	else
-		snprintf(out, size, "%lld min", (long long)m);
+		snprintf(out, size, "%lld minute%s", (long long)m, m == 1 ? "" : "s");
 }
 
 static void width_label(int minutes, char *out, size_t size)
@@ -115,7 +116,8 @@ static void chart(struct otd_buf *b, struct otd_chart *c)
 	c->width = 360;
 	c->label_width = 130;
 	c->value_width = 110;
-	otd_buf_puts(b, "<figure class=\"chart\">\n<figcaption>");
+	/* The caption is for the eye; the SVG names itself to screen readers. */
+	otd_buf_puts(b, "<figure class=\"chart\">\n<figcaption aria-hidden=\"true\">");
 	html_esc(b, c->title);
 	otd_buf_puts(b, "</figcaption>\n");
 	if(otd_chart_bars_svg(c, b, NULL) != OTD_OK)
@@ -151,8 +153,8 @@ static void trust_period(struct otd_buf *b, const struct otd_trust_period *p)
 		minutes_text(-p->median_notice_min, n, sizeof(n));
 		otd_buf_printf(
 		    b,
-		    "<div><span class=\"big\">None</span> median notice before a delay: "
-		    "the middle warning came %s after the window opened (%lld delays; %lld "
+		    "<div><span class=\"big\">Late</span> median notice before a delay: "
+		    "the median warning came %s after the window opened (%lld delays; %lld "
 		    "told before the window opened)</div>\n",
 		    n, (long long)p->delays, (long long)p->told_before_start);
 	} else {
@@ -234,11 +236,11 @@ enum otd_status h_page_trust(struct otd_req *req)
 	trust_period(&b, &ts->periods[1]);
 	otd_buf_puts(
 	    &b, "<section aria-labelledby=\"said\"><h2 id=\"said\">What customers said</h2>\n");
-	otd_buf_printf(
-	    &b,
-	    "<p>We publish comments, good and bad, when the customer agreed. We remove "
-	    "only personal details and abuse. In the last 90 days we withheld %lld.</p>\n",
-	    (long long)ts->periods[1].withheld);
+	otd_buf_printf(&b,
+	               "<p>We publish comments, good and bad, when the customer agreed. We remove "
+	               "only personal details and abuse. In the last 90 days we withheld %lld "
+	               "comment%s.</p>\n",
+	               (long long)ts->periods[1].withheld, ts->periods[1].withheld == 1 ? "" : "s");
 	if(!ts->n_latest) {
 		otd_buf_puts(&b, "<p>No published comments yet.</p>\n");
 	} else {

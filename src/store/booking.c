@@ -35,6 +35,26 @@ static const char sql_cust_pair[] =
     "SELECT id FROM customers WHERE phone IS ?1 AND email IS ?2 AND erased_at IS NULL "
     "ORDER BY id LIMIT 1";
 
+enum otd_status store_customer_insert(struct otd_conn *tx, struct otd_customer *c, int64_t now,
+                                      struct otd_error *err)
+{
+	sqlite3_stmt *st = conn_prepare(tx,
+	                                "INSERT INTO customers(name, phone, email, access_notes, "
+	                                "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	                                err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+	conn_bind_text(st, 2, c->phone[0] ? c->phone : NULL);
+	conn_bind_text(st, 3, c->email[0] ? c->email : NULL);
+	sqlite3_bind_text(st, 4, c->access_notes ? c->access_notes : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now);
+	enum otd_status s = done(tx, st, "save customer", err);
+	if(s == OTD_OK)
+		c->id = conn_last_id(tx);
+	return s;
+}
+
 enum otd_status store_customer_upsert(struct otd_conn *tx, struct otd_customer *c, int64_t now,
                                       struct otd_error *err)
 {
@@ -50,30 +70,19 @@ enum otd_status store_customer_upsert(struct otd_conn *tx, struct otd_customer *
 	conn_done(st);
 	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return conn_fail(tx, rc, "find customer", err);
-	enum otd_status s;
-	if(id) {
-		st = conn_prepare(tx, "UPDATE customers SET name = ?1, access_notes = ?4 WHERE id = ?5",
-		                  err);
-		if(!st)
-			return OTD_EIO;
-		sqlite3_bind_int64(st, 5, id);
-	} else {
-		st = conn_prepare(tx,
-		                  "INSERT INTO customers(name, phone, email, access_notes, created_at) "
-		                  "VALUES (?1, ?2, ?3, ?4, ?5)",
-		                  err);
-		if(!st)
-			return OTD_EIO;
-		conn_bind_text(st, 2, c->phone[0] ? c->phone : NULL);
-		conn_bind_text(st, 3, c->email[0] ? c->email : NULL);
-		sqlite3_bind_int64(st, 5, now);
-	}
+	if(!id)
+		return store_customer_insert(tx, c, now, err);
+	st = conn_prepare(tx, "UPDATE customers SET name = ?1, access_notes = ?2 WHERE id = ?3",
+	                  err);
+	if(!st)
+		return OTD_EIO;
 	sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, c->access_notes ? c->access_notes : "", -1, SQLITE_STATIC);
-	if((s = done(tx, st, "save customer", err)))
-		return s;
-	c->id = id ? id : conn_last_id(tx);
-	return OTD_OK;
+	sqlite3_bind_text(st, 2, c->access_notes ? c->access_notes : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, id);
+	enum otd_status s = done(tx, st, "save customer", err);
+	if(s == OTD_OK)
+		c->id = id;
+	return s;
 }
 
 enum otd_status store_customer_get(struct otd_conn *c, int64_t id, struct otd_customer *out,

@@ -20,6 +20,11 @@ struct otd_conn;
 enum otd_status store_customer_upsert(struct otd_conn *tx, struct otd_customer *c, int64_t now,
                                       struct otd_error *err);
 
+/* Records a new contact, never touching a stored one (a request from a
+ * form anyone can send must not rename someone else's contact). Sets c->id. */
+enum otd_status store_customer_insert(struct otd_conn *tx, struct otd_customer *c, int64_t now,
+                                      struct otd_error *err);
+
 enum otd_status store_customer_get(struct otd_conn *c, int64_t id, struct otd_customer *out,
                                    struct otd_error *err);
 

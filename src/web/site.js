@@ -121,8 +121,18 @@
     var seconds = Number(el.getAttribute('data-seconds'));
     if (isNaN(seconds)) return;
     var until = Date.now() + seconds * 1000;
+    // A screen reader hears it once, two minutes before the hold ends.
+    var warn = document.createElement('span');
+    warn.className = 'visually-hidden';
+    warn.setAttribute('role', 'status');
+    el.parentNode.appendChild(warn);
+    var warned = seconds <= 120;
     function tick() {
       var left = Math.round((until - Date.now()) / 1000);
+      if (!warned && left <= 120) {
+        warned = true;
+        warn.textContent = 'Two minutes left to send the form before the hold ends.';
+      }
       if (left <= 0) {
         el.textContent = '(the hold has run out: send the form and we will try to keep the time for you)';
         return;
@@ -144,11 +154,31 @@
       busy = true;
       fetch(part, { headers: { Accept: 'text/html' }, cache: 'no-store' })
         .then(function (r) { return r.ok ? r.text() : null; })
-        .then(function (html) { if (html !== null) section.innerHTML = html; })
+        .then(function (html) { if (html !== null) replace(html); })
         .catch(function () {})
         .then(function () { busy = false; if (again) { again = false; refresh(); } });
     }
+    // Only a real change is written (and so announced), and the keyboard
+    // focus stays on the same control when it is still there.
+    function replace(html) {
+      var tpl = document.createElement('template');
+      tpl.innerHTML = html;
+      if (tpl.innerHTML === section.innerHTML) return;
+      var a = document.activeElement;
+      var had = a && section.contains(a) && a.name ? [a.name, a.value] : null;
+      section.innerHTML = tpl.innerHTML;
+      if (had) {
+        var same = Array.prototype.filter.call(section.querySelectorAll('[name]'), function (e) {
+          return e.name === had[0] && e.value === had[1];
+        });
+        if (same.length) same[0].focus();
+      }
+    }
+    var events = 0;
     var es = new EventSource(section.getAttribute('data-stream'));
+    es.addEventListener('appointment', function () {
+      section.setAttribute('data-events', String(++events));
+    });
     // Each (re)connection starts with a fresh copy: what changed while the
     // stream was connecting (or the phone slept) is not missed.
     es.addEventListener('open', refresh);

@@ -116,6 +116,9 @@ run('manage', async (j) => {
           document.querySelector('.status .state').textContent === 'On the way', null, { timeout: 10000 });
         const text = await j.text(page, '#status');
         j.check(/expected (about )?\d\d:\d\d/.test(text), `the arrival band: "${text}"`);
+        // It came through the stream, not a reconnection's fresh copy.
+        j.check(Number(await page.getAttribute('#status', 'data-events')) >= 1,
+          'an appointment event reached the page');
         await j.look(page, 'on-the-way');
       });
     }

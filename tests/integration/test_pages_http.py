@@ -133,9 +133,15 @@ class TestPagesHttp(ob.BookingTestCase):
                             headers={"Origin": "https://evil.example"})
         self.assertIn("another site", text)
         self.assertEqual(self.srv.sql("SELECT count(*) FROM appointments")[0][0], n0)
+        # What browsers really send: our pages say no-referrer, so the Origin
+        # is "null" and there is no Referer; Sec-Fetch-Site tells the truth.
+        for site in ("cross-site", "same-site"):
+            self.page("POST", "/book/confirm", good, status=403,
+                      headers={"Origin": "null", "Sec-Fetch-Site": site})
+        self.assertEqual(self.srv.sql("SELECT count(*) FROM appointments")[0][0], n0)
         # From our own page it books.
         self.page("POST", "/book/confirm", good, status=303,
-                  headers={"Origin": "http://127.0.0.1:%d" % self.srv.port})
+                  headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
 
     def test_every_invalid_link_gets_the_same_page(self):
         a, vt, starts = self.windows_page("9 Church Lane")

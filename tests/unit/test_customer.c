@@ -207,6 +207,20 @@ START_TEST(an_unlisted_address_goes_to_the_inbox)
 }
 END_TEST
 
+START_TEST(an_unlisted_address_never_changes_a_stored_contact)
+{
+	book(TUE_10, "07700 900001"); /* Zoë, by phone only */
+	ck_assert_str_eq(
+	    request_field("Flat 3, 9 New Road, XX9 9XX", "Mallory", "07700 900001", ""), "ok");
+	char *who = sql_text("SELECT name || '|' || access_notes FROM customers WHERE id = "
+	                     "(SELECT customer_id FROM appointments)");
+	ck_assert_str_eq(who, "Zoë|");
+	free(who);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM customers WHERE phone = '+447700900001'"),
+	                 2);
+}
+END_TEST
+
 START_TEST(the_doorstep_code_is_stable_and_per_visit)
 {
 	char a[5], b[5];
@@ -294,6 +308,7 @@ int main(void)
 	tcase_add_test(tc, an_address_by_id);
 	tcase_add_test(tc, an_unlisted_address_names_each_mistake);
 	tcase_add_test(tc, an_unlisted_address_goes_to_the_inbox);
+	tcase_add_test(tc, an_unlisted_address_never_changes_a_stored_contact);
 	tcase_add_test(tc, the_doorstep_code_is_stable_and_per_visit);
 	tcase_add_test(tc, keeping_the_window_needs_something_held);
 	tcase_add_test(tc, the_status_shows_risk_and_cases);
