@@ -154,8 +154,18 @@ class TestPagesHttp(ob.BookingTestCase):
         r, sent = self.page("POST", "/a/new-link", {"reference": v["reference"],
                                                     "contact": "07700 900403"}, status=202)
         self.assertIn("Check your messages", sent)
+        # Expired: a visit long past (its link works link_days after the visit).
+        old = self.hold_and_book(a, vt, starts[0], name="Old Visit", phone="07700 900406",
+                                 email=None)
+        expired = self.token_of(old)
+        self.page("GET", "/a/%s" % expired)
+        end = ob.secs(ob.utc(old["window"]["end"]))
+        self.clock(to=ob.iso(end + 31 * 86400))
         bodies = set()
-        for t in (token, "A" * 22, "short", "%s-x" % token[:20], "AAAAAAAAAAAAAAAAAAAAA!"):
+        # revoked, unknown, too short, unknown of the right shape, a character
+        # no token has, expired
+        for t in (token, "A" * 22, "short", "%s-x" % token[:20], "AAAAAAAAAAAAAAAAAAAAA!",
+                  expired):
             r, text = self.page("GET", "/a/%s" % urllib.parse.quote(t), status=404)
             self.assertIn("Send me a new link", text)
             bodies.add(text)
