@@ -205,3 +205,16 @@ enum otd_status app_customer_status(struct otd_app *app, int64_t appointment_id,
 	struct status_job j = {.id = appointment_id, .out = out};
 	return store_read(app->store, status_read, &j, err);
 }
+
+/* ---- letting a hold go ----------------------------------------------------------- */
+
+static enum otd_status release_write(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	enum otd_status st = store_hold_delete(tx, *(int64_t *)arg, err);
+	return st == OTD_ENOTFOUND ? OTD_OK : st;
+}
+
+enum otd_status app_hold_release(struct otd_app *app, int64_t hold_id, struct otd_error *err)
+{
+	return store_write(app->store, release_write, &hold_id, err);
+}

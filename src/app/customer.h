@@ -27,10 +27,10 @@ struct otd_address_request {
 
 /* "My address isn't listed": records the contact as a new one (the only
  * personal data, in the customers table; a stored contact with the same
- * phone is never changed by this form anyone can send) and a message in the dispatcher's inbox saying
- * what was asked for. No coordinates are guessed and nothing is booked.
- * OTD_EINVAL naming the field ("address", "name", "phone", "email",
- * "contact" when neither phone nor email is given). */
+ * phone is never changed by this form anyone can send) and a message in the dispatcher's inbox
+ * saying what was asked for. No coordinates are guessed and nothing is booked. OTD_EINVAL naming
+ * the field ("address", "name", "phone", "email", "contact" when neither phone nor email is given).
+ */
 enum otd_status app_address_request(struct otd_app *app, const struct otd_address_request *r,
                                     struct otd_error *err);
 
@@ -46,6 +46,11 @@ enum otd_status app_doorstep_code(struct otd_app *app, int64_t appointment_id, c
  * are let go and the choice is recorded. OTD_ESTATE when nothing is held
  * for them any more. */
 enum otd_status app_offer_keep(struct otd_app *app, int64_t appointment_id, struct otd_error *err);
+
+/* Lets go of hold hold_id at once (a move that failed after its hold was
+ * made must not keep the capacity, nor count against the client's cap
+ * until it expires). A hold already gone is not an error. */
+enum otd_status app_hold_release(struct otd_app *app, int64_t hold_id, struct otd_error *err);
 
 /* What the customer's page shows of the visit as it goes: the risk and
  * projected arrival band (store/tracking.h), and the guarantee cases of

@@ -693,6 +693,8 @@ enum otd_status h_page_move(struct otd_req *req)
 		st = app_reschedule(req->app, &req->principal, id, hold.token, 0, true, NULL,
 		                    &moved, &err);
 		otd_appointment_view_cleanup(&moved);
+		if(st != OTD_OK) /* the hold is no use now: its capacity goes back at once */
+			app_hold_release(req->app, hold.hold.id, NULL);
 	}
 	if(st == OTD_OK) {
 		see_page(req, "moved");

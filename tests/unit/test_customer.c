@@ -299,6 +299,26 @@ START_TEST(the_status_shows_risk_and_cases)
 }
 END_TEST
 
+START_TEST(a_hold_can_be_let_go_at_once)
+{
+	struct otd_hold_request req = {
+	    .address_id = 1, .visit_type_id = 1, .window_start = TUE_10, .client_key = "c"};
+	struct otd_hold_result h;
+	struct otd_error err;
+	otd_error_clear(&err);
+	ck_assert_msg(app_hold_create(&app, &customer, &req, &h, &err) == OTD_OK, "%s",
+	              err.message);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM holds"), 1);
+	ck_assert_int_eq(app_hold_release(&app, h.hold.id, &err), OTD_OK);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM holds"), 0);
+	/* Gone already: not an error. */
+	ck_assert_int_eq(app_hold_release(&app, h.hold.id, &err), OTD_OK);
+	/* And the window can be held again. */
+	ck_assert_msg(app_hold_create(&app, &customer, &req, &h, &err) == OTD_OK, "%s",
+	              err.message);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("customer");
@@ -312,6 +332,7 @@ int main(void)
 	tcase_add_test(tc, the_doorstep_code_is_stable_and_per_visit);
 	tcase_add_test(tc, keeping_the_window_needs_something_held);
 	tcase_add_test(tc, the_status_shows_risk_and_cases);
+	tcase_add_test(tc, a_hold_can_be_let_go_at_once);
 	suite_add_tcase(s, tc);
 	return testutil_run(s);
 }
