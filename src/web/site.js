@@ -39,7 +39,7 @@
     function highlight(i) {
       var opts = list.children;
       for (var k = 0; k < opts.length; k++) opts[k].setAttribute('aria-selected', k === i ? 'true' : 'false');
-      active = i;
+      active = i; // -1: back in the text box
       if (i >= 0 && opts[i]) {
         input.setAttribute('aria-activedescendant', opts[i].id);
         opts[i].scrollIntoView({ block: 'nearest' });
@@ -94,8 +94,16 @@
       if (!q) { close(); return; }
       var mine = ++seq;
       fetch(url + '?limit=8&q=' + encodeURIComponent(q), { headers: { Accept: 'application/json' } })
-        .then(function (r) { return r.ok ? r.json() : { items: [] }; })
-        .then(function (data) { if (mine === seq) render(data); })
+        .then(function (r) {
+          if (r.status === 429) return { items: [], busy: true };
+          return r.ok ? r.json() : { items: [] };
+        })
+        .then(function (data) {
+          if (mine !== seq) return;
+          render(data);
+          // Too many searches: say so, not "nothing found".
+          if (data.busy) status.textContent = 'Too many searches for a moment; wait a few seconds, or press Find my address.';
+        })
         .catch(function () { /* the plain form still works */ });
     }
     input.addEventListener('input', function () {
@@ -108,7 +116,7 @@
         return;
       }
       if (e.key === 'ArrowDown') { highlight(Math.min(active + 1, items.length - 1)); e.preventDefault(); }
-      else if (e.key === 'ArrowUp') { highlight(Math.max(active - 1, 0)); e.preventDefault(); }
+      else if (e.key === 'ArrowUp') { highlight(active - 1); e.preventDefault(); }
       else if (e.key === 'Enter' && active >= 0) { choose(active); e.preventDefault(); }
       else if (e.key === 'Escape') { close(); e.preventDefault(); }
     });
