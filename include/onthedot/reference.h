@@ -3,6 +3,7 @@
 #define ONTHEDOT_REFERENCE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define OTD_REFERENCE_LEN 10 /* "OTD-" and six characters */
 
@@ -16,5 +17,12 @@ void otd_reference_make(const unsigned char random[6], char out[OTD_REFERENCE_LE
  * a 0, O, 1 or I, any other character, or the wrong length; out is then
  * left alone. */
 bool otd_reference_parse(const char *s, char out[OTD_REFERENCE_LEN + 1]);
+
+/* The 4-digit code a visitor tells the customer at the door for
+ * appointment_id, derived from the server's 32-byte key (keyed BLAKE2b
+ * over "doorstep-code:ID", a domain of its own), so every page that shows
+ * it agrees and a stranger cannot guess it. out receives 4 digits and a
+ * NUL. */
+void otd_doorstep_code(const unsigned char key[32], int64_t appointment_id, char out[5]);
 
 #endif

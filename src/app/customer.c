@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "app/catalog.h"
+#include "app/delivery.h"
 #include "app/config.h"
 #include "onthedot/mem.h"
+#include "onthedot/reference.h"
 #include "onthedot/validate.h"
 #include "store/booking.h"
 #include "store/catalog.h"
@@ -110,35 +112,15 @@ enum otd_status app_address_request(struct otd_app *app, const struct otd_addres
 
 /* ---- the doorstep code --------------------------------------------------------- */
 
-struct key_job {
-	unsigned char key[32];
-};
-
-static enum otd_status key_read(struct otd_conn *c, void *arg, struct otd_error *err)
-{
-	struct key_job *j = arg;
-	return store_server_key(c, "url", j->key, err);
-}
-
 enum otd_status app_doorstep_code(struct otd_app *app, int64_t appointment_id, char out[5],
                                   struct otd_error *err)
 {
-	struct key_job j;
-	enum otd_status st = store_read(app->store, key_read, &j, err);
-	if(st)
-		return st;
-	/* A separate domain from the URL tokens made with the same key. */
-	char msg[48];
-	int n = snprintf(msg, sizeof(msg), "doorstep-code:%lld", (long long)appointment_id);
-	unsigned char h[16];
-	crypto_generichash(h, sizeof(h), (const unsigned char *)msg, (size_t)n, j.key,
-	                   sizeof(j.key));
-	sodium_memzero(j.key, sizeof(j.key));
-	uint64_t v = 0;
-	for(int i = 0; i < 8; i++)
-		v = v << 8 | h[i];
-	snprintf(out, 5, "%04u", (unsigned)(v % 10000u));
-	return OTD_OK;
+	unsigned char key[32];
+	enum otd_status st = app_url_key(app, key, err);
+	if(st == OTD_OK)
+		otd_doorstep_code(key, appointment_id, out);
+	sodium_memzero(key, sizeof(key));
+	return st;
 }
 
 /* ---- keeping the window ------------------------------------------------------ */

@@ -34,10 +34,10 @@ struct otd_address_request {
 enum otd_status app_address_request(struct otd_app *app, const struct otd_address_request *r,
                                     struct otd_error *err);
 
-/* The 4-digit code the visitor shows at the door for appointment_id:
- * derived from the database's server key (keyed BLAKE2b), so the
- * customer's page and the visitor's phone always agree and a stranger
- * cannot guess it. out receives 4 digits and a NUL. */
+/* The 4-digit code the visitor shows at the door for appointment_id
+ * (otd_doorstep_code under the database's server key), so the customer's
+ * page and the visitor's phone always agree and a stranger cannot guess
+ * it. out receives 4 digits and a NUL. */
 enum otd_status app_doorstep_code(struct otd_app *app, int64_t appointment_id, char out[5],
                                   struct otd_error *err);
 

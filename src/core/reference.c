@@ -1,7 +1,9 @@
 /* Appointment references: "OTD-" and six characters nobody misreads. */
 #include "onthedot/reference.h"
 
+#include <sodium.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #define PREFIX "OTD-"
@@ -61,4 +63,16 @@ bool otd_reference_parse(const char *s, char out[OTD_REFERENCE_LEN + 1])
 	memcpy(out + PREFIX_LEN, code, CODE_LEN);
 	out[OTD_REFERENCE_LEN] = '\0';
 	return true;
+}
+
+void otd_doorstep_code(const unsigned char key[32], int64_t appointment_id, char out[5])
+{
+	char msg[48];
+	int n = snprintf(msg, sizeof(msg), "doorstep-code:%lld", (long long)appointment_id);
+	unsigned char h[16];
+	crypto_generichash(h, sizeof(h), (const unsigned char *)msg, (size_t)n, key, 32);
+	uint64_t v = 0;
+	for(int i = 0; i < 8; i++)
+		v = v << 8 | h[i];
+	snprintf(out, 5, "%04u", (unsigned)(v % 10000u));
 }

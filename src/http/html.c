@@ -257,3 +257,32 @@ void html_window_days(struct otd_buf *b, const struct otd_app *app, const struct
 		otd_buf_puts(b, "</ul></details>\n");
 	}
 }
+
+void html_add_error(struct html_field_error *errs, size_t *n, size_t max, const char *field,
+                    const char *message)
+{
+	if(*n >= max || html_error_for(errs, *n, field))
+		return;
+	errs[*n].field = field;
+	snprintf(errs[*n].message, sizeof(errs[*n].message), "%s", message);
+	(*n)++;
+}
+
+void html_aria_error(struct otd_buf *b, const struct html_field_error *errs, size_t n,
+                     const char *name, const char *hint_id)
+{
+	bool bad = html_error_for(errs, n, name) != NULL;
+	if(bad)
+		otd_buf_puts(b, " aria-invalid=\"true\"");
+	if(bad || hint_id)
+		otd_buf_printf(b, " aria-describedby=\"%s%s%s%s\"", hint_id ? hint_id : "",
+		               hint_id && bad ? " " : "", bad ? name : "", bad ? "-error" : "");
+}
+
+void html_width_adjective(int minutes, char *out, size_t size)
+{
+	if(minutes % 60 == 0)
+		snprintf(out, size, "%d-hour", minutes / 60);
+	else
+		snprintf(out, size, "%d-minute", minutes);
+}

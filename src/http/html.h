@@ -88,6 +88,21 @@ struct otd_slot_result;
 void html_window_days(struct otd_buf *b, const struct otd_app *app,
                       const struct otd_slot_result *r);
 
+/* Adds field's error (message copied) to errs, which holds *n of max;
+ * nothing when errs is full or field already has one (the first error of
+ * a field is the one to fix first). */
+void html_add_error(struct html_field_error *errs, size_t *n, size_t max, const char *field,
+                    const char *message);
+
+/* Writes the aria attributes of input name: aria-invalid when errs has
+ * an error for it, aria-describedby naming hint_id (may be NULL) and the
+ * error's element ("<name>-error"). */
+void html_aria_error(struct otd_buf *b, const struct html_field_error *errs, size_t n,
+                     const char *name, const char *hint_id);
+
+/* "2-hour", "90-minute": a window width as an adjective. */
+void html_width_adjective(int minutes, char *out, size_t size);
+
 /* The summary above a form: an alert listing each error as a link to its
  * field (the element with id = field). Nothing when n is 0. */
 void html_error_summary(struct otd_buf *b, const struct html_field_error *errs, size_t n);

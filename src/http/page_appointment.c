@@ -55,21 +55,19 @@ static void render_not_found(struct otd_req *req, const struct html_field_error 
 	otd_buf_puts(&b, "<input id=\"reference\" name=\"reference\" type=\"text\" "
 	                 "autocomplete=\"off\" maxlength=\"20\" value=\"");
 	html_esc(&b, f ? form_get(f, "reference") : NULL);
-	otd_buf_printf(&b, "\" aria-describedby=\"reference-hint%s\"%s></div>\n",
-	               html_error_for(errs, n_errs, "reference") ? " reference-error" : "",
-	               html_error_for(errs, n_errs, "reference") ? " aria-invalid=\"true\"" : "");
+	otd_buf_puts(&b, "\"");
+	html_aria_error(&b, errs, n_errs, "reference", "reference-hint");
+	otd_buf_puts(&b, "></div>\n");
 	otd_buf_puts(&b, "<div class=\"field\"><label for=\"contact\">The mobile number or email "
 	                 "address you gave us</label>\n");
 	html_field_error(&b, errs, n_errs, "contact");
 	otd_buf_puts(&b, "<input id=\"contact\" name=\"contact\" type=\"text\" "
 	                 "autocomplete=\"email\" maxlength=\"254\" value=\"");
 	html_esc(&b, f ? form_get(f, "contact") : NULL);
-	otd_buf_printf(
-	    &b,
-	    "\"%s%s></div>\n<button type=\"submit\">Send me a new link</button>\n"
-	    "</form>\n<p>Links sent before will stop working.</p>\n",
-	    html_error_for(errs, n_errs, "contact") ? " aria-describedby=\"contact-error\"" : "",
-	    html_error_for(errs, n_errs, "contact") ? " aria-invalid=\"true\"" : "");
+	otd_buf_puts(&b, "\"");
+	html_aria_error(&b, errs, n_errs, "contact", NULL);
+	otd_buf_puts(&b, "></div>\n<button type=\"submit\">Send me a new link</button>\n"
+	                 "</form>\n<p>Links sent before will stop working.</p>\n");
 	html_end(&b, req->app);
 	html_reply(req, n_errs ? 400 : 404, &b);
 }
@@ -102,18 +100,14 @@ enum otd_status h_page_new_link(struct otd_req *req)
 		return OTD_OK;
 	}
 	const char *ref = form_get(&f, "reference"), *contact = form_get(&f, "contact");
-	struct html_field_error errs[2] = {{0}};
+	struct html_field_error errs[2];
 	size_t n = 0;
-	if(!ref || !ref[0] || strlen(ref) > 20) {
-		errs[n].field = "reference";
-		snprintf(errs[n++].message, sizeof(errs[0].message),
-		         "Enter your booking reference, such as OTD-7K3F9Q.");
-	}
-	if(!contact || !contact[0] || strlen(contact) > 254) {
-		errs[n].field = "contact";
-		snprintf(errs[n++].message, sizeof(errs[0].message),
-		         "Enter the mobile number or email address you booked with.");
-	}
+	if(!ref || !ref[0] || strlen(ref) > 20)
+		html_add_error(errs, &n, 2, "reference",
+		               "Enter your booking reference, such as OTD-7K3F9Q.");
+	if(!contact || !contact[0] || strlen(contact) > 254)
+		html_add_error(errs, &n, 2, "contact",
+		               "Enter the mobile number or email address you booked with.");
 	if(n) {
 		render_not_found(req, errs, n, &f);
 		form_cleanup(&f);

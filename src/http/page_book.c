@@ -74,15 +74,6 @@ static void width_text(int minutes, char *out, size_t size)
 		snprintf(out, size, "%d minutes", minutes);
 }
 
-/* "2-hour", "90-minute" */
-static void width_adjective(int minutes, char *out, size_t size)
-{
-	if(minutes % 60 == 0)
-		snprintf(out, size, "%d-hour", minutes / 60);
-	else
-		snprintf(out, size, "%d-minute", minutes);
-}
-
 static void hidden(struct otd_buf *b, const char *name, const char *value)
 {
 	otd_buf_printf(b, "<input type=\"hidden\" name=\"%s\" value=\"", name);
@@ -96,28 +87,6 @@ static void hidden_id(struct otd_buf *b, const char *name, int64_t v)
 	               (long long)v);
 }
 
-static void add_error(struct html_field_error *errs, size_t *n, size_t max, const char *field,
-                      const char *message)
-{
-	if(*n >= max || html_error_for(errs, *n, field))
-		return;
-	errs[*n].field = field;
-	snprintf(errs[*n].message, sizeof(errs[*n].message), "%s", message);
-	(*n)++;
-}
-
-/* aria attributes of an input that may have an error. */
-static void aria_error(struct otd_buf *b, const struct html_field_error *errs, size_t n,
-                       const char *name, const char *hint_id)
-{
-	bool bad = html_error_for(errs, n, name) != NULL;
-	if(bad)
-		otd_buf_puts(b, " aria-invalid=\"true\"");
-	if(bad || hint_id)
-		otd_buf_printf(b, " aria-describedby=\"%s%s%s%s\"", hint_id ? hint_id : "",
-		               hint_id && bad ? " " : "", bad ? name : "", bad ? "-error" : "");
-}
-
 /* ---- step 1: the address and the visit type --------------------------------- */
 
 static void type_select(struct otd_buf *b, const struct otd_visit_type *types, size_t n,
@@ -127,13 +96,13 @@ static void type_select(struct otd_buf *b, const struct otd_visit_type *types, s
 	    b, "<div class=\"field\"><label for=\"visit_type\">What is the visit for?</label>\n");
 	html_field_error(b, errs, n_errs, "visit_type");
 	otd_buf_puts(b, "<select id=\"visit_type\" name=\"visit_type\" required");
-	aria_error(b, errs, n_errs, "visit_type", NULL);
+	html_aria_error(b, errs, n_errs, "visit_type", NULL);
 	otd_buf_puts(b, ">\n");
 	if(!chosen)
 		otd_buf_puts(b, "<option value=\"\">Choose one</option>\n");
 	for(size_t i = 0; i < n; i++) {
 		char w[32];
-		width_adjective(types[i].window_min, w, sizeof(w));
+		html_width_adjective(types[i].window_min, w, sizeof(w));
 		otd_buf_printf(b, "<option value=\"%lld\"%s>", (long long)types[i].id,
 		               types[i].id == chosen ? " selected" : "");
 		html_esc(b, types[i].name);
@@ -168,7 +137,7 @@ static void render_search(struct otd_req *req, int status, const char *q, int64_
 	                 "data-autocomplete=\"/api/v1/addresses\" value=\"");
 	html_esc(&b, q ? q : "");
 	otd_buf_puts(&b, "\"");
-	aria_error(&b, errs, n_errs, "q", "q-hint");
+	html_aria_error(&b, errs, n_errs, "q", "q-hint");
 	otd_buf_puts(&b,
 	             "></div></div>\n<button type=\"submit\">Find my address</button>\n</form>\n");
 	size_t n_hits = hits ? hits->n : 0;
@@ -224,7 +193,7 @@ struct windows_notice {
 static void kept_sentence(struct otd_buf *b, struct otd_app *app, int width_min)
 {
 	char w[32];
-	width_adjective(width_min, w, sizeof(w));
+	html_width_adjective(width_min, w, sizeof(w));
 	int percent = -1;
 	int64_t due = 0;
 	if(app_trust_kept_rate(app, width_min, &percent, &due, NULL) != OTD_OK)
@@ -356,7 +325,7 @@ static void text_field(struct otd_buf *b, const char *name, const char *label, c
 	if(strcmp(type, "textarea") == 0) {
 		otd_buf_printf(b, "<textarea id=\"%s\" name=\"%s\" rows=\"3\" maxlength=\"900\"",
 		               name, name);
-		aria_error(b, errs, n_errs, name, hint ? hint_id : NULL);
+		html_aria_error(b, errs, n_errs, name, hint ? hint_id : NULL);
 		otd_buf_puts(b, ">");
 		html_esc(b, value ? value : "");
 		otd_buf_puts(b, "</textarea></div>\n");
@@ -366,7 +335,7 @@ static void text_field(struct otd_buf *b, const char *name, const char *label, c
 	               name, name, type, autocomplete);
 	html_esc(b, value ? value : "");
 	otd_buf_puts(b, "\"");
-	aria_error(b, errs, n_errs, name, hint ? hint_id : NULL);
+	html_aria_error(b, errs, n_errs, name, hint ? hint_id : NULL);
 	otd_buf_puts(b, "></div>\n");
 }
 
@@ -467,23 +436,23 @@ enum otd_status h_page_book(struct otd_req *req)
 				return OTD_OK;
 			}
 		}
-		add_error(errs, &n_errs, 4, "q",
-		          "We could not find that address; search for it again.");
+		html_add_error(errs, &n_errs, 4, "q",
+		               "We could not find that address; search for it again.");
 	}
 	if((address || q) && !type)
-		add_error(errs, &n_errs, 4, "visit_type", "Choose what the visit is for.");
+		html_add_error(errs, &n_errs, 4, "visit_type", "Choose what the visit is for.");
 	struct otd_address_hits hits = {0};
 	bool searched = false;
 	if(q && !address) {
 		size_t len = strlen(q);
 		if(len == 0 || len > 100) {
-			add_error(
+			html_add_error(
 			    errs, &n_errs, 4, "q",
 			    len ? "That is too long for an address search; give the postcode or "
 			          "the first line."
 			        : "Enter your postcode or the first line of your address.");
 		} else if(req_throttle(req, app->limits->addresses, "address searches") != OTD_OK) {
-			add_error(errs, &n_errs, 4, "q", req->err.message);
+			html_add_error(errs, &n_errs, 4, "q", req->err.message);
 			memset(&req->err, 0, sizeof(req->err));
 		} else {
 			searched = true;
@@ -641,33 +610,35 @@ enum otd_status h_page_confirm(struct otd_req *req)
 	struct otd_error e = {0};
 	char norm[256];
 	if(otd_text_validate(d.name ? d.name : "", 1, 200, false, "name", &e) != OTD_OK)
-		add_error(errs, &n, 8, "name",
-		          d.name && d.name[0]
-		              ? "Your name is too long or has characters we cannot use."
-		              : "Enter your name.");
+		html_add_error(errs, &n, 8, "name",
+		               d.name && d.name[0]
+		                   ? "Your name is too long or has characters we cannot use."
+		                   : "Enter your name.");
 	bool phone = d.phone && d.phone[0], email = d.email && d.email[0];
 	if(phone && otd_phone_normalise(d.phone, app->cfg->messages.country_code, norm,
 	                                sizeof(norm), "phone", &e) != OTD_OK)
-		add_error(errs, &n, 8, "phone",
-		          "Enter a phone number like 07700 900123, with 10 or 11 digits.");
+		html_add_error(errs, &n, 8, "phone",
+		               "Enter a phone number like 07700 900123, with 10 or 11 digits.");
 	if(email && otd_email_normalise(d.email, norm, sizeof(norm), "email", &e) != OTD_OK)
-		add_error(errs, &n, 8, "email", "Enter an email address like name@example.com.");
+		html_add_error(errs, &n, 8, "email",
+		               "Enter an email address like name@example.com.");
 	if(!phone && !email)
-		add_error(errs, &n, 8, "phone",
-		          "Give a mobile number or an email address (or both).");
+		html_add_error(errs, &n, 8, "phone",
+		               "Give a mobile number or an email address (or both).");
 	if(!d.sms && !d.email_me)
-		add_error(errs, &n, 8, "contact", "Choose text message, email or both.");
+		html_add_error(errs, &n, 8, "contact", "Choose text message, email or both.");
 	if(d.sms && !phone)
-		add_error(errs, &n, 8, "phone",
-		          "To be told by text message, give a mobile number.");
+		html_add_error(errs, &n, 8, "phone",
+		               "To be told by text message, give a mobile number.");
 	if(d.email_me && !email)
-		add_error(errs, &n, 8, "email", "To be told by email, give an email address.");
+		html_add_error(errs, &n, 8, "email", "To be told by email, give an email address.");
 	if(d.access_needs &&
 	   otd_text_validate(d.access_needs, 0, 900, true, "access_needs", &e) != OTD_OK)
-		add_error(errs, &n, 8, "access_needs",
-		          "Keep access needs under 900 characters, in plain text.");
+		html_add_error(errs, &n, 8, "access_needs",
+		               "Keep access needs under 900 characters, in plain text.");
 	if(d.notes && otd_text_validate(d.notes, 0, 900, true, "notes", &e) != OTD_OK)
-		add_error(errs, &n, 8, "notes", "Keep notes under 900 characters, in plain text.");
+		html_add_error(errs, &n, 8, "notes",
+		               "Keep notes under 900 characters, in plain text.");
 	if(n) {
 		render_details(req, 400, &d, errs, n);
 		form_cleanup(&f);
@@ -711,7 +682,7 @@ enum otd_status h_page_confirm(struct otd_req *req)
 		               loc);
 		html_reply(req, 303, &b);
 	} else if(st == OTD_ECONFLICT && strcmp(err.code, "already_booked") == 0) {
-		add_error(errs, &n, 8, "name", err.message);
+		html_add_error(errs, &n, 8, "name", err.message);
 		render_details(req, 409, &d, errs, n);
 	} else if(st == OTD_ECONFLICT && strcmp(err.code, "hold_expired") == 0 &&
 	          rehold(req, &d, &again)) {
@@ -734,7 +705,7 @@ enum otd_status h_page_confirm(struct otd_req *req)
 		if(strcmp(field, "phone") && strcmp(field, "email") && strcmp(field, "name") &&
 		   strcmp(field, "access_needs"))
 			field = "name";
-		add_error(errs, &n, 8, field, err.message);
+		html_add_error(errs, &n, 8, field, err.message);
 		render_details(req, st == OTD_ERATE ? 429 : 400, &d, errs, n);
 	} else {
 		html_reply_message(req, st == OTD_EBUSY ? 503 : 500, "Please try again",
@@ -816,7 +787,7 @@ enum otd_status h_page_unlisted_send(struct otd_req *req)
 		if(strcmp(field, "address") && strcmp(field, "name") && strcmp(field, "phone") &&
 		   strcmp(field, "email"))
 			field = "address";
-		add_error(errs, &n, 2, field, err.message);
+		html_add_error(errs, &n, 2, field, err.message);
 		render_unlisted(req, 400, visit_type, &f, errs, n);
 	} else {
 		html_reply_message(req, 503, "Please try again",

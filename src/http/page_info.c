@@ -97,12 +97,10 @@ static void minutes_text(int64_t minutes, char *out, size_t size)
 
 static void width_label(int minutes, char *out, size_t size)
 {
-	if(minutes % 60 == 0)
-		snprintf(out, size, "%d-hour windows", minutes / 60);
-	else
-		snprintf(out, size, "%d-minute windows", minutes);
+	char w[24];
+	html_width_adjective(minutes, w, sizeof(w));
+	snprintf(out, size, "%s windows", w);
 }
-
 /* A chart sized for a phone (360 px wide, scaled by the style sheet), or
  * its empty text as a paragraph. */
 static void chart(struct otd_buf *b, struct otd_chart *c)

@@ -1,11 +1,12 @@
 /* Tracking routes: a visitor's events from the phone, a dispatcher's
  * "unavailable", and the tracked day (state, projected arrival, risk). */
 #include <math.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "app/customer.h"
+#include "app/delivery.h"
 #include "app/tracking.h"
 #include "http/decode.h"
 #include "http/handlers.h"
@@ -268,14 +269,17 @@ static json_t *time_or_null(int64_t t)
 
 static json_t *tracked_day_json(struct otd_app *app, const struct otd_tracked_day *d)
 {
+	/* The doorstep codes: the key is read once for the whole day. */
+	unsigned char key[32];
+	bool have_key = app_url_key(app, key, NULL) == OTD_OK;
 	json_t *stops = json_array();
 	for(size_t i = 0; i < d->n; i++) {
 		const struct otd_tracked_stop *s = &d->stops[i];
 		/* The code the visitor tells the customer at the door (the
 		 * customer's page shows the same). */
-		char code[5];
-		if(app_doorstep_code(app, s->appointment_id, code, NULL) != OTD_OK)
-			code[0] = '\0';
+		char code[5] = "";
+		if(have_key)
+			otd_doorstep_code(key, s->appointment_id, code);
 		json_t *o;
 		json_array_append_new(
 		    stops,
@@ -294,6 +298,7 @@ static json_t *tracked_day_json(struct otd_app *app, const struct otd_tracked_da
 			json_object_set_new(o, "doorstep_code",
 			                    code[0] ? json_string(code) : json_null());
 	}
+	sodium_memzero(key, sizeof(key));
 	return json_pack("{s:I,s:s,s:s,s:s?,s:o,s:i,s:b,s:s?,s:o,s:o}", "visitor_id",
 	                 (json_int_t)d->visitor_id, "date", d->local_date, "state", d->state,
 	                 "current", d->current[0] ? d->current : NULL, "since", time_or_null(d->since),

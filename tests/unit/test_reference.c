@@ -78,6 +78,29 @@ START_TEST(parse_rejects_what_is_not_a_reference)
 }
 END_TEST
 
+START_TEST(doorstep_codes_are_four_digits_per_visit_and_key)
+{
+	unsigned char k1[32] = {1}, k2[32] = {2};
+	char a[5], b[5];
+	otd_doorstep_code(k1, 7, a);
+	ck_assert_int_eq(strlen(a), 4);
+	for(int i = 0; i < 4; i++)
+		ck_assert(a[i] >= '0' && a[i] <= '9');
+	otd_doorstep_code(k1, 7, b);
+	ck_assert_str_eq(a, b); /* stable */
+	int same_id = 0, same_key = 0;
+	for(int64_t id = 1; id <= 40; id++) {
+		char x[5], y[5];
+		otd_doorstep_code(k1, id, x);
+		otd_doorstep_code(k2, id, y);
+		same_id += strcmp(x, a) == 0;
+		same_key += strcmp(x, y) == 0;
+	}
+	ck_assert_int_lt(same_id, 5);  /* another visit, another code (7 itself is one) */
+	ck_assert_int_lt(same_key, 5); /* another database, other codes */
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("reference");
@@ -85,6 +108,7 @@ int main(void)
 	tcase_add_test(tc, made_from_the_unambiguous_alphabet);
 	tcase_add_test(tc, parse_tolerates_case_spaces_and_a_missing_prefix);
 	tcase_add_test(tc, parse_rejects_what_is_not_a_reference);
+	tcase_add_test(tc, doorstep_codes_are_four_digits_per_visit_and_key);
 	suite_add_tcase(s, tc);
 	return testutil_run(s);
 }
