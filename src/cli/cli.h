@@ -4,6 +4,8 @@
 #ifndef OTD_CLI_H
 #define OTD_CLI_H
 
+#include <stddef.h>
+
 #include "app/config.h"
 
 int cmd_serve(int argc, char **argv);
@@ -13,6 +15,8 @@ int cmd_token(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_solve(int argc, char **argv);
+int cmd_check_routes(int argc, char **argv);
 
 /* Prints "onthedot SUBCOMMAND: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -26,6 +30,11 @@ int cli_config_load(const char *cmd, const char *config_path, const char *db,
 
 /* Replaces a heap-owned configuration string. */
 void cli_config_set(char **field, const char *value);
+
+/* Reads a whole regular file into memory (NUL-terminated; *len excludes
+ * the NUL), refusing more than max bytes. Returns NULL with a sentence in
+ * why on failure. The caller frees the result. */
+char *cli_read_file(const char *path, size_t max, size_t *len, char *why, size_t why_size);
 
 /* True when argv holds --help or -h. */
 int cli_wants_help(int argc, char **argv);

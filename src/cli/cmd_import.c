@@ -1,12 +1,10 @@
 /* onthedot import visitors|visit-types|gazetteer|holidays FILE: CSV
  * imports, and bank holidays from an iCalendar file. */
-#include <errno.h>
 #include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "app/app.h"
@@ -44,40 +42,6 @@ static void import_usage(FILE *out)
 	        "               RRULE repeats it), named by its SUMMARY. The file replaces\n"
 	        "               the whole set of holidays; a bad event is reported by its\n"
 	        "               position, UID and SUMMARY and nothing is imported.\n");
-}
-
-/* Reads a whole file into memory, refusing more than max bytes. */
-static char *read_file(const char *path, size_t max, size_t *len, char *why, size_t why_size)
-{
-	FILE *f = fopen(path, "rb");
-	if(!f) {
-		snprintf(why, why_size, "cannot open %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	struct stat sb;
-	if(fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
-		snprintf(why, why_size, "%s is not a regular file", path);
-		fclose(f);
-		return NULL;
-	}
-	if((size_t)sb.st_size > max) {
-		snprintf(why, why_size, "%s is %lld bytes; the limit is %zu", path,
-		         (long long)sb.st_size, max);
-		fclose(f);
-		return NULL;
-	}
-	char *data = xmalloc((size_t)sb.st_size + 1);
-	size_t n = fread(data, 1, (size_t)sb.st_size, f);
-	bool failed = ferror(f);
-	fclose(f);
-	if(failed || n != (size_t)sb.st_size) {
-		snprintf(why, why_size, "cannot read %s", path);
-		free(data);
-		return NULL;
-	}
-	data[n] = '\0';
-	*len = n;
-	return data;
 }
 
 int cmd_import(int argc, char **argv)
@@ -124,8 +88,8 @@ int cmd_import(int argc, char **argv)
 	}
 	char why[512];
 	size_t len = 0;
-	char *data = read_file(file, holidays ? OTD_HOLIDAYS_MAX_BYTES : OTD_IMPORT_MAX_BYTES, &len,
-	                       why, sizeof(why));
+	char *data = cli_read_file(file, holidays ? OTD_HOLIDAYS_MAX_BYTES : OTD_IMPORT_MAX_BYTES,
+	                           &len, why, sizeof(why));
 	if(!data) {
 		cli_error("import", "%s", why);
 		return 1;

@@ -1,8 +1,11 @@
 /* Helpers shared by the subcommands. */
+#include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "cli/config_file.h"
@@ -55,4 +58,37 @@ int cli_config_load(const char *cmd, const char *config_path, const char *db,
 	if(db)
 		cli_config_set(&cfg->database, db);
 	return 0;
+}
+
+char *cli_read_file(const char *path, size_t max, size_t *len, char *why, size_t why_size)
+{
+	FILE *f = fopen(path, "rb");
+	if(!f) {
+		snprintf(why, why_size, "cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat sb;
+	if(fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(why, why_size, "%s is not a regular file", path);
+		fclose(f);
+		return NULL;
+	}
+	if((size_t)sb.st_size > max) {
+		snprintf(why, why_size, "%s is %lld bytes; the limit is %zu", path,
+		         (long long)sb.st_size, max);
+		fclose(f);
+		return NULL;
+	}
+	char *data = xmalloc((size_t)sb.st_size + 1);
+	size_t n = fread(data, 1, (size_t)sb.st_size, f);
+	bool failed = ferror(f);
+	fclose(f);
+	if(failed || n != (size_t)sb.st_size) {
+		snprintf(why, why_size, "cannot read %s", path);
+		free(data);
+		return NULL;
+	}
+	data[n] = '\0';
+	*len = n;
+	return data;
 }

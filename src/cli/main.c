@@ -16,6 +16,8 @@ static const struct {
     {"user", cmd_user, "add a staff user (admin, dispatcher, finance, visitor)"},
     {"token", cmd_token, "create an admin API token"},
     {"demo", cmd_demo, "create a demo database: the fictional town of Wrenfield"},
+    {"solve", cmd_solve, "solve a Solomon-format routing instance with the optimiser"},
+    {"check-routes", cmd_check_routes, "check routes against a Solomon-format instance"},
     {"version", cmd_version, "print the version"},
 };
 
@@ -26,7 +28,7 @@ static void usage(FILE *out)
 	fprintf(out, "usage: onthedot COMMAND [OPTIONS]\n\n"
 	             "onthedot promises customers exact arrival windows and keeps them.\n\ncommands:\n");
 	for(size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-13s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n'onthedot COMMAND --help' describes each command.\n");
 }
 
