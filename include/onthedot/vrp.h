@@ -15,7 +15,8 @@
  * max(arrival, a), which must be <= b unless the job is soft (late
  * allowed: the lateness, start - b, is counted), and leaves after the
  * service time. A vehicle serves a job only when it has every skill bit
- * the job needs; the demands on one route sum to at most its capacity
+ * the job needs (a pinned job goes on its home vehicle only); the
+ * demands on one route sum to at most its capacity
  * (capacity < 0: no limit). A locked job is a fixed part of one vehicle's
  * route: locked jobs form the head of that route in locked_pos order and
  * never move (a visit done or under way).
@@ -41,6 +42,8 @@ struct otd_vrp_job {
 	int locked_vehicle; /* >= 0: fixed part of that vehicle's route */
 	int locked_pos;     /* its place among that vehicle's locked jobs */
 	int home_vehicle;   /* the vehicle the customer was told of; -1: none */
+	bool pinned;        /* may go on home_vehicle only (a hold: capacity
+	                     * promised on that vehicle, anywhere in its route) */
 	int64_t id;         /* caller's id (Solomon: the customer number) */
 };
 
@@ -93,8 +96,9 @@ struct otd_vrp_cost {
 /* The feasibility checker. Re-times every route of s against p and fills
  * *cost (may be NULL). Returns true when s is feasible: every job appears
  * exactly once (on a route or unassigned), every route respects windows,
- * shift end, capacity, skills and locks (a locked job on its vehicle, at
- * the head in locked_pos order, never unassigned). Else false with the
+ * shift end, capacity, skills, pins (a pinned job on no other vehicle than
+ * its home_vehicle) and locks (a locked job on its vehicle, at the head in
+ * locked_pos order, never unassigned). Else false with the
  * first reason in why (a sentence naming the route and job: "route 3:
  * customer 17 starts at 1002.50, after its due time 967.00"), when why_len > 0.
  * Job names in messages are the caller's ids. */

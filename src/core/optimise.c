@@ -260,6 +260,8 @@ static const char *route_broken(const struct solver *S, int v, const struct rout
 		*job = rt->seq[i];
 		if((j->skills & ~veh->skills) != 0)
 			return "lacks a skill the job needs";
+		if(j->pinned && j->home_vehicle != v)
+			return "is pinned to another vehicle";
 		if(!j->soft && rt->es[i] > j->b + OTD_VRP_EPS)
 			return "starts after its window";
 		if(i < rt->n_locked ? (j->locked_vehicle != v || j->locked_pos < 0)
@@ -417,7 +419,7 @@ static bool best_place(struct solver *S, struct state *st, int v, int c, bool bl
 	const struct route *rt = &st->r[v];
 	const int N = S->N;
 	const double *D = S->D, *T = S->T;
-	if((jc->skills & ~veh->skills) != 0)
+	if((jc->skills & ~veh->skills) != 0 || (jc->pinned && jc->home_vehicle != v))
 		return false;
 	if(veh->capacity >= 0 && rt->load + jc->demand > veh->capacity)
 		return false;

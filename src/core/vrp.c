@@ -322,8 +322,14 @@ static void check_routes(const struct otd_vrp *p, const struct otd_vrp_solution 
 				           "route %d: the load reaches %" PRId64
 				           " at customer %" PRId64 ", over the capacity %d",
 				           v + 1, load, job->id, veh->capacity);
-			if(job->home_vehicle >= 0 && job->home_vehicle != v)
+			if(job->home_vehicle >= 0 && job->home_vehicle != v) {
 				cost->moved++;
+				if(job->pinned)
+					check_fail(c,
+					           "route %d: customer %" PRId64
+					           " is pinned to route %d",
+					           v + 1, job->id, job->home_vehicle + 1);
+			}
 			t = start + job->service;
 			at = to;
 		}

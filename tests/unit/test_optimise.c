@@ -90,6 +90,7 @@ static void gen_instance(uint64_t seed, const struct gen_opts *o, struct otd_vrp
 		j->locked_vehicle = -1;
 		j->locked_pos = -1;
 		j->home_vehicle = o->home && gen_unit() < 0.6 ? gen_below(nv) : -1;
+		j->pinned = j->home_vehicle >= 0 && o->soft && gen_unit() < 0.1;
 		j->id = i + 1;
 	}
 	if(o->locked)
@@ -106,6 +107,7 @@ static void gen_instance(uint64_t seed, const struct gen_opts *o, struct otd_vrp
 			j->soft = false;
 			j->locked_vehicle = v;
 			j->locked_pos = 0;
+			j->pinned = false;
 		}
 	p->dist = xcalloc((size_t)N * N, sizeof(double));
 	p->time = xcalloc((size_t)N * N, sizeof(double));
@@ -322,7 +324,7 @@ static bool time_route(const struct otd_vrp *p, int v, const int *seq, int len, 
 	double clock = veh->start;
 	for(int i = 0; i < len; i++) {
 		const struct otd_vrp_job *j = &p->jobs[seq[i]];
-		if((j->skills & ~veh->skills) != 0)
+		if((j->skills & ~veh->skills) != 0 || (j->pinned && j->home_vehicle != v))
 			return false;
 		clock += p->time[at * N + j->node];
 		t->dist += p->dist[at * N + j->node];

@@ -437,6 +437,17 @@ START_TEST(rejects_lateness_shift_end_capacity_and_skills)
 	ck_assert_msg(otd_vrp_check(&p, &s, NULL, why, sizeof(why)), "%s", why);
 	otd_vrp_solution_cleanup(&s);
 
+	/* A pinned job (a hold) stays on its home vehicle; moved is fine when
+	 * not pinned. */
+	p.jobs[2].home_vehicle = 1;
+	p.jobs[2].pinned = true;
+	expect_infeasible(&p, "3 1 2/", "", "route 1: customer 3 is pinned to route 2");
+	build(&s, &p, "1 2/3", "");
+	ck_assert_msg(otd_vrp_check(&p, &s, NULL, why, sizeof(why)), "%s", why);
+	otd_vrp_solution_cleanup(&s);
+	p.jobs[2].home_vehicle = -1;
+	p.jobs[2].pinned = false;
+
 	/* The first reason in route order is the one given. */
 	p.vehicles[0].end = 10;
 	expect_infeasible(&p, "1 2 3/", "",
