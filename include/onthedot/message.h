@@ -41,9 +41,10 @@ enum otd_message_kind {
 	OTD_MSG_BROKEN,         /* "promise_broken": the window was missed; compensation */
 	OTD_MSG_FEEDBACK,       /* "feedback_request": after the visit, 1 to 5 and a comment */
 	OTD_MSG_DISRUPTION,     /* "disruption": area-wide, the visit will not go ahead */
+	OTD_MSG_REASSIGNED,     /* "visitor_changed": same window, another visitor */
 };
 
-#define OTD_MSG_KIND_COUNT ((size_t)OTD_MSG_DISRUPTION + 1)
+#define OTD_MSG_KIND_COUNT ((size_t)OTD_MSG_REASSIGNED + 1)
 
 /* Windows an apology or a cannot-attend message offers ("2" and "3"). */
 #define OTD_MESSAGE_MAX_OFFERS 2

@@ -13,6 +13,7 @@
 #include "app/messages.h"
 #include "onthedot/guarantee.h"
 #include "app/planning.h"
+#include "app/rebalance.h"
 #include "app/trust.h"
 #include "app/tzload.h"
 #include "onthedot/civil.h"
@@ -72,6 +73,7 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 	if(st)
 		goto fail;
 	app->trust = trust_cache_new();
+	app->rebalance = rebalance_cache_new();
 	app->planner = planner_new(cfg, app->tz, err);
 	if(!app->planner) {
 		st = err->status;
@@ -139,6 +141,7 @@ void app_close(struct otd_app *app)
 	planner_free(app->planner);
 	store_close(app->store);
 	trust_cache_free(app->trust);
+	rebalance_cache_free(app->rebalance);
 	free(app->vtimezone);
 	free(app->base_url);
 	otd_message_set_free(app->messages);

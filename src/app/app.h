@@ -62,6 +62,7 @@ struct otd_app {
 	struct otd_rule_set *rules;       /* the guarantee rules in force; NULL: no ledger */
 	struct otd_addresses *addresses;  /* the autocomplete index (app/addresses.h); server only */
 	struct otd_trust_cache *trust;    /* the public trust figures, kept a minute (app/trust.h) */
+	struct otd_rebalance_cache *rebalance; /* proposals kept for apply (app/rebalance.h) */
 	struct {
 		_Atomic int in_flight;           /* transfers to gateways running now */
 		_Atomic uint64_t transfers;      /* started since start */

@@ -2274,6 +2274,172 @@ out:
 	return st;
 }
 
+/* ---- reassignment -------------------------------------------------------- */
+
+enum otd_status booking_reassigned(struct otd_app *app, struct otd_conn *tx,
+                                   const struct plan_catalog *cat,
+                                   const struct otd_principal *actor, int64_t appointment_id,
+                                   int64_t visitor_id, const char *source, const char *reason,
+                                   int64_t now, struct otd_appointment_view *out,
+                                   struct otd_error *err)
+{
+	struct otd_appointment_view before;
+	enum otd_status st = load_view(app, tx, cat, appointment_id, &before, err);
+	if(st)
+		return st;
+	if(strcmp(before.a.status, "booked") != 0) {
+		st = otd_error_set(err, OTD_ESTATE, "cannot_reassign", NULL,
+		                   "This visit is %s and can no longer be given to someone else.",
+		                   before.a.status);
+		goto out;
+	}
+	if(before.a.visitor_id == visitor_id) {
+		st = load_view(app, tx, cat, appointment_id, out, err);
+		goto out;
+	}
+	int version = before.a.promise_version + 1;
+	st = store_outbox_cancel_stale(tx, appointment_id, before.a.promise_version, NULL, err);
+	if(st == OTD_OK)
+		st = store_appointment_move(tx, appointment_id, visitor_id, before.a.local_date,
+		                            before.a.window_start, before.a.window_end, version,
+		                            now, err);
+	if(st == OTD_OK)
+		st = load_view(app, tx, cat, appointment_id, out, err);
+	if(st == OTD_OK) {
+		struct message_facts f;
+		facts_of(out, &f);
+		f.reason = reason;
+		f.event = "reassigned";
+		st = queue_messages(app, tx, OTD_MSG_REASSIGNED, OTD_ICS_REQUEST, &f, TO_CONSENTED,
+		                    now, err);
+	}
+	if(st == OTD_OK) {
+		char detail[300];
+		event_detail(
+		    detail, sizeof(detail),
+		    "{\"promise_version\":%d,\"from_visitor_id\":%lld,\"to_visitor_id\":%lld,"
+		    "\"by\":\"%s\"}",
+		    version, (long long)before.a.visitor_id, (long long)visitor_id, source);
+		st = store_appointment_event(tx, appointment_id, "reassigned", now,
+		                             actor_kind(actor), actor_id(actor), detail, err);
+	}
+	if(st == OTD_OK)
+		st = app_audit(
+		    tx, actor, now, "appointment.reassign", "appointment", appointment_id,
+		    json_pack("{s:i,s:I,s:I,s:s,s:s?}", "promise_version", version,
+		              "from_visitor_id", (json_int_t)before.a.visitor_id, "to_visitor_id",
+		              (json_int_t)visitor_id, "source", source, "reason", reason),
+		    err);
+	if(st)
+		otd_appointment_view_cleanup(out);
+out:
+	otd_appointment_view_cleanup(&before);
+	return st;
+}
+
+struct reassign_job {
+	struct change_job c;
+	int64_t to_visitor;
+	int64_t from_visitor;
+};
+
+static enum otd_status reassign_job(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct reassign_job *r = arg;
+	struct change_job *j = &r->c;
+	struct otd_app *app = j->app;
+	j->n_dirty = 0;
+	struct otd_appointment_view before;
+	enum otd_status st = load_view(app, tx, j->cat, j->id, &before, err);
+	if(st)
+		return st;
+	r->from_visitor = before.a.visitor_id;
+	const struct plan_visitor *v = plan_catalog_visitor(j->cat, r->to_visitor);
+	const struct plan_visit_type *t = plan_catalog_type(j->cat, before.a.visit_type_id);
+	struct plan_day day;
+	memset(&day, 0, sizeof(day));
+	if(strcmp(before.a.status, "booked") != 0) {
+		st = otd_error_set(err, OTD_ESTATE, "cannot_reassign", NULL,
+		                   "This visit is %s and can no longer be given to someone else.",
+		                   before.a.status);
+		goto out;
+	}
+	if(!v) {
+		st = otd_error_set(err, OTD_EINVAL, "unknown_visitor", "visitor_id",
+		                   "There is no active visitor %lld.", (long long)r->to_visitor);
+		goto out;
+	}
+	if(!t || !plan_visitor_has_skill(v, t->skill)) {
+		st = otd_error_set(err, OTD_ESTATE, "lacks_skill", "visitor_id",
+		                   "%s does not have the skill this visit needs (%s).", v->name,
+		                   t ? t->skill : "unknown");
+		goto out;
+	}
+	store_lock_scope(tx, v->id, before.a.local_date);
+	struct otd_stop s;
+	plan_visit_stop(j->cat, t, v->id, before.address.lat, before.address.lon,
+	                before.a.window_start, before.a.window_end, OTD_STOP_VISIT, j->id, &s);
+	bool placed;
+	long ri = -1, pos = -1;
+	st = place_exact(app, tx, j->cat, v, before.a.local_date, j->now, j->id, 0, &s, &placed,
+	                 &day, &ri, &pos, err);
+	if(st == OTD_OK && !placed)
+		st =
+		    otd_error_set(err, OTD_ECONFLICT, "window_cannot_be_kept", "visitor_id",
+		                  "%s cannot keep this window on that day without breaking another "
+		                  "promise (or works no shift then).",
+		                  v->name);
+	if(st == OTD_OK)
+		st = write_order(tx, &day, &day.routes[ri], pos, j->id, err);
+	if(st == OTD_OK)
+		st = booking_reassigned(app, tx, j->cat, j->actor, j->id, v->id, "dispatcher",
+		                        j->reason, j->now, j->out, err);
+	if(st == OTD_OK) {
+		dirty(j, before.a.visitor_id, before.a.local_date);
+		dirty(j, v->id, before.a.local_date);
+	}
+out:
+	plan_day_cleanup(&day);
+	otd_appointment_view_cleanup(&before);
+	return st;
+}
+
+enum otd_status app_reassign(struct otd_app *app, const struct otd_principal *actor,
+                             int64_t appointment_id, int64_t visitor_id, const char *reason,
+                             struct otd_appointment_view *out, struct otd_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	struct reassign_job r = {.c = {.app = app,
+	                               .actor = actor,
+	                               .id = appointment_id,
+	                               .reason = reason,
+	                               .out = out,
+	                               .now = otd_clock_now(app->clock)},
+	                         .to_visitor = visitor_id};
+	enum otd_status st = take_catalog(app, &r.c.cat, err);
+	if(st)
+		return st;
+	st = store_write(app->store, reassign_job, &r, err);
+	if(st == OTD_OK) {
+		for(size_t i = 0; i < r.c.n_dirty; i++)
+			planner_day_invalidate(app->planner, r.c.dirty_visitor[i],
+			                       r.c.dirty_date[i]);
+		publish_appointment(app, &out->a, out->a.visitor_id, "reassigned");
+		if(r.from_visitor != out->a.visitor_id)
+			publish_moved_away(app, &out->a, r.from_visitor);
+	}
+	planner_catalog_release(app->planner, r.c.cat);
+	return st;
+}
+
+void booking_publish_reassigned(struct otd_app *app, const struct otd_appointment *a,
+                                int64_t from_visitor)
+{
+	publish_appointment(app, a, a->visitor_id, "reassigned");
+	if(from_visitor != a->visitor_id)
+		publish_moved_away(app, a, from_visitor);
+}
+
 static enum otd_status run_change(struct otd_app *app, store_write_fn fn, struct change_job *j,
                                   struct otd_error *err)
 {

@@ -223,6 +223,40 @@ enum otd_status booking_notice(struct otd_app *app, struct otd_conn *tx, int64_t
  * agreed; held to the end of the quiet hours). *sent counts them. */
 enum otd_status app_reminders(struct otd_app *app, int *sent, struct otd_error *err);
 
+/* ---- reassignment ---------------------------------------------------------- */
+
+/* A dispatcher gives a booked appointment to visitor visitor_id, same
+ * window: placed on that visitor's route exactly from the database (the
+ * booking check), promise version + 1, the customer told who comes now
+ * (visitor_changed, with the calendar invite's next SEQUENCE), an event
+ * and an audit entry. 400 unknown_visitor; 422 cannot_reassign (not
+ * booked) or lacks_skill; 409 window_cannot_be_kept. The same visitor
+ * re-places it on their route. */
+enum otd_status app_reassign(struct otd_app *app, const struct otd_principal *actor,
+                             int64_t appointment_id, int64_t visitor_id, const char *reason,
+                             struct otd_appointment_view *out, struct otd_error *err);
+
+struct plan_catalog;
+
+/* The writes of a reassignment in tx, once the caller has placed the
+ * appointment on visitor_id's route (and written the route order): promise
+ * version + 1, stale messages cancelled, the visitor_changed message, the
+ * "reassigned" event (by: source, "dispatcher" or "rebalance") and the
+ * audit entry. Nothing happens (OTD_OK) when visitor_id already has it;
+ * 422 cannot_reassign when it is not booked. Fills out (cleaned up on
+ * failure). */
+enum otd_status booking_reassigned(struct otd_app *app, struct otd_conn *tx,
+                                   const struct plan_catalog *cat,
+                                   const struct otd_principal *actor, int64_t appointment_id,
+                                   int64_t visitor_id, const char *source, const char *reason,
+                                   int64_t now, struct otd_appointment_view *out,
+                                   struct otd_error *err);
+
+/* After the COMMIT of a reassignment: tells the live streams (the
+ * customer's, both visitors', the dispatchers'). */
+void booking_publish_reassigned(struct otd_app *app, const struct otd_appointment *a,
+                                int64_t from_visitor);
+
 /* ---- area-wide disruptions ------------------------------------------------ */
 
 #define OTD_DISRUPTION_POSTCODES_MAX 32

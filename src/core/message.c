@@ -154,6 +154,7 @@ static const struct {
     [OTD_MSG_BROKEN] = {"promise_broken", BIT(V_REASON) | BIT(V_COMPENSATION) | BIT(V_PAY_BY)},
     [OTD_MSG_FEEDBACK] = {"feedback_request", 0},
     [OTD_MSG_DISRUPTION] = {"disruption", BIT(V_DISRUPTION_NOTE)},
+    [OTD_MSG_REASSIGNED] = {"visitor_changed", BIT(V_REASON)},
 };
 
 static bool valid_kind(enum otd_message_kind kind)

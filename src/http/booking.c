@@ -744,6 +744,33 @@ enum otd_status h_appointment_reschedule(struct otd_req *req)
 	return st ? st : reschedule(req, id, false);
 }
 
+static const struct field_spec reassign_fields[] = {
+    {"visitor_id", FIELD_INT, true, 1, 9007199254740991.0, false},
+    {"reason", FIELD_STRING, false, 1, 300, true},
+};
+
+enum otd_status h_appointment_reassign(struct otd_req *req)
+{
+	int64_t id;
+	enum otd_status st = by_reference(req, &id);
+	if(st)
+		return st;
+	json_t *body = req_body_object(req);
+	if(!body)
+		return OTD_EINVAL;
+	st = json_check(body, reassign_fields, 2, NULL, &req->err);
+	struct otd_appointment_view v = {0};
+	if(st == OTD_OK)
+		st =
+		    app_reassign(req->app, &req->principal, id, json_get_int(body, "visitor_id", 0),
+		                 json_get_str(body, "reason"), &v, &req->err);
+	json_decref(body);
+	if(st == OTD_OK)
+		req_reply_json(req, 200, view_json(req->app, &v, true, NULL));
+	otd_appointment_view_cleanup(&v);
+	return st;
+}
+
 enum otd_status h_booking_visit_types(struct otd_req *req)
 {
 	struct otd_visit_type *items = NULL;

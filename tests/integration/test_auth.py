@@ -177,8 +177,9 @@ class TestAuthorisation(otd.ServerTestCase):
             n += 1
         # and the 4 appointment routes of dispatchers, 2 live streams, the
         # 4 tracking routes, the disruption route, the 5 guarantee routes and
-        # the 2 feedback moderation routes
-        self.assertEqual(n, 15 + 4 + 2 + 4 + 1 + 5 + 2)
+        # the 2 feedback moderation routes, reassignment and the 2 rebalance
+        # routes
+        self.assertEqual(n, 15 + 4 + 2 + 4 + 1 + 5 + 2 + 1 + 2)
 
     def get_ok(self, path, **kw):
         """GET answers 200; a live stream never ends, so it is asked with HEAD
@@ -234,9 +235,11 @@ class TestAuthorisation(otd.ServerTestCase):
         # disruption route for finance and visitor; the guarantee routes: the
         # list and a case for visitors, the report and paying for dispatchers
         # and visitors, exempting for finance and visitors; the feedback
-        # queue and moderation for finance and visitors.
+        # queue and moderation for finance and visitors; reassignment and the
+        # two rebalance routes for finance and visitors.
         self.assertEqual(n_forbidden,
-                         8 * 3 + 5 * 2 + 4 * 2 + 3 * 2 + 2 + 1 + 2 * 2 + 2 * 3 + 2 + 8 + 2 * 2)
+                         8 * 3 + 5 * 2 + 4 * 2 + 3 * 2 + 2 + 1 + 2 * 2 + 2 * 3 + 2 + 8 + 2 * 2
+                         + 3 * 2)
 
     def test_named_cases(self):
         disp, vis = self.sessions["dispatcher"], self.sessions["visitor"]

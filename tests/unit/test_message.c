@@ -377,7 +377,7 @@ static const enum otd_message_kind all_kinds[] = {
     OTD_MSG_BOOKED,   OTD_MSG_RESCHEDULED,  OTD_MSG_CANCELLED,     OTD_MSG_WAITLIST_OFFER,
     OTD_MSG_NEW_LINK, OTD_MSG_REMINDER,     OTD_MSG_ON_THE_WAY,    OTD_MSG_AT_RISK,
     OTD_MSG_UPDATE,   OTD_MSG_BACK_ON_TIME, OTD_MSG_CANNOT_ATTEND, OTD_MSG_BROKEN,
-    OTD_MSG_FEEDBACK, OTD_MSG_DISRUPTION};
+    OTD_MSG_FEEDBACK, OTD_MSG_DISRUPTION,   OTD_MSG_REASSIGNED};
 #define N_KINDS (sizeof(all_kinds) / sizeof(all_kinds[0]))
 
 /* Everything any kind may say, with long realistic values: the visit on

@@ -1,0 +1,814 @@
+/* Rebalancing a day with the optimiser: see rebalance.h. */
+#include <math.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/audit.h"
+#include "app/booking.h"
+#include "app/log.h"
+#include "app/planning.h"
+#include "app/rebalance.h"
+#include "onthedot/civil.h"
+#include "onthedot/clock.h"
+#include "onthedot/mem.h"
+#include "onthedot/optimise.h"
+#include "onthedot/route.h"
+#include "onthedot/vrp.h"
+#include "store/booking.h"
+#include "store/store.h"
+
+#define POSITION_GAP 1024
+
+/* ---- the day as it is ---------------------------------------------------- */
+
+struct item_info {
+	char status[16];
+	char reference[11];
+};
+
+/* Every visitor in scope with their routes built from the database, the
+ * status of each visit, and a fingerprint of all of it. */
+struct snapshot {
+	struct otd_app *app;
+	const char *date;
+	const int64_t *want; /* scope; NULL: every visitor */
+	size_t n_want;
+	int64_t now;
+	struct plan_catalog *cat;
+	size_t n;
+	const struct plan_visitor **vis;
+	struct plan_day *days;
+	struct item_info **info; /* per visitor, per item */
+	unsigned char version[32];
+};
+
+static void snapshot_cleanup(struct snapshot *s)
+{
+	for(size_t i = 0; i < s->n; i++) {
+		plan_day_cleanup(&s->days[i]);
+		free(s->info[i]);
+	}
+	free(s->days);
+	free(s->info);
+	free(s->vis);
+	if(s->cat)
+		planner_catalog_release(s->app->planner, s->cat);
+	s->cat = NULL;
+	s->days = NULL;
+	s->info = NULL;
+	s->vis = NULL;
+	s->n = 0;
+}
+
+static void hash_i64(crypto_generichash_state *h, int64_t v)
+{
+	unsigned char b[8];
+	for(int i = 0; i < 8; i++)
+		b[i] = (unsigned char)((uint64_t)v >> (8 * i));
+	crypto_generichash_update(h, b, sizeof(b));
+}
+
+/* Reads the day on c (a read snapshot, or the writer's transaction). */
+static enum otd_status snapshot_take(struct otd_conn *c, struct snapshot *s, struct otd_error *err)
+{
+	struct otd_app *app = s->app;
+	enum otd_status st = planner_catalog(app->planner, c, s->now, &s->cat, err);
+	if(st)
+		return st;
+	const struct plan_catalog *cat = s->cat;
+	s->vis = xcalloc(cat->n_visitors + 1, sizeof(*s->vis));
+	if(s->n_want) {
+		for(size_t i = 0; i < s->n_want; i++) {
+			const struct plan_visitor *v = plan_catalog_visitor(cat, s->want[i]);
+			if(!v)
+				return otd_error_set(err, OTD_EINVAL, "unknown_visitor", "scope",
+				                     "There is no active visitor %lld.",
+				                     (long long)s->want[i]);
+			bool twice = false;
+			for(size_t k = 0; k < s->n; k++)
+				twice |= s->vis[k] == v;
+			if(!twice)
+				s->vis[s->n++] = v;
+		}
+	} else {
+		for(size_t i = 0; i < cat->n_visitors; i++)
+			s->vis[s->n++] = &cat->visitors[i];
+	}
+	s->days = xcalloc(s->n + 1, sizeof(*s->days));
+	s->info = xcalloc(s->n + 1, sizeof(*s->info));
+	crypto_generichash_state h;
+	crypto_generichash_init(&h, NULL, 0, sizeof(s->version));
+	crypto_generichash_update(&h, (const unsigned char *)s->date, strlen(s->date));
+	for(size_t i = 0; i < s->n; i++) {
+		struct plan_day *d = &s->days[i];
+		st = planner_build_day(app->planner, c, cat, s->vis[i], s->date, s->now, 0, 0, d,
+		                       err);
+		if(st)
+			return st;
+		s->info[i] = xcalloc(d->n_items + 1, sizeof(**s->info));
+		hash_i64(&h, s->vis[i]->id);
+		hash_i64(&h, (int64_t)d->n_routes);
+		for(size_t r = 0; r < d->n_routes; r++) {
+			hash_i64(&h, d->routes[r].shift_start);
+			hash_i64(&h, d->routes[r].shift_end);
+		}
+		for(size_t k = 0; k < d->n_items; k++) {
+			const struct otd_route_item *it = &d->items[k];
+			if(it->kind == OTD_ITEM_VISIT) {
+				struct otd_appointment a;
+				st = store_appointment_get(c, it->id, &a, err);
+				if(st)
+					return st;
+				snprintf(s->info[i][k].status, sizeof(s->info[i][k].status), "%s",
+				         a.status);
+				snprintf(s->info[i][k].reference, sizeof(s->info[i][k].reference),
+				         "%s", a.reference);
+			}
+			hash_i64(&h, it->kind);
+			hash_i64(&h, it->id);
+			hash_i64(&h, it->window_start);
+			hash_i64(&h, it->window_end);
+			hash_i64(&h, it->route_position);
+			crypto_generichash_update(&h, (const unsigned char *)s->info[i][k].status,
+			                          strlen(s->info[i][k].status) + 1);
+		}
+	}
+	crypto_generichash_final(&h, s->version, sizeof(s->version));
+	return OTD_OK;
+}
+
+static enum otd_status snapshot_read(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	return snapshot_take(c, arg, err);
+}
+
+/* ---- the problem ------------------------------------------------------------ */
+
+/* A job of the problem: a stop on a route now, or a visit on none. */
+struct job_ref {
+	int visitor;    /* index in the snapshot */
+	long item;      /* index in that visitor's day items */
+	int from_route; /* vehicle now, or -1 */
+	int from_pos;   /* place among the visits and holds of its route now */
+};
+
+struct problem {
+	struct otd_vrp p;
+	struct job_ref *refs;
+	int *veh_visitor;            /* per vehicle: snapshot index */
+	int *veh_route;              /* per vehicle: route index in that day */
+	struct otd_vrp_solution now; /* the day as it is */
+	int orphans;                 /* visits on no route */
+};
+
+static void problem_cleanup(struct problem *pb)
+{
+	otd_vrp_cleanup(&pb->p);
+	otd_vrp_solution_cleanup(&pb->now);
+	free(pb->refs);
+	free(pb->veh_visitor);
+	free(pb->veh_route);
+}
+
+static bool under_way(const char *status)
+{
+	return strcmp(status, "travelling") == 0 || strcmp(status, "arrived") == 0;
+}
+
+/* The skill bit of a skill name among the scope's visitors' skills. */
+static uint64_t skill_bit(const struct snapshot *s, const char *skill)
+{
+	if(!skill || !*skill)
+		return 0;
+	int bit = 0;
+	for(size_t i = 0; i < s->n; i++)
+		for(size_t k = 0; k < s->vis[i]->n_skills; k++) {
+			/* The first visitor and place a skill is seen at names its bit. */
+			bool first = true;
+			for(size_t a = 0; a <= i && first; a++)
+				for(size_t b = 0; b < (a == i ? k : s->vis[a]->n_skills) && first;
+				    b++)
+					first =
+					    strcmp(s->vis[a]->skills[b], s->vis[i]->skills[k]) != 0;
+			if(!first)
+				continue;
+			if(strcmp(s->vis[i]->skills[k], skill) == 0)
+				return bit < 62 ? UINT64_C(1) << bit : UINT64_C(1) << 62;
+			bit++;
+		}
+	return UINT64_C(1) << 63; /* nobody in scope has it */
+}
+
+static uint64_t visitor_skills(const struct snapshot *s, const struct plan_visitor *v)
+{
+	uint64_t m = 0;
+	for(size_t k = 0; k < v->n_skills; k++)
+		m |= skill_bit(s, v->skills[k]);
+	return m & ~(UINT64_C(1) << 63);
+}
+
+static const char *item_skill(const struct snapshot *s, const struct otd_route_item *it)
+{
+	const struct plan_visit_type *t = plan_catalog_type(s->cat, it->visit_type_id);
+	return t ? t->skill : NULL;
+}
+
+static void problem_build(struct otd_app *app, const struct snapshot *s, struct problem *pb)
+{
+	const struct otd_plan *plan = planner_plan(app->planner);
+	memset(pb, 0, sizeof(*pb));
+	int nv = 0, nj = 0;
+	for(size_t i = 0; i < s->n; i++) {
+		nv += (int)s->days[i].n_routes;
+		nj += (int)s->days[i].n_items;
+	}
+	struct otd_vrp *p = &pb->p;
+	p->vehicles = xcalloc((size_t)nv + 1, sizeof(*p->vehicles));
+	p->jobs = xcalloc((size_t)nj + 1, sizeof(*p->jobs));
+	pb->refs = xcalloc((size_t)nj + 1, sizeof(*pb->refs));
+	pb->veh_visitor = xcalloc((size_t)nv + 1, sizeof(int));
+	pb->veh_route = xcalloc((size_t)nv + 1, sizeof(int));
+	double *lat = xcalloc((size_t)(nv + nj) + 1, sizeof(double));
+	double *lon = xcalloc((size_t)(nv + nj) + 1, sizeof(double));
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	bool *placed = NULL;
+	/* Vehicles: one per route; then the jobs on them in route order. */
+	int *first = xcalloc((size_t)nv + 2, sizeof(int));
+	int *order = xcalloc((size_t)nj + 1, sizeof(int));
+	int k = 0;
+	for(size_t i = 0; i < s->n; i++) {
+		const struct plan_day *d = &s->days[i];
+		free(placed);
+		placed = xcalloc(d->n_items + 1, sizeof(bool));
+		for(size_t r = 0; r < d->n_routes; r++) {
+			const struct otd_route *rt = &d->routes[r];
+			int v = p->n_vehicles++;
+			struct otd_vrp_vehicle *veh = &p->vehicles[v];
+			veh->start_node = veh->end_node = v;
+			lat[v] = rt->base_lat;
+			lon[v] = rt->base_lon;
+			veh->start = (double)rt->shift_start;
+			veh->end = (double)rt->shift_end;
+			veh->capacity = -1;
+			veh->skills = visitor_skills(s, s->vis[i]);
+			veh->id = s->vis[i]->id;
+			pb->veh_visitor[v] = (int)i;
+			pb->veh_route[v] = (int)r;
+			if(rt->shift_start < lo)
+				lo = rt->shift_start;
+			if(rt->shift_end > hi)
+				hi = rt->shift_end;
+			first[v] = k;
+			int locked = 0, pos = 0;
+			for(size_t j = 0; j < rt->n; j++) {
+				const struct otd_stop *st = &rt->stops[j];
+				if(st->kind == OTD_STOP_BREAK) {
+					veh->end -= st->service_mean; /* room for the break */
+					continue;
+				}
+				long item = d->item_of[r][j];
+				if(item < 0 ||
+				   (st->kind != OTD_STOP_VISIT && st->kind != OTD_STOP_HOLD))
+					continue;
+				placed[item] = true;
+				int jb = p->n_jobs++;
+				struct otd_vrp_job *job = &p->jobs[jb];
+				job->node = -1; /* set below */
+				job->a = (double)st->a;
+				job->b = (double)st->b - 1.0;
+				job->service = st->service_mean + plan->z * sqrt(st->service_var);
+				job->skills = skill_bit(s, item_skill(s, &d->items[item]));
+				job->soft = true;
+				job->home_vehicle = v;
+				job->pinned = st->kind == OTD_STOP_HOLD;
+				job->locked_vehicle = -1;
+				job->locked_pos = -1;
+				if(st->kind == OTD_STOP_VISIT &&
+				   under_way(s->info[i][item].status)) {
+					job->locked_vehicle = v;
+					job->locked_pos = locked++;
+				}
+				job->id = st->id;
+				pb->refs[jb] = (struct job_ref){(int)i, item, v, pos++};
+				order[k++] = jb;
+			}
+		}
+		/* Visits on no route: an unavailable visitor's, or outside every
+		 * shift. Holds on no route are nobody's capacity: left out. */
+		for(size_t it = 0; it < d->n_items; it++) {
+			const struct otd_route_item *ri = &d->items[it];
+			if(placed[it] || ri->kind != OTD_ITEM_VISIT ||
+			   under_way(s->info[i][it].status))
+				continue;
+			int jb = p->n_jobs++;
+			struct otd_vrp_job *job = &p->jobs[jb];
+			double mean, var;
+			otd_lognormal_moments(ri->median_min * 60.0, ri->spread, &mean, &var);
+			job->node = -1;
+			job->a = (double)ri->window_start;
+			job->b = (double)ri->window_end - 1.0;
+			job->service = mean + plan->z * sqrt(var);
+			job->skills = skill_bit(s, item_skill(s, ri));
+			job->soft = true;
+			job->home_vehicle = -1;
+			job->locked_vehicle = -1;
+			job->locked_pos = -1;
+			job->id = ri->id;
+			pb->refs[jb] = (struct job_ref){(int)i, (long)it, -1, -1};
+			pb->orphans++;
+		}
+	}
+	first[p->n_vehicles] = k;
+	free(placed);
+	/* Places: the bases, then one per job. */
+	p->n_nodes = p->n_vehicles + p->n_jobs;
+	for(int j = 0; j < p->n_jobs; j++) {
+		const struct job_ref *r = &pb->refs[j];
+		const struct otd_route_item *it = &s->days[r->visitor].items[r->item];
+		p->jobs[j].node = p->n_vehicles + j;
+		lat[p->jobs[j].node] = it->lat;
+		lon[p->jobs[j].node] = it->lon;
+	}
+	int N = p->n_nodes;
+	p->dist = xcalloc((size_t)N * (size_t)N + 1, sizeof(double));
+	p->time = p->dist; /* the objective's travel is travel time */
+	if(lo > hi)
+		lo = hi = 0;
+	for(int a = 0; a < N; a++)
+		for(int b = a + 1; b < N; b++) {
+			double km = otd_distance_km(lat[a], lon[a], lat[b], lon[b]), mean, var;
+			otd_travel_leg(plan->travel, plan->tz, km, lo, hi, &mean, &var);
+			double t = mean + plan->z * sqrt(var);
+			p->dist[a * N + b] = p->dist[b * N + a] = t;
+		}
+	snprintf(p->name, sizeof(p->name), "%s", s->date);
+	free(lat);
+	free(lon);
+	/* The day as it is, for a start. */
+	otd_vrp_solution_init(&pb->now, p);
+	memcpy(pb->now.first, first, ((size_t)p->n_vehicles + 1) * sizeof(int));
+	memcpy(pb->now.order, order, (size_t)k * sizeof(int));
+	pb->now.n_unassigned = 0;
+	for(int j = 0; j < p->n_jobs; j++)
+		if(pb->refs[j].from_route < 0)
+			pb->now.unassigned[pb->now.n_unassigned++] = j;
+	free(first);
+	free(order);
+}
+
+/* ---- the result under the real model ------------------------------------------ */
+
+static bool stop_kept(const struct otd_route *r, const struct otd_plan *plan, size_t i)
+{
+	return r->arr_mean[i] + plan->z * sqrt(r->arr_var[i]) < (double)r->stops[i].b;
+}
+
+/* Visitor vehicle v's route in the solution, built and timed under the
+ * model, with the break placed as the planner places it. */
+static void build_route(struct otd_app *app, const struct snapshot *s, const struct problem *pb,
+                        const struct otd_vrp_solution *sol, int v, struct otd_route *out)
+{
+	const struct plan_day *d = &s->days[pb->veh_visitor[v]];
+	const struct otd_route *was = &d->routes[pb->veh_route[v]];
+	const struct plan_visitor *vis = s->vis[pb->veh_visitor[v]];
+	otd_route_init(out, was->base_lat, was->base_lon, was->shift_start, was->shift_end);
+	for(int k = sol->first[v]; k < sol->first[v + 1]; k++) {
+		int j = sol->order[k];
+		const struct job_ref *r = &pb->refs[j];
+		const struct otd_route_item *it = &s->days[r->visitor].items[r->item];
+		struct otd_stop st;
+		const struct plan_visit_type *t = plan_catalog_type(s->cat, it->visit_type_id);
+		if(t) {
+			plan_visit_stop(s->cat, t, vis->id, it->lat, it->lon, it->window_start,
+			                it->window_end,
+			                it->kind == OTD_ITEM_VISIT ? OTD_STOP_VISIT : OTD_STOP_HOLD,
+			                it->id, &st);
+		} else {
+			memset(&st, 0, sizeof(st));
+			st.kind = it->kind == OTD_ITEM_VISIT ? OTD_STOP_VISIT : OTD_STOP_HOLD;
+			st.id = it->id;
+			st.lat = it->lat;
+			st.lon = it->lon;
+			st.a = it->window_start;
+			st.b = it->window_end;
+			otd_lognormal_moments(it->median_min * 60.0, it->spread, &st.service_mean,
+			                      &st.service_var);
+		}
+		otd_route_insert(out, out->n, &st);
+	}
+	const struct otd_plan *plan = planner_plan(app->planner);
+	otd_route_time(out, plan);
+	for(size_t i = 0; i < was->n; i++)
+		if(was->stops[i].kind == OTD_STOP_BREAK) {
+			plan_route_place(app->planner, out, &was->stops[i]);
+			break;
+		}
+	if(!out->timed)
+		otd_route_time(out, plan);
+}
+
+/* The proposal as kept for apply. */
+struct kept {
+	char id[33];
+	char date[11];
+	int64_t expires_at;
+	unsigned char version[32];
+	int64_t *visitors; /* scope, as resolved */
+	size_t n_visitors;
+	/* per route written: visitor, and its items in the new order */
+	size_t n_routes;
+	int64_t *route_visitor;
+	size_t *route_n;
+	struct otd_route_item **route_items;
+	/* visits going to another visitor */
+	size_t n_moves;
+	int64_t *move_id, *move_from, *move_to;
+};
+
+static void kept_free(struct kept *k)
+{
+	if(!k)
+		return;
+	for(size_t r = 0; r < k->n_routes; r++)
+		free(k->route_items[r]);
+	free(k->route_items);
+	free(k->route_n);
+	free(k->route_visitor);
+	free(k->visitors);
+	free(k->move_id);
+	free(k->move_from);
+	free(k->move_to);
+	free(k);
+}
+
+struct otd_rebalance_cache {
+	pthread_mutex_t lock;
+	struct kept *slot[OTD_REBALANCE_KEPT];
+};
+
+struct otd_rebalance_cache *rebalance_cache_new(void)
+{
+	struct otd_rebalance_cache *c = xcalloc(1, sizeof(*c));
+	pthread_mutex_init(&c->lock, NULL);
+	return c;
+}
+
+void rebalance_cache_free(struct otd_rebalance_cache *c)
+{
+	if(!c)
+		return;
+	for(size_t i = 0; i < OTD_REBALANCE_KEPT; i++)
+		kept_free(c->slot[i]);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* Keeps k, replacing an expired or the oldest proposal. */
+static void cache_put(struct otd_rebalance_cache *c, struct kept *k, int64_t now)
+{
+	pthread_mutex_lock(&c->lock);
+	size_t at = 0;
+	for(size_t i = 0; i < OTD_REBALANCE_KEPT; i++) {
+		if(!c->slot[i] || c->slot[i]->expires_at <= now) {
+			at = i;
+			break;
+		}
+		if(c->slot[i]->expires_at < c->slot[at]->expires_at)
+			at = i;
+	}
+	kept_free(c->slot[at]);
+	c->slot[at] = k;
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* Takes the live proposal id out of the cache (NULL when none). */
+static struct kept *cache_take(struct otd_rebalance_cache *c, const char *id, int64_t now)
+{
+	struct kept *k = NULL;
+	pthread_mutex_lock(&c->lock);
+	for(size_t i = 0; i < OTD_REBALANCE_KEPT; i++)
+		if(c->slot[i] && strcmp(c->slot[i]->id, id) == 0) {
+			k = c->slot[i];
+			c->slot[i] = NULL;
+			break;
+		}
+	pthread_mutex_unlock(&c->lock);
+	if(k && k->expires_at <= now) {
+		kept_free(k);
+		k = NULL;
+	}
+	return k;
+}
+
+void otd_rebalance_cleanup(struct otd_rebalance *r)
+{
+	free(r->moves);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- proposing ---------------------------------------------------------------- */
+
+enum otd_status app_rebalance_propose(struct otd_app *app, const struct otd_principal *actor,
+                                      const char *local_date, const int64_t *visitor_ids, size_t n,
+                                      struct otd_rebalance *out, struct otd_error *err)
+{
+	(void)actor;
+	memset(out, 0, sizeof(*out));
+	int64_t day_start, day_end;
+	if(!local_date || !planner_day_bounds(app->planner, local_date, &day_start, &day_end))
+		return otd_error_set(err, OTD_EINVAL, "invalid_date", "date",
+		                     "date must be a date such as 2026-03-03.");
+	if(n > OTD_REBALANCE_VISITORS_MAX)
+		return otd_error_set(err, OTD_EINVAL, "too_many", "scope",
+		                     "Rebalance at most %d visitors at once.",
+		                     OTD_REBALANCE_VISITORS_MAX);
+	struct snapshot s = {.app = app,
+	                     .date = local_date,
+	                     .want = visitor_ids,
+	                     .n_want = n,
+	                     .now = otd_clock_now(app->clock)};
+	enum otd_status st = store_read(app->store, snapshot_read, &s, err);
+	if(st) {
+		snapshot_cleanup(&s);
+		return st;
+	}
+	const struct otd_plan *plan = planner_plan(app->planner);
+	struct problem pb;
+	problem_build(app, &s, &pb);
+	struct otd_opt_params prm = {.objective = OTD_OPT_FIELD,
+	                             .seed = 1,
+	                             .iterations = OTD_REBALANCE_ITERATIONS,
+	                             .initial = &pb.now};
+	struct otd_vrp_solution sol;
+	struct otd_opt_result res;
+	char why[256];
+	bool solved = otd_optimise(&pb.p, &prm, &sol, &res, why, sizeof(why));
+	if(!solved) {
+		/* The day as it is breaks the conservative model (a route back
+		 * after its shift, a visit under way after others): start afresh
+		 * from what is under way. */
+		prm.initial = NULL;
+		solved = otd_optimise(&pb.p, &prm, &sol, &res, why, sizeof(why));
+	}
+	if(!solved) {
+		problem_cleanup(&pb);
+		snapshot_cleanup(&s);
+		return otd_error_set(err, OTD_ESTATE, "day_not_rebalanceable", "date",
+		                     "This day cannot be rebalanced: %s.", why);
+	}
+
+	/* Before and after, under the real model. */
+	int nv = pb.p.n_vehicles;
+	struct otd_route *after = xcalloc((size_t)nv + 1, sizeof(*after));
+	bool *kept_before = xcalloc((size_t)pb.p.n_jobs + 1, sizeof(bool));
+	bool *kept_after = xcalloc((size_t)pb.p.n_jobs + 1, sizeof(bool));
+	double *arrival = xcalloc((size_t)pb.p.n_jobs + 1, sizeof(double));
+	int *new_route = xcalloc((size_t)pb.p.n_jobs + 1, sizeof(int));
+	int *new_pos = xcalloc((size_t)pb.p.n_jobs + 1, sizeof(int));
+	bool hold_lost = false, changed = false;
+	for(int j = 0; j < pb.p.n_jobs; j++)
+		new_route[j] = -1;
+	for(int v = 0; v < nv; v++) {
+		const struct otd_route *was = &s.days[pb.veh_visitor[v]].routes[pb.veh_route[v]];
+		out->travel_before_s += was->travel_mean;
+		build_route(app, &s, &pb, &sol, v, &after[v]);
+		out->travel_after_s += after[v].travel_mean;
+		int pos = 0;
+		for(int k = sol.first[v]; k < sol.first[v + 1]; k++) {
+			new_route[sol.order[k]] = v;
+			new_pos[sol.order[k]] = pos++;
+		}
+		for(size_t i = 0; i < after[v].n; i++) {
+			const struct otd_stop *stop = &after[v].stops[i];
+			if(stop->kind != OTD_STOP_VISIT)
+				continue;
+			for(int k = sol.first[v]; k < sol.first[v + 1]; k++) {
+				int j = sol.order[k];
+				if(pb.p.jobs[j].id == stop->id && !pb.p.jobs[j].pinned) {
+					kept_after[j] = stop_kept(&after[v], plan, i);
+					arrival[j] = after[v].arr_mean[i];
+				}
+			}
+		}
+		for(size_t i = 0; i < was->n; i++) {
+			if(was->stops[i].kind != OTD_STOP_VISIT)
+				continue;
+			for(int j = 0; j < pb.p.n_jobs; j++)
+				if(pb.refs[j].from_route == v &&
+				   pb.p.jobs[j].id == was->stops[i].id && !pb.p.jobs[j].pinned)
+					kept_before[j] = stop_kept(was, plan, i);
+		}
+	}
+	int visits = 0;
+	for(int j = 0; j < pb.p.n_jobs; j++) {
+		if(pb.p.jobs[j].pinned) {
+			hold_lost |= new_route[j] < 0;
+			continue;
+		}
+		if(pb.p.jobs[j].locked_vehicle >= 0)
+			continue;
+		visits++;
+		out->broken_before += !kept_before[j];
+		out->broken_after += !kept_after[j];
+		if(new_route[j] != pb.refs[j].from_route || new_pos[j] != pb.refs[j].from_pos)
+			changed = true;
+	}
+	out->visits = visits;
+	bool worse = hold_lost || out->broken_after > out->broken_before;
+	for(int j = 0; j < pb.p.n_jobs && !worse; j++)
+		worse = kept_before[j] && !kept_after[j];
+	bool better = out->broken_after < out->broken_before ||
+	              out->travel_after_s < out->travel_before_s - 60.0;
+	snprintf(out->local_date, sizeof(out->local_date), "%s", local_date);
+	out->created_at = s.now;
+	out->expires_at = s.now + OTD_REBALANCE_TTL;
+	if(!changed || !better || worse) {
+		snprintf(
+		    out->note, sizeof(out->note), "%s",
+		    worse ? "The optimiser found no change that keeps every promise this day "
+		            "keeps now."
+		          : "Nothing to improve: the day is as good as the optimiser can make it.");
+		out->broken_after = out->broken_before;
+		out->travel_after_s = out->travel_before_s;
+	} else {
+		/* The moves, and what apply writes. */
+		struct kept *k = xcalloc(1, sizeof(*k));
+		unsigned char raw[16];
+		randombytes_buf(raw, sizeof(raw));
+		sodium_bin2hex(k->id, sizeof(k->id), raw, sizeof(raw));
+		snprintf(out->id, sizeof(out->id), "%s", k->id);
+		snprintf(k->date, sizeof(k->date), "%s", local_date);
+		k->expires_at = out->expires_at;
+		memcpy(k->version, s.version, sizeof(k->version));
+		k->visitors = xcalloc(s.n + 1, sizeof(int64_t));
+		for(size_t i = 0; i < s.n; i++)
+			k->visitors[k->n_visitors++] = s.vis[i]->id;
+		k->route_visitor = xcalloc((size_t)nv + 1, sizeof(int64_t));
+		k->route_n = xcalloc((size_t)nv + 1, sizeof(size_t));
+		k->route_items = xcalloc((size_t)nv + 1, sizeof(*k->route_items));
+		out->moves = xcalloc((size_t)pb.p.n_jobs + 1, sizeof(*out->moves));
+		k->move_id = xcalloc((size_t)pb.p.n_jobs + 1, sizeof(int64_t));
+		k->move_from = xcalloc((size_t)pb.p.n_jobs + 1, sizeof(int64_t));
+		k->move_to = xcalloc((size_t)pb.p.n_jobs + 1, sizeof(int64_t));
+		/* A visitor's routes are numbered on from each other. */
+		for(int v = 0; v < nv; v++) {
+			size_t r = k->n_routes++;
+			k->route_visitor[r] = s.vis[pb.veh_visitor[v]]->id;
+			int base = 0;
+			for(int w = 0; w < v; w++)
+				if(pb.veh_visitor[w] == pb.veh_visitor[v])
+					base += sol.first[w + 1] - sol.first[w];
+			k->route_items[r] = xcalloc((size_t)(sol.first[v + 1] - sol.first[v]) + 1,
+			                            sizeof(struct otd_route_item));
+			for(int q = sol.first[v]; q < sol.first[v + 1]; q++) {
+				int j = sol.order[q];
+				const struct job_ref *ref = &pb.refs[j];
+				const struct otd_route_item *it =
+				    &s.days[ref->visitor].items[ref->item];
+				struct otd_route_item *o = &k->route_items[r][k->route_n[r]++];
+				o->kind = it->kind;
+				o->id = it->id;
+				o->route_position = (base + (q - sol.first[v]) + 1) * POSITION_GAP;
+				if(it->kind != OTD_ITEM_VISIT || pb.p.jobs[j].locked_vehicle >= 0)
+					continue;
+				int64_t from = ref->from_route >= 0 ? s.vis[ref->visitor]->id : 0;
+				int64_t to = k->route_visitor[r];
+				bool moved = from != to;
+				if(!moved && ref->from_route == v &&
+				   ref->from_pos == q - sol.first[v])
+					continue;
+				struct otd_rebalance_move *m = &out->moves[out->n_moves++];
+				m->appointment_id = it->id;
+				snprintf(m->reference, sizeof(m->reference), "%s",
+				         s.info[ref->visitor][ref->item].reference);
+				m->from_visitor = from;
+				m->to_visitor = to;
+				m->window_start = it->window_start;
+				m->window_end = it->window_end;
+				m->position = q - sol.first[v] + 1;
+				m->expected_arrival = arrival[j];
+				m->kept_before = kept_before[j];
+				m->kept_after = kept_after[j];
+				if(moved) {
+					out->customers_affected++;
+					k->move_id[k->n_moves] = it->id;
+					k->move_from[k->n_moves] = s.vis[ref->visitor]->id;
+					k->move_to[k->n_moves] = to;
+					k->n_moves++;
+				}
+			}
+		}
+		cache_put(app->rebalance, k, s.now);
+	}
+	otd_log(OTD_LOG_INFO, "rebalance", "{s:s,s:i,s:i,s:i,s:i,s:f,s:f,s:I}", "date", local_date,
+	        "visitors", (int)s.n, "visits", visits, "broken_before", out->broken_before,
+	        "broken_after", out->broken_after, "travel_before_s", out->travel_before_s,
+	        "travel_after_s", out->travel_after_s, "moves", (json_int_t)out->n_moves);
+	for(int v = 0; v < nv; v++)
+		otd_route_cleanup(&after[v]);
+	free(after);
+	free(kept_before);
+	free(kept_after);
+	free(arrival);
+	free(new_route);
+	free(new_pos);
+	otd_vrp_solution_cleanup(&sol);
+	problem_cleanup(&pb);
+	snapshot_cleanup(&s);
+	return OTD_OK;
+}
+
+/* ---- applying --------------------------------------------------------------------- */
+
+struct apply_job {
+	struct otd_app *app;
+	const struct otd_principal *actor;
+	struct kept *k;
+	int64_t now;
+	struct otd_rebalance_applied *out;
+	struct otd_appointment *moved; /* per move: the appointment as written */
+};
+
+static enum otd_status apply_write(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct apply_job *j = arg;
+	struct kept *k = j->k;
+	j->out->moved = j->out->reordered = j->out->told = 0;
+	struct snapshot s = {.app = j->app,
+	                     .date = k->date,
+	                     .want = k->visitors,
+	                     .n_want = k->n_visitors,
+	                     .now = j->now};
+	for(size_t i = 0; i < k->n_visitors; i++)
+		store_lock_scope(tx, k->visitors[i], k->date);
+	enum otd_status st = snapshot_take(tx, &s, err);
+	if(st == OTD_EINVAL)
+		st = otd_error_set(err, OTD_ECONFLICT, "day_changed", NULL,
+		                   "The day changed since this proposal (%s); ask for a new one.",
+		                   err->message);
+	else if(st == OTD_OK && sodium_memcmp(s.version, k->version, sizeof(k->version)) != 0)
+		st =
+		    otd_error_set(err, OTD_ECONFLICT, "day_changed", NULL,
+		                  "The day changed since this proposal (a booking, a cancellation, "
+		                  "a visit's status or a visitor's availability); ask for a new "
+		                  "one.");
+	for(size_t r = 0; st == OTD_OK && r < k->n_routes; r++) {
+		st = store_route_order(tx, k->route_items[r], k->route_n[r], err);
+		j->out->reordered++;
+	}
+	for(size_t m = 0; st == OTD_OK && m < k->n_moves; m++) {
+		struct otd_appointment_view v;
+		st = booking_reassigned(j->app, tx, s.cat, j->actor, k->move_id[m], k->move_to[m],
+		                        "rebalance", NULL, j->now, &v, err);
+		if(st == OTD_OK) {
+			j->moved[m] = v.a;
+			j->out->moved++;
+			j->out->told += v.a.consent_email || v.a.consent_sms;
+			otd_appointment_view_cleanup(&v);
+		}
+	}
+	if(st == OTD_OK)
+		st = app_audit(tx, j->actor, j->now, "dispatch.rebalance", "day", 0,
+		               json_pack("{s:s,s:s,s:i,s:i}", "date", k->date, "proposal", k->id,
+		                         "moved", j->out->moved, "routes", j->out->reordered),
+		               err);
+	snapshot_cleanup(&s);
+	return st;
+}
+
+enum otd_status app_rebalance_apply(struct otd_app *app, const struct otd_principal *actor,
+                                    const char *id, struct otd_rebalance_applied *out,
+                                    struct otd_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	int64_t now = otd_clock_now(app->clock);
+	struct kept *k = id ? cache_take(app->rebalance, id, now) : NULL;
+	if(!k)
+		return otd_error_set(
+		    err, OTD_ENOTFOUND, "proposal_not_found", NULL,
+		    "No such proposal: it was applied already, or it expired (they "
+		    "last %d minutes); ask for a new one.",
+		    OTD_REBALANCE_TTL / 60);
+	struct apply_job j = {.app = app,
+	                      .actor = actor,
+	                      .k = k,
+	                      .now = now,
+	                      .out = out,
+	                      .moved = xcalloc(k->n_moves + 1, sizeof(struct otd_appointment))};
+	enum otd_status st = store_write(app->store, apply_write, &j, err);
+	if(st == OTD_OK) {
+		for(size_t i = 0; i < k->n_visitors; i++)
+			planner_day_invalidate(app->planner, k->visitors[i], k->date);
+		for(size_t m = 0; m < k->n_moves; m++)
+			booking_publish_reassigned(app, &j.moved[m], k->move_from[m]);
+		otd_log(OTD_LOG_INFO, "rebalance", "{s:s,s:s,s:i,s:i,s:i}", "applied", k->id,
+		        "date", k->date, "moved", out->moved, "routes", out->reordered, "told",
+		        out->told);
+	}
+	free(j.moved);
+	kept_free(k);
+	return st;
+}

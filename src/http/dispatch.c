@@ -1,0 +1,130 @@
+/* Dispatchers' rebalancing: POST /api/v1/dispatch/rebalance (a proposal)
+ * and POST /api/v1/dispatch/rebalance/{id}/apply. */
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "app/rebalance.h"
+#include "http/handlers.h"
+#include "http/json_in.h"
+#include "onthedot/mem.h"
+#include "onthedot/civil.h"
+
+static json_t *instant(int64_t t)
+{
+	char s[32];
+	otd_rfc3339_format(t, s, sizeof(s));
+	return json_string(s);
+}
+
+/* scope: "all", or an array of visitor ids. */
+static enum otd_status scope_decode(const json_t *scope, int64_t **ids, size_t *n,
+                                    struct otd_error *err)
+{
+	*ids = NULL;
+	*n = 0;
+	if(!scope || (json_is_string(scope) && strcmp(json_string_value(scope), "all") == 0))
+		return OTD_OK;
+	if(!json_is_array(scope) || json_array_size(scope) == 0 ||
+	   json_array_size(scope) > OTD_REBALANCE_VISITORS_MAX)
+		return otd_error_set(err, OTD_EINVAL, "bad_type", "scope",
+		                     "scope is \"all\" or a list of 1 to %d visitor ids.",
+		                     OTD_REBALANCE_VISITORS_MAX);
+	*ids = xcalloc(json_array_size(scope), sizeof(int64_t));
+	for(size_t i = 0; i < json_array_size(scope); i++) {
+		const json_t *v = json_array_get(scope, i);
+		if(!json_is_integer(v) || json_integer_value(v) < 1) {
+			free(*ids);
+			*ids = NULL;
+			return otd_error_set(
+			    err, OTD_EINVAL, "bad_type", "scope",
+			    "scope[%zu] must be a visitor id (a whole number from 1).", i);
+		}
+		(*ids)[(*n)++] = (int64_t)json_integer_value(v);
+	}
+	return OTD_OK;
+}
+
+static const struct field_spec propose_fields[] = {
+    {"date", FIELD_STRING, true, 10, 10, false},
+};
+
+enum otd_status h_rebalance_propose(struct otd_req *req)
+{
+	json_t *body = req_body_object(req);
+	if(!body)
+		return OTD_EINVAL;
+	enum otd_status st = OTD_OK;
+	const char *key;
+	json_t *value;
+	json_object_foreach(body, key, value)
+	{
+		if(strcmp(key, "date") != 0 && strcmp(key, "scope") != 0) {
+			st = otd_error_set(&req->err, OTD_EINVAL, "unknown_field", key,
+			                   "Unknown field %s: a rebalance takes date and scope.",
+			                   key);
+			break;
+		}
+	}
+	if(st == OTD_OK) {
+		/* scope is a string or an array: checked by scope_decode. */
+		json_t *rest = json_copy(body);
+		json_object_del(rest, "scope");
+		st = json_check(rest, propose_fields, 1, NULL, &req->err);
+		json_decref(rest);
+	}
+	int64_t *ids = NULL;
+	size_t n = 0;
+	if(st == OTD_OK)
+		st = scope_decode(json_object_get(body, "scope"), &ids, &n, &req->err);
+	struct otd_rebalance r = {0};
+	if(st == OTD_OK)
+		st = app_rebalance_propose(req->app, &req->principal, json_get_str(body, "date"),
+		                           ids, n, &r, &req->err);
+	free(ids);
+	json_decref(body);
+	if(st)
+		return st;
+	json_t *moves = json_array();
+	for(size_t i = 0; i < r.n_moves; i++) {
+		const struct otd_rebalance_move *m = &r.moves[i];
+		json_t *o = json_pack(
+		    "{s:s,s:I,s:o,s:I,s:o,s:o,s:i,s:o,s:b,s:b}", "reference", m->reference,
+		    "appointment_id", (json_int_t)m->appointment_id, "from_visitor_id",
+		    m->from_visitor ? json_integer(m->from_visitor) : json_null(), "to_visitor_id",
+		    (json_int_t)m->to_visitor, "window_start", instant(m->window_start),
+		    "window_end", instant(m->window_end), "position", m->position,
+		    "expected_arrival", instant((int64_t)m->expected_arrival), "kept_before",
+		    m->kept_before, "kept_after", m->kept_after);
+		json_array_append_new(moves, o);
+	}
+	json_t *out =
+	    json_pack("{s:o,s:s,s:o,s:i,s:i,s:i,s:i,s:f,s:f,s:f,s:i,s:o,s:o}", "id",
+	              r.id[0] ? json_string(r.id) : json_null(), "date", r.local_date, "expires_at",
+	              instant(r.expires_at), "visits", r.visits, "promises_broken_before",
+	              r.broken_before, "promises_broken_after", r.broken_after, "promises_saved",
+	              r.broken_before - r.broken_after, "travel_before_minutes",
+	              r.travel_before_s / 60.0, "travel_after_minutes", r.travel_after_s / 60.0,
+	              "travel_added_minutes", (r.travel_after_s - r.travel_before_s) / 60.0,
+	              "customers_affected", r.customers_affected, "moves", moves, "note",
+	              r.note[0] ? json_string(r.note) : json_null());
+	otd_rebalance_cleanup(&r);
+	req_reply_json(req, 200, out);
+	return OTD_OK;
+}
+
+enum otd_status h_rebalance_apply(struct otd_req *req)
+{
+	const char *id = req->params[0];
+	if(strlen(id) != 32 || strspn(id, "0123456789abcdef") != 32)
+		return otd_error_set(&req->err, OTD_ENOTFOUND, "proposal_not_found", NULL,
+		                     "No such proposal.");
+	struct otd_rebalance_applied a;
+	enum otd_status st = app_rebalance_apply(req->app, &req->principal, id, &a, &req->err);
+	if(st)
+		return st;
+	req_reply_json(req, 200,
+	               json_pack("{s:s,s:i,s:i,s:i}", "id", id, "moved", a.moved, "routes_ordered",
+	                         a.reordered, "customers_told", a.told));
+	return OTD_OK;
+}
