@@ -18,6 +18,9 @@
  *   field     promises broken (unassigned or late soft jobs), then
  *             unassigned jobs (a visit made late beats no visit), total
  *             lateness, jobs moved off their home_vehicle, travel (dist)
+ *   plan      the same without the moves: promises broken, unassigned,
+ *             lateness, travel (planning a later day: every customer whose
+ *             visitor changes is told, and travel counts more)
  *
  * Deterministic: the same instance, seed and iteration budget give the
  * same solution. A wall-clock cap (through the caller's clock: core reads
@@ -37,6 +40,7 @@ enum otd_opt_objective {
 	OTD_OPT_DISTANCE,
 	OTD_OPT_VEHICLES,
 	OTD_OPT_FIELD,
+	OTD_OPT_PLAN,
 };
 
 /* Iterations run at the starting temperature before a capped run fixes

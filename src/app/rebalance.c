@@ -21,6 +21,9 @@
 #include "store/store.h"
 
 #define POSITION_GAP 1024
+/* Times the optimiser may be asked again with the windows it missed
+ * drawn in. */
+#define REPAIR_ROUNDS 4
 
 /* ---- the day as it is ---------------------------------------------------- */
 
@@ -234,6 +237,8 @@ static void problem_build(struct otd_app *app, const struct snapshot *s, struct 
 	double *lat = xcalloc((size_t)(nv + nj) + 1, sizeof(double));
 	double *lon = xcalloc((size_t)(nv + nj) + 1, sizeof(double));
 	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	double margin_sum = 0;
+	int margin_n = 0;
 	bool *placed = NULL;
 	/* Vehicles: one per route; then the jobs on them in route order. */
 	int *first = xcalloc((size_t)nv + 2, sizeof(int));
@@ -251,7 +256,7 @@ static void problem_build(struct otd_app *app, const struct snapshot *s, struct 
 			lat[v] = rt->base_lat;
 			lon[v] = rt->base_lon;
 			veh->start = (double)rt->shift_start;
-			veh->end = (double)rt->shift_end;
+			veh->end = (double)rt->shift_end - plan->z * sqrt(rt->arr_var[rt->n]);
 			veh->capacity = -1;
 			veh->skills = visitor_skills(s, s->vis[i]);
 			veh->id = s->vis[i]->id;
@@ -277,9 +282,14 @@ static void problem_build(struct otd_app *app, const struct snapshot *s, struct 
 				int jb = p->n_jobs++;
 				struct otd_vrp_job *job = &p->jobs[jb];
 				job->node = -1; /* set below */
+				/* The planning quantile's margin this stop has now: the
+				 * window ends that much earlier for the optimiser. */
+				double margin = plan->z * sqrt(rt->arr_var[j]);
+				margin_sum += margin;
+				margin_n++;
 				job->a = (double)st->a;
-				job->b = (double)st->b - 1.0;
-				job->service = st->service_mean + plan->z * sqrt(st->service_var);
+				job->b = (double)st->b - 1.0 - margin;
+				job->service = st->service_mean;
 				job->skills = skill_bit(s, item_skill(s, &d->items[item]));
 				job->soft = true;
 				job->home_vehicle = v;
@@ -309,8 +319,9 @@ static void problem_build(struct otd_app *app, const struct snapshot *s, struct 
 			otd_lognormal_moments(ri->median_min * 60.0, ri->spread, &mean, &var);
 			job->node = -1;
 			job->a = (double)ri->window_start;
-			job->b = (double)ri->window_end - 1.0;
-			job->service = mean + plan->z * sqrt(var);
+			job->b =
+			    (double)ri->window_end - 1.0; /* margin: below, once all are known */
+			job->service = mean;
 			job->skills = skill_bit(s, item_skill(s, ri));
 			job->soft = true;
 			job->home_vehicle = -1;
@@ -323,6 +334,10 @@ static void problem_build(struct otd_app *app, const struct snapshot *s, struct 
 	}
 	first[p->n_vehicles] = k;
 	free(placed);
+	/* A visit on no route gets the mean margin of the others. */
+	for(int j = 0; j < p->n_jobs; j++)
+		if(pb->refs[j].from_route < 0)
+			p->jobs[j].b -= margin_n ? margin_sum / margin_n : 0;
 	/* Places: the bases, then one per job. */
 	p->n_nodes = p->n_vehicles + p->n_jobs;
 	for(int j = 0; j < p->n_jobs; j++) {
@@ -341,13 +356,33 @@ static void problem_build(struct otd_app *app, const struct snapshot *s, struct 
 		for(int b = a + 1; b < N; b++) {
 			double km = otd_distance_km(lat[a], lon[a], lat[b], lon[b]), mean, var;
 			otd_travel_leg(plan->travel, plan->tz, km, lo, hi, &mean, &var);
-			double t = mean + plan->z * sqrt(var);
-			p->dist[a * N + b] = p->dist[b * N + a] = t;
+			p->dist[a * N + b] = p->dist[b * N + a] = mean;
 		}
 	snprintf(p->name, sizeof(p->name), "%s", s->date);
 	free(lat);
 	free(lon);
-	/* The day as it is, for a start. */
+	/* The day as it is, for a start. The matrix takes each leg at the
+	 * day's slowest speed, so a full route can come back later than its
+	 * shift allows in this model although the planning model keeps it:
+	 * such a shift is stretched to the route's return, so that the day as
+	 * it is stays a solution (what the optimiser then finds is re-timed
+	 * under the planning model before anyone sees it). */
+	for(int v = 0; v < p->n_vehicles; v++) {
+		struct otd_vrp_vehicle *veh = &p->vehicles[v];
+		double t = veh->start;
+		int at = veh->start_node;
+		for(int q = first[v]; q < first[v + 1]; q++) {
+			const struct otd_vrp_job *jb = &p->jobs[order[q]];
+			t += p->time[at * N + jb->node];
+			if(t < jb->a)
+				t = jb->a;
+			t += jb->service;
+			at = jb->node;
+		}
+		t += p->time[at * N + veh->end_node];
+		if(first[v + 1] > first[v] && t > veh->end)
+			veh->end = t;
+	}
 	otd_vrp_solution_init(&pb->now, p);
 	memcpy(pb->now.first, first, ((size_t)p->n_vehicles + 1) * sizeof(int));
 	memcpy(pb->now.order, order, (size_t)k * sizeof(int));
@@ -509,11 +544,108 @@ void otd_rebalance_cleanup(struct otd_rebalance *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* A solution re-timed under the planning model, against the day as it
+ * is. Per job: kept now and after, the mean arrival after, how far past
+ * its window it would arrive at the quantile, its route and place after. */
+struct eval {
+	struct otd_route *after; /* per vehicle */
+	bool *kept_before, *kept_after;
+	double *arrival, *excess;
+	int *new_route, *new_pos;
+	bool hold_lost, changed, worse;
+	int visits, broken_before, broken_after;
+	double travel_before, travel_after;
+};
+
+static void eval_free(struct eval *e, int nv)
+{
+	for(int v = 0; e->after && v < nv; v++)
+		otd_route_cleanup(&e->after[v]);
+	free(e->after);
+	free(e->kept_before);
+	free(e->kept_after);
+	free(e->arrival);
+	free(e->excess);
+	free(e->new_route);
+	free(e->new_pos);
+	memset(e, 0, sizeof(*e));
+}
+
+static void evaluate(struct otd_app *app, const struct snapshot *s, const struct problem *pb,
+                     const struct otd_vrp_solution *sol, const struct otd_plan *plan,
+                     struct eval *e)
+{
+	const struct otd_vrp *p = &pb->p;
+	int nv = p->n_vehicles, nj = p->n_jobs;
+	memset(e, 0, sizeof(*e));
+	e->after = xcalloc((size_t)nv + 1, sizeof(*e->after));
+	e->kept_before = xcalloc((size_t)nj + 1, sizeof(bool));
+	e->kept_after = xcalloc((size_t)nj + 1, sizeof(bool));
+	e->arrival = xcalloc((size_t)nj + 1, sizeof(double));
+	e->excess = xcalloc((size_t)nj + 1, sizeof(double));
+	e->new_route = xcalloc((size_t)nj + 1, sizeof(int));
+	e->new_pos = xcalloc((size_t)nj + 1, sizeof(int));
+	for(int j = 0; j < nj; j++)
+		e->new_route[j] = -1;
+	for(int v = 0; v < nv; v++) {
+		const struct otd_route *was = &s->days[pb->veh_visitor[v]].routes[pb->veh_route[v]];
+		e->travel_before += was->travel_mean;
+		build_route(app, s, pb, sol, v, &e->after[v]);
+		const struct otd_route *now = &e->after[v];
+		e->travel_after += now->travel_mean;
+		int pos = 0;
+		for(int k = sol->first[v]; k < sol->first[v + 1]; k++) {
+			e->new_route[sol->order[k]] = v;
+			e->new_pos[sol->order[k]] = pos++;
+		}
+		for(size_t i = 0; i < now->n; i++) {
+			if(now->stops[i].kind != OTD_STOP_VISIT)
+				continue;
+			for(int k = sol->first[v]; k < sol->first[v + 1]; k++) {
+				int j = sol->order[k];
+				if(p->jobs[j].id != now->stops[i].id || p->jobs[j].pinned)
+					continue;
+				e->kept_after[j] = stop_kept(now, plan, i);
+				e->arrival[j] = now->arr_mean[i];
+				e->excess[j] = now->arr_mean[i] + plan->z * sqrt(now->arr_var[i]) -
+				               (double)now->stops[i].b + 1.0;
+			}
+		}
+		for(size_t i = 0; i < was->n; i++) {
+			if(was->stops[i].kind != OTD_STOP_VISIT)
+				continue;
+			for(int j = 0; j < nj; j++)
+				if(pb->refs[j].from_route == v &&
+				   p->jobs[j].id == was->stops[i].id && !p->jobs[j].pinned)
+					e->kept_before[j] = stop_kept(was, plan, i);
+		}
+	}
+	for(int j = 0; j < nj; j++) {
+		if(p->jobs[j].pinned) {
+			e->hold_lost |= e->new_route[j] < 0;
+			continue;
+		}
+		if(p->jobs[j].locked_vehicle >= 0)
+			continue;
+		e->visits++;
+		e->broken_before += !e->kept_before[j];
+		e->broken_after += !e->kept_after[j];
+		if(e->new_route[j] != pb->refs[j].from_route ||
+		   e->new_pos[j] != pb->refs[j].from_pos)
+			e->changed = true;
+		if(e->kept_before[j] && !e->kept_after[j])
+			e->worse = true;
+	}
+	if(e->hold_lost || e->broken_after > e->broken_before)
+		e->worse = true;
+}
+
 /* ---- proposing ---------------------------------------------------------------- */
 
 enum otd_status app_rebalance_propose(struct otd_app *app, const struct otd_principal *actor,
                                       const char *local_date, const int64_t *visitor_ids, size_t n,
-                                      struct otd_rebalance *out, struct otd_error *err)
+                                      enum otd_rebalance_mode mode, struct otd_rebalance *out,
+                                      struct otd_error *err)
 {
 	(void)actor;
 	memset(out, 0, sizeof(*out));
@@ -538,88 +670,88 @@ enum otd_status app_rebalance_propose(struct otd_app *app, const struct otd_prin
 	const struct otd_plan *plan = planner_plan(app->planner);
 	struct problem pb;
 	problem_build(app, &s, &pb);
-	struct otd_opt_params prm = {.objective = OTD_OPT_FIELD,
+	struct otd_opt_params prm = {.objective =
+	                                 mode == OTD_REBALANCE_PLAN ? OTD_OPT_PLAN : OTD_OPT_FIELD,
 	                             .seed = 1,
-	                             .iterations = OTD_REBALANCE_ITERATIONS,
-	                             .initial = &pb.now};
+	                             .iterations = OTD_REBALANCE_ITERATIONS};
 	struct otd_vrp_solution sol;
 	struct otd_opt_result res;
+	struct eval e;
+	memset(&e, 0, sizeof(e));
+	memset(&sol, 0, sizeof(sol));
 	char why[256];
-	bool solved = otd_optimise(&pb.p, &prm, &sol, &res, why, sizeof(why));
-	if(!solved) {
-		/* The day as it is breaks the conservative model (a route back
-		 * after its shift, a visit under way after others): start afresh
-		 * from what is under way. */
-		prm.initial = NULL;
-		solved = otd_optimise(&pb.p, &prm, &sol, &res, why, sizeof(why));
+	int nv = pb.p.n_vehicles;
+	/* The optimiser's model is close to the planning model, not the same
+	 * (a matrix of slowest legs, margins of the day as it is): when its
+	 * answer breaks a promise under the planning model, the windows it
+	 * missed are drawn in by the miss and it tries again. */
+	struct otd_vrp_solution best_sol;
+	struct eval best;
+	memset(&best_sol, 0, sizeof(best_sol));
+	memset(&best, 0, sizeof(best));
+	bool have_best = false;
+	for(int round = 0; round < REPAIR_ROUNDS; round++) {
+		prm.initial = &pb.now;
+		bool solved = otd_optimise(&pb.p, &prm, &sol, &res, why, sizeof(why));
+		if(!solved) {
+			/* The day as it is breaks the model (a visit under way after
+			 * others): start afresh from what is under way. */
+			prm.initial = NULL;
+			solved = otd_optimise(&pb.p, &prm, &sol, &res, why, sizeof(why));
+		}
+		if(!solved)
+			break;
+		evaluate(app, &s, &pb, &sol, plan, &e);
+		/* Keep the best round: breaking nothing kept, then fewest broken,
+		 * then least travel. */
+		bool take =
+		    !have_best || (best.worse && !e.worse) ||
+		    (best.worse == e.worse &&
+		     (e.broken_after < best.broken_after ||
+		      (e.broken_after == best.broken_after && e.travel_after < best.travel_after)));
+		/* Windows the planning model misses although the optimiser's
+		 * model kept them: drawn in for the next round. */
+		bool mismatch = false;
+		for(int q = 0; q < pb.p.n_jobs; q++)
+			if(e.new_route[q] >= 0 && !e.kept_after[q] && !pb.p.jobs[q].pinned &&
+			   e.excess[q] > 0) {
+				pb.p.jobs[q].b -= e.excess[q] + 60.0;
+				mismatch = true;
+			}
+		if(take) {
+			if(have_best) {
+				eval_free(&best, nv);
+				otd_vrp_solution_cleanup(&best_sol);
+			}
+			best = e;
+			best_sol = sol;
+			have_best = true;
+		} else {
+			eval_free(&e, nv);
+			otd_vrp_solution_cleanup(&sol);
+		}
+		memset(&e, 0, sizeof(e));
+		memset(&sol, 0, sizeof(sol));
+		if(!mismatch || best.hold_lost)
+			break;
 	}
-	if(!solved) {
+	if(!have_best) {
 		problem_cleanup(&pb);
 		snapshot_cleanup(&s);
 		return otd_error_set(err, OTD_ESTATE, "day_not_rebalanceable", "date",
 		                     "This day cannot be rebalanced: %s.", why);
 	}
-
-	/* Before and after, under the real model. */
-	int nv = pb.p.n_vehicles;
-	struct otd_route *after = xcalloc((size_t)nv + 1, sizeof(*after));
-	bool *kept_before = xcalloc((size_t)pb.p.n_jobs + 1, sizeof(bool));
-	bool *kept_after = xcalloc((size_t)pb.p.n_jobs + 1, sizeof(bool));
-	double *arrival = xcalloc((size_t)pb.p.n_jobs + 1, sizeof(double));
-	int *new_route = xcalloc((size_t)pb.p.n_jobs + 1, sizeof(int));
-	int *new_pos = xcalloc((size_t)pb.p.n_jobs + 1, sizeof(int));
-	bool hold_lost = false, changed = false;
-	for(int j = 0; j < pb.p.n_jobs; j++)
-		new_route[j] = -1;
-	for(int v = 0; v < nv; v++) {
-		const struct otd_route *was = &s.days[pb.veh_visitor[v]].routes[pb.veh_route[v]];
-		out->travel_before_s += was->travel_mean;
-		build_route(app, &s, &pb, &sol, v, &after[v]);
-		out->travel_after_s += after[v].travel_mean;
-		int pos = 0;
-		for(int k = sol.first[v]; k < sol.first[v + 1]; k++) {
-			new_route[sol.order[k]] = v;
-			new_pos[sol.order[k]] = pos++;
-		}
-		for(size_t i = 0; i < after[v].n; i++) {
-			const struct otd_stop *stop = &after[v].stops[i];
-			if(stop->kind != OTD_STOP_VISIT)
-				continue;
-			for(int k = sol.first[v]; k < sol.first[v + 1]; k++) {
-				int j = sol.order[k];
-				if(pb.p.jobs[j].id == stop->id && !pb.p.jobs[j].pinned) {
-					kept_after[j] = stop_kept(&after[v], plan, i);
-					arrival[j] = after[v].arr_mean[i];
-				}
-			}
-		}
-		for(size_t i = 0; i < was->n; i++) {
-			if(was->stops[i].kind != OTD_STOP_VISIT)
-				continue;
-			for(int j = 0; j < pb.p.n_jobs; j++)
-				if(pb.refs[j].from_route == v &&
-				   pb.p.jobs[j].id == was->stops[i].id && !pb.p.jobs[j].pinned)
-					kept_before[j] = stop_kept(was, plan, i);
-		}
-	}
-	int visits = 0;
-	for(int j = 0; j < pb.p.n_jobs; j++) {
-		if(pb.p.jobs[j].pinned) {
-			hold_lost |= new_route[j] < 0;
-			continue;
-		}
-		if(pb.p.jobs[j].locked_vehicle >= 0)
-			continue;
-		visits++;
-		out->broken_before += !kept_before[j];
-		out->broken_after += !kept_after[j];
-		if(new_route[j] != pb.refs[j].from_route || new_pos[j] != pb.refs[j].from_pos)
-			changed = true;
-	}
-	out->visits = visits;
-	bool worse = hold_lost || out->broken_after > out->broken_before;
-	for(int j = 0; j < pb.p.n_jobs && !worse; j++)
-		worse = kept_before[j] && !kept_after[j];
+	e = best;
+	sol = best_sol;
+	int visits = e.visits;
+	bool worse = e.worse, changed = e.changed;
+	out->visits = e.visits;
+	out->broken_before = e.broken_before;
+	out->broken_after = e.broken_after;
+	out->travel_before_s = e.travel_before;
+	out->travel_after_s = e.travel_after;
+	bool *kept_before = e.kept_before, *kept_after = e.kept_after;
+	double *arrival = e.arrival;
 	bool better = out->broken_after < out->broken_before ||
 	              out->travel_after_s < out->travel_before_s - 60.0;
 	snprintf(out->local_date, sizeof(out->local_date), "%s", local_date);
@@ -703,18 +835,12 @@ enum otd_status app_rebalance_propose(struct otd_app *app, const struct otd_prin
 		}
 		cache_put(app->rebalance, k, s.now);
 	}
-	otd_log(OTD_LOG_INFO, "rebalance", "{s:s,s:i,s:i,s:i,s:i,s:f,s:f,s:I}", "date", local_date,
-	        "visitors", (int)s.n, "visits", visits, "broken_before", out->broken_before,
-	        "broken_after", out->broken_after, "travel_before_s", out->travel_before_s,
-	        "travel_after_s", out->travel_after_s, "moves", (json_int_t)out->n_moves);
-	for(int v = 0; v < nv; v++)
-		otd_route_cleanup(&after[v]);
-	free(after);
-	free(kept_before);
-	free(kept_after);
-	free(arrival);
-	free(new_route);
-	free(new_pos);
+	otd_log(OTD_LOG_INFO, "rebalance", "{s:s,s:s,s:i,s:i,s:i,s:i,s:f,s:f,s:I}", "mode",
+	        mode == OTD_REBALANCE_PLAN ? "plan" : "day", "date", local_date, "visitors",
+	        (int)s.n, "visits", visits, "broken_before", out->broken_before, "broken_after",
+	        out->broken_after, "travel_before_s", out->travel_before_s, "travel_after_s",
+	        out->travel_after_s, "moves", (json_int_t)out->n_moves);
+	eval_free(&e, nv);
 	otd_vrp_solution_cleanup(&sol);
 	problem_cleanup(&pb);
 	snapshot_cleanup(&s);

@@ -66,6 +66,11 @@ struct otd_rebalance_cache;
 struct otd_rebalance_cache *rebalance_cache_new(void);
 void rebalance_cache_free(struct otd_rebalance_cache *c);
 
+/* What a proposal weighs after the promises: a rebalance (the day going
+ * wrong) moves as few visits to another visitor as it can; a plan (a later
+ * day, to cut travel) weighs travel only. */
+enum otd_rebalance_mode { OTD_REBALANCE_DAY, OTD_REBALANCE_PLAN };
+
 /* Computes a proposal for local_date over the given visitors (n == 0: all
  * active visitors) and keeps it for apply. 400 invalid_date or
  * unknown_visitor (field "scope"); 422 day_not_rebalanceable when a
@@ -73,7 +78,8 @@ void rebalance_cache_free(struct otd_rebalance_cache *c);
  * improve gives a proposal with no moves and a note. */
 enum otd_status app_rebalance_propose(struct otd_app *app, const struct otd_principal *actor,
                                       const char *local_date, const int64_t *visitor_ids, size_t n,
-                                      struct otd_rebalance *out, struct otd_error *err);
+                                      enum otd_rebalance_mode mode, struct otd_rebalance *out,
+                                      struct otd_error *err);
 
 struct otd_rebalance_applied {
 	int moved;     /* visits given to another visitor */

@@ -315,7 +315,8 @@ static int compare_upper(enum otd_opt_objective o, const struct otd_vrp_cost *a,
 		if(a->unassigned != b->unassigned)
 			return a->unassigned < b->unassigned ? -1 : 1;
 		return a->vehicles < b->vehicles ? -1 : a->vehicles > b->vehicles;
-	case OTD_OPT_FIELD: {
+	case OTD_OPT_FIELD:
+	case OTD_OPT_PLAN: {
 		int ba = a->unassigned + a->late_jobs, bb = b->unassigned + b->late_jobs;
 		if(ba != bb)
 			return ba < bb ? -1 : 1;
@@ -323,6 +324,8 @@ static int compare_upper(enum otd_opt_objective o, const struct otd_vrp_cost *a,
 			return a->unassigned < b->unassigned ? -1 : 1;
 		if(fabs(a->lateness - b->lateness) > TIER_EPS)
 			return a->lateness < b->lateness ? -1 : 1;
+		if(o == OTD_OPT_PLAN)
+			return 0;
 		return a->moved < b->moved ? -1 : a->moved > b->moved;
 	}
 	}
@@ -355,11 +358,12 @@ static bool delta_better(enum otd_opt_objective o, const struct delta *a, const 
 			return a->vehicles < b->vehicles;
 		break;
 	case OTD_OPT_FIELD:
+	case OTD_OPT_PLAN:
 		if(a->broken != b->broken)
 			return a->broken < b->broken;
 		if(fabs(a->late - b->late) > TIER_EPS)
 			return a->late < b->late;
-		if(a->moved != b->moved)
+		if(o == OTD_OPT_FIELD && a->moved != b->moved)
 			return a->moved < b->moved;
 		break;
 	}

@@ -47,6 +47,7 @@ static enum otd_status scope_decode(const json_t *scope, int64_t **ids, size_t *
 
 static const struct field_spec propose_fields[] = {
     {"date", FIELD_STRING, true, 10, 10, false},
+    {"mode", FIELD_STRING, false, 1, 20, true},
 };
 
 enum otd_status h_rebalance_propose(struct otd_req *req)
@@ -59,10 +60,11 @@ enum otd_status h_rebalance_propose(struct otd_req *req)
 	json_t *value;
 	json_object_foreach(body, key, value)
 	{
-		if(strcmp(key, "date") != 0 && strcmp(key, "scope") != 0) {
-			st = otd_error_set(&req->err, OTD_EINVAL, "unknown_field", key,
-			                   "Unknown field %s: a rebalance takes date and scope.",
-			                   key);
+		if(strcmp(key, "date") != 0 && strcmp(key, "scope") != 0 &&
+		   strcmp(key, "mode") != 0) {
+			st = otd_error_set(
+			    &req->err, OTD_EINVAL, "unknown_field", key,
+			    "Unknown field %s: a rebalance takes date, scope and mode.", key);
 			break;
 		}
 	}
@@ -70,17 +72,26 @@ enum otd_status h_rebalance_propose(struct otd_req *req)
 		/* scope is a string or an array: checked by scope_decode. */
 		json_t *rest = json_copy(body);
 		json_object_del(rest, "scope");
-		st = json_check(rest, propose_fields, 1, NULL, &req->err);
+		st = json_check(rest, propose_fields, 2, NULL, &req->err);
 		json_decref(rest);
 	}
 	int64_t *ids = NULL;
 	size_t n = 0;
 	if(st == OTD_OK)
 		st = scope_decode(json_object_get(body, "scope"), &ids, &n, &req->err);
+	enum otd_rebalance_mode mode = OTD_REBALANCE_DAY;
+	const char *mode_name = st == OTD_OK ? json_get_str(body, "mode") : NULL;
+	if(mode_name && strcmp(mode_name, "plan") == 0)
+		mode = OTD_REBALANCE_PLAN;
+	else if(mode_name && strcmp(mode_name, "rebalance") != 0)
+		st = otd_error_set(
+		    &req->err, OTD_EINVAL, "bad_value", "mode",
+		    "mode is \"rebalance\" (the default: move as few visits to another "
+		    "visitor as possible) or \"plan\" (cut travel).");
 	struct otd_rebalance r = {0};
 	if(st == OTD_OK)
 		st = app_rebalance_propose(req->app, &req->principal, json_get_str(body, "date"),
-		                           ids, n, &r, &req->err);
+		                           ids, n, mode, &r, &req->err);
 	free(ids);
 	json_decref(body);
 	if(st)

@@ -8,6 +8,7 @@ since the proposal is 409 and nothing is written; a dispatcher's manual
 reassignment with its refusals (skill, unknown visitor, not booked); and bad
 input named by field."""
 
+import re
 import unittest
 
 import otd
@@ -201,6 +202,80 @@ class TestRebalance(ob.BookingTestCase):
         self.assertError(self.srv.request("POST", "/api/v1/appointments/%s/reassign" % ref,
                                           {"visitor_id": was}, session=self.disp),
                          422, "cannot_reassign")
+
+    def insert_visit(self, visitor, line1, date, start, end, position):
+        """An appointment written straight into a route (the booking journey
+        is tested elsewhere): a deliberately poor plan. Returns its id."""
+        type(self).customers += 1
+        n = type(self).customers
+        now = ob.secs(ob.local("2026-03-02", "09:00"))
+        self.srv.sql("INSERT INTO customers(name, phone, email, created_at) VALUES (?, ?, ?, ?)",
+                     ("Customer %d" % n, "+447700900%03d" % n, "c%d@example.org" % n, now))
+        cust = self.srv.sql("SELECT max(id) FROM customers")[0][0]
+        vt = self.types[VT]["id"]
+        self.srv.sql(
+            "INSERT INTO appointments(reference, customer_id, address_id, visit_type_id, "
+            "visitor_id, local_date, window_start, window_end, status, route_position, "
+            "consent_sms, consent_email, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'booked', ?, 1, 1, ?, ?)",
+            ("OTD-P%05d" % n, cust, self.addr[line1]["id"], vt, visitor, date,
+             ob.secs(ob.local(date, start)), ob.secs(ob.local(date, end)), position * 1024,
+             now, now))
+        return self.srv.sql("SELECT max(id) FROM appointments")[0][0]
+
+    def test_e_plan_cuts_travel_inside_the_windows(self):
+        date = "2026-03-12"
+        priya, tom = self.org_visitors[0]["id"], self.org_visitors[1]["id"]
+        # Priya zigzags west-east-west, Tom east-west-east, at the same hours.
+        plan = [(priya, "21 Station Road", "10:00", "11:00", 1),
+                (priya, "1 Kingsway", "12:00", "13:00", 2),
+                (priya, "23 Station Road", "14:00", "15:00", 3),
+                (tom, "3 Kingsway", "10:00", "11:00", 1),
+                (tom, "The Old Forge", "12:00", "13:00", 2),
+                (tom, "2 Orchard Way", "14:00", "15:00", 3)]
+        ids = [self.insert_visit(v, line1, date, a, b, pos) for v, line1, a, b, pos in plan]
+        windows = self.srv.sql("SELECT id, window_start, window_end FROM appointments "
+                               "WHERE id >= ? ORDER BY id", (ids[0],))
+
+        now = self.clock(seconds=1)  # the command plans at the service's (virtual) time
+        dry = self.srv.cli("plan", "--date", date, "--db", self.srv.db, "--now", now,
+                           "--dry-run")
+        head = dry.stdout.split("\n")[0]
+        m = re.match(r"%s: (\d+) visits; promises not kept (\d+) -> (\d+); "
+                     r"travel (\d+) -> (\d+) minutes$" % date, head)
+        self.assertIsNotNone(m, dry.stdout)
+        visits, broken_before, broken_after, before, after = map(int, m.groups())
+        self.assertEqual(visits, 6)
+        self.assertEqual((broken_before, broken_after), (0, 0))
+        self.assertLess(after, before, dry.stdout)
+        self.assertIn("dry run: nothing changed", dry.stdout)
+        self.assertEqual([r[0] for r in self.srv.sql(
+            "SELECT visitor_id FROM appointments WHERE id >= ? ORDER BY id", (ids[0],))],
+            [p[0] for p in plan])
+
+        done = self.srv.cli("plan", "--date", date, "--db", self.srv.db, "--now", now)
+        self.assertIn("applied:", done.stdout)
+        rows = self.srv.sql("SELECT id, visitor_id, promise_version FROM appointments "
+                            "WHERE id >= ? ORDER BY id", (ids[0],))
+        by_visitor = {}
+        for (aid, visitor, version), (v0, line1, *_rest) in zip(rows, plan):
+            by_visitor.setdefault(visitor, []).append(line1)
+            msgs = ob.outbox(self.srv, aid, "visitor_changed")
+            if visitor != v0:
+                self.assertEqual(version, 2)
+                self.assertEqual(sorted(m["channel"] for m in msgs), ["email", "sms"])
+            else:
+                self.assertEqual((version, msgs), (1, []))
+        # The windows never change.
+        self.assertEqual(self.srv.sql("SELECT id, window_start, window_end FROM appointments "
+                                      "WHERE id >= ? ORDER BY id", (ids[0],)), windows)
+        # Nobody crosses town any more: no visitor has both an east and a
+        # west address (a third colleague may take one: a plan weighs travel,
+        # not who was named).
+        west = {"21 Station Road", "23 Station Road", "The Old Forge"}
+        for lines in by_visitor.values():
+            self.assertFalse(west & set(lines) and set(lines) - west, by_visitor)
+        self.assertEqual([a[3] for a in ob.audit(self.srv, "dispatch.rebalance")][-1], "cli")
 
     def test_d_bad_input_is_named(self):
         r = self.srv.request("POST", "/api/v1/dispatch/rebalance", {"date": "2026-02-30"},

@@ -160,7 +160,7 @@ static void check_solution(const struct otd_vrp *p, const struct otd_vrp_solutio
 START_TEST(random_instances_always_feasible_and_fixed_parts_stay)
 {
 	static const enum otd_opt_objective objs[] = {OTD_OPT_DISTANCE, OTD_OPT_VEHICLES,
-	                                              OTD_OPT_FIELD};
+	                                              OTD_OPT_FIELD, OTD_OPT_PLAN};
 	for(uint64_t seed = 1; seed <= 40; seed++) {
 		struct gen_opts o = {.jobs = 10 + (int)(seed % 5) * 12,
 		                     .vehicles = 2 + (int)(seed % 4),
@@ -173,7 +173,7 @@ START_TEST(random_instances_always_feasible_and_fixed_parts_stay)
 		                     .width = 60 + (double)(seed % 3) * 60};
 		struct otd_vrp p;
 		gen_instance(seed, &o, &p);
-		for(size_t k = 0; k < 3; k++) {
+		for(size_t k = 0; k < 4; k++) {
 			struct otd_opt_params prm = params(objs[k], seed, 300);
 			struct otd_vrp_solution s;
 			struct otd_opt_result res;
@@ -497,6 +497,13 @@ START_TEST(better_orders_tiers)
 	ck_assert(!otd_opt_better(OTD_OPT_FIELD, &a, &b));
 	b.late_jobs = 2;
 	ck_assert(otd_opt_better(OTD_OPT_FIELD, &a, &b));
+	/* plan: moves do not count; travel does. */
+	struct otd_vrp_cost c = {0}, d = {0};
+	c.moved = 5;
+	c.distance = 10;
+	d.distance = 11;
+	ck_assert(otd_opt_better(OTD_OPT_PLAN, &c, &d));
+	ck_assert(!otd_opt_better(OTD_OPT_FIELD, &c, &d));
 	a.vehicles = 3;
 	b.vehicles = 2;
 	b.unassigned = 1;
