@@ -77,6 +77,11 @@ struct otd_config {
 	} booking;
 
 	struct {
+		bool auto_rebalance; /* on at_risk, apply a rebalance that saves a promise and
+		                      * moves nobody else (app/rebalance.h) */
+	} dispatch;
+
+	struct {
 		int ticker_seconds;      /* a risk pass over every active route this often */
 		int samples;             /* Monte Carlo samples per projection, >= 256 */
 		double watch_enter;      /* P(late) thresholds (DESIGN.md, Risk) */

@@ -45,6 +45,7 @@ struct snapshot {
 	const struct plan_visitor **vis;
 	struct plan_day *days;
 	struct item_info **info; /* per visitor, per item */
+	int at_risk;             /* booked visits at risk now */
 	unsigned char version[32];
 };
 
@@ -127,6 +128,8 @@ static enum otd_status snapshot_take(struct otd_conn *c, struct snapshot *s, str
 					return st;
 				snprintf(s->info[i][k].status, sizeof(s->info[i][k].status), "%s",
 				         a.status);
+				s->at_risk += strcmp(a.status, "booked") == 0 &&
+				              strcmp(a.risk, "at_risk") == 0;
 				snprintf(s->info[i][k].reference, sizeof(s->info[i][k].reference),
 				         "%s", a.reference);
 			}
@@ -447,6 +450,7 @@ static void build_route(struct otd_app *app, const struct snapshot *s, const str
 
 /* The proposal as kept for apply. */
 struct kept {
+	bool automatic; /* applied by the auto mode */
 	char id[33];
 	char date[11];
 	int64_t expires_at;
@@ -482,6 +486,8 @@ static void kept_free(struct kept *k)
 struct otd_rebalance_cache {
 	pthread_mutex_t lock;
 	struct kept *slot[OTD_REBALANCE_KEPT];
+	unsigned char last_auto[32]; /* the day the auto mode last looked at */
+	bool have_last_auto;
 };
 
 struct otd_rebalance_cache *rebalance_cache_new(void)
@@ -642,12 +648,35 @@ static void evaluate(struct otd_app *app, const struct snapshot *s, const struct
 
 /* ---- proposing ---------------------------------------------------------------- */
 
+/* The auto mode looks at a day again only when it changed and has a visit
+ * at risk: true when this snapshot is one to skip (and remembered). */
+static bool auto_skip(struct otd_rebalance_cache *c, const struct snapshot *s)
+{
+	pthread_mutex_lock(&c->lock);
+	bool same = c->have_last_auto && sodium_memcmp(c->last_auto, s->version, 32) == 0;
+	memcpy(c->last_auto, s->version, 32);
+	c->have_last_auto = true;
+	pthread_mutex_unlock(&c->lock);
+	return same || s->at_risk == 0;
+}
+
+static enum otd_status propose(struct otd_app *app, const char *local_date,
+                               const int64_t *visitor_ids, size_t n, enum otd_rebalance_mode mode,
+                               bool automatic, struct otd_rebalance *out, struct otd_error *err);
+
 enum otd_status app_rebalance_propose(struct otd_app *app, const struct otd_principal *actor,
                                       const char *local_date, const int64_t *visitor_ids, size_t n,
                                       enum otd_rebalance_mode mode, struct otd_rebalance *out,
                                       struct otd_error *err)
 {
 	(void)actor;
+	return propose(app, local_date, visitor_ids, n, mode, false, out, err);
+}
+
+static enum otd_status propose(struct otd_app *app, const char *local_date,
+                               const int64_t *visitor_ids, size_t n, enum otd_rebalance_mode mode,
+                               bool automatic, struct otd_rebalance *out, struct otd_error *err)
+{
 	memset(out, 0, sizeof(*out));
 	int64_t day_start, day_end;
 	if(!local_date || !planner_day_bounds(app->planner, local_date, &day_start, &day_end))
@@ -666,6 +695,14 @@ enum otd_status app_rebalance_propose(struct otd_app *app, const struct otd_prin
 	if(st) {
 		snapshot_cleanup(&s);
 		return st;
+	}
+	snprintf(out->local_date, sizeof(out->local_date), "%s", local_date);
+	out->at_risk = s.at_risk;
+	if(automatic && auto_skip(app->rebalance, &s)) {
+		snprintf(out->note, sizeof(out->note), "%s",
+		         s.at_risk ? "Unchanged since last looked at." : "Nothing at risk.");
+		snapshot_cleanup(&s);
+		return OTD_OK;
 	}
 	const struct otd_plan *plan = planner_plan(app->planner);
 	struct problem pb;
@@ -768,6 +805,7 @@ enum otd_status app_rebalance_propose(struct otd_app *app, const struct otd_prin
 	} else {
 		/* The moves, and what apply writes. */
 		struct kept *k = xcalloc(1, sizeof(*k));
+		k->automatic = automatic;
 		unsigned char raw[16];
 		randombytes_buf(raw, sizeof(raw));
 		sodium_bin2hex(k->id, sizeof(k->id), raw, sizeof(raw));
@@ -888,7 +926,8 @@ static enum otd_status apply_write(struct otd_conn *tx, void *arg, struct otd_er
 	for(size_t m = 0; st == OTD_OK && m < k->n_moves; m++) {
 		struct otd_appointment_view v;
 		st = booking_reassigned(j->app, tx, s.cat, j->actor, k->move_id[m], k->move_to[m],
-		                        "rebalance", NULL, j->now, &v, err);
+		                        k->automatic ? "auto_rebalance" : "rebalance", NULL, j->now,
+		                        &v, err);
 		if(st == OTD_OK) {
 			j->moved[m] = v.a;
 			j->out->moved++;
@@ -936,5 +975,41 @@ enum otd_status app_rebalance_apply(struct otd_app *app, const struct otd_princi
 	}
 	free(j.moved);
 	kept_free(k);
+	return st;
+}
+
+/* ---- the auto mode ------------------------------------------------------------ */
+
+enum otd_status app_rebalance_auto(struct otd_app *app, bool *applied, struct otd_error *err)
+{
+	*applied = false;
+	int64_t now = otd_clock_now(app->clock);
+	char today[11];
+	planner_local_date(app->planner, now, today);
+	struct otd_rebalance r;
+	enum otd_status st = propose(app, today, NULL, 0, OTD_REBALANCE_DAY, true, &r, err);
+	if(st)
+		return st;
+	/* Only what saves a promise and gives nobody else another visitor. */
+	bool ok = r.id[0] && r.broken_after < r.broken_before;
+	for(size_t i = 0; ok && i < r.n_moves; i++)
+		if(r.moves[i].from_visitor != r.moves[i].to_visitor && r.moves[i].kept_before)
+			ok = false;
+	if(r.id[0] && !ok) {
+		kept_free(cache_take(app->rebalance, r.id, now));
+		otd_log(OTD_LOG_INFO, "rebalance", "{s:s,s:s,s:i,s:i}", "auto", "declined", "date",
+		        today, "broken_before", r.broken_before, "broken_after", r.broken_after);
+	}
+	if(ok) {
+		struct otd_principal system;
+		app_principal_cli(&system);
+		struct otd_rebalance_applied a;
+		st = app_rebalance_apply(app, &system, r.id, &a, err);
+		*applied = st == OTD_OK;
+		/* The day changed under it: the next pass looks again. */
+		if(st == OTD_ECONFLICT)
+			st = OTD_OK;
+	}
+	otd_rebalance_cleanup(&r);
 	return st;
 }

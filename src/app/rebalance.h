@@ -54,6 +54,7 @@ struct otd_rebalance {
 	int broken_before, broken_after; /* visits not kept at the quantile, or on no route */
 	double travel_before_s, travel_after_s;
 	int customers_affected; /* visits going to another visitor: each customer is told */
+	int at_risk;            /* booked visits in scope at risk now (tracking) */
 	size_t n_moves;
 	struct otd_rebalance_move *moves;
 	char note[200]; /* why nothing is proposed, when nothing is */
@@ -93,5 +94,14 @@ struct otd_rebalance_applied {
 enum otd_status app_rebalance_apply(struct otd_app *app, const struct otd_principal *actor,
                                     const char *id, struct otd_rebalance_applied *out,
                                     struct otd_error *err);
+
+/* The auto mode (dispatch.auto_rebalance), after each risk pass: when
+ * today changed since it last looked and a visit is at risk, it computes a
+ * rebalance of today over every visitor and applies it only when it saves
+ * a promise, breaks none kept now and gives no visit kept now to another
+ * visitor (the visits it moves are reassigned as any rebalance is, with
+ * "auto_rebalance" as the source). *applied says whether it did. A day
+ * that changed under it is left to the next pass. */
+enum otd_status app_rebalance_auto(struct otd_app *app, bool *applied, struct otd_error *err);
 
 #endif

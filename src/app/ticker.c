@@ -9,6 +9,7 @@
 
 #include "app/booking.h"
 #include "app/log.h"
+#include "app/rebalance.h"
 #include "app/tracking.h"
 #include "onthedot/mem.h"
 
@@ -31,6 +32,12 @@ void ticker_pass(struct otd_app *app)
 	otd_error_clear(&err);
 	if(app_risk_pass(app, NULL, &err) != OTD_OK)
 		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "risk_pass", "error", err.message);
+	otd_error_clear(&err);
+	bool rebalanced;
+	if(app->cfg->dispatch.auto_rebalance &&
+	   app_rebalance_auto(app, &rebalanced, &err) != OTD_OK)
+		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "auto_rebalance", "error",
+		        err.message);
 	otd_error_clear(&err);
 	int sent = 0;
 	if(app_reminders(app, &sent, &err) != OTD_OK)

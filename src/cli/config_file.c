@@ -205,6 +205,10 @@ static const struct opt_def options[] = {
     OPTION_INT("booking.sms_prefix_digits", booking.sms_prefix_digits, 1, 15, 6,
                "digits after the country code that make that prefix"),
 
+    OPTION_BOOL("dispatch.auto_rebalance", dispatch.auto_rebalance, false,
+                "after each risk pass, apply a rebalance of today that saves a promise at risk "
+                "and gives no other visit to another visitor"),
+
     OPTION_INT("tracking.ticker_seconds", tracking.ticker_seconds, 1, 3600, 30,
                "seconds between risk passes over every active route"),
     OPTION_INT("tracking.samples", tracking.samples, 256, 100000, 256,

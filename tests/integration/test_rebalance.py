@@ -304,5 +304,52 @@ class TestRebalance(ob.BookingTestCase):
         self.assertIn("Nothing to improve", p["note"])
 
 
+
+
+class TestAutoRebalance(ob.BookingTestCase):
+    """dispatch.auto_rebalance: after a risk pass finds visits at risk
+    because their visitor is off, the ticker applies a rebalance on its own
+    that saves them and gives no other visit to another visitor."""
+
+    server_env = {"ONTHEDOT_DISPATCH_AUTO_REBALANCE": "true"}
+
+    def test_an_unavailable_visitors_visits_are_given_away_on_the_next_pass(self):
+        date = "2026-03-05"
+        vt = self.types[VT]["id"]
+        refs = []
+        for n, (line1, i) in enumerate((("1 Mill Road", 2), ("7 Church Lane", 4),
+                                        ("12 High Street", 6))):
+            a = self.addr[line1]["id"]
+            ws = self.windows(a, vt, date)[date]
+            b = self.hold_and_book(a, vt, ws[i]["start"], name="Customer %d" % n,
+                                   phone="07700 900%03d" % n, email="c%d@example.org" % n)
+            refs.append(b["reference"])
+        owner = {r: self.srv.sql("SELECT visitor_id FROM appointments WHERE reference = ?",
+                                 (r,))[0][0] for r in refs}
+        sick = owner[refs[0]]
+        theirs = [r for r in refs if owner[r] == sick]
+        others = [r for r in refs if owner[r] != sick]
+        self.clock(to=ob.iso(ob.secs(ob.local(date, "07:00"))))
+        r = self.srv.request("POST", "/api/v1/visitors/%d/unavailable" % sick,
+                             {"reason": "sick"}, token="admin")
+        self.assertEqual(r.status, 200, r.raw)
+        self.assertEqual(ob.audit(self.srv, "dispatch.rebalance"), [])
+        self.clock(seconds=60)  # two ticker passes
+        self.assertEqual(len(ob.audit(self.srv, "dispatch.rebalance")), 1)
+        for ref in theirs:
+            aid = self.appointment_id(ref)
+            now = self.srv.sql("SELECT visitor_id FROM appointments WHERE id = ?", (aid,))[0][0]
+            self.assertNotEqual(now, sick)
+            self.assertEqual(len(ob.outbox(self.srv, aid, "visitor_changed")), 2)
+            detail = [e for e in ob.events(self.srv, aid) if e["kind"] == "reassigned"]
+            self.assertIn('"by":"auto_rebalance"', detail[-1]["detail"])
+        for ref in others:  # nobody else was given away
+            self.assertEqual(self.srv.sql("SELECT visitor_id FROM appointments WHERE "
+                                          "reference = ?", (ref,))[0][0], owner[ref])
+        # Nothing at risk any more: later passes leave the day alone.
+        self.clock(seconds=120)
+        self.assertEqual(len(ob.audit(self.srv, "dispatch.rebalance")), 1)
+
+
 if __name__ == "__main__":
     unittest.main()
