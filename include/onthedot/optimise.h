@@ -15,15 +15,21 @@
  * for a lower one):
  *   distance  unassigned jobs, distance
  *   vehicles  unassigned jobs, vehicles used, distance
- *   field     promises broken (unassigned or late soft jobs), then
+ *   field     required jobs missed (late or unassigned), promises broken
+ *             (unassigned or late soft jobs), then
  *             unassigned jobs (a visit made late beats no visit), total
  *             lateness, jobs moved off their home_vehicle, travel (dist)
- *   plan      the same without the moves: promises broken, unassigned,
+ *   plan      the same without the moves: required missed, promises
+ *             broken, unassigned,
  *             lateness, travel (planning a later day: every customer whose
  *             visitor changes is told, and travel counts more)
  *
  * Deterministic: the same instance, seed and iteration budget give the
- * same solution. A wall-clock cap (through the caller's clock: core reads
+ * same solution with the same build (the annealing uses libm's log and
+ * pow, whose last bits may differ between C libraries). Travel times are
+ * assumed to satisfy the triangle inequality (Euclidean and great-circle
+ * matrices do): the insertion scan stops at the first place whose start
+ * is already too late. A wall-clock cap (through the caller's clock: core reads
  * no clock) fixes the budget from the speed of the first iterations, so a
  * capped run that finishes is reproduced by its iteration count.
  */

@@ -39,6 +39,8 @@ struct otd_vrp_job {
 	int demand;         /* >= 0 */
 	uint64_t skills;    /* skill bits needed; 0: none */
 	bool soft;          /* service may start after b; lateness is counted */
+	bool required;      /* field and plan objectives: late or on no route, it
+	                     * outweighs any number of promises (a lunch break) */
 	int locked_vehicle; /* >= 0: fixed part of that vehicle's route */
 	int locked_pos;     /* its place among that vehicle's locked jobs */
 	int home_vehicle;   /* the vehicle the customer was told of; -1: none */
@@ -84,8 +86,9 @@ void otd_vrp_solution_cleanup(struct otd_vrp_solution *s);
 
 /* What a solution costs, re-timed from the instance. */
 struct otd_vrp_cost {
-	int unassigned; /* jobs on no route */
-	int late_jobs;  /* soft jobs started after b */
+	int unassigned;      /* jobs on no route */
+	int required_missed; /* required jobs late or on no route */
+	int late_jobs;       /* soft jobs started after b */
 	double lateness;
 	int moved;       /* jobs on a route other than their home_vehicle */
 	int vehicles;    /* non-empty routes */
@@ -109,8 +112,8 @@ bool otd_vrp_check(const struct otd_vrp *p, const struct otd_vrp_solution *s,
  * line, "VEHICLE", "NUMBER CAPACITY" and their values, "CUSTOMER", a
  * header line, then one row per place: number, x, y, demand, ready time,
  * due date, service time. Row 0 is the depot; customers must be numbered
- * 1..n in order. Builds n identical vehicles (start and end at the depot,
- * within its window), jobs with id = customer number on node = number,
+ * 1..n in order. Builds the file's number of identical vehicles (start
+ * and end at the depot, within its window), jobs with id = customer number on node = number,
  * and one Euclidean matrix (double, not rounded) as both dist and time.
  * Returns true, or false with a message naming the line and what is wrong
  * in err (err_len > 0). Refuses more than 10,001 places (10,000

@@ -2297,12 +2297,24 @@ enum otd_status booking_reassigned(struct otd_app *app, struct otd_conn *tx,
 		st = load_view(app, tx, cat, appointment_id, out, err);
 		goto out;
 	}
+	const struct plan_visitor *to = plan_catalog_visitor(cat, visitor_id);
+	const struct plan_visit_type *type = plan_catalog_type(cat, before.a.visit_type_id);
+	if(!to || !type || !plan_visitor_has_skill(to, type->skill)) {
+		st = otd_error_set(err, OTD_ECONFLICT, "visitor_cannot_take", NULL,
+		                   "That visitor is no longer active or lacks the skill this visit "
+		                   "needs.");
+		goto out;
+	}
 	int version = before.a.promise_version + 1;
 	st = store_outbox_cancel_stale(tx, appointment_id, before.a.promise_version, NULL, err);
 	if(st == OTD_OK)
 		st = store_appointment_move(tx, appointment_id, visitor_id, before.a.local_date,
 		                            before.a.window_start, before.a.window_end, version,
 		                            now, err);
+	/* Windows an apology offered in its place are moot once the promised
+	 * window is kept by someone else. */
+	if(st == OTD_OK)
+		st = store_holds_drop_offers(tx, appointment_id, "apology_offer", err);
 	if(st == OTD_OK)
 		st = load_view(app, tx, cat, appointment_id, out, err);
 	if(st == OTD_OK) {

@@ -243,7 +243,8 @@ struct plan_catalog;
  * version + 1, stale messages cancelled, the visitor_changed message, the
  * "reassigned" event (by: source, "dispatcher" or "rebalance") and the
  * audit entry. Nothing happens (OTD_OK) when visitor_id already has it;
- * 422 cannot_reassign when it is not booked. Fills out (cleaned up on
+ * 422 cannot_reassign when it is not booked; 409 visitor_cannot_take when
+ * visitor_id is not active or lacks the visit's skill. Fills out (cleaned up on
  * failure). */
 enum otd_status booking_reassigned(struct otd_app *app, struct otd_conn *tx,
                                    const struct plan_catalog *cat,

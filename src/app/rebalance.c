@@ -30,6 +30,7 @@
 struct item_info {
 	char status[16];
 	char reference[11];
+	bool at_risk;
 };
 
 /* Every visitor in scope with their routes built from the database, the
@@ -47,6 +48,7 @@ struct snapshot {
 	struct item_info **info; /* per visitor, per item */
 	int at_risk;             /* booked visits at risk now */
 	unsigned char version[32];
+	unsigned char auto_key[32]; /* version and the visits at risk */
 };
 
 static void snapshot_cleanup(struct snapshot *s)
@@ -67,6 +69,14 @@ static void snapshot_cleanup(struct snapshot *s)
 	s->n = 0;
 }
 
+static void hash_i64(crypto_generichash_state *h, int64_t v);
+
+static void hash_f64(crypto_generichash_state *h, double v)
+{
+	/* Millionths (of a degree, of a minute) are fine enough. */
+	hash_i64(h, (int64_t)llround(v * 1e6));
+}
+
 static void hash_i64(crypto_generichash_state *h, int64_t v)
 {
 	unsigned char b[8];
@@ -84,6 +94,10 @@ static enum otd_status snapshot_take(struct otd_conn *c, struct snapshot *s, str
 		return st;
 	const struct plan_catalog *cat = s->cat;
 	s->vis = xcalloc(cat->n_visitors + 1, sizeof(*s->vis));
+	/* Allocated before the scope is read, so that a cleanup after an
+	 * unknown visitor finds them. */
+	s->days = xcalloc(cat->n_visitors + 1, sizeof(*s->days));
+	s->info = xcalloc(cat->n_visitors + 1, sizeof(*s->info));
 	if(s->n_want) {
 		for(size_t i = 0; i < s->n_want; i++) {
 			const struct plan_visitor *v = plan_catalog_visitor(cat, s->want[i]);
@@ -101,10 +115,9 @@ static enum otd_status snapshot_take(struct otd_conn *c, struct snapshot *s, str
 		for(size_t i = 0; i < cat->n_visitors; i++)
 			s->vis[s->n++] = &cat->visitors[i];
 	}
-	s->days = xcalloc(s->n + 1, sizeof(*s->days));
-	s->info = xcalloc(s->n + 1, sizeof(*s->info));
-	crypto_generichash_state h;
+	crypto_generichash_state h, risk;
 	crypto_generichash_init(&h, NULL, 0, sizeof(s->version));
+	crypto_generichash_init(&risk, NULL, 0, sizeof(s->auto_key));
 	crypto_generichash_update(&h, (const unsigned char *)s->date, strlen(s->date));
 	for(size_t i = 0; i < s->n; i++) {
 		struct plan_day *d = &s->days[i];
@@ -114,6 +127,11 @@ static enum otd_status snapshot_take(struct otd_conn *c, struct snapshot *s, str
 			return st;
 		s->info[i] = xcalloc(d->n_items + 1, sizeof(**s->info));
 		hash_i64(&h, s->vis[i]->id);
+		hash_f64(&h, s->vis[i]->base_lat);
+		hash_f64(&h, s->vis[i]->base_lon);
+		for(size_t k = 0; k < s->vis[i]->n_skills; k++)
+			crypto_generichash_update(&h, (const unsigned char *)s->vis[i]->skills[k],
+			                          strlen(s->vis[i]->skills[k]) + 1);
 		hash_i64(&h, (int64_t)d->n_routes);
 		for(size_t r = 0; r < d->n_routes; r++) {
 			hash_i64(&h, d->routes[r].shift_start);
@@ -128,13 +146,21 @@ static enum otd_status snapshot_take(struct otd_conn *c, struct snapshot *s, str
 					return st;
 				snprintf(s->info[i][k].status, sizeof(s->info[i][k].status), "%s",
 				         a.status);
-				s->at_risk += strcmp(a.status, "booked") == 0 &&
-				              strcmp(a.risk, "at_risk") == 0;
+				s->info[i][k].at_risk = strcmp(a.status, "booked") == 0 &&
+				                        strcmp(a.risk, "at_risk") == 0;
+				s->at_risk += s->info[i][k].at_risk;
 				snprintf(s->info[i][k].reference, sizeof(s->info[i][k].reference),
 				         "%s", a.reference);
 			}
+			if(it->kind == OTD_ITEM_VISIT && s->info[i][k].at_risk)
+				hash_i64(&risk, it->id);
 			hash_i64(&h, it->kind);
 			hash_i64(&h, it->id);
+			hash_i64(&h, it->visit_type_id);
+			hash_f64(&h, it->lat);
+			hash_f64(&h, it->lon);
+			hash_f64(&h, it->median_min);
+			hash_f64(&h, it->spread);
 			hash_i64(&h, it->window_start);
 			hash_i64(&h, it->window_end);
 			hash_i64(&h, it->route_position);
@@ -143,6 +169,8 @@ static enum otd_status snapshot_take(struct otd_conn *c, struct snapshot *s, str
 		}
 	}
 	crypto_generichash_final(&h, s->version, sizeof(s->version));
+	crypto_generichash_update(&risk, s->version, sizeof(s->version));
+	crypto_generichash_final(&risk, s->auto_key, sizeof(s->auto_key));
 	return OTD_OK;
 }
 
@@ -208,6 +236,22 @@ static uint64_t skill_bit(const struct snapshot *s, const char *skill)
 	return UINT64_C(1) << 63; /* nobody in scope has it */
 }
 
+static size_t distinct_skills(const struct snapshot *s)
+{
+	size_t n = 0;
+	for(size_t i = 0; i < s->n; i++)
+		for(size_t k = 0; k < s->vis[i]->n_skills; k++) {
+			bool seen = false;
+			for(size_t a = 0; a <= i && !seen; a++)
+				for(size_t b = 0; b < (a == i ? k : s->vis[a]->n_skills) && !seen;
+				    b++)
+					seen =
+					    strcmp(s->vis[a]->skills[b], s->vis[i]->skills[k]) == 0;
+			n += !seen;
+		}
+	return n;
+}
+
 static uint64_t visitor_skills(const struct snapshot *s, const struct plan_visitor *v)
 {
 	uint64_t m = 0;
@@ -233,6 +277,7 @@ static void problem_build(struct otd_app *app, const struct snapshot *s, struct 
 	}
 	struct otd_vrp *p = &pb->p;
 	p->vehicles = xcalloc((size_t)nv + 1, sizeof(*p->vehicles));
+	nj += nv; /* a break a route */
 	p->jobs = xcalloc((size_t)nj + 1, sizeof(*p->jobs));
 	pb->refs = xcalloc((size_t)nj + 1, sizeof(*pb->refs));
 	pb->veh_visitor = xcalloc((size_t)nv + 1, sizeof(int));
@@ -274,7 +319,25 @@ static void problem_build(struct otd_app *app, const struct snapshot *s, struct 
 			for(size_t j = 0; j < rt->n; j++) {
 				const struct otd_stop *st = &rt->stops[j];
 				if(st->kind == OTD_STOP_BREAK) {
-					veh->end -= st->service_mean; /* room for the break */
+					/* The break: a job of this visitor's own (at their
+					 * base, below). Soft and required, so that it is always
+					 * on the route and never traded for a promise; a
+					 * proposal that loses the break is refused below. */
+					int jb = p->n_jobs++;
+					struct otd_vrp_job *job = &p->jobs[jb];
+					job->node = -1;
+					job->a = (double)st->a;
+					job->b =
+					    (double)st->b - 1.0 - plan->z * sqrt(rt->arr_var[j]);
+					job->service = st->service_mean;
+					job->soft = true;
+					job->required = true;
+					job->home_vehicle = v;
+					job->pinned = true;
+					job->locked_vehicle = -1;
+					job->locked_pos = -1;
+					pb->refs[jb] = (struct job_ref){(int)i, -1, v, -1};
+					order[k++] = jb;
 					continue;
 				}
 				long item = d->item_of[r][j];
@@ -294,6 +357,9 @@ static void problem_build(struct otd_app *app, const struct snapshot *s, struct 
 				job->b = (double)st->b - 1.0 - margin;
 				job->service = st->service_mean;
 				job->skills = skill_bit(s, item_skill(s, &d->items[item]));
+				/* Soft, holds too: a hold late in this model counts as a
+				 * promise broken, and the re-timing below refuses any
+				 * proposal that loses a hold kept now. */
 				job->soft = true;
 				job->home_vehicle = v;
 				job->pinned = st->kind == OTD_STOP_HOLD;
@@ -345,8 +411,15 @@ static void problem_build(struct otd_app *app, const struct snapshot *s, struct 
 	p->n_nodes = p->n_vehicles + p->n_jobs;
 	for(int j = 0; j < p->n_jobs; j++) {
 		const struct job_ref *r = &pb->refs[j];
-		const struct otd_route_item *it = &s->days[r->visitor].items[r->item];
 		p->jobs[j].node = p->n_vehicles + j;
+		if(r->item < 0) {
+			/* A break is taken where the visitor is; here it is put at
+			 * their base, a detour that errs on the safe side. */
+			lat[p->jobs[j].node] = lat[r->from_route];
+			lon[p->jobs[j].node] = lon[r->from_route];
+			continue;
+		}
+		const struct otd_route_item *it = &s->days[r->visitor].items[r->item];
 		lat[p->jobs[j].node] = it->lat;
 		lon[p->jobs[j].node] = it->lon;
 	}
@@ -416,6 +489,8 @@ static void build_route(struct otd_app *app, const struct snapshot *s, const str
 	for(int k = sol->first[v]; k < sol->first[v + 1]; k++) {
 		int j = sol->order[k];
 		const struct job_ref *r = &pb->refs[j];
+		if(r->item < 0)
+			continue; /* the break: placed below, as the planner places it */
 		const struct otd_route_item *it = &s->days[r->visitor].items[r->item];
 		struct otd_stop st;
 		const struct plan_visit_type *t = plan_catalog_type(s->cat, it->visit_type_id);
@@ -557,11 +632,29 @@ struct eval {
 	struct otd_route *after; /* per vehicle */
 	bool *kept_before, *kept_after;
 	double *arrival, *excess;
+	double *late_return; /* per vehicle */
 	int *new_route, *new_pos;
 	bool hold_lost, changed, worse;
+	bool *route_worse; /* per vehicle: this route loses something it keeps now */
 	int visits, broken_before, broken_after;
 	double travel_before, travel_after;
 };
+
+static int holds_kept(const struct otd_route *r, const struct otd_plan *plan)
+{
+	int n = 0;
+	for(size_t i = 0; i < r->n; i++)
+		n += r->stops[i].kind == OTD_STOP_HOLD && stop_kept(r, plan, i);
+	return n;
+}
+
+static bool has_break(const struct otd_route *r)
+{
+	for(size_t i = 0; i < r->n; i++)
+		if(r->stops[i].kind == OTD_STOP_BREAK)
+			return true;
+	return false;
+}
 
 static void eval_free(struct eval *e, int nv)
 {
@@ -572,6 +665,8 @@ static void eval_free(struct eval *e, int nv)
 	free(e->kept_after);
 	free(e->arrival);
 	free(e->excess);
+	free(e->late_return);
+	free(e->route_worse);
 	free(e->new_route);
 	free(e->new_pos);
 	memset(e, 0, sizeof(*e));
@@ -589,6 +684,8 @@ static void evaluate(struct otd_app *app, const struct snapshot *s, const struct
 	e->kept_after = xcalloc((size_t)nj + 1, sizeof(bool));
 	e->arrival = xcalloc((size_t)nj + 1, sizeof(double));
 	e->excess = xcalloc((size_t)nj + 1, sizeof(double));
+	e->late_return = xcalloc((size_t)nv + 1, sizeof(double));
+	e->route_worse = xcalloc((size_t)nv + 1, sizeof(bool));
 	e->new_route = xcalloc((size_t)nj + 1, sizeof(int));
 	e->new_pos = xcalloc((size_t)nj + 1, sizeof(int));
 	for(int j = 0; j < nj; j++)
@@ -602,21 +699,31 @@ static void evaluate(struct otd_app *app, const struct snapshot *s, const struct
 		int pos = 0;
 		for(int k = sol->first[v]; k < sol->first[v + 1]; k++) {
 			e->new_route[sol->order[k]] = v;
-			e->new_pos[sol->order[k]] = pos++;
+			/* Places count visits and holds, as from_pos does. */
+			e->new_pos[sol->order[k]] = pb->refs[sol->order[k]].item < 0 ? -1 : pos++;
 		}
 		for(size_t i = 0; i < now->n; i++) {
-			if(now->stops[i].kind != OTD_STOP_VISIT)
+			bool hold = now->stops[i].kind == OTD_STOP_HOLD;
+			if(now->stops[i].kind != OTD_STOP_VISIT && !hold)
 				continue;
 			for(int k = sol->first[v]; k < sol->first[v + 1]; k++) {
 				int j = sol->order[k];
-				if(p->jobs[j].id != now->stops[i].id || p->jobs[j].pinned)
+				/* Holds are the pinned jobs; visits the others (their ids
+				 * come from different tables). */
+				if(p->jobs[j].id != now->stops[i].id || p->jobs[j].pinned != hold ||
+				   pb->refs[j].item < 0)
 					continue;
-				e->kept_after[j] = stop_kept(now, plan, i);
-				e->arrival[j] = now->arr_mean[i];
+				if(!hold) {
+					e->kept_after[j] = stop_kept(now, plan, i);
+					e->arrival[j] = now->arr_mean[i];
+				}
 				e->excess[j] = now->arr_mean[i] + plan->z * sqrt(now->arr_var[i]) -
 				               (double)now->stops[i].b + 1.0;
 			}
 		}
+		/* How far past the shift end the return comes at the quantile. */
+		e->late_return[v] = now->arr_mean[now->n] + plan->z * sqrt(now->arr_var[now->n]) -
+		                    (double)now->shift_end;
 		for(size_t i = 0; i < was->n; i++) {
 			if(was->stops[i].kind != OTD_STOP_VISIT)
 				continue;
@@ -625,6 +732,11 @@ static void evaluate(struct otd_app *app, const struct snapshot *s, const struct
 				   p->jobs[j].id == was->stops[i].id && !p->jobs[j].pinned)
 					e->kept_before[j] = stop_kept(was, plan, i);
 		}
+		/* The route as a whole: back by the shift end, every hold still
+		 * kept, the break still taken, when they were. */
+		if((was->feasible && !now->feasible) ||
+		   holds_kept(was, plan) > holds_kept(now, plan) || has_break(was) > has_break(now))
+			e->worse = e->route_worse[v] = true;
 	}
 	for(int j = 0; j < nj; j++) {
 		if(p->jobs[j].pinned) {
@@ -636,14 +748,43 @@ static void evaluate(struct otd_app *app, const struct snapshot *s, const struct
 		e->visits++;
 		e->broken_before += !e->kept_before[j];
 		e->broken_after += !e->kept_after[j];
-		if(e->new_route[j] != pb->refs[j].from_route ||
-		   e->new_pos[j] != pb->refs[j].from_pos)
-			e->changed = true;
-		if(e->kept_before[j] && !e->kept_after[j])
+		/* A visit on a route now is never dropped from every route. */
+		if(pb->refs[j].from_route >= 0 && e->new_route[j] < 0)
 			e->worse = true;
+		if(e->new_route[j] >= 0 && (e->new_route[j] != pb->refs[j].from_route ||
+		                            e->new_pos[j] != pb->refs[j].from_pos))
+			e->changed = true;
+		if(e->kept_before[j] && !e->kept_after[j]) {
+			e->worse = true;
+			if(e->new_route[j] >= 0)
+				e->route_worse[e->new_route[j]] = true;
+		}
 	}
 	if(e->hold_lost || e->broken_after > e->broken_before)
 		e->worse = true;
+}
+
+/* Takes the last visit that had no route off a route e marks worse, back
+ * to the unassigned; false when there is none. */
+static bool strip_orphan(const struct problem *pb, const struct eval *e,
+                         struct otd_vrp_solution *sol)
+{
+	for(int v = 0; v < pb->p.n_vehicles; v++) {
+		if(!e->route_worse[v])
+			continue;
+		for(int k = sol->first[v + 1] - 1; k >= sol->first[v]; k--) {
+			int j = sol->order[k];
+			if(pb->refs[j].from_route >= 0)
+				continue;
+			memmove(&sol->order[k], &sol->order[k + 1],
+			        (size_t)(sol->first[pb->p.n_vehicles] - k - 1) * sizeof(int));
+			for(int w = v + 1; w <= pb->p.n_vehicles; w++)
+				sol->first[w]--;
+			sol->unassigned[sol->n_unassigned++] = j;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* ---- proposing ---------------------------------------------------------------- */
@@ -653,8 +794,8 @@ static void evaluate(struct otd_app *app, const struct snapshot *s, const struct
 static bool auto_skip(struct otd_rebalance_cache *c, const struct snapshot *s)
 {
 	pthread_mutex_lock(&c->lock);
-	bool same = c->have_last_auto && sodium_memcmp(c->last_auto, s->version, 32) == 0;
-	memcpy(c->last_auto, s->version, 32);
+	bool same = c->have_last_auto && sodium_memcmp(c->last_auto, s->auto_key, 32) == 0;
+	memcpy(c->last_auto, s->auto_key, 32);
 	c->have_last_auto = true;
 	pthread_mutex_unlock(&c->lock);
 	return same || s->at_risk == 0;
@@ -704,9 +845,35 @@ static enum otd_status propose(struct otd_app *app, const char *local_date,
 		snapshot_cleanup(&s);
 		return OTD_OK;
 	}
+	size_t places = 0, skills = distinct_skills(&s);
+	for(size_t i = 0; i < s.n; i++)
+		places += s.days[i].n_routes + s.days[i].n_items;
+	if(places > OTD_REBALANCE_PLACES_MAX || skills > 62) {
+		snapshot_cleanup(&s);
+		return otd_error_set(
+		    err, OTD_ESTATE, "too_large", "scope",
+		    places > OTD_REBALANCE_PLACES_MAX
+		        ? "This day has %zu routes and visits; rebalance at most %d at "
+		          "once: give a scope of fewer visitors."
+		        : "The visitors in scope have %zu skills; at most %d can be "
+		          "weighed at once: give a scope of fewer visitors.",
+		    places > OTD_REBALANCE_PLACES_MAX ? places : skills,
+		    places > OTD_REBALANCE_PLACES_MAX ? OTD_REBALANCE_PLACES_MAX : 62);
+	}
 	const struct otd_plan *plan = planner_plan(app->planner);
 	struct problem pb;
 	problem_build(app, &s, &pb);
+	if(pb.p.n_jobs == 0 || pb.p.n_vehicles == 0) {
+		out->visits = pb.orphans;
+		out->broken_before = out->broken_after = pb.orphans;
+		snprintf(out->note, sizeof(out->note), "%s",
+		         pb.p.n_jobs == 0 ? "Nothing to improve: no visits that day."
+		                          : "Nobody in scope works that day: the visits need "
+		                            "someone else or another day.");
+		problem_cleanup(&pb);
+		snapshot_cleanup(&s);
+		return OTD_OK;
+	}
 	struct otd_opt_params prm = {.objective =
 	                                 mode == OTD_REBALANCE_PLAN ? OTD_OPT_PLAN : OTD_OPT_FIELD,
 	                             .seed = 1,
@@ -739,6 +906,12 @@ static enum otd_status propose(struct otd_app *app, const char *local_date,
 		if(!solved)
 			break;
 		evaluate(app, &s, &pb, &sol, plan, &e);
+		/* A route that would lose what it keeps now gives back the visits
+		 * that had no route (the latest first) until it keeps it all. */
+		while(e.worse && strip_orphan(&pb, &e, &sol)) {
+			eval_free(&e, nv);
+			evaluate(app, &s, &pb, &sol, plan, &e);
+		}
 		/* Keep the best round: breaking nothing kept, then fewest broken,
 		 * then least travel. */
 		bool take =
@@ -750,9 +923,19 @@ static enum otd_status propose(struct otd_app *app, const char *local_date,
 		 * model kept them: drawn in for the next round. */
 		bool mismatch = false;
 		for(int q = 0; q < pb.p.n_jobs; q++)
-			if(e.new_route[q] >= 0 && !e.kept_after[q] && !pb.p.jobs[q].pinned &&
-			   e.excess[q] > 0) {
+			if(pb.refs[q].item < 0 && e.new_route[q] >= 0 &&
+			   !has_break(&e.after[e.new_route[q]])) {
+				pb.p.jobs[q].b -= 900.0; /* the break missed its window: earlier */
+				mismatch = true;
+			}
+		for(int q = 0; q < pb.p.n_jobs; q++)
+			if(e.new_route[q] >= 0 && pb.refs[q].item >= 0 && e.excess[q] > 0) {
 				pb.p.jobs[q].b -= e.excess[q] + 60.0;
+				mismatch = true;
+			}
+		for(int v = 0; v < nv; v++)
+			if(e.late_return[v] > 0) {
+				pb.p.vehicles[v].end -= e.late_return[v] + 60.0;
 				mismatch = true;
 			}
 		if(take) {
@@ -833,22 +1016,25 @@ static enum otd_status propose(struct otd_app *app, const char *local_date,
 					base += sol.first[w + 1] - sol.first[w];
 			k->route_items[r] = xcalloc((size_t)(sol.first[v + 1] - sol.first[v]) + 1,
 			                            sizeof(struct otd_route_item));
+			int place = 0; /* among the route's visits and holds */
 			for(int q = sol.first[v]; q < sol.first[v + 1]; q++) {
 				int j = sol.order[q];
 				const struct job_ref *ref = &pb.refs[j];
+				if(ref->item < 0)
+					continue; /* the break is not stored */
 				const struct otd_route_item *it =
 				    &s.days[ref->visitor].items[ref->item];
 				struct otd_route_item *o = &k->route_items[r][k->route_n[r]++];
 				o->kind = it->kind;
 				o->id = it->id;
-				o->route_position = (base + (q - sol.first[v]) + 1) * POSITION_GAP;
+				o->route_position = (base + place + 1) * POSITION_GAP;
+				place++;
 				if(it->kind != OTD_ITEM_VISIT || pb.p.jobs[j].locked_vehicle >= 0)
 					continue;
 				int64_t from = ref->from_route >= 0 ? s.vis[ref->visitor]->id : 0;
 				int64_t to = k->route_visitor[r];
 				bool moved = from != to;
-				if(!moved && ref->from_route == v &&
-				   ref->from_pos == q - sol.first[v])
+				if(!moved && ref->from_route == v && ref->from_pos == place - 1)
 					continue;
 				struct otd_rebalance_move *m = &out->moves[out->n_moves++];
 				m->appointment_id = it->id;
@@ -858,7 +1044,7 @@ static enum otd_status propose(struct otd_app *app, const char *local_date,
 				m->to_visitor = to;
 				m->window_start = it->window_start;
 				m->window_end = it->window_end;
-				m->position = q - sol.first[v] + 1;
+				m->position = place;
 				m->expected_arrival = arrival[j];
 				m->kept_before = kept_before[j];
 				m->kept_after = kept_after[j];
@@ -909,11 +1095,13 @@ static enum otd_status apply_write(struct otd_conn *tx, void *arg, struct otd_er
 	for(size_t i = 0; i < k->n_visitors; i++)
 		store_lock_scope(tx, k->visitors[i], k->date);
 	enum otd_status st = snapshot_take(tx, &s, err);
-	if(st == OTD_EINVAL)
+	if(st == OTD_EINVAL) {
+		char why[sizeof(err->message)];
+		snprintf(why, sizeof(why), "%s", err->message);
 		st = otd_error_set(err, OTD_ECONFLICT, "day_changed", NULL,
 		                   "The day changed since this proposal (%s); ask for a new one.",
-		                   err->message);
-	else if(st == OTD_OK && sodium_memcmp(s.version, k->version, sizeof(k->version)) != 0)
+		                   why);
+	} else if(st == OTD_OK && sodium_memcmp(s.version, k->version, sizeof(k->version)) != 0)
 		st =
 		    otd_error_set(err, OTD_ECONFLICT, "day_changed", NULL,
 		                  "The day changed since this proposal (a booking, a cancellation, "
@@ -964,6 +1152,12 @@ enum otd_status app_rebalance_apply(struct otd_app *app, const struct otd_princi
 	                      .out = out,
 	                      .moved = xcalloc(k->n_moves + 1, sizeof(struct otd_appointment))};
 	enum otd_status st = store_write(app->store, apply_write, &j, err);
+	if(st != OTD_OK && st != OTD_ECONFLICT && st != OTD_ESTATE && k->expires_at > now) {
+		/* Busy, or a passing failure: the proposal may be tried again. */
+		free(j.moved);
+		cache_put(app->rebalance, k, now);
+		return st;
+	}
 	if(st == OTD_OK) {
 		for(size_t i = 0; i < k->n_visitors; i++)
 			planner_day_invalidate(app->planner, k->visitors[i], k->date);

@@ -35,6 +35,7 @@
 #define OTD_REBALANCE_KEPT 16 /* proposals kept at once */
 #define OTD_REBALANCE_ITERATIONS 20000
 #define OTD_REBALANCE_VISITORS_MAX 500
+#define OTD_REBALANCE_PLACES_MAX 5000 /* routes + visits + holds in one rebalance */
 
 struct otd_rebalance_move {
 	int64_t appointment_id;
@@ -75,7 +76,8 @@ enum otd_rebalance_mode { OTD_REBALANCE_DAY, OTD_REBALANCE_PLAN };
 /* Computes a proposal for local_date over the given visitors (n == 0: all
  * active visitors) and keeps it for apply. 400 invalid_date or
  * unknown_visitor (field "scope"); 422 day_not_rebalanceable when a
- * visit under way is already impossible to place. A day with nothing to
+ * visit under way is already impossible to place, too_large beyond
+ * OTD_REBALANCE_PLACES_MAX routes and visits or 62 skills. A day with nothing to
  * improve gives a proposal with no moves and a note. */
 enum otd_status app_rebalance_propose(struct otd_app *app, const struct otd_principal *actor,
                                       const char *local_date, const int64_t *visitor_ids, size_t n,

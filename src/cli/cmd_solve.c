@@ -1,6 +1,7 @@
 /* onthedot solve FILE: the route optimiser on a Solomon-format instance;
  * onthedot check-routes FILE ROUTES: the feasibility checker. */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,7 +28,7 @@ static void solve_usage(FILE *out)
 	        "with --routes), then \"iterations K seed S\" and, last,\n"
 	        "\"vehicles N distance D seconds S\".\n\n"
 	        "  --iterations K  the iteration budget: the same K and seed give the same\n"
-	        "                  routes on every machine\n"
+	        "                  routes with the same build\n"
 	        "  --seconds N     a wall-clock cap instead: the budget is fixed from the\n"
 	        "                  speed of the first %d iterations, and the printed K\n"
 	        "                  reproduces the run with --iterations (unless the run\n"
@@ -214,7 +215,11 @@ int cmd_solve(int argc, char **argv)
 		        "onthedot solve: %d customer%s fit on no route (too few vehicles, or a "
 		        "window no vehicle can reach)\n",
 		        res.cost.unassigned, res.cost.unassigned == 1 ? "" : "s");
-	if(res.cut)
+	if(res.cut && res.budget == LONG_MAX)
+		printf("iterations %ld seed %llu (cut short by the time cap before its budget was "
+		       "fixed)\n",
+		       res.iterations, (unsigned long long)prm.seed);
+	else if(res.cut)
 		printf("iterations %ld seed %llu (cut short by the time cap; its budget was %ld)\n",
 		       res.iterations, (unsigned long long)prm.seed, res.budget);
 	else

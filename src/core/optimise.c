@@ -96,9 +96,11 @@ static inline int rng_below(struct rng *r, int n)
 
 struct route {
 	int len, n_locked;
+	int cap;         /* room in seq, es and ls: grown on demand, so that a
+	                  * fleet far larger than its routes costs little */
 	int *seq;        /* job indices */
 	double *es, *ls; /* earliest service start; latest arrival */
-	int load, n_soft, n_late, moved;
+	int load, n_soft, n_late, n_req_late, moved;
 	double dist, time, late;
 };
 
@@ -134,12 +136,7 @@ struct solver {
 
 static void state_init(struct state *s, int n, int m)
 {
-	s->r = xcalloc((size_t)m, sizeof(*s->r));
-	for(int v = 0; v < m; v++) {
-		s->r[v].seq = xcalloc((size_t)n + 1, sizeof(int));
-		s->r[v].es = xcalloc((size_t)n + 1, sizeof(double));
-		s->r[v].ls = xcalloc((size_t)n + 1, sizeof(double));
-	}
+	s->r = xcalloc((size_t)m + 1, sizeof(*s->r));
 	s->route_of = xcalloc((size_t)n + 1, sizeof(int));
 	s->unassigned = xcalloc((size_t)n + 1, sizeof(int));
 	s->n_unassigned = 0;
@@ -161,17 +158,35 @@ static void state_cleanup(struct state *s, int m)
 	memset(s, 0, sizeof(*s));
 }
 
+/* Makes room for len stops in rt. */
+static void route_reserve(struct route *rt, int len)
+{
+	if(len <= rt->cap)
+		return;
+	int cap = rt->cap ? rt->cap : 8;
+	while(cap < len)
+		cap *= 2;
+	rt->seq = xrealloc(rt->seq, (size_t)cap * sizeof(int));
+	rt->es = xrealloc(rt->es, (size_t)cap * sizeof(double));
+	rt->ls = xrealloc(rt->ls, (size_t)cap * sizeof(double));
+	rt->cap = cap;
+}
+
 static void route_copy(struct route *dst, const struct route *src)
 {
 	int len = src->len;
-	memcpy(dst->seq, src->seq, (size_t)len * sizeof(int));
-	memcpy(dst->es, src->es, (size_t)len * sizeof(double));
-	memcpy(dst->ls, src->ls, (size_t)len * sizeof(double));
+	route_reserve(dst, len);
+	if(len > 0) {
+		memcpy(dst->seq, src->seq, (size_t)len * sizeof(int));
+		memcpy(dst->es, src->es, (size_t)len * sizeof(double));
+		memcpy(dst->ls, src->ls, (size_t)len * sizeof(double));
+	}
 	dst->len = len;
 	dst->n_locked = src->n_locked;
 	dst->load = src->load;
 	dst->n_soft = src->n_soft;
 	dst->n_late = src->n_late;
+	dst->n_req_late = src->n_req_late;
 	dst->moved = src->moved;
 	dst->dist = src->dist;
 	dst->time = src->time;
@@ -206,6 +221,7 @@ static void route_time(const struct solver *S, int v, struct route *rt)
 	rt->load = 0;
 	rt->n_soft = 0;
 	rt->n_late = 0;
+	rt->n_req_late = 0;
 	rt->moved = 0;
 	rt->dist = 0;
 	rt->time = 0;
@@ -223,6 +239,7 @@ static void route_time(const struct solver *S, int v, struct route *rt)
 			rt->n_soft++;
 			if(st > j->b + OTD_VRP_EPS) {
 				rt->n_late++;
+				rt->n_req_late += j->required;
 				rt->late += st - j->b;
 			}
 		}
@@ -259,7 +276,7 @@ static const char *route_broken(const struct solver *S, int v, const struct rout
 		const struct otd_vrp_job *j = &p->jobs[rt->seq[i]];
 		*job = rt->seq[i];
 		if((j->skills & ~veh->skills) != 0)
-			return "lacks a skill the job needs";
+			return "needs a skill the vehicle lacks";
 		if(j->pinned && j->home_vehicle != v)
 			return "is pinned to another vehicle";
 		if(!j->soft && rt->es[i] > j->b + OTD_VRP_EPS)
@@ -286,12 +303,15 @@ static void state_total(const struct solver *S, struct state *st)
 	struct otd_vrp_cost *c = &st->cost;
 	memset(c, 0, sizeof(*c));
 	c->unassigned = st->n_unassigned;
+	for(int u = 0; u < st->n_unassigned; u++)
+		c->required_missed += S->p->jobs[st->unassigned[u]].required;
 	for(int v = 0; v < S->m; v++) {
 		const struct route *rt = &st->r[v];
 		if(rt->len == 0)
 			continue;
 		c->vehicles++;
 		c->late_jobs += rt->n_late;
+		c->required_missed += rt->n_req_late;
 		c->lateness += rt->late;
 		c->moved += rt->moved;
 		c->distance += rt->dist;
@@ -317,6 +337,8 @@ static int compare_upper(enum otd_opt_objective o, const struct otd_vrp_cost *a,
 		return a->vehicles < b->vehicles ? -1 : a->vehicles > b->vehicles;
 	case OTD_OPT_FIELD:
 	case OTD_OPT_PLAN: {
+		if(a->required_missed != b->required_missed)
+			return a->required_missed < b->required_missed ? -1 : 1;
 		int ba = a->unassigned + a->late_jobs, bb = b->unassigned + b->late_jobs;
 		if(ba != bb)
 			return ba < bb ? -1 : 1;
@@ -343,6 +365,7 @@ bool otd_opt_better(enum otd_opt_objective o, const struct otd_vrp_cost *a,
 
 /* What one insertion changes, compared like a cost. */
 struct delta {
+	int required; /* required jobs made late */
 	int broken;
 	double late;
 	int moved, vehicles;
@@ -359,6 +382,8 @@ static bool delta_better(enum otd_opt_objective o, const struct delta *a, const 
 		break;
 	case OTD_OPT_FIELD:
 	case OTD_OPT_PLAN:
+		if(a->required != b->required)
+			return a->required < b->required;
 		if(a->broken != b->broken)
 			return a->broken < b->broken;
 		if(fabs(a->late - b->late) > TIER_EPS)
@@ -383,6 +408,7 @@ static void touch(struct solver *S, int v)
 static void route_insert(struct solver *S, struct state *st, int v, int pos, int job)
 {
 	struct route *rt = &st->r[v];
+	route_reserve(rt, rt->len + 1);
 	memmove(rt->seq + pos + 1, rt->seq + pos, (size_t)(rt->len - pos) * sizeof(int));
 	rt->seq[pos] = job;
 	rt->len++;
@@ -457,9 +483,11 @@ static bool best_place(struct solver *S, struct state *st, int v, int c, bool bl
 			continue;
 		d.dist = D[prev * N + cn] + D[cn * N + next] - D[prev * N + next];
 		d.broken = 0;
+		d.required = 0;
 		d.late = 0;
 		if(jc->soft && start > jc->b + OTD_VRP_EPS) {
 			d.broken = 1;
+			d.required = jc->required;
 			d.late = start - jc->b;
 		}
 		if(rt->n_soft > 0) {
@@ -477,8 +505,10 @@ static bool best_place(struct solver *S, struct state *st, int v, int c, bool bl
 					double was = rt->es[i] > j->b ? rt->es[i] - j->b : 0;
 					double now = s > j->b ? s - j->b : 0;
 					d.late += now - was;
-					d.broken += (s > j->b + OTD_VRP_EPS) -
-					            (rt->es[i] > j->b + OTD_VRP_EPS);
+					int turned = (s > j->b + OTD_VRP_EPS) -
+					             (rt->es[i] > j->b + OTD_VRP_EPS);
+					d.broken += turned;
+					d.required += j->required ? turned : 0;
 				}
 				dp = s + j->service;
 				pn = j->node;
@@ -747,6 +777,16 @@ static bool start_state(struct solver *S, const struct otd_vrp_solution *init, c
 	struct state *st = &S->cur;
 	for(int i = 0; i < S->n; i++)
 		st->route_of[i] = -1;
+	if(init && (init->n_vehicles != S->m || init->n_jobs != S->n || !init->first ||
+	            init->first[0] != 0 || init->first[S->m] > S->n)) {
+		snprintf(err, err_len, "the starting solution is for another instance");
+		return false;
+	}
+	for(int v = 0; init && v < S->m; v++)
+		if(init->first[v + 1] < init->first[v]) {
+			snprintf(err, err_len, "the starting solution is malformed");
+			return false;
+		}
 	for(int v = 0; v < S->m; v++) {
 		struct route *rt = &st->r[v];
 		rt->len = 0;
@@ -759,12 +799,14 @@ static bool start_state(struct solver *S, const struct otd_vrp_solution *init, c
 					         "one that does not exist");
 					return false;
 				}
+				route_reserve(rt, rt->len + 1);
 				rt->seq[rt->len++] = job;
 				st->route_of[job] = v;
 			}
 		} else {
 			for(int i = 0; i < S->n; i++)
 				if(p->jobs[i].locked_vehicle == v) {
+					route_reserve(rt, rt->len + 1);
 					rt->seq[rt->len++] = i;
 					st->route_of[i] = v;
 				}
@@ -782,7 +824,7 @@ static bool start_state(struct solver *S, const struct otd_vrp_solution *init, c
 			locked++;
 		rt->n_locked = locked;
 		for(int a = 1; a < locked; a++)
-			if(p->jobs[rt->seq[a]].locked_pos <= p->jobs[rt->seq[a - 1]].locked_pos) {
+			if(p->jobs[rt->seq[a]].locked_pos < p->jobs[rt->seq[a - 1]].locked_pos) {
 				snprintf(err, err_len,
 				         "vehicle %lld: its fixed jobs are out of order",
 				         (long long)p->vehicles[v].id);
@@ -826,10 +868,12 @@ static bool check_instance(const struct otd_vrp *p, char *err, size_t err_len)
 	for(int i = 0; i < p->n_jobs; i++) {
 		const struct otd_vrp_job *j = &p->jobs[i];
 		if(j->node < 0 || j->node >= p->n_nodes || j->locked_vehicle >= p->n_vehicles ||
-		   j->home_vehicle >= p->n_vehicles || j->demand < 0 || !(j->service >= 0)) {
+		   j->home_vehicle >= p->n_vehicles || (j->pinned && j->home_vehicle < 0) ||
+		   j->demand < 0 || !(j->service >= 0) || !isfinite(j->service) ||
+		   !isfinite(j->a) || !isfinite(j->b)) {
 			snprintf(err, err_len,
-			         "job %lld has a place, vehicle, demand or service "
-			         "time out of range",
+			         "job %lld has a place, vehicle, pin, demand, window or "
+			         "service time out of range",
 			         (long long)j->id);
 			return false;
 		}

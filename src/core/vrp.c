@@ -308,6 +308,7 @@ static void check_routes(const struct otd_vrp *p, const struct otd_vrp_solution 
 			if(start > job->b + OTD_VRP_EPS) {
 				if(job->soft) {
 					cost->late_jobs++;
+					cost->required_missed += job->required;
 					cost->lateness += start - job->b;
 				} else {
 					check_fail(c,
@@ -353,6 +354,9 @@ bool otd_vrp_check(const struct otd_vrp *p, const struct otd_vrp_solution *s,
 	if(check_shape(p, s, &c)) {
 		int *where = xmalloc((size_t)p->n_jobs * sizeof(*where));
 		sum.unassigned = s->n_unassigned;
+		for(int u = 0; u < s->n_unassigned; u++)
+			if(s->unassigned[u] >= 0 && s->unassigned[u] < p->n_jobs)
+				sum.required_missed += p->jobs[s->unassigned[u]].required;
 		check_membership(p, s, where, &c);
 		if(c.ok)
 			check_locks(p, s, where, &c);
@@ -641,8 +645,8 @@ static void solomon_build(struct otd_vrp *p, const struct solomon_row *rows, int
 		job->home_vehicle = -1;
 		job->id = k;
 	}
-	p->vehicles = xcalloc((size_t)n_vehicles, sizeof(*p->vehicles));
-	for(int v = 0; v < n_vehicles; v++) {
+	p->vehicles = xcalloc((size_t)p->n_vehicles, sizeof(*p->vehicles));
+	for(int v = 0; v < p->n_vehicles; v++) {
 		struct otd_vrp_vehicle *veh = &p->vehicles[v];
 		veh->start_node = 0;
 		veh->end_node = 0;
