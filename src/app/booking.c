@@ -2416,6 +2416,14 @@ out:
 	return st;
 }
 
+void booking_publish_reassigned(struct otd_app *app, const struct otd_appointment *a,
+                                int64_t from_visitor)
+{
+	publish_appointment(app, a, a->visitor_id, "reassigned");
+	if(from_visitor != a->visitor_id)
+		publish_moved_away(app, a, from_visitor);
+}
+
 enum otd_status app_reassign(struct otd_app *app, const struct otd_principal *actor,
                              int64_t appointment_id, int64_t visitor_id, const char *reason,
                              struct otd_appointment_view *out, struct otd_error *err)
@@ -2436,20 +2444,10 @@ enum otd_status app_reassign(struct otd_app *app, const struct otd_principal *ac
 		for(size_t i = 0; i < r.c.n_dirty; i++)
 			planner_day_invalidate(app->planner, r.c.dirty_visitor[i],
 			                       r.c.dirty_date[i]);
-		publish_appointment(app, &out->a, out->a.visitor_id, "reassigned");
-		if(r.from_visitor != out->a.visitor_id)
-			publish_moved_away(app, &out->a, r.from_visitor);
+		booking_publish_reassigned(app, &out->a, r.from_visitor);
 	}
 	planner_catalog_release(app->planner, r.c.cat);
 	return st;
-}
-
-void booking_publish_reassigned(struct otd_app *app, const struct otd_appointment *a,
-                                int64_t from_visitor)
-{
-	publish_appointment(app, a, a->visitor_id, "reassigned");
-	if(from_visitor != a->visitor_id)
-		publish_moved_away(app, a, from_visitor);
 }
 
 static enum otd_status run_change(struct otd_app *app, store_write_fn fn, struct change_job *j,

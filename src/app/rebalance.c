@@ -46,7 +46,9 @@ struct snapshot {
 	const struct plan_visitor **vis;
 	struct plan_day *days;
 	struct item_info **info; /* per visitor, per item */
-	int at_risk;             /* booked visits at risk now */
+	const char **skills;     /* the distinct skills of the visitors in scope */
+	size_t n_skills;
+	int at_risk; /* booked visits at risk now */
 	unsigned char version[32];
 	unsigned char auto_key[32]; /* version and the visits at risk */
 };
@@ -59,6 +61,9 @@ static void snapshot_cleanup(struct snapshot *s)
 	}
 	free(s->days);
 	free(s->info);
+	free(s->skills);
+	s->skills = NULL;
+	s->n_skills = 0;
 	free(s->vis);
 	if(s->cat)
 		planner_catalog_release(s->app->planner, s->cat);
@@ -115,6 +120,19 @@ static enum otd_status snapshot_take(struct otd_conn *c, struct snapshot *s, str
 		for(size_t i = 0; i < cat->n_visitors; i++)
 			s->vis[s->n++] = &cat->visitors[i];
 	}
+	size_t all = 0;
+	for(size_t i = 0; i < s->n; i++)
+		all += s->vis[i]->n_skills;
+	s->skills = xcalloc(all + 1, sizeof(*s->skills));
+	for(size_t i = 0; i < s->n; i++)
+		for(size_t k = 0; k < s->vis[i]->n_skills; k++) {
+			const char *name = s->vis[i]->skills[k];
+			size_t q = 0;
+			while(q < s->n_skills && strcmp(s->skills[q], name) != 0)
+				q++;
+			if(q == s->n_skills)
+				s->skills[s->n_skills++] = name;
+		}
 	crypto_generichash_state h, risk;
 	crypto_generichash_init(&h, NULL, 0, sizeof(s->version));
 	crypto_generichash_init(&risk, NULL, 0, sizeof(s->auto_key));
@@ -213,43 +231,16 @@ static bool under_way(const char *status)
 }
 
 /* The skill bit of a skill name among the scope's visitors' skills. */
+/* The bit of a skill: its place in the scope's skill table (bit 63: nobody
+ * in scope has it). propose refuses more than 62 skills first. */
 static uint64_t skill_bit(const struct snapshot *s, const char *skill)
 {
 	if(!skill || !*skill)
 		return 0;
-	int bit = 0;
-	for(size_t i = 0; i < s->n; i++)
-		for(size_t k = 0; k < s->vis[i]->n_skills; k++) {
-			/* The first visitor and place a skill is seen at names its bit. */
-			bool first = true;
-			for(size_t a = 0; a <= i && first; a++)
-				for(size_t b = 0; b < (a == i ? k : s->vis[a]->n_skills) && first;
-				    b++)
-					first =
-					    strcmp(s->vis[a]->skills[b], s->vis[i]->skills[k]) != 0;
-			if(!first)
-				continue;
-			if(strcmp(s->vis[i]->skills[k], skill) == 0)
-				return bit < 62 ? UINT64_C(1) << bit : UINT64_C(1) << 62;
-			bit++;
-		}
-	return UINT64_C(1) << 63; /* nobody in scope has it */
-}
-
-static size_t distinct_skills(const struct snapshot *s)
-{
-	size_t n = 0;
-	for(size_t i = 0; i < s->n; i++)
-		for(size_t k = 0; k < s->vis[i]->n_skills; k++) {
-			bool seen = false;
-			for(size_t a = 0; a <= i && !seen; a++)
-				for(size_t b = 0; b < (a == i ? k : s->vis[a]->n_skills) && !seen;
-				    b++)
-					seen =
-					    strcmp(s->vis[a]->skills[b], s->vis[i]->skills[k]) == 0;
-			n += !seen;
-		}
-	return n;
+	for(size_t k = 0; k < s->n_skills; k++)
+		if(strcmp(s->skills[k], skill) == 0)
+			return k < 62 ? UINT64_C(1) << k : UINT64_C(1) << 62;
+	return UINT64_C(1) << 63;
 }
 
 static uint64_t visitor_skills(const struct snapshot *s, const struct plan_visitor *v)
@@ -845,7 +836,7 @@ static enum otd_status propose(struct otd_app *app, const char *local_date,
 		snapshot_cleanup(&s);
 		return OTD_OK;
 	}
-	size_t places = 0, skills = distinct_skills(&s);
+	size_t places = 0, skills = s.n_skills;
 	for(size_t i = 0; i < s.n; i++)
 		places += s.days[i].n_routes + s.days[i].n_items;
 	if(places > OTD_REBALANCE_PLACES_MAX || skills > 62) {
@@ -974,7 +965,6 @@ static enum otd_status propose(struct otd_app *app, const char *local_date,
 	double *arrival = e.arrival;
 	bool better = out->broken_after < out->broken_before ||
 	              out->travel_after_s < out->travel_before_s - 60.0;
-	snprintf(out->local_date, sizeof(out->local_date), "%s", local_date);
 	out->created_at = s.now;
 	out->expires_at = s.now + OTD_REBALANCE_TTL;
 	if(!changed || !better || worse) {

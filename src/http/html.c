@@ -7,6 +7,7 @@
 
 #include "app/booking.h"
 #include "app/config.h"
+#include "app/planning.h"
 #include "onthedot/civil.h"
 #include "onthedot/message.h"
 #include "onthedot/tz.h"
@@ -285,4 +286,15 @@ void html_width_adjective(int minutes, char *out, size_t size)
 		snprintf(out, size, "%d-hour", minutes / 60);
 	else
 		snprintf(out, size, "%d-minute", minutes);
+}
+
+void html_days_ahead(const struct otd_app *app, int days, char from[11], char to[11])
+{
+	planner_local_date(app->planner, otd_clock_now(app->clock), from);
+	snprintf(to, 11, "%s", from);
+	int y, m, d;
+	if(otd_date_parse(from, &y, &m, &d, NULL) == OTD_OK) {
+		otd_civil_from_days(otd_days_from_civil(y, m, d) + days - 1, &y, &m, &d);
+		otd_date_format(y, m, d, to);
+	}
 }

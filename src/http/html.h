@@ -34,6 +34,10 @@ void html_reply(struct otd_req *req, int status, struct otd_buf *b);
 /* A page that is only a heading and a paragraph (errors, notices). */
 void html_reply_message(struct otd_req *req, int status, const char *title, const char *text);
 
+/* The local dates of today and of days - 1 days later (days >= 1), in the
+ * organisation's zone: the range a page offers windows over. */
+void html_days_ahead(const struct otd_app *app, int days, char from[11], char to[11]);
+
 /* "Tuesday 8 December" of a local date "YYYY-MM-DD" into out. */
 void html_day_text(const char *date, char *out, size_t size);
 

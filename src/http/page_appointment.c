@@ -573,12 +573,7 @@ static void render_reschedule(struct otd_req *req, int status, int64_t id,
 	struct otd_slot_query q = {.address_id = v->a.address_id,
 	                           .visit_type_id = v->a.visit_type_id,
 	                           .for_appointment = id};
-	planner_local_date(app->planner, otd_clock_now(app->clock), q.from);
-	int y, m, d;
-	if(otd_date_parse(q.from, &y, &m, &d, NULL) == OTD_OK) {
-		otd_civil_from_days(otd_days_from_civil(y, m, d) + MOVE_DAYS - 1, &y, &m, &d);
-		otd_date_format(y, m, d, q.to);
-	}
+	html_days_ahead(app, MOVE_DAYS, q.from, q.to);
 	struct otd_slot_result r = {0};
 	struct otd_error err = {0};
 	enum otd_status st = app_slots(app, &q, &r, &err);

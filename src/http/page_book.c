@@ -219,13 +219,7 @@ static void render_windows(struct otd_req *req, int status, const struct otd_add
 {
 	struct otd_app *app = req->app;
 	struct otd_slot_query q = {.address_id = addr->id, .visit_type_id = type->id};
-	int64_t now = otd_clock_now(app->clock);
-	planner_local_date(app->planner, now, q.from);
-	int y, m, d;
-	if(otd_date_parse(q.from, &y, &m, &d, NULL) == OTD_OK) {
-		otd_civil_from_days(otd_days_from_civil(y, m, d) + BOOK_DAYS - 1, &y, &m, &d);
-		otd_date_format(y, m, d, q.to);
-	}
+	html_days_ahead(app, BOOK_DAYS, q.from, q.to);
 	struct otd_slot_result r = {0};
 	struct otd_error err = {0};
 	enum otd_status st = app_slots(app, &q, &r, &err);
