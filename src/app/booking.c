@@ -30,6 +30,7 @@
 #include "store/gazetteer.h"
 #include "store/outbox.h"
 #include "store/store.h"
+#include "store/tracking.h"
 
 #define CANDIDATES_MAX 3
 
@@ -2349,6 +2350,16 @@ out:
 	return st;
 }
 
+/* Whether the visitor is marked unavailable on local_date. */
+static enum otd_status visitor_away(struct otd_conn *c, int64_t visitor_id, const char *local_date,
+                                    bool *away, struct otd_error *err)
+{
+	struct otd_visitor_day d;
+	enum otd_status st = store_visitor_day_get(c, visitor_id, local_date, &d, err);
+	*away = st == OTD_OK && strcmp(d.state, "unavailable") == 0;
+	return st == OTD_ENOTFOUND ? OTD_OK : st;
+}
+
 struct reassign_job {
 	struct change_job c;
 	int64_t to_visitor;
@@ -2387,6 +2398,14 @@ static enum otd_status reassign_job(struct otd_conn *tx, void *arg, struct otd_e
 		                   t ? t->skill : "unknown");
 		goto out;
 	}
+	bool away = false;
+	if((st = visitor_away(tx, v->id, before.a.local_date, &away, err)))
+		goto out;
+	if(away) {
+		st = otd_error_set(err, OTD_ECONFLICT, "visitor_unavailable", "visitor_id",
+		                   "%s is marked unavailable for the rest of that day.", v->name);
+		goto out;
+	}
 	store_lock_scope(tx, v->id, before.a.local_date);
 	struct otd_stop s;
 	plan_visit_stop(j->cat, t, v->id, before.address.lat, before.address.lon,
@@ -2414,6 +2433,113 @@ out:
 	plan_day_cleanup(&day);
 	otd_appointment_view_cleanup(&before);
 	return st;
+}
+
+struct options_job {
+	struct otd_app *app;
+	struct plan_catalog *cat;
+	int64_t id, now;
+	size_t max;
+	struct otd_reassign_option *out;
+	size_t n;
+};
+
+static int option_cmp(const void *a, const void *b)
+{
+	const struct otd_reassign_option *x = a, *y = b;
+	if(x->travel_added_s != y->travel_added_s)
+		return x->travel_added_s < y->travel_added_s ? -1 : 1;
+	return (x->visitor_id > y->visitor_id) - (x->visitor_id < y->visitor_id);
+}
+
+static enum otd_status options_job(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	struct options_job *j = arg;
+	struct otd_app *app = j->app;
+	struct otd_appointment_view a;
+	enum otd_status st = load_view(app, c, j->cat, j->id, &a, err);
+	if(st)
+		return st;
+	const struct plan_visit_type *t = plan_catalog_type(j->cat, a.a.visit_type_id);
+	if(strcmp(a.a.status, "booked") != 0) {
+		st = otd_error_set(err, OTD_ESTATE, "cannot_reassign", NULL,
+		                   "This visit is %s and can no longer be given to someone else.",
+		                   a.a.status);
+		goto out;
+	}
+	j->out = xcalloc(j->cat->n_visitors + 1, sizeof(*j->out));
+	for(size_t i = 0; t && i < j->cat->n_visitors && st == OTD_OK; i++) {
+		const struct plan_visitor *v = &j->cat->visitors[i];
+		if(v->id == a.a.visitor_id || !plan_visitor_has_skill(v, t->skill) ||
+		   !shift_covers(v, a.a.window_start, a.a.window_end))
+			continue;
+		bool away = false;
+		if((st = visitor_away(c, v->id, a.a.local_date, &away, err)))
+			break;
+		if(away)
+			continue;
+		struct otd_stop s;
+		plan_visit_stop(j->cat, t, v->id, a.address.lat, a.address.lon, a.a.window_start,
+		                a.a.window_end, OTD_STOP_VISIT, j->id, &s);
+		struct plan_day day;
+		memset(&day, 0, sizeof(day));
+		bool placed = false;
+		long ri = -1, pos = -1;
+		st = place_exact(app, c, j->cat, v, a.a.local_date, j->now, j->id, 0, &s, &placed,
+		                 &day, &ri, &pos, err);
+		if(st == OTD_OK && placed) {
+			const struct otd_plan *plan = planner_plan(app->planner);
+			struct otd_route *with = &day.routes[ri];
+			if(!with->timed)
+				otd_route_time(with, plan);
+			struct otd_route without;
+			otd_route_copy(&without, with);
+			otd_route_remove(&without, (size_t)pos);
+			otd_route_time(&without, plan);
+			struct otd_reassign_option *o = &j->out[j->n++];
+			o->visitor_id = v->id;
+			snprintf(o->name, sizeof(o->name), "%s", v->name);
+			o->travel_added_s = fmax(0, with->travel_mean - without.travel_mean);
+			o->expected_arrival = (int64_t)llround(with->arr_mean[pos]);
+			int k = 0;
+			for(long m = 0; m <= pos; m++)
+				k += with->stops[m].kind == OTD_STOP_VISIT ||
+				     with->stops[m].kind == OTD_STOP_HOLD;
+			o->position = k;
+			otd_route_cleanup(&without);
+		}
+		plan_day_cleanup(&day);
+	}
+	if(st == OTD_OK) {
+		qsort(j->out, j->n, sizeof(*j->out), option_cmp);
+		if(j->n > j->max)
+			j->n = j->max;
+	}
+out:
+	otd_appointment_view_cleanup(&a);
+	return st;
+}
+
+enum otd_status app_reassign_options(struct otd_app *app, int64_t appointment_id, size_t max,
+                                     struct otd_reassign_option **out, size_t *n,
+                                     struct otd_error *err)
+{
+	*out = NULL;
+	*n = 0;
+	struct options_job j = {
+	    .app = app, .id = appointment_id, .now = otd_clock_now(app->clock), .max = max};
+	enum otd_status st = take_catalog(app, &j.cat, err);
+	if(st)
+		return st;
+	st = store_read(app->store, options_job, &j, err);
+	planner_catalog_release(app->planner, j.cat);
+	if(st) {
+		free(j.out);
+		return st;
+	}
+	*out = j.out;
+	*n = j.n;
+	return OTD_OK;
 }
 
 void booking_publish_reassigned(struct otd_app *app, const struct otd_appointment *a,

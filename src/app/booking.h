@@ -236,6 +236,27 @@ enum otd_status app_reassign(struct otd_app *app, const struct otd_principal *ac
                              int64_t appointment_id, int64_t visitor_id, const char *reason,
                              struct otd_appointment_view *out, struct otd_error *err);
 
+/* One visitor who could take an appointment (app_reassign_options). */
+struct otd_reassign_option {
+	int64_t visitor_id;
+	char name[201];
+	double travel_added_s;    /* travel their route gains */
+	int64_t expected_arrival; /* mean arrival on their route */
+	int position;             /* 1-based place among their stops */
+};
+
+/* The active visitors, other than its own, who could take booked
+ * appointment appointment_id in the same window: those with the skill
+ * whose route that day keeps the window and every other promise when it
+ * is placed exactly as app_reassign would place it (so a reassignment to
+ * one of them succeeds unless the day changes in between). At most max,
+ * least added travel first; *n of them in out (heap, the caller frees).
+ * 404 for no such appointment; 422 cannot_reassign when it is not booked
+ * (nothing to offer). */
+enum otd_status app_reassign_options(struct otd_app *app, int64_t appointment_id, size_t max,
+                                     struct otd_reassign_option **out, size_t *n,
+                                     struct otd_error *err);
+
 struct plan_catalog;
 
 /* The writes of a reassignment in tx, once the caller has placed the

@@ -2,11 +2,13 @@
  * (read, reschedule, cancel, calendar file, waitlist), "send me a new
  * link", and the dispatcher's list, search, cancel and reschedule. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/accounts.h"
+#include "app/board.h"
 #include "app/booking.h"
 #include "app/limits.h"
 #include "app/planning.h"
@@ -769,6 +771,45 @@ enum otd_status h_appointment_reassign(struct otd_req *req)
 		req_reply_json(req, 200, view_json(req->app, &v, true, NULL));
 	otd_appointment_view_cleanup(&v);
 	return st;
+}
+
+enum otd_status h_appointment_reassign_options(struct otd_req *req)
+{
+	int64_t id;
+	enum otd_status st = by_reference(req, &id);
+	if(st)
+		return st;
+	struct otd_reassign_option *o = NULL;
+	size_t n = 0;
+	if((st = app_reassign_options(req->app, id, 50, &o, &n, &req->err)))
+		return st;
+	json_t *arr = json_array();
+	for(size_t i = 0; i < n; i++) {
+		char at[32];
+		otd_rfc3339_format(o[i].expected_arrival, at, sizeof(at));
+		json_array_append_new(arr,
+		                      json_pack("{s:I,s:s,s:I,s:s,s:i}", "visitor_id",
+		                                (json_int_t)o[i].visitor_id, "name", o[i].name,
+		                                "travel_added_minutes",
+		                                (json_int_t)llround(o[i].travel_added_s / 60),
+		                                "expected_arrival", at, "position", o[i].position));
+	}
+	free(o);
+	req_reply_json(req, 200, json_pack("{s:o}", "options", arr));
+	return OTD_OK;
+}
+
+enum otd_status h_appointment_messages(struct otd_req *req)
+{
+	int64_t id;
+	enum otd_status st = by_reference(req, &id);
+	if(st)
+		return st;
+	json_t *out = NULL;
+	if((st = app_appointment_messages(req->app, id, &out, &req->err)))
+		return st;
+	req_reply_json(req, 200, out);
+	return OTD_OK;
 }
 
 enum otd_status h_booking_visit_types(struct otd_req *req)

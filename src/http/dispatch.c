@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "app/board.h"
 #include "app/rebalance.h"
 #include "http/handlers.h"
 #include "http/json_in.h"
@@ -138,4 +139,46 @@ enum otd_status h_rebalance_apply(struct otd_req *req)
 	               json_pack("{s:s,s:i,s:i,s:i}", "id", id, "moved", a.moved, "routes_ordered",
 	                         a.reordered, "customers_told", a.told));
 	return OTD_OK;
+}
+
+enum otd_status h_dispatch_board(struct otd_req *req)
+{
+	json_t *out = NULL;
+	enum otd_status st = app_board(req->app, req_query(req, "date"), &out, &req->err);
+	if(st)
+		return st;
+	req_reply_json(req, 200, out);
+	return OTD_OK;
+}
+
+enum otd_status h_inbox(struct otd_req *req)
+{
+	json_t *out = NULL;
+	enum otd_status st = app_inbox(req->app, &out, &req->err);
+	if(st)
+		return st;
+	req_reply_json(req, 200, out);
+	return OTD_OK;
+}
+
+static enum otd_status inbox_done(struct otd_req *req, bool message)
+{
+	int64_t id;
+	enum otd_status st = req_param_id(req, 0, &id);
+	if(st)
+		return st;
+	if((st = app_inbox_done(req->app, &req->principal, message, id, &req->err)))
+		return st;
+	req_reply_json(req, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id, "state", "done"));
+	return OTD_OK;
+}
+
+enum otd_status h_task_done(struct otd_req *req)
+{
+	return inbox_done(req, false);
+}
+
+enum otd_status h_inbound_done(struct otd_req *req)
+{
+	return inbox_done(req, true);
 }

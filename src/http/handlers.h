@@ -42,8 +42,29 @@ enum otd_status h_page_cancel_ask(struct otd_req *req);
 enum otd_status h_page_cancel(struct otd_req *req);
 enum otd_status h_page_feedback(struct otd_req *req);
 
+/* page_staff.c: sign-in, the visitor's phone page, the dispatch board */
+enum otd_status h_page_login(struct otd_req *req);
+enum otd_status h_page_login_post(struct otd_req *req);
+enum otd_status h_page_logout(struct otd_req *req);
+enum otd_status h_page_visitor(struct otd_req *req);
+enum otd_status h_page_dispatch(struct otd_req *req);
+enum otd_status h_visitor_sw(struct otd_req *req);
+
 /* session.c */
 enum otd_status h_login(struct otd_req *req);
+/* The sign-in both the API and the sign-in page use. begin looks login
+ * (lower case) up and hands the password check to the hasher, suspending
+ * req; finish is then called on resume, and calls end: OTD_OK with the
+ * session cookie set, *user, csrf and *expires_at filled; OTD_EAUTH
+ * invalid_credentials; OTD_EBUSY when the hasher is full; errors in
+ * req->err. */
+enum otd_status session_login_begin(struct otd_req *req, const char *login, const char *password,
+                                    enum otd_status (*finish)(struct otd_req *req));
+struct otd_user;
+enum otd_status session_login_end(struct otd_req *req, struct otd_user *user, char *csrf,
+                                  int64_t *expires_at);
+/* Sets the session cookie (value "" with max_age 0 removes it). */
+void session_cookie_set(struct otd_req *req, const char *value, int max_age);
 enum otd_status h_logout(struct otd_req *req);
 enum otd_status h_session(struct otd_req *req);
 
@@ -70,8 +91,14 @@ enum otd_status h_book(struct otd_req *req);
 enum otd_status h_link_view(struct otd_req *req);
 enum otd_status h_disruption_declare(struct otd_req *req);
 enum otd_status h_appointment_reassign(struct otd_req *req);
+enum otd_status h_appointment_reassign_options(struct otd_req *req);
+enum otd_status h_appointment_messages(struct otd_req *req);
 enum otd_status h_rebalance_propose(struct otd_req *req);
 enum otd_status h_rebalance_apply(struct otd_req *req);
+enum otd_status h_dispatch_board(struct otd_req *req);
+enum otd_status h_inbox(struct otd_req *req);
+enum otd_status h_task_done(struct otd_req *req);
+enum otd_status h_inbound_done(struct otd_req *req);
 enum otd_status h_link_reschedule(struct otd_req *req);
 enum otd_status h_link_cancel(struct otd_req *req);
 enum otd_status h_link_ics(struct otd_req *req);

@@ -24,7 +24,7 @@ void html_esc(struct otd_buf *b, const char *s)
 		otd_html_escape(b, s);
 }
 
-void html_begin(struct otd_buf *b, const struct otd_app *app, const char *title)
+static void begin(struct otd_buf *b, const struct otd_app *app, const char *title, const char *page)
 {
 	otd_buf_puts(b, "<!doctype html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n"
 	                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -32,13 +32,28 @@ void html_begin(struct otd_buf *b, const struct otd_app *app, const char *title)
 	html_esc(b, title);
 	otd_buf_puts(b, " - ");
 	html_esc(b, app->cfg->organisation);
-	otd_buf_puts(b, "</title>\n<link rel=\"stylesheet\" href=\"/static/site.css\">\n"
-	                "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">\n"
-	                "<script src=\"/static/site.js\" defer></script>\n</head>\n<body>\n"
-	                "<a class=\"skip\" href=\"#main\">Skip to the main content</a>\n"
-	                "<header class=\"site\"><p class=\"org\">");
+	otd_buf_puts(b, "</title>\n<link rel=\"stylesheet\" href=\"/static/site.css\">\n");
+	if(page)
+		otd_buf_printf(b, "<link rel=\"stylesheet\" href=\"/static/%s.css\">\n", page);
+	otd_buf_printf(b,
+	               "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">\n"
+	               "<script src=\"/static/%s.js\" defer></script>\n</head>\n<body>\n"
+	               "<a class=\"skip\" href=\"#main\">Skip to the main content</a>\n"
+	               "<header class=\"site\"><p class=\"org\">",
+	               page ? page : "site");
 	html_esc(b, app->cfg->organisation);
 	otd_buf_puts(b, "</p></header>\n<main id=\"main\" tabindex=\"-1\">\n");
+}
+
+void html_begin(struct otd_buf *b, const struct otd_app *app, const char *title)
+{
+	begin(b, app, title, NULL);
+}
+
+void html_begin_app(struct otd_buf *b, const struct otd_app *app, const char *title,
+                    const char *page)
+{
+	begin(b, app, title, page);
 }
 
 void html_end(struct otd_buf *b, const struct otd_app *app)

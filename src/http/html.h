@@ -19,6 +19,12 @@
  * is escaped. */
 void html_begin(struct otd_buf *b, const struct otd_app *app, const char *title);
 
+/* html_begin for a staff application page: /static/<page>.css after the
+ * site's style sheet, and /static/<page>.js instead of site.js. page is a
+ * literal of this program ("visitor", "dispatch"). */
+void html_begin_app(struct otd_buf *b, const struct otd_app *app, const char *title,
+                    const char *page);
+
 /* Closes <main> and writes the footer (privacy notice, trust page,
  * contact number) and the end of the document. */
 void html_end(struct otd_buf *b, const struct otd_app *app);

@@ -22,6 +22,10 @@ static const struct {
     {"site.css", "text/css; charset=utf-8"},
     {"site.js", "text/javascript; charset=utf-8"},
     {"icon.svg", "image/svg+xml"},
+    {"visitor.js", "text/javascript; charset=utf-8"},
+    {"visitor.css", "text/css; charset=utf-8"},
+    {"dispatch.js", "text/javascript; charset=utf-8"},
+    {"dispatch.css", "text/css; charset=utf-8"},
 };
 
 enum otd_status h_static(struct otd_req *req)

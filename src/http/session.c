@@ -34,7 +34,7 @@ static void login_hashed(struct hash_job *hj, void *arg)
 	req_resume(arg);
 }
 
-static void set_session_cookie(struct otd_req *req, const char *value, int max_age)
+void session_cookie_set(struct otd_req *req, const char *value, int max_age)
 {
 	char cookie[256];
 	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
@@ -54,7 +54,8 @@ static json_t *session_json(const struct otd_user *u, const char *csrf, int64_t 
 	return json_pack("{s:o,s:s,s:s}", "user", user, "csrf_token", csrf, "expires_at", exp);
 }
 
-static enum otd_status login_finish(struct otd_req *req)
+enum otd_status session_login_end(struct otd_req *req, struct otd_user *user, char *csrf,
+                                  int64_t *expires_at)
 {
 	struct login_job *j = req->job;
 	if(j->hj.status == OTD_EBUSY) {
@@ -66,16 +67,27 @@ static enum otd_status login_finish(struct otd_req *req)
 	if(!j->found || !j->hj.match)
 		return otd_error_set(&req->err, OTD_EAUTH, "invalid_credentials", NULL,
 		                     "The login or the password is wrong.");
-	char cookie[OTD_SECRET_LEN + 1], csrf[OTD_SECRET_LEN + 1];
-	int64_t expires_at;
-	enum otd_status st =
-	    app_session_start(req->app, &j->user, req->client_ip, cookie, csrf, &expires_at, &req->err);
+	char cookie[OTD_SECRET_LEN + 1];
+	enum otd_status st = app_session_start(req->app, &j->user, req->client_ip, cookie, csrf,
+	                                       expires_at, &req->err);
 	if(st)
 		return st;
-	set_session_cookie(req, cookie, req->app->cfg->auth.session_hours * 3600);
+	session_cookie_set(req, cookie, req->app->cfg->auth.session_hours * 3600);
 	sodium_memzero(cookie, sizeof(cookie));
 	req->principal.user_id = j->user.id;
-	req_reply_json(req, 200, session_json(&j->user, csrf, expires_at));
+	*user = j->user;
+	return OTD_OK;
+}
+
+static enum otd_status login_finish(struct otd_req *req)
+{
+	struct otd_user user;
+	char csrf[OTD_SECRET_LEN + 1];
+	int64_t expires_at;
+	enum otd_status st = session_login_end(req, &user, csrf, &expires_at);
+	if(st)
+		return st;
+	req_reply_json(req, 200, session_json(&user, csrf, expires_at));
 	return OTD_OK;
 }
 
@@ -107,22 +119,17 @@ enum otd_status login_decode(const json_t *body, char *login_out, char *password
 	return OTD_OK;
 }
 
-enum otd_status h_login(struct otd_req *req)
+enum otd_status session_login_begin(struct otd_req *req, const char *login, const char *password,
+                                    enum otd_status (*finish)(struct otd_req *req))
 {
-	json_t *body = req_body_object(req);
-	if(!body)
-		return OTD_EINVAL;
-	char login[OTD_LOGIN_MAX + 1];
 	struct login_job *j = xcalloc(1, sizeof(*j));
 	req->job = j;
 	req->job_free = login_job_free;
-	enum otd_status st =
-	    login_decode(body, login, j->hj.password, sizeof(j->hj.password), &req->err);
-	json_decref(body);
-	if(st)
-		return st;
-
-	st = app_login_throttle(req->app, req->client_ip, login, &req->err);
+	if(strlen(password) >= sizeof(j->hj.password))
+		return otd_error_set(&req->err, OTD_EINVAL, "too_long", "password",
+		                     "The field \"password\" is too long.");
+	memcpy(j->hj.password, password, strlen(password) + 1);
+	enum otd_status st = app_login_throttle(req->app, req->client_ip, login, &req->err);
 	if(st)
 		return st;
 	st = app_login_lookup(req->app, login, &j->user, &req->err);
@@ -139,10 +146,25 @@ enum otd_status h_login(struct otd_req *req)
 	j->req = req;
 	j->hj.done = login_hashed;
 	j->hj.arg = req;
-	req->resume_fn = login_finish;
+	req->resume_fn = finish;
 	req_suspend(req);
 	hasher_submit(req->app->hasher, &j->hj);
 	return OTD_OK;
+}
+
+enum otd_status h_login(struct otd_req *req)
+{
+	json_t *body = req_body_object(req);
+	if(!body)
+		return OTD_EINVAL;
+	char login[OTD_LOGIN_MAX + 1];
+	char password[OTD_PASSWORD_MAX + 1];
+	enum otd_status st = login_decode(body, login, password, sizeof(password), &req->err);
+	json_decref(body);
+	if(st == OTD_OK)
+		st = session_login_begin(req, login, password, login_finish);
+	sodium_memzero(password, sizeof(password));
+	return st;
 }
 
 enum otd_status h_logout(struct otd_req *req)
@@ -150,7 +172,7 @@ enum otd_status h_logout(struct otd_req *req)
 	enum otd_status st = app_session_end(req->app, &req->principal, &req->err);
 	if(st)
 		return st;
-	set_session_cookie(req, "", 0);
+	session_cookie_set(req, "", 0);
 	req_reply_raw(req, 204, "application/json", xstrdup(""), 0);
 	return OTD_OK;
 }

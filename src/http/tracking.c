@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/board.h"
 #include "app/delivery.h"
 #include "app/tracking.h"
 #include "http/decode.h"
@@ -226,6 +227,35 @@ enum otd_status h_visitor_events(struct otd_req *req)
 	return st;
 }
 
+/* Replies the tracked day d with what the visitor's page shows besides:
+ * the customer, the address, the plan (shift, break, planned arrivals)
+ * and the server's now. d stays the caller's. */
+static enum otd_status reply_tracked(struct otd_req *req, int64_t visitor_id,
+                                     const struct otd_tracked_day *d)
+{
+	json_t *extra = NULL;
+	enum otd_status st =
+	    app_visitor_day_extra(req->app, visitor_id, d->local_date, &extra, &req->err);
+	if(st)
+		return st;
+	json_t *out = tracked_day_json(req->app, d);
+	json_t *details = json_object_get(extra, "details");
+	size_t i;
+	json_t *stop;
+	json_array_foreach(json_object_get(out, "appointments"), i, stop)
+	{
+		const char *ref = json_string_value(json_object_get(stop, "reference"));
+		json_t *more = ref ? json_object_get(details, ref) : NULL;
+		if(more)
+			json_object_update(stop, more);
+	}
+	json_object_del(extra, "details");
+	json_object_update(out, extra);
+	json_decref(extra);
+	req_reply_json(req, 200, out);
+	return OTD_OK;
+}
+
 enum otd_status h_visitor_unavailable(struct otd_req *req)
 {
 	int64_t id;
@@ -253,9 +283,9 @@ enum otd_status h_visitor_unavailable(struct otd_req *req)
 	st = app_tracked_day(req->app, id, NULL, &d, &req->err);
 	if(st)
 		return st;
-	req_reply_json(req, 200, tracked_day_json(req->app, &d));
+	st = reply_tracked(req, id, &d);
 	otd_tracked_day_cleanup(&d);
-	return OTD_OK;
+	return st;
 }
 
 static json_t *time_or_null(int64_t t)
@@ -314,9 +344,9 @@ static enum otd_status reply_day(struct otd_req *req, int64_t visitor_id)
 	                                     &req->err);
 	if(st)
 		return st;
-	req_reply_json(req, 200, tracked_day_json(req->app, &d));
+	st = reply_tracked(req, visitor_id, &d);
 	otd_tracked_day_cleanup(&d);
-	return OTD_OK;
+	return st;
 }
 
 enum otd_status h_visitor_day(struct otd_req *req)
