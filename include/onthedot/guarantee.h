@@ -165,6 +165,16 @@ int64_t otd_working_days_after(const struct otd_tz *tz, const char (*holidays)[1
 bool otd_notice_enough(const struct otd_rule_version *v, const struct otd_tz *tz,
                        const char (*holidays)[11], size_t n, int64_t told_at, int64_t window_start);
 
+/* The notice clock: the last instant at which telling the customer of a
+ * change to a window starting at window_start is still notice enough
+ * under v (otd_notice_enough holds at it and fails one second later):
+ * with hours, window_start - amount hours (one second less with
+ * more_than); with working days, the last second of the latest local day
+ * with enough working days before the window's day. 0 with "none" (any
+ * notice will do). */
+int64_t otd_notice_deadline(const struct otd_rule_version *v, const struct otd_tz *tz,
+                            const char (*holidays)[11], size_t n, int64_t window_start);
+
 /* The payment deadline for a breach at breached_at: with pay_within
  * "days", the local midnight ending the amount-th calendar day after the
  * breach's local day; with "working_days", otd_working_days_after. A

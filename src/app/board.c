@@ -15,8 +15,6 @@
 #include "store/board.h"
 #include "store/tracking.h"
 
-#define NOTICE_DAYS_BACK 60 /* how far back the notice clock looks */
-
 static json_t *time_json(int64_t t)
 {
 	if(t <= 0)
@@ -31,35 +29,18 @@ static json_t *text_or_null(const char *s)
 	return s && s[0] ? json_string(s) : json_null();
 }
 
-/* The last instant at which telling the customer of a change to a window
- * starting at window_start is still notice enough under the rules in
- * force; 0 when any notice will do, there are no rules or a change costs
- * nothing. */
+/* The notice clock of a window starting at window_start under the rules
+ * in force (otd_notice_deadline); 0 when any notice will do, there are no
+ * rules or a change costs nothing. */
 static int64_t notice_deadline(const struct otd_app *app, const struct plan_catalog *cat,
                                int64_t window_start)
 {
 	const struct otd_rule_version *v =
 	    app->rules ? otd_rule_in_force(app->rules, app->tz, window_start) : NULL;
-	if(!v || v->notice.kind == OTD_NOTICE_NONE || v->short_notice_minor == 0)
+	if(!v || v->short_notice_minor == 0)
 		return 0;
-	if(v->notice.kind == OTD_NOTICE_HOURS)
-		return window_start - (int64_t)v->notice.amount * 3600 -
-		       (v->notice.more_than ? 1 : 0);
-	/* Working days: the end of the latest local day on which telling is
-	 * still enough (the time of day does not matter to the rule). */
-	struct otd_local l;
-	otd_tz_to_local(app->tz, window_start, &l);
-	int64_t days = otd_days_from_civil(l.c.year, l.c.month, l.c.day);
-	for(int back = 1; back <= NOTICE_DAYS_BACK; back++) {
-		int y, m, d;
-		otd_civil_from_days(days - back + 1, &y, &m, &d);
-		int64_t end =
-		    otd_tz_day_start(app->tz, y, m, d) - 1; /* the last second of that day */
-		if(otd_notice_enough(v, app->tz, (const char(*)[11])cat->holidays, cat->n_holidays,
-		                     end, window_start))
-			return end;
-	}
-	return 0;
+	return otd_notice_deadline(v, app->tz, (const char(*)[11])cat->holidays, cat->n_holidays,
+	                           window_start);
 }
 
 /* One visitor's day as the planner models it now. */

@@ -573,6 +573,38 @@ bool otd_notice_enough(const struct otd_rule_version *v, const struct otd_tz *tz
 	return false;
 }
 
+/* Far enough back for OTD_RULE_WORKING_DAYS_MAX working days with holidays. */
+#define NOTICE_WALK_MAX (3 * 366)
+
+int64_t otd_notice_deadline(const struct otd_rule_version *v, const struct otd_tz *tz,
+                            const char (*holidays)[11], size_t n, int64_t window_start)
+{
+	assert(v);
+	switch(v->notice.kind) {
+	case OTD_NOTICE_NONE: return 0;
+	case OTD_NOTICE_HOURS:
+		return window_start - (int64_t)v->notice.amount * 3600 -
+		       (v->notice.more_than ? 1 : 0);
+	case OTD_NOTICE_WORKING_DAYS: {
+		int64_t to = local_day(tz, window_start);
+		int64_t need = (int64_t)v->notice.amount + (v->notice.more_than ? 1 : 0);
+		if(need == 0)
+			return window_start - 1;
+		/* Told on day d, the working days between are d + 1 .. to - 1:
+		 * walk d back from the day before, counting them. */
+		int64_t k = 0;
+		for(int64_t d = to - 1; d > to - NOTICE_WALK_MAX; d--) {
+			if(k >= need)
+				return day_start(tz, d + 1) - 1;
+			if(working_day(d, holidays, n))
+				k++;
+		}
+		return 0;
+	}
+	}
+	return 0;
+}
+
 int64_t otd_payment_deadline(const struct otd_rule_version *v, const struct otd_tz *tz,
                              const char (*holidays)[11], size_t n, int64_t breached_at)
 {

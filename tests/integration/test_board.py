@@ -270,3 +270,57 @@ class TestBoard(ob.BookingTestCase):
         self.assertTrue(ob.audit(self.srv, "inbox.done", mid))
         r = self.srv.request("POST", "/api/v1/dispatch/tasks/999999/done", {}, session=self.disp)
         self.assertEqual(r.status, 404)
+
+
+class TestBoardAtRisk(ob.BookingTestCase):
+    """The at-risk list: a visitor running late puts a promise at risk; the
+    board lists it with its reason, P(late), projected arrival, the notice
+    clock and the money at stake under the rules in force (gb-energy)."""
+
+    server_env = {"ONTHEDOT_GUARANTEES_RULE_SET": "gb-energy"}
+
+    @classmethod
+    def setUpOrganisation(cls):
+        for v in cls.org_visitors:
+            cls.srv.add_user("visitor", "v%d" % v["id"], v["name"], visitor_id=v["id"])
+
+    def test_a_a_late_visitor_shows_in_the_at_risk_list(self):
+        vt = self.types[VT]["id"]
+        a = self.addr["1 Mill Road"]["id"]
+        ws = self.windows(a, vt, DATE)[DATE]
+        view = self.hold_and_book(a, vt, ws[0]["start"], name="Rosa Late",
+                                  phone="07700 900901", email="rosa@example.org")
+        ref = view["reference"]
+        vid = self.srv.sql("SELECT visitor_id FROM appointments WHERE reference = ?", (ref,))[0][0]
+        start = ob.utc(view["window"]["start"])
+        told = ob.secs(start) - 30 * 60
+        self.clock(to=ob.iso(told))
+        me = self.srv.login("v%d" % vid)
+        for i, (kind, extra) in enumerate((("start_travel", {}), ("late", {"minutes": 120}))):
+            body = {"client_event_id": "late%d" % i, "type": kind, "at": ob.iso(told)}
+            if kind == "start_travel":
+                body["appointment"] = ref
+            body.update(extra)
+            r = self.srv.request("POST", "/api/v1/visitor/events", body, session=me)
+            self.assertEqual(r.status, 200, r.raw)
+        self.clock(seconds=60)
+        disp = self.srv.login("disp")
+        r = self.srv.request("GET", "/api/v1/dispatch/board?date=" + DATE, session=disp)
+        self.assertEqual(r.status, 200, r.raw)
+        b = r.body
+        self.assertEqual(b["figures"]["at_risk"], len(b["at_risk"]))
+        mine = [x for x in b["at_risk"] if x["reference"] == ref]
+        self.assertEqual(len(mine), 1, b["at_risk"])
+        x = mine[0]
+        self.assertIn(x["risk"], ("at_risk", "broken"))
+        self.assertGreater(x["p_late"], 0.5)
+        self.assertEqual(x["visitor_id"], vid)
+        self.assertGreaterEqual(ob.utc(x["expected_arrival"]), ob.utc(view["window"]["end"]))
+        # More than one working day before Tuesday: told on Thursday 26
+        # February, Friday and Monday are between; on Friday only Monday.
+        self.assertEqual(x["notice_deadline"], "2026-02-26T23:59:59Z")
+        self.assertEqual(x["compensation"]["currency"], "GBP")
+        self.assertGreater(x["compensation"]["missed_minor"], 0)
+        row = [s for v in b["visitors"] for s in v["stops"] if s["reference"] == ref][0]
+        self.assertEqual(row["status"], "travelling")
+        self.assertEqual(row["risk"], x["risk"])

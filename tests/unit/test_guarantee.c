@@ -418,6 +418,38 @@ static struct otd_rule_version notice_rule(enum otd_notice_kind kind, int amount
 	return v;
 }
 
+/* The notice clock is the last instant otd_notice_enough holds. */
+START_TEST(notice_deadline_is_the_last_instant_with_notice)
+{
+	const struct {
+		enum otd_notice_kind kind;
+		int amount;
+		bool more_than;
+		const char *window, *deadline;
+	} clocks[] = {
+	    /* More than one working day before Monday 9 March: Wednesday. */
+	    {OTD_NOTICE_WORKING_DAYS, 1, true, "2026-03-09T08:00:00Z", "2026-03-04T23:59:59Z"},
+	    {OTD_NOTICE_WORKING_DAYS, 1, false, "2026-03-09T08:00:00Z", "2026-03-05T23:59:59Z"},
+	    /* Across the bank holiday in the fixture's list, and summer time. */
+	    {OTD_NOTICE_WORKING_DAYS, 2, false, "2026-04-07T09:00:00Z", "2026-03-31T22:59:59Z"},
+	    {OTD_NOTICE_HOURS, 24, false, "2026-03-09T08:00:00Z", "2026-03-08T08:00:00Z"},
+	    {OTD_NOTICE_HOURS, 24, true, "2026-03-09T08:00:00Z", "2026-03-08T07:59:59Z"},
+	};
+	for(size_t i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++) {
+		struct otd_rule_version v =
+		    notice_rule(clocks[i].kind, clocks[i].amount, clocks[i].more_than);
+		int64_t w = at(clocks[i].window);
+		int64_t d = otd_notice_deadline(&v, london, holidays, N_HOLIDAYS, w);
+		ck_assert_msg(d == at(clocks[i].deadline), "case %zu: %lld", i, (long long)d);
+		ck_assert(otd_notice_enough(&v, london, holidays, N_HOLIDAYS, d, w));
+		ck_assert(!otd_notice_enough(&v, london, holidays, N_HOLIDAYS, d + 1, w));
+	}
+	struct otd_rule_version none = notice_rule(OTD_NOTICE_NONE, 0, false);
+	ck_assert_int_eq(
+	    otd_notice_deadline(&none, london, holidays, N_HOLIDAYS, at(clocks[0].window)), 0);
+}
+END_TEST
+
 START_TEST(notice_in_working_days_counts_whole_days_between)
 {
 	struct otd_rule_version more = notice_rule(OTD_NOTICE_WORKING_DAYS, 1, true);
@@ -802,6 +834,7 @@ int main(void)
 	tcase_add_test(tc, parse_errors_name_file_and_field);
 	tcase_add_test(tc, a_rule_set_too_big_is_refused);
 	tcase_add_test(tc, money_as_text);
+	tcase_add_test(tc, notice_deadline_is_the_last_instant_with_notice);
 	suite_add_tcase(s, tc);
 	return testutil_run(s);
 }
