@@ -42,9 +42,14 @@ enum otd_message_kind {
 	OTD_MSG_FEEDBACK,       /* "feedback_request": after the visit, 1 to 5 and a comment */
 	OTD_MSG_DISRUPTION,     /* "disruption": area-wide, the visit will not go ahead */
 	OTD_MSG_REASSIGNED,     /* "visitor_changed": same window, another visitor */
+	OTD_MSG_PERSONAL,       /* "personal": a dispatcher's own words about the visit */
 };
 
-#define OTD_MSG_KIND_COUNT ((size_t)OTD_MSG_REASSIGNED + 1)
+#define OTD_MSG_KIND_COUNT ((size_t)OTD_MSG_PERSONAL + 1)
+
+/* Characters of a personal message: it must fit the text message with
+ * the greeting and the link (4 UCS-2 segments at most). */
+#define OTD_PERSONAL_NOTE_MAX 140
 
 /* Windows an apology or a cannot-attend message offers ("2" and "3"). */
 #define OTD_MESSAGE_MAX_OFFERS 2
@@ -116,6 +121,7 @@ struct otd_message_context {
 	const char *compensation;         /* broken: what is owed, "£40.00"; "" or NULL for none */
 	const char *pay_by;               /* broken: when it is paid by, "Friday 13 March" */
 	const char *disruption_note;      /* disruption: the dispatcher's words, or NULL */
+	const char *note;                 /* personal: the dispatcher's words */
 };
 
 struct otd_message {

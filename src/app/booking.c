@@ -843,6 +843,7 @@ struct message_facts {
 	size_t n_offers;
 	const struct otd_hold *offers;
 	const char *disruption_note;
+	const char *personal_note;
 	const char *compensation, *pay_by;
 };
 
@@ -973,6 +974,7 @@ static enum otd_status queue_messages(struct otd_app *app, struct otd_conn *tx,
 		    .expected_late = f->expected_late,
 		    .reason_text = f->reason_text,
 		    .disruption_note = f->disruption_note,
+		    .note = f->personal_note,
 		    .compensation = f->compensation,
 		    .pay_by = f->pay_by,
 		    .replies_enabled = app->cfg->delivery.kannel_mo_secret[0] ||
@@ -2540,6 +2542,108 @@ enum otd_status app_reassign_options(struct otd_app *app, int64_t appointment_id
 	*out = j.out;
 	*n = j.n;
 	return OTD_OK;
+}
+
+struct personal_job {
+	struct otd_app *app;
+	const struct otd_principal *actor;
+	struct plan_catalog *cat;
+	int64_t id, now;
+	const char *note;
+	int to;
+	int queued;
+};
+
+static enum otd_status personal_job(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct personal_job *j = arg;
+	struct otd_appointment_view v;
+	enum otd_status st = load_view(j->app, tx, j->cat, j->id, &v, err);
+	if(st)
+		return st;
+	bool email = v.customer.email[0] && v.a.consent_email && (j->to & TO_EMAIL);
+	bool sms = v.customer.phone[0] && v.a.consent_sms && (j->to & TO_SMS);
+	if(strcmp(v.a.status, "cancelled") == 0 || strcmp(v.a.status, "done") == 0 ||
+	   strcmp(v.a.status, "no_access") == 0) {
+		st = otd_error_set(err, OTD_ESTATE, "not_reachable", NULL,
+		                   "This visit is %s: there is nothing to write about; call the "
+		                   "customer instead.",
+		                   v.a.status);
+	} else if(!email && !sms) {
+		st = otd_error_set(err, OTD_ESTATE, "not_reachable", "channel",
+		                   "The customer did not agree to be written to that way; call "
+		                   "them instead.");
+	}
+	if(st == OTD_OK) {
+		/* One event per words and second: a double click sends once. */
+		unsigned char h[8];
+		crypto_generichash(h, sizeof(h), (const unsigned char *)j->note, strlen(j->note),
+		                   NULL, 0);
+		char event[64];
+		snprintf(event, sizeof(event), "personal:%lld:%02x%02x%02x%02x%02x%02x%02x%02x",
+		         (long long)j->now, h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
+		char event_key[128];
+		snprintf(event_key, sizeof(event_key), "appt:%lld:v%d:%s", (long long)v.a.id,
+		         v.a.promise_version, event);
+		int live = 0, total = 0;
+		st = store_outbox_event_siblings(tx, event_key, 0, &live, &total, err);
+		if(st == OTD_OK && total > 0) {
+			j->queued = total; /* sent already: a repeat */
+			otd_appointment_view_cleanup(&v);
+			return OTD_OK;
+		}
+		struct message_facts f;
+		facts_of(&v, &f);
+		f.event = event;
+		f.personal_note = j->note;
+		if(st == OTD_OK)
+			st = queue_messages(j->app, tx, OTD_MSG_PERSONAL, -1, &f,
+			                    (email ? TO_EMAIL : 0) | (sms ? TO_SMS : 0), j->now,
+			                    err);
+		j->queued = (int)email + (int)sms;
+	}
+	if(st == OTD_OK)
+		st = store_appointment_event(tx, j->id, "personal_message", j->now,
+		                             actor_kind(j->actor), actor_id(j->actor), NULL, err);
+	if(st == OTD_OK)
+		st = app_audit(tx, j->actor, j->now, "appointment.message", "appointment", j->id,
+		               json_pack("{s:b,s:b}", "email", email, "sms", sms), err);
+	otd_appointment_view_cleanup(&v);
+	return st;
+}
+
+enum otd_status app_personal_message(struct otd_app *app, const struct otd_principal *actor,
+                                     int64_t appointment_id, const char *note, const char *channel,
+                                     int *queued, struct otd_error *err)
+{
+	*queued = 0;
+	enum otd_status st;
+	if(!note || (st = otd_text_validate(note, 1, OTD_PERSONAL_NOTE_MAX, false, "text", err)))
+		return note ? st
+		            : otd_error_set(err, OTD_EINVAL, "missing_field", "text",
+		                            "Write the message (1 to %d characters).",
+		                            OTD_PERSONAL_NOTE_MAX);
+	int to = TO_EMAIL | TO_SMS;
+	if(channel && strcmp(channel, "email") == 0)
+		to = TO_EMAIL;
+	else if(channel && strcmp(channel, "sms") == 0)
+		to = TO_SMS;
+	else if(channel)
+		return otd_error_set(err, OTD_EINVAL, "bad_channel", "channel",
+		                     "channel is \"email\" or \"sms\" (or absent: both).");
+	struct personal_job j = {.app = app,
+	                         .actor = actor,
+	                         .id = appointment_id,
+	                         .now = otd_clock_now(app->clock),
+	                         .note = note,
+	                         .to = to};
+	if((st = take_catalog(app, &j.cat, err)))
+		return st;
+	st = store_write(app->store, personal_job, &j, err);
+	planner_catalog_release(app->planner, j.cat);
+	if(st == OTD_OK)
+		*queued = j.queued;
+	return st;
 }
 
 void booking_publish_reassigned(struct otd_app *app, const struct otd_appointment *a,

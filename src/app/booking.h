@@ -257,6 +257,19 @@ enum otd_status app_reassign_options(struct otd_app *app, int64_t appointment_id
                                      struct otd_reassign_option **out, size_t *n,
                                      struct otd_error *err);
 
+/* A dispatcher writes to the customer of appointment appointment_id in
+ * their own words (note: 1 to OTD_PERSONAL_NOTE_MAX characters of text,
+ * validated here): a "personal" message on each channel the customer
+ * agreed to (channel "email" or "sms": that one only; NULL: both), with
+ * their link; an event and an audit entry (appointment.message, without
+ * the words). The same words twice in the same second are sent once. 400
+ * bad note or channel; 404; 422 not_reachable when the customer agreed to
+ * no such channel or the visit is cancelled or over. *queued counts the
+ * messages. */
+enum otd_status app_personal_message(struct otd_app *app, const struct otd_principal *actor,
+                                     int64_t appointment_id, const char *note, const char *channel,
+                                     int *queued, struct otd_error *err);
+
 struct plan_catalog;
 
 /* The writes of a reassignment in tx, once the caller has placed the

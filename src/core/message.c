@@ -88,6 +88,7 @@ enum var {
 	V_COMPENSATION,
 	V_PAY_BY,
 	V_DISRUPTION_NOTE,
+	V_NOTE,
 	V_COUNT
 };
 
@@ -124,6 +125,7 @@ static const char *const var_names[V_COUNT] = {
     [V_COMPENSATION] = "compensation",
     [V_PAY_BY] = "pay_by",
     [V_DISRUPTION_NOTE] = "disruption_note",
+    [V_NOTE] = "note",
 };
 
 #define BIT(v) (UINT64_C(1) << (v))
@@ -155,6 +157,7 @@ static const struct {
     [OTD_MSG_FEEDBACK] = {"feedback_request", 0},
     [OTD_MSG_DISRUPTION] = {"disruption", BIT(V_DISRUPTION_NOTE)},
     [OTD_MSG_REASSIGNED] = {"visitor_changed", BIT(V_REASON)},
+    [OTD_MSG_PERSONAL] = {"personal", BIT(V_NOTE)},
 };
 
 static bool valid_kind(enum otd_message_kind kind)
@@ -433,6 +436,7 @@ static void variables(const struct otd_message_context *c, struct texts *x, cons
 	values[V_COMPENSATION] = nonempty(c->compensation);
 	values[V_PAY_BY] = nonempty(c->pay_by);
 	values[V_DISRUPTION_NOTE] = nonempty(c->disruption_note);
+	values[V_NOTE] = nonempty(c->note);
 }
 
 /* The section rendered, never NULL; text and HTML end with a newline. */

@@ -14,6 +14,7 @@
 #include "app/planning.h"
 #include "http/decode.h"
 #include "http/handlers.h"
+#include "onthedot/message.h"
 #include "http/json_in.h"
 #include "onthedot/civil.h"
 #include "onthedot/tz.h"
@@ -810,6 +811,30 @@ enum otd_status h_appointment_messages(struct otd_req *req)
 		return st;
 	req_reply_json(req, 200, out);
 	return OTD_OK;
+}
+
+enum otd_status h_appointment_message(struct otd_req *req)
+{
+	static const struct field_spec spec[] = {
+	    {"text", FIELD_STRING, true, 1, OTD_PERSONAL_NOTE_MAX, false},
+	    {"channel", FIELD_STRING, false, 1, 16, true},
+	};
+	int64_t id;
+	enum otd_status st = by_reference(req, &id);
+	if(st)
+		return st;
+	json_t *body = req_body_object(req);
+	if(!body)
+		return OTD_EINVAL;
+	int queued = 0;
+	st = json_check(body, spec, 2, NULL, &req->err);
+	if(st == OTD_OK)
+		st = app_personal_message(req->app, &req->principal, id, json_get_str(body, "text"),
+		                          json_get_str(body, "channel"), &queued, &req->err);
+	json_decref(body);
+	if(st == OTD_OK)
+		req_reply_json(req, 202, json_pack("{s:i}", "queued", queued));
+	return st;
 }
 
 enum otd_status h_booking_visit_types(struct otd_req *req)

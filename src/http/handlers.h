@@ -93,6 +93,7 @@ enum otd_status h_disruption_declare(struct otd_req *req);
 enum otd_status h_appointment_reassign(struct otd_req *req);
 enum otd_status h_appointment_reassign_options(struct otd_req *req);
 enum otd_status h_appointment_messages(struct otd_req *req);
+enum otd_status h_appointment_message(struct otd_req *req);
 enum otd_status h_rebalance_propose(struct otd_req *req);
 enum otd_status h_rebalance_apply(struct otd_req *req);
 enum otd_status h_dispatch_board(struct otd_req *req);

@@ -246,6 +246,36 @@ class TestBoard(ob.BookingTestCase):
                              session=self.disp)
         self.assertEqual(r.status, 404)
 
+    def test_h_a_personal_message(self):
+        booked = self.day_booked()
+        ref = booked[2]["reference"]
+        path = "/api/v1/appointments/%s/message" % ref
+        words = "Priya will bring the plans you asked about; please keep the drive clear."
+        r = self.srv.request("POST", path, {"text": words}, session=self.disp)
+        self.assertEqual(r.status, 202, r.raw)
+        aid = self.appointment_id(ref)
+        msgs = ob.outbox(self.srv, aid, "personal")
+        self.assertEqual(r.body["queued"], len(msgs))
+        self.assertGreaterEqual(len(msgs), 1)
+        for m in msgs:
+            self.assertIn(words, str(m))
+        # The same words at once are sent once; a channel the customer
+        # did not agree to is refused; bad input is named.
+        r = self.srv.request("POST", path, {"text": words}, session=self.disp)
+        self.assertEqual(r.status, 202)
+        self.assertEqual(len(ob.outbox(self.srv, aid, "personal")), len(msgs))
+        r = self.srv.request("POST", path, {"text": "x" * 141}, session=self.disp)
+        self.assertError(r, 400, "too_long", "text")
+        r = self.srv.request("POST", path, {"text": "hello", "channel": "fax"}, session=self.disp)
+        self.assertError(r, 400, "bad_channel", "channel")
+        r = self.srv.request("POST", path, {"text": "two\nlines"}, session=self.disp)
+        self.assertEqual(r.status, 400)
+        audit = ob.audit(self.srv, "appointment.message", aid)
+        self.assertEqual(len(audit), 1)
+        self.assertNotIn("drive", str(audit))  # the words stay out of the audit log
+        r = self.srv.request("GET", "/api/v1/appointments/%s/messages" % ref, session=self.disp)
+        self.assertIn("personal", [m["template"] for m in r.body["items"]])
+
     def test_g_the_inbox(self):
         r = self.srv.request("POST", "/book/unlisted", raw=form({
             "address": "Flat 3, The Old Mill, Wrenfield", "name": "Ada Lovelace",

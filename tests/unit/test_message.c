@@ -377,7 +377,7 @@ static const enum otd_message_kind all_kinds[] = {
     OTD_MSG_BOOKED,   OTD_MSG_RESCHEDULED,  OTD_MSG_CANCELLED,     OTD_MSG_WAITLIST_OFFER,
     OTD_MSG_NEW_LINK, OTD_MSG_REMINDER,     OTD_MSG_ON_THE_WAY,    OTD_MSG_AT_RISK,
     OTD_MSG_UPDATE,   OTD_MSG_BACK_ON_TIME, OTD_MSG_CANNOT_ATTEND, OTD_MSG_BROKEN,
-    OTD_MSG_FEEDBACK, OTD_MSG_DISRUPTION,   OTD_MSG_REASSIGNED};
+    OTD_MSG_FEEDBACK, OTD_MSG_DISRUPTION,   OTD_MSG_REASSIGNED,    OTD_MSG_PERSONAL};
 #define N_KINDS (sizeof(all_kinds) / sizeof(all_kinds[0]))
 
 /* Everything any kind may say, with long realistic values: the visit on
@@ -410,6 +410,9 @@ static struct otd_message_context full_context(void)
 	c.compensation = "£40.00";
 	c.pay_by = "Friday 13 March";
 	c.disruption_note = "Flooding has closed the roads around Wrenfield.";
+	/* A personal message as long as it may be (OTD_PERSONAL_NOTE_MAX). */
+	c.note = "Alexandra is bringing the replacement part, so please leave the side gate "
+	         "unlocked and the dog indoors; ring us if that is a problem today.";
 	return c;
 }
 
