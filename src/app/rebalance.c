@@ -8,6 +8,7 @@
 
 #include "app/audit.h"
 #include "app/booking.h"
+#include "app/bus.h"
 #include "app/log.h"
 #include "app/planning.h"
 #include "app/rebalance.h"
@@ -16,9 +17,11 @@
 #include "onthedot/mem.h"
 #include "onthedot/optimise.h"
 #include "onthedot/route.h"
+#include "onthedot/tz.h"
 #include "onthedot/vrp.h"
 #include "store/booking.h"
 #include "store/store.h"
+#include "store/tracking.h"
 
 #define POSITION_GAP 1024
 /* Times the optimiser may be asked again with the windows it missed
@@ -1160,6 +1163,173 @@ enum otd_status app_rebalance_apply(struct otd_app *app, const struct otd_princi
 	free(j.moved);
 	kept_free(k);
 	return st;
+}
+
+/* ---- reordering by hand ------------------------------------------------------- */
+
+struct reorder_job {
+	struct otd_app *app;
+	const struct otd_principal *actor;
+	int64_t visitor_id, now;
+	const char *date;
+	const char *const *refs;
+	size_t n;
+};
+
+static enum otd_status reorder_write(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct reorder_job *j = arg;
+	struct otd_app *app = j->app;
+	struct plan_catalog *cat = NULL;
+	enum otd_status st = planner_catalog(app->planner, tx, j->now, &cat, err);
+	if(st)
+		return st;
+	struct plan_day day;
+	memset(&day, 0, sizeof(day));
+	struct otd_day_stop *stops = NULL;
+	size_t n_stops = 0;
+	struct otd_route nr;
+	memset(&nr, 0, sizeof(nr));
+	int64_t *ids = xcalloc(j->n + 1, sizeof(*ids));
+	const struct plan_visitor *v = plan_catalog_visitor(cat, j->visitor_id);
+	if(!v) {
+		st = otd_error_set(err, OTD_EINVAL, "unknown_visitor", NULL,
+		                   "There is no active visitor %lld.", (long long)j->visitor_id);
+		goto out;
+	}
+	store_lock_scope(tx, v->id, j->date);
+	if((st = store_day_stops(tx, v->id, j->date, &stops, &n_stops, err)))
+		goto out;
+	if((st = planner_build_day(app->planner, tx, cat, v, j->date, j->now, 0, 0, &day, err)))
+		goto out;
+	if(day.n_routes > 1) {
+		st = otd_error_set(err, OTD_ESTATE, "split_shift", NULL,
+		                   "%s works more than one shift that day: rebalance it instead.",
+		                   v->name);
+		goto out;
+	}
+	const struct otd_route *r = day.n_routes ? &day.routes[0] : NULL;
+	/* The places of the visits not yet under way, in route order. */
+	size_t n_free = 0;
+	for(size_t i = 0; r && i < r->n; i++) {
+		if(r->stops[i].kind != OTD_STOP_VISIT)
+			continue;
+		for(size_t k = 0; k < n_stops; k++)
+			if(stops[k].appointment_id == r->stops[i].id &&
+			   strcmp(stops[k].status, "booked") == 0)
+				n_free++;
+	}
+	for(size_t i = 0; i < j->n && st == OTD_OK; i++) {
+		for(size_t k = 0; k < n_stops && !ids[i]; k++)
+			if(strcmp(stops[k].reference, j->refs[i]) == 0 &&
+			   strcmp(stops[k].status, "booked") == 0)
+				ids[i] = stops[k].appointment_id;
+		for(size_t m = 0; m < i && ids[i]; m++)
+			if(ids[m] == ids[i])
+				st = otd_error_set(err, OTD_EINVAL, "order_mismatch", "order",
+				                   "%s is named twice.", j->refs[i]);
+		if(st == OTD_OK && !ids[i])
+			st = otd_error_set(
+			    err, OTD_EINVAL, "order_mismatch", "order",
+			    "%.16s is not a visit of %s's on %s that is still to start.",
+			    j->refs[i], v->name, j->date);
+	}
+	if(st == OTD_OK && (j->n != n_free || !r))
+		st = otd_error_set(err, OTD_EINVAL, "order_mismatch", "order",
+		                   "Name each of the %zu visits still to start exactly once.",
+		                   n_free);
+	if(st)
+		goto out;
+	/* The same places, the listed visits in the new order. */
+	otd_route_init(&nr, r->base_lat, r->base_lon, r->shift_start, r->shift_end);
+	size_t next = 0;
+	for(size_t i = 0; i < r->n; i++) {
+		struct otd_stop s = r->stops[i];
+		bool is_free = false;
+		for(size_t m = 0; m < j->n && s.kind == OTD_STOP_VISIT; m++)
+			is_free = is_free || ids[m] == s.id;
+		if(is_free) {
+			long at = otd_route_find(r, OTD_STOP_VISIT, ids[next++]);
+			s = r->stops[at];
+		}
+		otd_route_insert(&nr, nr.n, &s);
+	}
+	const struct otd_plan *plan = planner_plan(app->planner);
+	if(!otd_route_time(&nr, plan)) {
+		const char *late = "a later visit";
+		char when[24] = "";
+		for(size_t i = 0; i < nr.n; i++) {
+			const struct otd_stop *s = &nr.stops[i];
+			if(s->kind != OTD_STOP_VISIT ||
+			   nr.arr_mean[i] + plan->z * sqrt(nr.arr_var[i]) < (double)s->b)
+				continue;
+			for(size_t k = 0; k < n_stops; k++)
+				if(stops[k].appointment_id == s->id)
+					late = stops[k].reference;
+			struct otd_local l;
+			otd_tz_to_local(app->tz, (int64_t)nr.arr_mean[i], &l);
+			snprintf(when, sizeof(when), " (about %02u:%02u)", (unsigned)l.c.hour % 24u,
+			         (unsigned)l.c.minute % 60u);
+			break;
+		}
+		st = otd_error_set(
+		    err, OTD_ECONFLICT, "order_breaks_promise", "order",
+		    "In that order %s would be reached too late%s: its promise would be "
+		    "broken. Choose another order.",
+		    late, when);
+		goto out;
+	}
+	struct otd_route_item *items = xcalloc(nr.n + 1, sizeof(*items));
+	size_t n_items = 0;
+	for(size_t i = 0; i < nr.n; i++) {
+		if(nr.stops[i].kind != OTD_STOP_VISIT && nr.stops[i].kind != OTD_STOP_HOLD)
+			continue;
+		items[n_items].kind =
+		    nr.stops[i].kind == OTD_STOP_VISIT ? OTD_ITEM_VISIT : OTD_ITEM_HOLD;
+		items[n_items].id = nr.stops[i].id;
+		items[n_items].route_position = (int)(n_items + 1) * POSITION_GAP;
+		n_items++;
+	}
+	st = store_route_order(tx, items, n_items, err);
+	free(items);
+	if(st == OTD_OK)
+		st = app_audit(tx, j->actor, j->now, "route.reorder", "visitor", v->id,
+		               json_pack("{s:s,s:i}", "date", j->date, "visits", (int)j->n), err);
+out:
+	otd_route_cleanup(&nr);
+	plan_day_cleanup(&day);
+	free(stops);
+	free(ids);
+	planner_catalog_release(app->planner, cat);
+	return st;
+}
+
+enum otd_status app_reorder(struct otd_app *app, const struct otd_principal *actor,
+                            int64_t visitor_id, const char *local_date, const char *const *refs,
+                            size_t n, struct otd_error *err)
+{
+	int64_t start, end;
+	if(!local_date || !planner_day_bounds(app->planner, local_date, &start, &end))
+		return otd_error_set(err, OTD_EINVAL, "invalid_date", "date",
+		                     "date must be a date YYYY-MM-DD.");
+	struct reorder_job j = {.app = app,
+	                        .actor = actor,
+	                        .visitor_id = visitor_id,
+	                        .now = otd_clock_now(app->clock),
+	                        .date = local_date,
+	                        .refs = refs,
+	                        .n = n};
+	enum otd_status st = store_write(app->store, reorder_write, &j, err);
+	if(st)
+		return st;
+	planner_day_invalidate(app->planner, visitor_id, local_date);
+	char staff[128];
+	snprintf(staff, sizeof(staff),
+	         "{\"change\":\"reordered\",\"visitor_id\":%lld,\"date\":\"%s\"}",
+	         (long long)visitor_id, local_date);
+	struct otd_bus_event ev = {.type = "route", .visitor_id = visitor_id, .staff_json = staff};
+	bus_publish(app->bus, &ev);
+	return OTD_OK;
 }
 
 /* ---- the auto mode ------------------------------------------------------------ */

@@ -97,6 +97,21 @@ enum otd_status app_rebalance_apply(struct otd_app *app, const struct otd_princi
                                     const char *id, struct otd_rebalance_applied *out,
                                     struct otd_error *err);
 
+/* A dispatcher reorders visitor visitor_id's route on local_date by hand:
+ * refs (n of them) are the references of the visits not yet under way
+ * (booked), each once, in the new order; visits under way, holds and the
+ * break keep their places. The new order is timed under the planning
+ * model and written only when every promise of the route is still kept
+ * (the windows do not change, so no customer is told anything; the
+ * projections follow at the next risk pass). 400 unknown_visitor, bad
+ * date, order_mismatch (field order: a reference not on the route or not
+ * booked, one missing or repeated); 409 order_breaks_promise naming the
+ * visit that would be late; 422 split_shift (a day of several shifts).
+ * Audited (route.reorder); the visitor's route stream hears of it. */
+enum otd_status app_reorder(struct otd_app *app, const struct otd_principal *actor,
+                            int64_t visitor_id, const char *local_date, const char *const *refs,
+                            size_t n, struct otd_error *err);
+
 /* The auto mode (dispatch.auto_rebalance), after each risk pass: when
  * today changed since it last looked and a visit is at risk, it computes a
  * rebalance of today over every visitor and applies it only when it saves

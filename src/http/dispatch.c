@@ -182,3 +182,45 @@ enum otd_status h_inbound_done(struct otd_req *req)
 {
 	return inbox_done(req, true);
 }
+
+#define REORDER_MAX 64 /* visits in one route */
+
+enum otd_status h_route_reorder(struct otd_req *req)
+{
+	static const struct field_spec spec[] = {
+	    {"date", FIELD_STRING, true, 10, 10, false},
+	    {"order", FIELD_ARRAY, true, 1, REORDER_MAX, false},
+	};
+	int64_t id;
+	enum otd_status st = req_param_id(req, 0, &id);
+	if(st)
+		return st;
+	json_t *body = req_body_object(req);
+	if(!body)
+		return OTD_EINVAL;
+	st = json_check(body, spec, 2, NULL, &req->err);
+	const char *refs[REORDER_MAX];
+	size_t n = 0;
+	const json_t *order = json_object_get(body, "order");
+	for(size_t i = 0; st == OTD_OK && i < json_array_size(order); i++) {
+		const char *r = json_string_value(json_array_get(order, i));
+		if(!r || strlen(r) != 10) {
+			char field[32];
+			snprintf(field, sizeof(field), "order[%zu]", i);
+			st = otd_error_set(
+			    &req->err, OTD_EINVAL, "bad_reference", field,
+			    "Each element of order is a reference such as OTD-7K3F9Q.");
+		} else {
+			refs[n++] = r;
+		}
+	}
+	if(st == OTD_OK)
+		st = app_reorder(req->app, &req->principal, id, json_get_str(body, "date"), refs, n,
+		                 &req->err);
+	json_decref(body);
+	if(st == OTD_OK)
+		req_reply_json(
+		    req, 200,
+		    json_pack("{s:I,s:i}", "visitor_id", (json_int_t)id, "visits", (int)n));
+	return st;
+}

@@ -97,6 +97,7 @@ enum otd_status h_appointment_message(struct otd_req *req);
 enum otd_status h_rebalance_propose(struct otd_req *req);
 enum otd_status h_rebalance_apply(struct otd_req *req);
 enum otd_status h_dispatch_board(struct otd_req *req);
+enum otd_status h_route_reorder(struct otd_req *req);
 enum otd_status h_inbox(struct otd_req *req);
 enum otd_status h_task_done(struct otd_req *req);
 enum otd_status h_inbound_done(struct otd_req *req);

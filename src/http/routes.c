@@ -49,6 +49,7 @@ const struct route otd_routes[] = {
     {HTTP_GET, "/api/v1/visitors/{id}/shifts", h_visitor_shifts, AUTH_STAFF, ADMIN | DISPATCHER, 0},
     {HTTP_POST, "/api/v1/visitors/{id}/unavailable", h_visitor_unavailable, AUTH_STAFF,
      ADMIN | DISPATCHER, 0},
+    {HTTP_POST, "/api/v1/visitors/{id}/route", h_route_reorder, AUTH_STAFF, ADMIN | DISPATCHER, 0},
     {HTTP_GET, "/api/v1/visitors/{id}/day", h_visitor_day, AUTH_STAFF, ADMIN | DISPATCHER, 0},
     {HTTP_POST, "/api/v1/visitor/events", h_visitor_events, AUTH_STAFF, VISITOR, 0},
     {HTTP_GET, "/api/v1/visitor/day", h_my_day, AUTH_STAFF, VISITOR, 0},

@@ -178,9 +178,9 @@ class TestAuthorisation(otd.ServerTestCase):
         # and the 4 appointment routes of dispatchers, 2 live streams, the
         # 4 tracking routes, the disruption route, the 5 guarantee routes and
         # the 2 feedback moderation routes, reassignment and the 2 rebalance
-        # routes, and the board's 7 (board, inbox, 2 inbox closes,
-        # reassignment options, message log, personal message)
-        self.assertEqual(n, 15 + 4 + 2 + 4 + 1 + 5 + 2 + 1 + 2 + 7)
+        # routes, and the board's 8 (board, inbox, 2 inbox closes,
+        # reassignment options, message log, personal message, reorder)
+        self.assertEqual(n, 15 + 4 + 2 + 4 + 1 + 5 + 2 + 1 + 2 + 8)
 
     def get_ok(self, path, **kw):
         """GET answers 200; a live stream never ends, so it is asked with HEAD
@@ -237,11 +237,11 @@ class TestAuthorisation(otd.ServerTestCase):
         # list and a case for visitors, the report and paying for dispatchers
         # and visitors, exempting for finance and visitors; the feedback
         # queue and moderation for finance and visitors; reassignment and the
-        # two rebalance routes for finance and visitors; the board's 7 routes
+        # two rebalance routes for finance and visitors; the board's 8 routes
         # for finance and visitors.
         self.assertEqual(n_forbidden,
                          8 * 3 + 5 * 2 + 4 * 2 + 3 * 2 + 2 + 1 + 2 * 2 + 2 * 3 + 2 + 8 + 2 * 2
-                         + 3 * 2 + 7 * 2)
+                         + 3 * 2 + 8 * 2)
 
     def test_named_cases(self):
         disp, vis = self.sessions["dispatcher"], self.sessions["visitor"]
