@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "app/audit.h"
+#include "app/config.h"
 #include "app/planning.h"
 #include "onthedot/civil.h"
 #include "onthedot/guarantee.h"
@@ -361,6 +362,8 @@ static enum otd_status read_board(struct otd_conn *c, void *arg, struct otd_erro
 	                   "at_risk", (int)n_risky, "warned", counts.warned, "open_cases",
 	                   counts.open_cases, "visitors", visitors, "at_risk", risk_list);
 out:
+	if(st == OTD_OK && j->out)
+		json_object_set_new(j->out, "timezone", json_string(app->cfg->timezone));
 	store_board_rows_free(rows, n_rows);
 	planner_catalog_release(app->planner, cat);
 	return st;

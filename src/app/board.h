@@ -18,7 +18,7 @@
 #include "app/app.h"
 
 /* The board of local_date ("" or NULL: today in the organisation's zone):
- *   {"date", "now", "figures": {"booked","kept","at_risk","warned","open_cases"},
+ *   {"date", "now", "timezone", "figures": {"booked","kept","at_risk","warned","open_cases"},
  *    "visitors": [{"id","name","skills","state","late_minutes","unavailable_reason",
  *                  "silent","current","shifts","breaks","travel_minutes","stops":[...]}],
  *    "at_risk": [...]}  (most urgent first: earliest window, then highest P(late))
@@ -27,7 +27,7 @@
 enum otd_status app_board(struct otd_app *app, const char *local_date, json_t **out,
                           struct otd_error *err);
 
-/* What the visitor's page needs besides the tracked day: {"now",
+/* What the visitor's page needs besides the tracked day: {"now", "timezone",
  * "visitor_name", "shifts", "breaks", "details": {reference: {"customer_name",
  * "phone", "address", "access_notes", "lat", "lon", "visit_type",
  * "planned_arrival", "travel_minutes"}}}; for a visitor who is not active

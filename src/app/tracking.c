@@ -216,6 +216,24 @@ static void changes_publish(struct otd_app *app, const struct changes *c)
 	}
 }
 
+/* Tells the dispatchers (and the visitor's own stream) how a visitor's day
+ * stands after a committed status change: event "visitor". */
+static void visitor_publish(struct otd_app *app, const struct otd_visitor_day *d)
+{
+	json_t *o =
+	    json_pack("{s:s,s:I,s:s,s:s,s:i,s:s?,s:o}", "change", "visitor", "visitor_id",
+	              (json_int_t)d->visitor_id, "date", d->local_date, "state", d->state,
+	              "late_minutes", (int)(d->late_s / 60), "unavailable_reason",
+	              d->unavailable_reason[0] ? d->unavailable_reason : NULL, "appointment_id",
+	              d->appointment_id ? json_integer(d->appointment_id) : json_null());
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	struct otd_bus_event ev = {.type = "visitor", .visitor_id = d->visitor_id, .staff_json = s};
+	if(s)
+		bus_publish(app->bus, &ev);
+	free(s);
+	json_decref(o);
+}
+
 /* ---- learning ------------------------------------------------------------- */
 
 static enum otd_status refit_duration(struct otd_conn *tx, const struct otd_day_stop *s,
@@ -1393,6 +1411,8 @@ static enum otd_status run_events(struct otd_app *app, const struct otd_principa
 		for(size_t i = 0; i < j.n_days && j.status_changed; i++)
 			planner_day_invalidate(app->planner, visitor_id, j.days[i].d.local_date);
 		changes_publish(app, &j.changes);
+		for(size_t i = 0; i < j.n_days && j.status_changed; i++)
+			visitor_publish(app, &j.days[i].d);
 	}
 	free(j.order);
 	free(j.changes.v);
