@@ -9,7 +9,9 @@
 //   NODE_PATH=<scratch>/node_modules node tests/browser/<journey>.js BASE_URL OUT_DIR
 //
 // tests/integration/test_pages.py runs every journey against a fresh server
-// with the Wrenfield organisation (otd_booking.BookingTestCase).
+// with the Wrenfield organisation (otd_booking.BookingTestCase); staff journeys
+// (tests/browser/staff/*.js, require('../lib')) are run by their own test files
+// through tests/integration/journeys.py, whose control channel j.control() uses.
 //
 // Environment:
 //   CHROMIUM           browser binary (default /usr/bin/chromium)
@@ -486,6 +488,42 @@ class Journey {
       parsed = text ? JSON.parse(text) : null;
     } catch (e) { /* not JSON */ }
     return { status: r.status, body: parsed };
+  }
+
+  // -- the control channel (tests/integration/journeys.py) -----------------------------
+
+  // Asks the Python side to do something the browser cannot (stop or start
+  // the server, query its database): prints "@@control <json of obj>" and
+  // resolves with the JSON line the runner writes back on stdin. An answer
+  // {"error": ...} (no control channel, or the Python side failed) throws.
+  async control(obj) {
+    if (!this.stdinLines) {
+      this.stdinLines = [];
+      this.stdinWaiters = [];
+      const rl = require('readline').createInterface({ input: process.stdin });
+      rl.on('line', (line) => {
+        const w = this.stdinWaiters.shift();
+        if (w)
+          w(line);
+        else
+          this.stdinLines.push(line);
+      });
+      rl.on('close', () => {
+        for (const w of this.stdinWaiters.splice(0))
+          w(null);
+        this.stdinClosed = true;
+      });
+    }
+    this.log('@@control ' + JSON.stringify(obj));
+    const line = this.stdinLines.length ? this.stdinLines.shift()
+      : this.stdinClosed ? null
+        : await new Promise((resolve) => this.stdinWaiters.push(resolve));
+    if (line === null)
+      throw new CheckFailed(`control ${JSON.stringify(obj)}: standard input closed`);
+    const answer = JSON.parse(line);
+    if (answer && answer.error)
+      throw new CheckFailed(`control ${JSON.stringify(obj)}: ${answer.error}`);
+    return answer;
   }
 }
 
