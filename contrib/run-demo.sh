@@ -21,6 +21,7 @@ echo
 echo "onthedot is starting on http://$listen"
 echo "  book a visit: http://$listen/book"
 echo "  our record:  http://$listen/trust"
+echo "  staff:       http://$listen/login (a visitor's route: /visitor; the board: /dispatch)"
 echo "  health:      http://$listen/healthz"
 echo "  API:         http://$listen/api/v1/openapi.json"
 echo "  metrics:     http://$listen/metrics"
