@@ -264,7 +264,8 @@ enum otd_status store_inbox_done(struct otd_conn *tx, bool message, int64_t id, 
 	sqlite3_stmt *st = conn_prepare(
 	    tx,
 	    message
-	        ? "UPDATE inbound_messages SET state = 'done' WHERE id = ?1 AND state = 'open'"
+	        ? "UPDATE inbound_messages SET state = 'done' WHERE id = ?1 AND state = 'open' "
+	          "AND outcome IN ('inbox', 'unknown_sender', 'offer_gone')"
 	        : "UPDATE tasks SET state = 'done', done_at = ?2 WHERE id = ?1 AND state = 'open'",
 	    err);
 	if(!st)
