@@ -150,6 +150,20 @@ static bool same_host(const char *from, const char *host, const char *base)
 	return b && bn == n && strncasecmp(h, b, n) == 0;
 }
 
+bool html_local_path_ok(const char *path)
+{
+	if(!path || path[0] != '/' || path[1] == '/' || path[1] == '\\')
+		return false;
+	size_t n = strlen(path);
+	if(n > 200)
+		return false;
+	for(size_t i = 0; i < n; i++)
+		if(path[i] <= ' ' || path[i] >= 0x7f || path[i] == '"' || path[i] == '\'' ||
+		   path[i] == '<' || path[i] == '>' || path[i] == '\\')
+			return false;
+	return true;
+}
+
 bool html_same_origin(struct otd_req *req)
 {
 	/* Browsers say where a request comes from in Sec-Fetch-Site even when

@@ -55,6 +55,11 @@ void html_time_text(const struct otd_app *app, int64_t t, char out[6]);
  * content type). */
 enum otd_status html_form(struct otd_req *req, struct form *f, struct otd_error *err);
 
+/* Whether path is worth following after signing in (?next=): a local
+ * path of ours ("/x"; never "//host", "/\\host" or a URL), printable
+ * ASCII without quotes, angle brackets or backslashes, at most 200 bytes. */
+bool html_local_path_ok(const char *path);
+
 /* A cross-site form post is refused: Sec-Fetch-Site other than
  * same-origin or none; without it (older clients), an Origin or Referer
  * naming another host than Host or the public URL's. A client sending

@@ -24,22 +24,6 @@
 #include "onthedot/civil.h"
 #include "onthedot/model.h"
 
-/* A next= worth following: a local path of ours ("/x", never "//host" or
- * "/\host"), printable ASCII without quotes, at most 200 bytes. */
-static bool next_ok(const char *next)
-{
-	if(!next || next[0] != '/' || next[1] == '/' || next[1] == '\\')
-		return false;
-	size_t n = strlen(next);
-	if(n > 200)
-		return false;
-	for(size_t i = 0; i < n; i++)
-		if(next[i] <= ' ' || next[i] >= 0x7f || next[i] == '"' || next[i] == '\'' ||
-		   next[i] == '<' || next[i] == '>' || next[i] == '\\')
-			return false;
-	return true;
-}
-
 static const char *role_home(unsigned role)
 {
 	return role == OTD_ROLE_VISITOR ? "/visitor" : "/dispatch";
@@ -109,7 +93,7 @@ static void login_form(struct otd_req *req, int status, const char *next, const 
 	}
 	otd_buf_puts(&b, "<p>For the organisation's staff: visitors and dispatchers.</p>\n"
 	                 "<form method=\"post\" action=\"/login\" novalidate>\n");
-	if(next_ok(next)) {
+	if(html_local_path_ok(next)) {
 		otd_buf_puts(&b, "<input type=\"hidden\" name=\"next\" value=\"");
 		html_esc(&b, next);
 		otd_buf_puts(&b, "\">\n");
@@ -144,7 +128,7 @@ static enum otd_status page_login_finish(struct otd_req *req)
 	const char *login = form_get(&f, "login");
 	enum otd_status st = session_login_end(req, &user, csrf, &expires_at);
 	if(st == OTD_OK) {
-		redirect(req, next_ok(next) ? next : role_home(user.role));
+		redirect(req, html_local_path_ok(next) ? next : role_home(user.role));
 	} else if(st == OTD_EAUTH) {
 		login_form(req, 401, next, login ? login : "", req->err.message);
 	} else {

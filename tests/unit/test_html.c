@@ -18,6 +18,33 @@ static char *steal(struct otd_buf *b)
 	return otd_buf_steal(b);
 }
 
+START_TEST(only_local_paths_are_followed_after_sign_in)
+{
+	ck_assert(html_local_path_ok("/visitor"));
+	ck_assert(html_local_path_ok("/dispatch?date=2026-03-03"));
+	const char *bad[] = {NULL,
+	                     "",
+	                     "visitor",
+	                     "//evil.example/x",
+	                     "/\\evil.example",
+	                     "https://evil.example/",
+	                     "/a b",
+	                     "/a\"b",
+	                     "/<script>",
+	                     "/a\tb",
+	                     "/\xc3\xa9"};
+	for(size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(!html_local_path_ok(bad[i]), "%zu", i);
+	char longp[202];
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[0] = '/';
+	longp[sizeof(longp) - 1] = '\0';
+	ck_assert(!html_local_path_ok(longp));
+	longp[200] = '\0';
+	ck_assert(html_local_path_ok(longp));
+}
+END_TEST
+
 START_TEST(escaping_leaves_no_markup)
 {
 	struct otd_buf b;
@@ -104,6 +131,7 @@ int main(void)
 	Suite *s = suite_create("html");
 	TCase *tc = tcase_create("html");
 	tcase_add_test(tc, escaping_leaves_no_markup);
+	tcase_add_test(tc, only_local_paths_are_followed_after_sign_in);
 	tcase_add_test(tc, days_are_named_in_en_gb);
 	tcase_add_test(tc, errors_sit_next_to_their_field);
 	tcase_add_test(tc, the_frame_names_the_organisation_escaped);
