@@ -30,14 +30,12 @@ static json_t *text_or_null(const char *s)
 	return s && s[0] ? json_string(s) : json_null();
 }
 
-/* The notice clock of a window starting at window_start under the rules
- * in force (otd_notice_deadline); 0 when any notice will do, there are no
- * rules or a change costs nothing. */
+/* The notice clock of a window starting at window_start under v, the
+ * rules a change told now would be judged by (otd_notice_deadline); 0
+ * when any notice will do, there are no rules or a change costs nothing. */
 static int64_t notice_deadline(const struct otd_app *app, const struct plan_catalog *cat,
-                               int64_t window_start)
+                               const struct otd_rule_version *v, int64_t window_start)
 {
-	const struct otd_rule_version *v =
-	    app->rules ? otd_rule_in_force(app->rules, app->tz, window_start) : NULL;
 	if(!v || v->short_notice_minor == 0)
 		return 0;
 	return otd_notice_deadline(v, app->tz, (const char(*)[11])cat->holidays, cat->n_holidays,
@@ -74,8 +72,10 @@ static enum otd_status visitor_plan(struct otd_app *app, struct otd_conn *c,
 	out->breaks = json_array();
 	struct plan_day *pd = NULL;
 	enum otd_status st = planner_day(app->planner, c, cat, v, date, now, gen, &pd, err);
-	if(st)
+	if(st) {
+		visitor_plan_cleanup(out);
 		return st;
+	}
 	size_t cap = 0;
 	for(size_t r = 0; r < pd->n_routes; r++)
 		cap += pd->routes[r].n;
@@ -191,7 +191,7 @@ static bool at_risk(const struct otd_board_row *r)
 }
 
 static json_t *risk_json(const struct otd_app *app, const struct plan_catalog *cat,
-                         const struct otd_board_row *r)
+                         const struct otd_board_row *r, int64_t now)
 {
 	json_t *o =
 	    json_pack("{s:s,s:I,s:I,s:s,s:o,s:s,s:o,s:o,s:o,s:s}", "reference", r->reference,
@@ -201,16 +201,21 @@ static json_t *risk_json(const struct otd_app *app, const struct plan_catalog *c
 	              "expected_arrival", time_json(r->risk.expected_arrival), "window_start",
 	              time_json(r->window_start), "window_end", time_json(r->window_end),
 	              "customer_name", r->customer_name);
+	/* A change told now is judged by the rules in force now; a missed
+	 * window by those in force when it closes. */
+	const struct otd_rule_version *told =
+	    app->rules ? otd_rule_in_force(app->rules, app->tz, now) : NULL;
+	const struct otd_rule_version *missed =
+	    app->rules ? otd_rule_in_force(app->rules, app->tz, r->window_end) : NULL;
 	json_object_set_new(o, "notice_deadline",
-	                    time_json(notice_deadline(app, cat, r->window_start)));
-	const struct otd_rule_version *v =
-	    app->rules ? otd_rule_in_force(app->rules, app->tz, r->window_start) : NULL;
-	if(v) {
+	                    time_json(notice_deadline(app, cat, told, r->window_start)));
+	if(missed) {
 		json_object_set_new(o, "compensation",
 		                    json_pack("{s:I,s:I,s:s}", "missed_minor",
-		                              (json_int_t)v->missed_minor, "short_notice_minor",
-		                              (json_int_t)v->short_notice_minor, "currency",
-		                              v->currency));
+		                              (json_int_t)missed->missed_minor,
+		                              "short_notice_minor",
+		                              (json_int_t)(told ? told->short_notice_minor : 0),
+		                              "currency", missed->currency));
 	} else {
 		json_object_set_new(o, "compensation", json_null());
 	}
@@ -355,7 +360,7 @@ static enum otd_status read_board(struct otd_conn *c, void *arg, struct otd_erro
 	qsort(risky, n_risky, sizeof(*risky), risk_cmp);
 	json_t *risk_list = json_array();
 	for(size_t k = 0; k < n_risky; k++)
-		json_array_append_new(risk_list, risk_json(app, cat, risky[k].r));
+		json_array_append_new(risk_list, risk_json(app, cat, risky[k].r, j->now));
 	free(risky);
 	j->out = json_pack("{s:s,s:s,s:{s:i,s:i,s:i,s:i,s:i},s:o,s:o}", "date", j->date, "now",
 	                   now_text, "figures", "booked", counts.booked, "kept", counts.kept,

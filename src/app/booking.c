@@ -25,6 +25,7 @@
 #include "onthedot/reference.h"
 #include "onthedot/tz.h"
 #include "onthedot/validate.h"
+#include "store/board.h"
 #include "store/booking.h"
 #include "store/catalog.h"
 #include "store/gazetteer.h"
@@ -2544,6 +2545,8 @@ enum otd_status app_reassign_options(struct otd_app *app, int64_t appointment_id
 	return OTD_OK;
 }
 
+#define PERSONAL_REPEAT_S 300 /* the same words again within this are a repeat */
+
 struct personal_job {
 	struct otd_app *app;
 	const struct otd_principal *actor;
@@ -2575,20 +2578,20 @@ static enum otd_status personal_job(struct otd_conn *tx, void *arg, struct otd_e
 		                   "them instead.");
 	}
 	if(st == OTD_OK) {
-		/* One event per words and second: a double click sends once. */
+		/* The same words again within PERSONAL_REPEAT_S (a double click, a
+		 * retry after a timeout) are the same message: sent once. */
 		unsigned char h[8];
 		crypto_generichash(h, sizeof(h), (const unsigned char *)j->note, strlen(j->note),
 		                   NULL, 0);
-		char event[64];
-		snprintf(event, sizeof(event), "personal:%lld:%02x%02x%02x%02x%02x%02x%02x%02x",
-		         (long long)j->now, h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
-		char event_key[128];
-		snprintf(event_key, sizeof(event_key), "appt:%lld:v%d:%s", (long long)v.a.id,
-		         v.a.promise_version, event);
-		int live = 0, total = 0;
-		st = store_outbox_event_siblings(tx, event_key, 0, &live, &total, err);
-		if(st == OTD_OK && total > 0) {
-			j->queued = total; /* sent already: a repeat */
+		char words[32], event[64];
+		snprintf(words, sizeof(words), ":personal:%02x%02x%02x%02x%02x%02x%02x%02x:", h[0],
+		         h[1], h[2], h[3], h[4], h[5], h[6], h[7]);
+		snprintf(event, sizeof(event), "%s%lld", words + 1, (long long)j->now);
+		int recent = 0;
+		st = store_messages_since(tx, j->id, words, j->now - PERSONAL_REPEAT_S, &recent,
+		                          err);
+		if(st == OTD_OK && recent > 0) {
+			j->queued = recent; /* sent already: a repeat */
 			otd_appointment_view_cleanup(&v);
 			return OTD_OK;
 		}

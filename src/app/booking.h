@@ -239,7 +239,7 @@ enum otd_status app_reassign(struct otd_app *app, const struct otd_principal *ac
 /* One visitor who could take an appointment (app_reassign_options). */
 struct otd_reassign_option {
 	int64_t visitor_id;
-	char name[201];
+	char name[OTD_NAME_MAX * 4 + 1]; /* UTF-8 */
 	double travel_added_s;    /* travel their route gains */
 	int64_t expected_arrival; /* mean arrival on their route */
 	int position;             /* 1-based place among their stops */
@@ -262,7 +262,7 @@ enum otd_status app_reassign_options(struct otd_app *app, int64_t appointment_id
  * validated here): a "personal" message on each channel the customer
  * agreed to (channel "email" or "sms": that one only; NULL: both), with
  * their link; an event and an audit entry (appointment.message, without
- * the words). The same words twice in the same second are sent once. 400
+ * the words). The same words again within 5 minutes are sent once. 400
  * bad note or channel; 404; 422 not_reachable when the customer agreed to
  * no such channel or the visit is cancelled or over. *queued counts the
  * messages. */

@@ -1167,6 +1167,13 @@ enum otd_status app_rebalance_apply(struct otd_app *app, const struct otd_princi
 
 /* ---- reordering by hand ------------------------------------------------------- */
 
+/* Whether stop i of timed route r is reached inside its window at the
+ * planning quantile. */
+static bool kept_at(const struct otd_route *r, const struct otd_plan *plan, size_t i)
+{
+	return r->arr_mean[i] + plan->z * sqrt(r->arr_var[i]) < (double)r->stops[i].b;
+}
+
 struct reorder_job {
 	struct otd_app *app;
 	const struct otd_principal *actor;
@@ -1240,38 +1247,53 @@ static enum otd_status reorder_write(struct otd_conn *tx, void *arg, struct otd_
 		                   n_free);
 	if(st)
 		goto out;
-	/* The same places, the listed visits in the new order. */
+	/* The same places, the listed visits in the new order; the break is
+	 * taken out and placed again as the planner places it. */
 	otd_route_init(&nr, r->base_lat, r->base_lon, r->shift_start, r->shift_end);
+	struct otd_stop brk = {0};
+	bool has_break = false;
 	size_t next = 0;
 	for(size_t i = 0; i < r->n; i++) {
 		struct otd_stop s = r->stops[i];
+		if(s.kind == OTD_STOP_BREAK) {
+			brk = s;
+			has_break = true;
+			continue;
+		}
 		bool is_free = false;
 		for(size_t m = 0; m < j->n && s.kind == OTD_STOP_VISIT; m++)
 			is_free = is_free || ids[m] == s.id;
 		if(is_free) {
 			long at = otd_route_find(r, OTD_STOP_VISIT, ids[next++]);
-			s = r->stops[at];
+			if(at >= 0)
+				s = r->stops[at];
 		}
 		otd_route_insert(&nr, nr.n, &s);
 	}
 	const struct otd_plan *plan = planner_plan(app->planner);
-	if(!otd_route_time(&nr, plan)) {
-		const char *late = "a later visit";
-		char when[24] = "";
-		for(size_t i = 0; i < nr.n; i++) {
-			const struct otd_stop *s = &nr.stops[i];
-			if(s->kind != OTD_STOP_VISIT ||
-			   nr.arr_mean[i] + plan->z * sqrt(nr.arr_var[i]) < (double)s->b)
-				continue;
-			for(size_t k = 0; k < n_stops; k++)
-				if(stops[k].appointment_id == s->id)
-					late = stops[k].reference;
-			struct otd_local l;
-			otd_tz_to_local(app->tz, (int64_t)nr.arr_mean[i], &l);
-			snprintf(when, sizeof(when), " (about %02u:%02u)", (unsigned)l.c.hour % 24u,
-			         (unsigned)l.c.minute % 60u);
-			break;
-		}
+	otd_route_time(&nr, plan);
+	if(has_break)
+		plan_route_place(app->planner, &nr, &brk); /* no room: none, as the planner does */
+	/* Refused when a promise the route keeps now would be broken (one
+	 * broken already does not stop an order that does no worse). */
+	const char *late = NULL;
+	char when[24] = "";
+	for(size_t i = 0; i < nr.n && !late; i++) {
+		const struct otd_stop *s = &nr.stops[i];
+		if(s->kind != OTD_STOP_VISIT || kept_at(&nr, plan, i))
+			continue;
+		long before = otd_route_find(r, OTD_STOP_VISIT, s->id);
+		if(before < 0 || !r->timed || !kept_at(r, plan, (size_t)before))
+			continue;
+		for(size_t k = 0; k < n_stops; k++)
+			if(stops[k].appointment_id == s->id)
+				late = stops[k].reference;
+		struct otd_local l;
+		otd_tz_to_local(app->tz, (int64_t)nr.arr_mean[i], &l);
+		snprintf(when, sizeof(when), " (about %02u:%02u)", (unsigned)l.c.hour % 24u,
+		         (unsigned)l.c.minute % 60u);
+	}
+	if(late) {
 		st = otd_error_set(
 		    err, OTD_ECONFLICT, "order_breaks_promise", "order",
 		    "In that order %s would be reached too late%s: its promise would be "

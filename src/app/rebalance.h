@@ -99,11 +99,13 @@ enum otd_status app_rebalance_apply(struct otd_app *app, const struct otd_princi
 
 /* A dispatcher reorders visitor visitor_id's route on local_date by hand:
  * refs (n of them) are the references of the visits not yet under way
- * (booked), each once, in the new order; visits under way, holds and the
- * break keep their places. The new order is timed under the planning
- * model and written only when every promise of the route is still kept
- * (the windows do not change, so no customer is told anything; the
- * projections follow at the next risk pass). 400 unknown_visitor, bad
+ * (booked), each once, in the new order; visits under way and holds keep
+ * their places and the lunch break is placed again as the planner places
+ * it. The new order is timed under the planning model (as a booking is
+ * checked, not from the visitor's live position) and refused when a
+ * promise the route keeps now would be broken (the windows do not change,
+ * so no customer is told anything; the projections follow at the next
+ * risk pass). 400 unknown_visitor, bad
  * date, order_mismatch (field order: a reference not on the route or not
  * booked, one missing or repeated); 409 order_breaks_promise naming the
  * visit that would be late; 422 split_shift (a day of several shifts).

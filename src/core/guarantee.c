@@ -582,9 +582,11 @@ int64_t otd_notice_deadline(const struct otd_rule_version *v, const struct otd_t
 	assert(v);
 	switch(v->notice.kind) {
 	case OTD_NOTICE_NONE: return 0;
-	case OTD_NOTICE_HOURS:
-		return window_start - (int64_t)v->notice.amount * 3600 -
-		       (v->notice.more_than ? 1 : 0);
+	case OTD_NOTICE_HOURS: {
+		int64_t last =
+		    window_start - (int64_t)v->notice.amount * 3600 - (v->notice.more_than ? 1 : 0);
+		return last < window_start ? last : window_start - 1; /* the start itself is late */
+	}
 	case OTD_NOTICE_WORKING_DAYS: {
 		int64_t to = local_day(tz, window_start);
 		int64_t need = (int64_t)v->notice.amount + (v->notice.more_than ? 1 : 0);

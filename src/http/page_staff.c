@@ -78,6 +78,15 @@ static bool page_guard(struct otd_req *req, const char *page, unsigned roles)
 
 /* ---- sign in and out ---------------------------------------------------------- */
 
+/* Frees the form, wiping the password it decoded first. */
+static void form_cleanup_secret(struct form *f)
+{
+	for(size_t i = 0; i < f->n; i++)
+		if(strcmp(f->names[i], "password") == 0)
+			sodium_memzero(f->values[i], strlen(f->values[i]));
+	form_cleanup(f);
+}
+
 static void login_form(struct otd_req *req, int status, const char *next, const char *login,
                        const char *error)
 {
@@ -136,7 +145,7 @@ static enum otd_status page_login_finish(struct otd_req *req)
 		                   req->err.message);
 	}
 	otd_error_clear(&req->err);
-	form_cleanup(&f);
+	form_cleanup_secret(&f);
 	return OTD_OK;
 }
 
@@ -158,7 +167,7 @@ enum otd_status h_page_login_post(struct otd_req *req)
 		problem = "That login is too long.";
 	if(problem) {
 		login_form(req, 400, next, login ? login : "", problem);
-		form_cleanup(&f);
+		form_cleanup_secret(&f);
 		return OTD_OK;
 	}
 	size_t i = 0;
@@ -178,7 +187,7 @@ enum otd_status h_page_login_post(struct otd_req *req)
 	}
 	if(st)
 		otd_error_clear(&req->err);
-	form_cleanup(&f);
+	form_cleanup_secret(&f);
 	return OTD_OK;
 }
 
@@ -199,7 +208,14 @@ enum otd_status h_page_logout(struct otd_req *req)
 			return OTD_OK;
 		}
 		struct otd_error err = {0};
-		app_session_end(req->app, &req->principal, &err);
+		if(app_session_end(req->app, &req->principal, &err) != OTD_OK) {
+			/* The session lives on: do not pretend it ended. */
+			req->err.retry_after = err.retry_after;
+			html_reply_message(req, err.status == OTD_EBUSY ? 503 : 500,
+			                   "Please try again", err.message);
+			form_cleanup(&f);
+			return OTD_OK;
+		}
 	}
 	session_cookie_set(req, "", 0);
 	redirect(req, "/login");

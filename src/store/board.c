@@ -7,8 +7,15 @@
 #include "onthedot/mem.h"
 #include "store/sql.h"
 
-/* Messages that tell a customer their visit is at risk or changed. */
-#define WARNING_TEMPLATES "('apology', 'update', 'cannot_attend', 'disruption', 'visitor_changed')"
+/* Whether the customer of appointment a was told their visit is at risk
+ * or changed, about the promise as it stands: a message of that kind for
+ * its current version that went out (or may have: uncertain). A failed or
+ * cancelled one, or one still held back by quiet hours, told nobody. */
+#define WARNED_SQL                                                                                 \
+	"EXISTS (SELECT 1 FROM outbox o WHERE o.appointment_id = a.id AND o.template IN "          \
+	"('apology', 'update', 'cannot_attend', 'disruption', 'visitor_changed') AND o.state IN "  \
+	"('sending', 'sent', 'uncertain') AND o.event_key LIKE 'appt:' || a.id || ':v' || "        \
+	"a.promise_version || ':%')"
 
 static char *dup_or_empty(sqlite3_stmt *st, int i)
 {
@@ -19,31 +26,36 @@ static char *dup_or_empty(sqlite3_stmt *st, int i)
 enum otd_status store_board_rows(struct otd_conn *c, const char *local_date, int64_t visitor_id,
                                  struct otd_board_row **out, size_t *n, struct otd_error *err)
 {
+	/* One statement for the whole day (the day's index), one for a
+	 * visitor's (the route's index). The open case comes through the
+	 * appointment's own key: "+g.state" keeps the planner off the state
+	 * index, which would walk every open case of every day. */
+#define BOARD_COLS                                                                                 \
+	"SELECT a.id, a.visitor_id, a.reference, a.status, a.window_start, a.window_end, "         \
+	"a.promise_version, a.risk, coalesce(a.p_late, 0), coalesce(a.expected_arrival, 0), "      \
+	"coalesce(a.band_early, 0), coalesce(a.band_late, 0), coalesce(a.risk_reason, ''), "       \
+	"a.risk_forced, coalesce(a.risk_changed_at, 0), coalesce(a.arrived_at, 0), "               \
+	"coalesce(a.done_at, 0), d.lat, d.lon, c.name, c.phone, c.access_notes, d.line1, "         \
+	"d.line2, d.town, d.postcode, t.name, " WARNED_SQL ", coalesce(g.id, 0), "                 \
+	"coalesce(g.amount_minor, 0) FROM appointments a JOIN addresses d ON d.id = "              \
+	"a.address_id JOIN customers c ON c.id = a.customer_id JOIN visit_types t ON t.id = "      \
+	"a.visit_type_id LEFT JOIN guarantee_cases g ON g.id = (SELECT min(g2.id) FROM "           \
+	"guarantee_cases g2 WHERE g2.appointment_id = a.id AND +g2.state = 'open') "
 	sqlite3_stmt *st = conn_prepare(
 	    c,
-	    "SELECT a.id, a.visitor_id, a.reference, a.status, a.window_start, a.window_end, "
-	    "a.promise_version, a.risk, coalesce(a.p_late, 0), coalesce(a.expected_arrival, 0), "
-	    "coalesce(a.band_early, 0), coalesce(a.band_late, 0), coalesce(a.risk_reason, ''), "
-	    "a.risk_forced, coalesce(a.risk_changed_at, 0), coalesce(a.arrived_at, 0), "
-	    "coalesce(a.done_at, 0), d.lat, d.lon, c.name, c.phone, c.access_notes, d.line1, "
-	    "d.line2, d.town, d.postcode, t.name, "
-	    "EXISTS (SELECT 1 FROM outbox o WHERE o.appointment_id = a.id AND o.template "
-	    "IN " WARNING_TEMPLATES
-	    "), coalesce((SELECT g.id FROM guarantee_cases g WHERE g.appointment_id = a.id AND "
-	    "g.state = 'open' ORDER BY g.id LIMIT 1), 0), coalesce((SELECT g.amount_minor FROM "
-	    "guarantee_cases g WHERE g.appointment_id = a.id AND g.state = 'open' ORDER BY g.id "
-	    "LIMIT 1), 0) "
-	    "FROM appointments a JOIN addresses d ON d.id = a.address_id JOIN customers c ON c.id "
-	    "= "
-	    "a.customer_id JOIN visit_types t ON t.id = a.visit_type_id WHERE a.local_date = ?1 "
-	    "AND "
-	    "a.status <> 'cancelled' AND (?2 = 0 OR a.visitor_id = ?2) ORDER BY a.visitor_id, "
-	    "a.route_position IS NULL, a.route_position, a.window_start, a.id",
+	    visitor_id ? BOARD_COLS "WHERE a.visitor_id = ?2 AND a.local_date = ?1 AND a.status <> "
+	                            "'cancelled' ORDER BY a.route_position IS NULL, "
+	                            "a.route_position, a.window_start, a.id"
+	               : BOARD_COLS "WHERE a.local_date = ?1 AND a.status <> 'cancelled' ORDER BY "
+	                            "a.visitor_id, a.route_position IS NULL, a.route_position, "
+	                            "a.window_start, a.id",
 	    err);
+#undef BOARD_COLS
 	if(!st)
 		return OTD_EIO;
 	sqlite3_bind_text(st, 1, local_date, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, visitor_id);
+	if(visitor_id)
+		sqlite3_bind_int64(st, 2, visitor_id);
 	*out = NULL;
 	*n = 0;
 	size_t cap = 0;
@@ -118,11 +130,10 @@ enum otd_status store_board_counts(struct otd_conn *c, const char *local_date,
 	memset(out, 0, sizeof(*out));
 	sqlite3_stmt *st = conn_prepare(
 	    c,
-	    "SELECT count(*), coalesce(sum(a.arrived_at IS NOT NULL AND a.arrived_at >= "
-	    "a.window_start AND a.arrived_at < a.window_end), 0), coalesce(sum(EXISTS (SELECT 1 "
-	    "FROM outbox o WHERE o.appointment_id = a.id AND o.template IN " WARNING_TEMPLATES
-	    ")), 0), (SELECT count(*) FROM guarantee_cases WHERE state = 'open') FROM "
-	    "appointments a WHERE a.local_date = ?1 AND a.status <> 'cancelled'",
+	    "SELECT count(*), coalesce(sum(a.arrived_at IS NOT NULL AND a.arrived_at < "
+	    "a.window_end), 0), coalesce(sum(" WARNED_SQL "), 0), (SELECT count(*) FROM "
+	    "guarantee_cases WHERE state = 'open') FROM appointments a WHERE a.local_date = ?1 AND "
+	    "a.status <> 'cancelled'",
 	    err);
 	if(!st)
 		return OTD_EIO;
@@ -280,4 +291,25 @@ enum otd_status store_inbox_done(struct otd_conn *tx, bool message, int64_t id, 
 		return otd_error_set(err, OTD_ENOTFOUND, "not_found", NULL,
 		                     "There is no such open item in the inbox.");
 	return OTD_OK;
+}
+
+enum otd_status store_messages_since(struct otd_conn *c, int64_t appointment_id,
+                                     const char *event_part, int64_t since, int *count,
+                                     struct otd_error *err)
+{
+	*count = 0;
+	sqlite3_stmt *st = conn_prepare(c,
+	                                "SELECT count(*) FROM outbox WHERE appointment_id = ?1 AND "
+	                                "created_at >= ?2 AND instr(event_key, ?3) > 0",
+	                                err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, appointment_id);
+	sqlite3_bind_int64(st, 2, since);
+	sqlite3_bind_text(st, 3, event_part, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW)
+		*count = sqlite3_column_int(st, 0);
+	conn_done(st);
+	return rc == SQLITE_ROW ? OTD_OK : conn_fail(c, rc, "recent messages", err);
 }

@@ -26,7 +26,7 @@ struct otd_board_row {
 	char *customer_name, *phone, *access_notes;
 	char *line1, *line2, *town, *postcode;
 	char *visit_type;
-	bool warned;         /* an apology, update, cannot-attend or disruption message was sent */
+	bool warned; /* told of a risk or change to its current promise (sent, or may have been) */
 	int64_t case_id;     /* its open guarantee case, 0: none */
 	int64_t case_amount; /* minor units of that case */
 };
@@ -40,7 +40,7 @@ void store_board_rows_free(struct otd_board_row *rows, size_t n);
 
 struct otd_board_counts {
 	int booked;     /* not cancelled */
-	int kept;       /* arrived within the window */
+	int kept;       /* arrived before the window closed (early counts as kept) */
 	int warned;     /* customers told of a risk or a change of plan */
 	int open_cases; /* open guarantee cases, of any day */
 };
@@ -68,6 +68,13 @@ enum otd_status store_appointment_messages(struct otd_conn *c, int64_t appointme
                                            struct otd_message_row **out, size_t *n,
                                            struct otd_error *err);
 void store_message_rows_free(struct otd_message_row *rows, size_t n);
+
+/* How many messages of appointment_id whose event key contains
+ * event_part were queued at or after since (a repeat of a personal
+ * message within a few minutes is the same message). */
+enum otd_status store_messages_since(struct otd_conn *c, int64_t appointment_id,
+                                     const char *event_part, int64_t since, int *count,
+                                     struct otd_error *err);
 
 /* One open item of the dispatcher's inbox: a task ("call": phone the
  * customer; "rebook": find them a new window) or a text message a customer

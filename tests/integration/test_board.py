@@ -264,6 +264,14 @@ class TestBoard(ob.BookingTestCase):
         r = self.srv.request("POST", path, {"text": words}, session=self.disp)
         self.assertEqual(r.status, 202)
         self.assertEqual(len(ob.outbox(self.srv, aid, "personal")), len(msgs))
+        self.clock(seconds=90)  # a retry after a timeout: still the same message
+        r = self.srv.request("POST", path, {"text": words}, session=self.disp)
+        self.assertEqual(r.status, 202)
+        self.assertEqual(len(ob.outbox(self.srv, aid, "personal")), len(msgs))
+        self.clock(seconds=300)  # later, the same words are a new message
+        r = self.srv.request("POST", path, {"text": words}, session=self.disp)
+        self.assertEqual(r.status, 202)
+        self.assertEqual(len(ob.outbox(self.srv, aid, "personal")), 2 * len(msgs))
         r = self.srv.request("POST", path, {"text": "x" * 141}, session=self.disp)
         self.assertError(r, 400, "too_long", "text")
         r = self.srv.request("POST", path, {"text": "hello", "channel": "fax"}, session=self.disp)
@@ -271,7 +279,7 @@ class TestBoard(ob.BookingTestCase):
         r = self.srv.request("POST", path, {"text": "two\nlines"}, session=self.disp)
         self.assertEqual(r.status, 400)
         audit = ob.audit(self.srv, "appointment.message", aid)
-        self.assertEqual(len(audit), 1)
+        self.assertEqual(len(audit), 2)
         self.assertNotIn("drive", str(audit))  # the words stay out of the audit log
         r = self.srv.request("GET", "/api/v1/appointments/%s/messages" % ref, session=self.disp)
         self.assertIn("personal", [m["template"] for m in r.body["items"]])

@@ -434,6 +434,8 @@ START_TEST(notice_deadline_is_the_last_instant_with_notice)
 	    {OTD_NOTICE_WORKING_DAYS, 2, false, "2026-04-07T09:00:00Z", "2026-03-31T22:59:59Z"},
 	    {OTD_NOTICE_HOURS, 24, false, "2026-03-09T08:00:00Z", "2026-03-08T08:00:00Z"},
 	    {OTD_NOTICE_HOURS, 24, true, "2026-03-09T08:00:00Z", "2026-03-08T07:59:59Z"},
+	    /* No hours at all: any time before the window starts. */
+	    {OTD_NOTICE_HOURS, 0, false, "2026-03-09T08:00:00Z", "2026-03-09T07:59:59Z"},
 	};
 	for(size_t i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++) {
 		struct otd_rule_version v =

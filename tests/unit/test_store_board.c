@@ -95,10 +95,11 @@ static void seed(void)
 	    "state, attempts, due_at, created_at) VALUES "
 	    "('k1', 1, 1, 'sms', 'booking_confirmation', '{}', 'pending', 0, 10, 10),"
 	    "('k2', 1, 1, 'sms', 'apology', '{}', 'failed', 3, 20, 20);"
+	    "UPDATE outbox SET event_key = 'appt:1:v1:late' WHERE id = 2;"
 	    "INSERT INTO outbox(idem_key, appointment_id, customer_id, channel, template, payload, "
-	    "state, attempts, due_at, created_at, sent_at, provider, last_error) VALUES "
+	    "state, attempts, due_at, created_at, sent_at, provider, last_error, event_key) VALUES "
 	    "('k3', 1, 1, 'email', 'apology', '{}', 'sent', 1, 20, 21, 25, 'smtp', 'first try "
-	    "timed out');"
+	    "timed out', 'appt:1:v1:late');"
 	    "INSERT INTO delivery_receipts(outbox_id, received_at, provider, status) VALUES "
 	    "(3, 30, 'smtp', 'queued'), (3, 40, 'smtp', 'delivered');"
 	    "INSERT INTO guarantee_cases(appointment_id, promise_version, reason, rule_set, "
@@ -166,6 +167,15 @@ START_TEST(board_rows_by_visitor_in_route_order)
 	ck_assert_int_eq(j.counts.booked, 3);
 	ck_assert_int_eq(j.counts.kept, 1);
 	ck_assert_int_eq(j.counts.warned, 1);
+	store_board_rows_free(j.rows, j.n);
+
+	/* A warning about an earlier promise, or one that failed, told nothing
+	 * about this one. */
+	sql_exec("UPDATE appointments SET promise_version = 2 WHERE id = 1;");
+	j = (struct rows_job){0};
+	ck_assert_int_eq(read_job(rows_fn, &j), OTD_OK);
+	ck_assert(!j.rows[1].warned);
+	ck_assert_int_eq(j.counts.warned, 0);
 	ck_assert_int_eq(j.counts.open_cases, 1);
 	store_board_rows_free(j.rows, j.n);
 
