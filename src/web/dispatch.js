@@ -118,6 +118,13 @@
     }
     return v;
   }
+  /* A date in the organisation's zone (the board's "timezone"), e.g. 18 March 2026. */
+  function localDate(t) {
+    var o = { day: 'numeric', month: 'long', year: 'numeric' };
+    if (S.tz) o.timeZone = S.tz;
+    try { return new Intl.DateTimeFormat('en-GB', o).format(new Date(ms(t))); }
+    catch (e) { return new Date(ms(t)).toLocaleDateString('en-GB'); }
+  }
   function localMinutes(t) { var p = hm(t).split(':'); return (+p[0]) * 60 + (+p[1]); }
   function span(a, b) { return hm(a) + '\u2013' + hm(b); }
   function pct(p) { return p == null ? '\u2013' : Math.round(p * 100) + '%'; }
@@ -869,16 +876,26 @@
     if (type === 'inbox' || (type === 'message' && d && d.inbox)) { loadInbox(); return; }
     if (type === 'feedback') { loadFeedback(); return; }
     if (type === 'visitor') {
+      /* {change: visitor, visitor_id, date, state, late_minutes,
+       * unavailable_reason, appointment_id}: applied to the row as it is */
+      if (d.date && S.board.date && d.date !== S.board.date) return; /* another day's */
       var v = S.visitors.get(d.visitor_id);
       if (!v || !('state' in d || 'late_minutes' in d || 'silent' in d)) { scheduleRefetch(300); return; }
       ['state', 'late_minutes', 'unavailable_reason', 'silent', 'current'].forEach(function (k) {
         if (k in d) v[k] = d[k];
       });
       markDirty(v.id);
+      if (S.drawerKind === 'visitor' && S.drawerVisitor === v.id && ui.visitorNow && ui.visitorNow.isConnected)
+        ui.visitorNow.textContent = visitorStateText(v) || '\u2013';
       if (d.stops || d.shifts || d.breaks) scheduleRefetch(300);
       return;
     }
-    if (type === 'route') { scheduleRefetch(300); return; }
+    if (type === 'route') {
+      /* {change: reordered, visitor_id, date}, or {change: moved_away, ...} */
+      if (d.change === 'reordered' && d.date && S.board.date && d.date !== S.board.date) return;
+      scheduleRefetch(300);
+      return;
+    }
     if (type !== 'appointment' || !d.reference) {
       if (d && d.visitor_id) scheduleRefetch(500);
       return;
@@ -1030,6 +1047,7 @@
     document.documentElement.classList.remove('drawer-open');
     S.selected = null;
     S.drawerKind = null;
+    S.drawerVisitor = null;
     markSelected();
     var back = S.drawerReturn;
     S.drawerReturn = null;
@@ -1070,7 +1088,10 @@
 
     if (st.status === 'booked') body.appendChild(reassignSection(st, v));
     body.appendChild(caseSection(st));
-    body.appendChild(messagesSection(st));
+    var log = messagesSection(st);
+    if (st.status === 'booked' || st.status === 'travelling' || st.status === 'arrived')
+      body.appendChild(writeSection(st, log.reload));
+    body.appendChild(log.sec);
   }
 
   function refreshDetailFacts() {
@@ -1186,9 +1207,9 @@
     ].map(function (o) { return h('option', { value: o[0], text: o[1] }); }));
     var note = h('input', { type: 'text', id: id + '-note', name: 'note', maxlength: 300, required: true });
     var btn = h('button', { type: 'submit', className: 'secondary', text: 'Mark exempt' });
-    var form = h('form', { className: 'exempt-form' }, [
+    var form = h('form', { className: 'exempt-form', novalidate: true }, [
       h('p', { text: 'Case ' + c.id + ': ' + words(c.reason, {}) + ', ' + money(c.amount_minor, c.currency) +
-        ' owed' + (c.deadline_at ? ', pay by ' + new Date(ms(c.deadline_at)).toLocaleDateString('en-GB') : '') + '.' }),
+        ' owed' + (c.deadline_at ? ', pay by ' + localDate(c.deadline_at) : '') + '.' }),
       h('div', { className: 'field' }, [h('label', { for: id + '-reason', text: 'Exemption' }), reason]),
       h('div', { className: 'field' }, [h('label', { for: id + '-note', text: 'Note (kept as evidence)' }), note]),
       err, btn]);
@@ -1210,13 +1231,31 @@
     uncertain: 'Uncertain: may not have gone', cancelled: 'Not sent', delivered: 'Delivered',
     undelivered: 'Not delivered', expired: 'Not delivered', rejected: 'Refused by the network', read: 'Read' };
   var CHANNEL_WORDS = { sms: 'SMS', email: 'Email', webhook: 'Webhook', record: 'Record' };
+  var TEMPLATE_WORDS = { personal: 'personal message' };
+  /* hh:mm on the board's day, else with the day: "Mon 9 Mar 23:00" */
+  function whenText(t) {
+    var o = { year: 'numeric', month: '2-digit', day: '2-digit' };
+    if (S.tz) o.timeZone = S.tz;
+    var d;
+    try { d = new Intl.DateTimeFormat('en-CA', o).format(new Date(ms(t))); } catch (e) { d = null; }
+    if (!d || !S.board || d === S.board.date) return hm(t);
+    var w = { weekday: 'short', day: 'numeric', month: 'short' };
+    if (S.tz) w.timeZone = S.tz;
+    return new Intl.DateTimeFormat('en-GB', w).format(new Date(ms(t))) + ' ' + hm(t);
+  }
 
   /* The message log: each message with its delivery status (the receipt's
    * when there is one, else the outbox state). */
   function messagesSection(st) {
-    var box = h('div', { className: 'messages-body' }, h('p', { text: 'Loading\u2026' }));
+    var box = h('div', { className: 'messages-body', 'aria-live': 'polite' }, h('p', { text: 'Loading\u2026' }));
     var sec = section('Messages', [box]);
-    api('GET', refPath(st.reference, '/messages')).then(function (r) {
+    sec.id = 'message-log';
+    function reload() {
+      return api('GET', refPath(st.reference, '/messages')).then(fill).catch(function (e) { formError(box, e); });
+    }
+    reload();
+    return { sec: sec, reload: reload };
+    function fill(r) {
       clear(box);
       var items = (r && r.items) || [];
       if (!items.length) { box.appendChild(h('p', { className: 'empty', text: 'No message yet.' })); return; }
@@ -1229,13 +1268,93 @@
         if (m.last_error && (m.state === 'failed' || m.state === 'uncertain' || m.state === 'pending'))
           bits.push(m.last_error);
         return h('li', { className: 'msg' }, [
-          h('span', { className: 'msg-when', text: when ? hm(when) : '' }), ' ',
+          h('span', { className: 'msg-when', text: when ? whenText(when) : '' }), ' ',
           h('span', { className: 'msg-channel', text: words(m.channel, CHANNEL_WORDS) }), ' ',
-          h('span', { className: 'msg-what', text: String(m.template || '').replace(/_/g, ' ') }), ' ',
+          h('span', { className: 'msg-what', text: TEMPLATE_WORDS[m.template] || String(m.template || '').replace(/_/g, ' ') }), ' ',
           h('span', { className: 'msg-state state-' + state, text: words(state, DELIVERY_WORDS) }),
           bits.length ? h('p', { className: 'msg-text', text: bits.join(' \u00b7 ') }) : null]);
       })));
-    }).catch(function (e) { formError(box, e); });
+    }
+  }
+
+  /* "Write to the customer": one line in the dispatcher's own words (at most
+   * MESSAGE_MAX characters, so a text message stays short), on every channel
+   * the customer agreed to or on one; the log above is refreshed after. */
+  var MESSAGE_MAX = 140;
+  function writeSection(st, reloadLog) {
+    var err = h('div', { className: 'form-error', role: 'alert' });
+    var done = h('div', { className: 'write-done', role: 'status' });
+    /* a textarea so the whole message can be read back; still one line:
+     * Enter sends (as in a text input) and line breaks become spaces */
+    var text = h('textarea', { id: 'write-text', name: 'text', maxlength: MESSAGE_MAX, rows: 3, autocomplete: 'off',
+      spellcheck: 'true', 'aria-describedby': 'write-hint write-count' });
+    text.addEventListener('keydown', function (e) {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); form.requestSubmit(); }
+    });
+    text.addEventListener('input', function () {
+      if (/[\r\n]/.test(text.value)) text.value = text.value.replace(/[\r\n]+/g, ' ');
+    });
+    var count = h('p', { id: 'write-count', className: 'hint counter' });
+    /* the count is read out only near the end, not at every key */
+    var countSay = h('p', { className: 'visually-hidden', 'aria-live': 'polite' });
+    var said = null;
+    function left() { return MESSAGE_MAX - Array.from(text.value).length; }
+    function showCount() {
+      var n = left();
+      count.textContent = n >= 0 ? n + (n === 1 ? ' character' : ' characters') + ' left of ' + MESSAGE_MAX
+        : (-n) + ' too many: at most ' + MESSAGE_MAX;
+      count.classList.toggle('few', n <= 20);
+      var step = n <= 0 ? 0 : n <= 10 ? 10 : n <= 20 ? 20 : null;
+      if (step !== said) {
+        said = step;
+        countSay.textContent = step == null ? '' : n + ' characters left';
+      }
+    }
+    text.addEventListener('input', showCount);
+    showCount();
+    var channels = [['', 'Every channel the customer agreed to'], ['sms', 'Text message only'], ['email', 'Email only']];
+    var fs = h('fieldset', { className: 'options channel' }, [h('legend', { text: 'Send by' })].concat(
+      channels.map(function (c, i) {
+        var id = 'write-channel-' + (c[0] || 'all');
+        return h('div', { className: 'choice' }, [
+          h('input', { type: 'radio', name: 'channel', id: id, value: c[0], checked: i === 0 }),
+          h('label', { for: id, text: c[1] })]);
+      })));
+    var btn = h('button', { type: 'submit', text: 'Send' });
+    var form = h('form', { className: 'write-form', novalidate: true }, [
+      h('div', { className: 'field' }, [h('label', { for: 'write-text', text: 'Your message' }),
+        h('p', { id: 'write-hint', className: 'hint', text: 'One line, at most ' + MESSAGE_MAX + ' characters. The customer\u2019s link is added. ' +
+          (st.customer_name ? st.customer_name + ' reads it as it is written.' : '') }),
+        text, count, countSay]),
+      fs, err, btn, done]);
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      clear(done);
+      var words = text.value.replace(/\s+/g, ' ').trim();
+      if (!words) { formError(err, { message: 'Write the message first.' }); text.focus(); return; }
+      if (left() < 0) { formError(err, { message: 'At most ' + MESSAGE_MAX + ' characters: shorten it.' }); text.focus(); return; }
+      var chosen = form.querySelector('input[name=channel]:checked');
+      var req = { text: words };
+      if (chosen && chosen.value) req.channel = chosen.value;
+      busy(btn, true, 'Sending\u2026');
+      api('POST', refPath(st.reference, '/message'), req).then(function (r) {
+        busy(btn, false, 'Send');
+        formError(err, null);
+        text.value = '';
+        showCount();
+        var n = r && r.queued;
+        done.appendChild(h('p', { className: 'done-note', text: 'Sent to ' + (st.customer_name || 'the customer') +
+          (n > 1 ? ' by text and email' : req.channel ? (req.channel === 'sms' ? ' by text' : ' by email') : '') + '.' }));
+        say('Message sent to ' + (st.customer_name || st.reference) + '.');
+        return reloadLog();
+      }).catch(function (e2) {
+        busy(btn, false, 'Send');
+        formError(err, e2);
+        if (e2.field === 'channel') { if (chosen) chosen.focus(); } else text.focus();
+      });
+    });
+    var sec = section('Write to the customer', [form]);
+    sec.id = 'write';
     return sec;
   }
 
@@ -1245,14 +1364,17 @@
     var v = S.visitors.get(id);
     if (!v) return;
     var body = openDrawer('visitor', v.name, from);
+    S.drawerVisitor = id;
     var live = (v.stops || []).filter(function (st) { return st.status !== 'cancelled'; });
     var left = live.filter(function (st) { return st.status === 'booked' || st.status === 'travelling'; });
     var facts = h('dl', { className: 'facts' });
     [['Now', visitorStateText(v) || '\u2013'], ['Skills', (v.skills || []).join(', ') || '\u2013'],
       ['Shift', (v.shifts || []).map(function (sh) { return span(sh.start, sh.end); }).join(', ') || 'None this day'],
-      ['Visits', live.length + ' (' + left.length + ' still to reach)']].forEach(function (r) {
+      ['Visits', live.length + ' (' + left.length + ' still to reach)']].forEach(function (r, i) {
       facts.appendChild(h('dt', { text: r[0] }));
-      facts.appendChild(h('dd', { text: r[1] }));
+      var dd = h('dd', { text: r[1] });
+      if (i === 0) ui.visitorNow = dd;
+      facts.appendChild(dd);
     });
     body.appendChild(facts);
     body.appendChild(h('ol', { className: 'visit-list' }, live.map(function (st) {
@@ -1265,7 +1387,104 @@
       body.appendChild(section('Unavailable', [h('p', { text: v.name + ' is unavailable for the rest of the day.' })]));
       return;
     }
+    body.appendChild(reorderSection(v));
     body.appendChild(unavailableSection(v, left.length));
+  }
+
+  /* Reorder: the visitor's visits still to start (booked), in route order
+   * (the board lists stops so), moved with Move up / Move down buttons (no
+   * dragging: keyboard and touch alike); Save sends the whole order. The
+   * server keeps it only if every promise is still kept (else 409 naming the
+   * visit that would be late). Visits under way and the break keep their
+   * places on the server's side. */
+  function reorderSection(v) {
+    var booked = (v.stops || []).filter(function (st) { return st.status === 'booked'; });
+    var box = h('div', { className: 'reorder-body' });
+    var sec = section('Reorder the route', [box]);
+    sec.id = 'reorder';
+    function closed() {
+      clear(box);
+      if (booked.length < 2) {
+        box.appendChild(h('p', { className: 'empty', text: 'Fewer than two visits still to start: nothing to reorder.' }));
+        return;
+      }
+      box.appendChild(h('p', { className: 'hint', text: booked.length + ' visits still to start. Change their order by hand; ' +
+        'it is kept only if every promised window is still met.' }));
+      box.appendChild(h('button', { type: 'button', className: 'secondary', id: 'reorder-open',
+        text: 'Reorder visits', onclick: open }));
+    }
+    function open() {
+      clear(box);
+      var order = booked.slice();
+      var first = booked.map(function (st) { return st.reference; }).join(' ');
+      var err = h('div', { className: 'form-error', role: 'alert' });
+      var moved = h('p', { className: 'visually-hidden', 'aria-live': 'polite' });
+      var list = h('ol', { className: 'reorder-list', id: 'reorder-list', 'aria-label': 'Visits still to start, in route order' });
+      var save = h('button', { type: 'button', id: 'reorder-save', text: 'Save the order' });
+      var cancel = h('button', { type: 'button', className: 'secondary', text: 'Cancel' });
+      function draw(focusRef, dir) {
+        clear(list);
+        order.forEach(function (st, i) {
+          var up = h('button', { type: 'button', className: 'secondary small move-up', disabled: i === 0 },
+            ['Move up', h('span', { className: 'visually-hidden', text: ' ' + st.reference })]);
+          var down = h('button', { type: 'button', className: 'secondary small move-down', disabled: i === order.length - 1 },
+            ['Move down', h('span', { className: 'visually-hidden', text: ' ' + st.reference })]);
+          up.addEventListener('click', function () { move(i, -1); });
+          down.addEventListener('click', function () { move(i, 1); });
+          list.appendChild(h('li', { className: 'ro-item', 'data-ref': st.reference }, [
+            h('span', { className: 'ro-pos', 'aria-hidden': 'true', text: String(i + 1) }),
+            h('span', { className: 'ro-what' }, [h('strong', { text: st.reference }), ' ',
+              h('span', { className: 'ro-window', text: span(st.window_start, st.window_end) }),
+              h('span', { className: 'ro-who', text: [st.customer_name, st.postcode].filter(Boolean).join(' \u00b7 ') })]),
+            h('span', { className: 'ro-buttons' }, [up, down])]));
+          if (st.reference === focusRef) {
+            var want = dir < 0 ? up : down;
+            (want.disabled ? (dir < 0 ? down : up) : want).focus();
+          }
+        });
+        var changed = order.map(function (st) { return st.reference; }).join(' ') !== first;
+        save.disabled = !changed;
+      }
+      function move(i, dir) {
+        var j = i + dir;
+        if (j < 0 || j >= order.length) return;
+        var st = order[i];
+        order[i] = order[j];
+        order[j] = st;
+        formError(err, null);
+        draw(st.reference, dir);
+        moved.textContent = st.reference + ' moved to place ' + (j + 1) + ' of ' + order.length + '.';
+      }
+      save.addEventListener('click', function () {
+        formError(err, null);
+        busy(save, true, 'Saving\u2026');
+        var refs = order.map(function (st) { return st.reference; });
+        api('POST', '/api/v1/visitors/' + v.id + '/route', { date: S.board.date, order: refs }).then(function () {
+          say(v.name + '\u2019s route reordered.');
+          return fetchBoard().catch(function () {}).then(function () {
+            if (S.drawerKind !== 'visitor' || S.drawerVisitor !== v.id) return;
+            openVisitor(v.id);
+            var note = h('p', { className: 'done-note', id: 'reorder-done', text: 'Saved: ' + refs.length +
+              ' visits in the new order. The windows stay as promised, so no customer is told.' });
+            var box2 = document.querySelector('#reorder .reorder-body');
+            if (box2) box2.insertBefore(note, box2.firstChild);
+          });
+        }).catch(function (e) {
+          busy(save, false, 'Save the order');
+          formError(err, e);
+          save.focus();
+        });
+      });
+      cancel.addEventListener('click', function () { closed(); var o = document.getElementById('reorder-open'); if (o) o.focus(); });
+      add(box, [h('p', { className: 'hint', id: 'reorder-help', text: 'Visits under way and the break keep their places. ' +
+        'The order is kept only if every promised window is still met; the windows do not change.' }),
+        list, moved, err, h('p', { className: 'ro-actions' }, [save, ' ', cancel])]);
+      draw(null, 0);
+      var firstBtn = list.querySelector('button:not([disabled])');
+      if (firstBtn) firstBtn.focus();
+    }
+    closed();
+    return sec;
   }
 
   function unavailableSection(v, left) {
@@ -1320,7 +1539,7 @@
     var note = h('textarea', { id: 'disruption-note', name: 'note', maxlength: 300, required: true, rows: 3 });
     var pcs = h('input', { type: 'text', id: 'disruption-postcodes', name: 'postcodes', 'aria-describedby': 'disruption-pc-hint' });
     var btn = h('button', { type: 'submit', className: 'danger', text: 'Declare the disruption' });
-    var form = h('form', { className: 'disruption-form' }, [
+    var form = h('form', { className: 'disruption-form', novalidate: true }, [
       h('p', { text: 'Force majeure on ' + dayText(date) + ': every visit not yet reached in the area is exempt from compensation and each customer is told at once.' }),
       h('div', { className: 'field' }, [h('label', { for: 'disruption-note', text: 'What is happening (sent to customers)' }), note]),
       h('div', { className: 'field' }, [h('label', { for: 'disruption-postcodes', text: 'Postcode areas' }),
@@ -1430,7 +1649,7 @@
 
   /* ---- inbox and call list ----------------------------------------------------------------------------- */
 
-  var INBOX_KIND = { call: 'Call', rebook: 'Find a new window', message: 'Text' };
+  var INBOX_KIND = { call: 'Call', rebook: 'Find a new window', message: 'Message' };
   var OUTCOME_WORDS = { unknown_sender: 'from a number we do not know', offer_gone: 'the offered window has gone',
     inbox: '' };
 
@@ -1446,7 +1665,7 @@
       h('p', { className: 'ii-head' }, [h('span', { className: 'tag', text: words(it.kind, INBOX_KIND) }), ' ',
         ref ? h('button', { type: 'button', className: 'ref-button', text: ref,
           onclick: function (e) { openAppointment(ref, e.currentTarget); } }) : null, ' ',
-        h('span', { text: it.customer_name || '' }), it.at ? ' \u00b7 ' + hm(it.at) : '']),
+        h('span', { text: it.customer_name || '' }), it.at ? ' \u00b7 ' + whenText(it.at) : '']),
       it.text ? h('p', { className: 'msg-text', text: it.text }) : null,
       outcome ? h('p', { className: 'hint', text: outcome.replace(/^./, function (c) { return c.toUpperCase(); }) + '.' }) : null,
       h('p', { className: 'ii-actions' }, [

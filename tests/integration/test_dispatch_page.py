@@ -14,6 +14,14 @@ tests/browser/staff/dispatch*.js, run by journeys.run_journey:
           moves. Then: the moved visits are the new visitors' in the database.
   test_c  /dispatch without a session answers 303 to /login?next=/dispatch; a
           visitor's session gets 403; a dispatcher's gets the shell.
+  test_d  dispatch-actions.js: the dispatcher reorders a route (an order that
+          breaks a promise is refused with the server's words and nothing
+          changes; a good one is written), writes to a customer from the
+          visit's panel, sees a visitor's "running late" live, clears an
+          address request from the inbox, publishes one feedback and
+          withholds another, and exempts a guarantee case. Then: the route
+          order and its audit, the outbox row of template personal, the
+          inbound message done and audited, the feedback rows, the case.
 """
 
 import os
@@ -43,6 +51,12 @@ class DispatchPageTest(dispatch_scenarios.DispatchScenarios, pages_scenarios.Pag
             now = ob.utc(self.clock(seconds=0))
             self.report(vid, "start_travel", now, appointment=ref)
             return {"visitor_id": vid}
+        if op == "route":
+            return {"order": self.route_order(request["visitor_id"], request["date"])}
+        if op == "late":
+            now = ob.utc(self.clock(seconds=0))
+            self.report(request["visitor_id"], "late", now, minutes=request["minutes"])
+            return {"ok": True}
         raise AssertionError("unknown control op %r" % op)
 
     def test_a_reassign_a_visit_at_risk(self):
@@ -87,6 +101,40 @@ class DispatchPageTest(dispatch_scenarios.DispatchScenarios, pages_scenarios.Pag
         for ref in moved:
             aid = self.appointment_id(ref)
             self.assertTrue(ob.outbox(self.srv, aid, "visitor_changed"), ref)
+
+    def test_d_reorder_write_inbox_feedback_exempt(self):
+        sc = self.scenario_actions()
+        sc["message_text"] = "Priya comes before 10:00; please keep the meter cupboard clear. Thanks!"
+        vid = sc["visitor_id"]
+        before = list(sc["order"])
+        journeys.run_journey(self, os.path.join(STAFF, "dispatch-actions.js"), sc,
+                             control=self.control)
+        # The refused order changed nothing; the accepted one is the route now.
+        self.assertEqual(self.route_order(vid, sc["tuesday"]), [before[1], before[0], before[2]])
+        self.assertEqual(len(ob.audit(self.srv, "route.reorder", vid)), 1)
+        # The personal message, in the dispatcher's words, on the customer's channels.
+        aid = self.appointment_id(sc["message_reference"])
+        msgs = ob.outbox(self.srv, aid, "personal")
+        self.assertTrue(msgs, "no personal message in the outbox")
+        for m in msgs:
+            self.assertIn(sc["message_text"], str(m["payload"]))
+        self.assertEqual(len(ob.audit(self.srv, "appointment.message", aid)), 1)
+        # The address request is done, and that is audited.
+        self.assertEqual(self.srv.sql("SELECT state FROM inbound_messages WHERE id = ?",
+                                      (sc["inbox_id"],))[0][0], "done")
+        self.assertTrue(ob.audit(self.srv, "inbox.done", sc["inbox_id"]))
+        # Feedback: one published as given, one withheld with the reason.
+        fb = sc["feedback"]
+        row = self.srv.sql("SELECT moderation, published_comment FROM feedback WHERE id = ?",
+                           (fb["publish"]["id"],))[0]
+        self.assertEqual(row, ("published", fb["publish"]["comment"]))
+        row = self.srv.sql("SELECT moderation, published_comment, moderation_reason FROM feedback "
+                           "WHERE id = ?", (fb["withhold"]["id"],))[0]
+        self.assertEqual(row, ("withheld", None, "a phone number and a neighbour"))
+        # The case is exempt, with the reason and note given on the panel.
+        row = self.srv.sql("SELECT state, exempt_reason, exempt_note FROM guarantee_cases "
+                           "WHERE id = ?", (sc["case_id"],))[0]
+        self.assertEqual(row, ("exempt", "consent", "Agreed a new day on the phone at 08:05"))
 
     def test_c_the_page_needs_a_dispatchers_session(self):
         r = self.srv.request("GET", "/dispatch")
