@@ -35,6 +35,11 @@ static void begin(struct otd_buf *b, const struct otd_app *app, const char *titl
 	otd_buf_puts(b, "</title>\n<link rel=\"stylesheet\" href=\"/static/site.css\">\n");
 	if(page)
 		otd_buf_printf(b, "<link rel=\"stylesheet\" href=\"/static/%s.css\">\n", page);
+	if(page && strcmp(page, "dispatch") == 0)
+		/* The board's data is asked for while the script loads: the
+		 * page's first fetch (today's board, same origin) takes it. */
+		otd_buf_puts(b, "<link rel=\"preload\" href=\"/api/v1/dispatch/board\" as=\"fetch\" "
+		                "crossorigin=\"anonymous\">\n");
 	otd_buf_printf(b,
 	               "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">\n"
 	               "<script src=\"/static/%s.js\" defer></script>\n</head>\n<body>\n"

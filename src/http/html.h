@@ -20,8 +20,9 @@
 void html_begin(struct otd_buf *b, const struct otd_app *app, const char *title);
 
 /* html_begin for a staff application page: /static/<page>.css after the
- * site's style sheet, and /static/<page>.js instead of site.js. page is a
- * literal of this program ("visitor", "dispatch"). */
+ * site's style sheet, and /static/<page>.js instead of site.js (the
+ * dispatch board also preloads today's board). page is a literal of this
+ * program ("visitor", "dispatch"). */
 void html_begin_app(struct otd_buf *b, const struct otd_app *app, const char *title,
                     const char *page);
 
