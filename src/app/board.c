@@ -154,14 +154,6 @@ static json_t *stop_json(const struct otd_board_row *r, const struct visitor_pla
 	return o;
 }
 
-static bool works_on(const struct plan_visitor *v, int64_t day_start, int64_t day_end)
-{
-	for(size_t i = 0; i < v->n_occ; i++)
-		if(v->occ[i].start < day_end && v->occ[i].end > day_start)
-			return true;
-	return false;
-}
-
 static int visitor_name_cmp(const void *a, const void *b)
 {
 	const struct plan_visitor *const *x = a, *const *y = b;
@@ -270,7 +262,8 @@ static enum otd_status read_board(struct otd_conn *c, void *arg, struct otd_erro
 				last = k + 1;
 			}
 		}
-		if(first == n_rows && !j->only_visitor && !works_on(v, day_start, day_end))
+		if(first == n_rows && !j->only_visitor &&
+		   !plan_visitor_works_on(v, day_start, day_end))
 			continue;
 		struct visitor_plan p;
 		if((st = visitor_plan(app, c, cat, v, j->date, j->now, gen, &p, err)))

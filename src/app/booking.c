@@ -182,14 +182,6 @@ static size_t eligible_visitors(const struct plan_catalog *cat, const char *skil
 	return n;
 }
 
-static bool works_on(const struct plan_visitor *v, int64_t day_start, int64_t day_end)
-{
-	for(size_t i = 0; i < v->n_occ; i++)
-		if(v->occ[i].start >= day_start && v->occ[i].start < day_end)
-			return true;
-	return false;
-}
-
 /* Whether one of v's shift occurrences holds the whole window. */
 static bool shift_covers(const struct plan_visitor *v, int64_t start, int64_t end)
 {
@@ -521,7 +513,7 @@ static enum otd_status hold_plan_job(struct otd_conn *c, void *arg, struct otd_e
 	size_t n = eligible_visitors(j->cat, j->type->skill, j->lat, j->lon, cand);
 	bool covered = false; /* some visitor with the skill works the whole window */
 	for(size_t i = 0; i < n && st == OTD_OK; i++) {
-		if(!works_on(cand[i].v, r.day_start, r.day_end))
+		if(!plan_visitor_works_on(cand[i].v, r.day_start, r.day_end))
 			continue;
 		struct otd_stop s;
 		plan_visit_stop(j->cat, j->type, cand[i].v->id, j->lat, j->lon, j->start, j->end,

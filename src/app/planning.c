@@ -447,6 +447,14 @@ bool plan_visitor_on_shift(const struct plan_visitor *v, int64_t at)
 	return false;
 }
 
+bool plan_visitor_works_on(const struct plan_visitor *v, int64_t day_start, int64_t day_end)
+{
+	for(size_t i = 0; i < v->n_occ; i++)
+		if(v->occ[i].start >= day_start && v->occ[i].start < day_end)
+			return true;
+	return false;
+}
+
 bool plan_visitor_has_skill(const struct plan_visitor *v, const char *skill)
 {
 	for(size_t i = 0; i < v->n_skills; i++)

@@ -118,6 +118,10 @@ bool plan_visitor_has_skill(const struct plan_visitor *v, const char *skill);
  * included, end excluded) in the catalog's range. */
 bool plan_visitor_on_shift(const struct plan_visitor *v, int64_t at);
 
+/* Whether one of v's shift occurrences starts in [day_start, day_end)
+ * (the day a route belongs to). */
+bool plan_visitor_works_on(const struct plan_visitor *v, int64_t day_start, int64_t day_end);
+
 /* The cache's invalidation counter. A read job takes it BEFORE its first
  * statement and passes it to planner_day(s): a day built from that
  * snapshot is cached only if nothing was invalidated since. */

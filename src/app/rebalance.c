@@ -1167,13 +1167,6 @@ enum otd_status app_rebalance_apply(struct otd_app *app, const struct otd_princi
 
 /* ---- reordering by hand ------------------------------------------------------- */
 
-/* Whether stop i of timed route r is reached inside its window at the
- * planning quantile. */
-static bool kept_at(const struct otd_route *r, const struct otd_plan *plan, size_t i)
-{
-	return r->arr_mean[i] + plan->z * sqrt(r->arr_var[i]) < (double)r->stops[i].b;
-}
-
 struct reorder_job {
 	struct otd_app *app;
 	const struct otd_principal *actor;
@@ -1280,10 +1273,10 @@ static enum otd_status reorder_write(struct otd_conn *tx, void *arg, struct otd_
 	char when[24] = "";
 	for(size_t i = 0; i < nr.n && !late; i++) {
 		const struct otd_stop *s = &nr.stops[i];
-		if(s->kind != OTD_STOP_VISIT || kept_at(&nr, plan, i))
+		if(s->kind != OTD_STOP_VISIT || stop_kept(&nr, plan, i))
 			continue;
 		long before = otd_route_find(r, OTD_STOP_VISIT, s->id);
-		if(before < 0 || !r->timed || !kept_at(r, plan, (size_t)before))
+		if(before < 0 || !r->timed || !stop_kept(r, plan, (size_t)before))
 			continue;
 		for(size_t k = 0; k < n_stops; k++)
 			if(stops[k].appointment_id == s->id)

@@ -53,11 +53,11 @@ enum otd_status h_visitor_sw(struct otd_req *req);
 /* session.c */
 enum otd_status h_login(struct otd_req *req);
 /* The sign-in both the API and the sign-in page use. begin looks login
- * (lower case) up and hands the password check to the hasher, suspending
- * req; finish is then called on resume, and calls end: OTD_OK with the
- * session cookie set, *user, csrf and *expires_at filled; OTD_EAUTH
- * invalid_credentials; OTD_EBUSY when the hasher is full; errors in
- * req->err. */
+ * up (in lower case; at most OTD_LOGIN_MAX bytes) and hands the password
+ * check to the hasher, suspending req; finish is then called on resume,
+ * and calls end: OTD_OK with the session cookie set, *user, csrf and
+ * *expires_at filled; OTD_EAUTH invalid_credentials; OTD_EBUSY when the
+ * hasher is full; errors in req->err. */
 enum otd_status session_login_begin(struct otd_req *req, const char *login, const char *password,
                                     enum otd_status (*finish)(struct otd_req *req));
 struct otd_user;

@@ -157,7 +157,6 @@ enum otd_status h_page_login_post(struct otd_req *req)
 	const char *login = form_get(&f, "login");
 	const char *password = form_get(&f, "password");
 	const char *next = form_get(&f, "next");
-	char lower[OTD_LOGIN_MAX + 1];
 	const char *problem = NULL;
 	if(!login || !login[0])
 		problem = "Enter your login.";
@@ -170,12 +169,7 @@ enum otd_status h_page_login_post(struct otd_req *req)
 		form_cleanup_secret(&f);
 		return OTD_OK;
 	}
-	size_t i = 0;
-	for(; login[i]; i++)
-		lower[i] =
-		    (char)(login[i] >= 'A' && login[i] <= 'Z' ? login[i] - 'A' + 'a' : login[i]);
-	lower[i] = '\0';
-	enum otd_status st = session_login_begin(req, lower, password, page_login_finish);
+	enum otd_status st = session_login_begin(req, login, password, page_login_finish);
 	if(st == OTD_ERATE) {
 		req_add_header(req, "Retry-After", "60");
 		login_form(req, 429, next, login, req->err.message);

@@ -129,10 +129,19 @@ enum otd_status session_login_begin(struct otd_req *req, const char *login, cons
 		return otd_error_set(&req->err, OTD_EINVAL, "too_long", "password",
 		                     "The field \"password\" is too long.");
 	memcpy(j->hj.password, password, strlen(password) + 1);
-	enum otd_status st = app_login_throttle(req->app, req->client_ip, login, &req->err);
+	/* Logins are kept in lower case (ASCII). */
+	char lower[OTD_LOGIN_MAX + 1];
+	size_t n = strlen(login);
+	if(n > OTD_LOGIN_MAX)
+		return otd_error_set(&req->err, OTD_EINVAL, "too_long", "login",
+		                     "The field \"login\" is at most %d characters long.",
+		                     OTD_LOGIN_MAX);
+	for(size_t i = 0; i <= n; i++)
+		lower[i] = (char)tolower((unsigned char)login[i]);
+	enum otd_status st = app_login_throttle(req->app, req->client_ip, lower, &req->err);
 	if(st)
 		return st;
-	st = app_login_lookup(req->app, login, &j->user, &req->err);
+	st = app_login_lookup(req->app, lower, &j->user, &req->err);
 	if(st == OTD_OK) {
 		j->found = true;
 		snprintf(j->hj.hash, sizeof(j->hj.hash), "%s", j->user.password_hash);

@@ -10,7 +10,9 @@
 /* Whether the customer of appointment a was told their visit is at risk
  * or changed, about the promise as it stands: a message of that kind for
  * its current version that went out (or may have: uncertain). A failed or
- * cancelled one, or one still held back by quiet hours, told nobody. */
+ * cancelled one, or one still held back by quiet hours, told nobody. The
+ * event key is "appt:<id>:v<promise version>:<event>", as the booking use
+ * cases queue messages (app/booking.c). */
 #define WARNED_SQL                                                                                 \
 	"EXISTS (SELECT 1 FROM outbox o WHERE o.appointment_id = a.id AND o.template IN "          \
 	"('apology', 'update', 'cannot_attend', 'disruption', 'visitor_changed') AND o.state IN "  \

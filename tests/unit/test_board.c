@@ -8,7 +8,6 @@
  * one that keeps them written. The organisation is written with sqlite3
  * directly before the application starts. */
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,14 +41,7 @@ static int64_t hm(int h, int m)
 
 static void sql_exec(const char *sql)
 {
-	sqlite3 *db;
-	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	char *msg = NULL;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : "");
-	sqlite3_free(msg);
-	sqlite3_close(db);
+	testutil_sql_exec(db_path, sql);
 }
 
 /* Ann and Bob work 08:00-16:00 from the same base; Ann has three visits
@@ -92,13 +84,9 @@ static void seed(void)
 
 static void setup(void)
 {
-	static int seq;
 	struct otd_error err;
 	otd_error_clear(&err);
-	db_path = xasprintf("%s/board-%d.db", testutil_tmpdir(), ++seq);
-	remove(db_path);
-	int from, to;
-	ck_assert_int_eq(store_migrate(db_path, true, 1000, &from, &to, NULL, &err), OTD_OK);
+	db_path = testutil_migrated_db("board");
 	otd_config_defaults(&cfg);
 	free(cfg.database);
 	cfg.database = xstrdup(db_path);

@@ -6,7 +6,6 @@
  * receipt, the dispatcher's inbox (open tasks and unhandled texts only,
  * oldest first) and closing an item once. Reference rows are written with
  * sqlite3 directly, as the schema allows. */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,19 +23,15 @@ static struct otd_error last_err;
 
 static void setup(void)
 {
-	static int seq;
-	struct otd_error err;
-	otd_error_clear(&err);
-	db_path = xasprintf("%s/store-board-%d.db", testutil_tmpdir(), ++seq);
-	remove(db_path);
-	int from, to;
-	ck_assert_int_eq(store_migrate(db_path, true, 1000, &from, &to, NULL, &err), OTD_OK);
+	db_path = testutil_migrated_db("store-board");
 	struct otd_store_options o = {.path = db_path,
 	                              .read_connections = 2,
 	                              .writer_queue = 16,
 	                              .writer_wait_ms = 5000,
 	                              .busy_timeout_ms = 5000,
 	                              .group_commit_max = 4};
+	struct otd_error err;
+	otd_error_clear(&err);
 	ck_assert_int_eq(store_open(&o, &store, &err), OTD_OK);
 }
 
@@ -49,14 +44,7 @@ static void teardown(void)
 
 static void sql_exec(const char *sql)
 {
-	sqlite3 *db;
-	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	char *msg = NULL;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-	ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql, msg ? msg : "");
-	sqlite3_free(msg);
-	sqlite3_close(db);
+	testutil_sql_exec(db_path, sql);
 }
 
 /* Ann (visitor 1) has three visits on DAY: OTD-AAA202 first (09:00-10:00,

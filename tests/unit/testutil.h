@@ -11,4 +11,12 @@ int testutil_run(Suite *s);
  * /tmp). Returns a static path; the directory is not removed. */
 const char *testutil_tmpdir(void);
 
+/* A fresh database file <tmpdir>/<prefix>-<n>.db with every migration
+ * applied; the path is the caller's (free). Fails the test otherwise. */
+char *testutil_migrated_db(const char *prefix);
+
+/* Runs sql (several statements) on the database at path through a
+ * connection of its own, foreign keys on; fails the test on an error. */
+void testutil_sql_exec(const char *path, const char *sql);
+
 #endif
