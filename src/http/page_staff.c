@@ -67,10 +67,14 @@ static bool page_guard(struct otd_req *req, const char *page, unsigned roles)
 		return false;
 	}
 	if(!(req->principal.role & roles)) {
-		html_reply_message(req, 403, "This page is not for your account",
-		                   req->principal.role == OTD_ROLE_VISITOR
-		                       ? "Your route is on the visitor page: open /visitor."
-		                       : "Sign in with an account that may use this page.");
+		unsigned role = req->principal.role;
+		html_reply_message(
+		    req, 403, "This page is not for your account",
+		    role == OTD_ROLE_VISITOR ? "Your route is on the visitor page: open /visitor."
+		    : role & (OTD_ROLE_DISPATCHER | OTD_ROLE_ADMIN)
+		        ? "This page is for visitors; the dispatch board is at /dispatch."
+		        : "This page is for dispatchers: sign out and sign in with a dispatcher's "
+		          "account.");
 		return false;
 	}
 	return true;
