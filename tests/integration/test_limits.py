@@ -198,16 +198,27 @@ class TestPerClientConnections(otd.ServerTestCase):
         refused = int(re.search(r"^otd_http_connections_refused_total ([0-9]+)$", r.body,
                                 re.M).group(1))
         self.assertGreaterEqual(refused, 1)
-        # Four at once are fine.
-        results = []
+        # Four at once are fine. The server counts a connection until it has
+        # seen it closed, so the /metrics one above may still be counted for a
+        # moment: the four are tried again until that has passed (with a
+        # limit of three they would never all be served).
+        deadline = time.monotonic() + 5
+        while True:
+            results = []
 
-        def one():
-            results.append(self.srv.request("GET", "/healthz").status)
-        threads = [threading.Thread(target=one) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(10)
+            def one():
+                try:
+                    results.append(self.srv.request("GET", "/healthz").status)
+                except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                    results.append("refused")
+            threads = [threading.Thread(target=one) for _ in range(4)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(10)
+            if results == [200] * 4 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         self.assertEqual(results, [200] * 4)
 
 
