@@ -68,7 +68,8 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 	                               .writer_queue = cfg->store.writer_queue,
 	                               .writer_wait_ms = cfg->store.writer_wait_ms,
 	                               .busy_timeout_ms = cfg->store.busy_timeout_ms,
-	                               .group_commit_max = cfg->store.group_commit_max};
+	                               .group_commit_max = cfg->store.group_commit_max,
+	                               .synchronous_off = mode == OTD_APP_SIMULATION};
 	st = store_open(&so, &app->store, err);
 	if(st)
 		goto fail;

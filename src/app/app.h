@@ -72,8 +72,10 @@ struct otd_app {
 };
 
 /* What app_open starts: the command line needs the store only, the
- * server also the password workers and the rate limiters. */
-enum otd_app_mode { OTD_APP_CLI, OTD_APP_SERVER };
+ * server also the password workers and the rate limiters; the simulator
+ * (src/sim) the store only, on a throw-away database written without
+ * waiting for the disk (synchronous=OFF). */
+enum otd_app_mode { OTD_APP_CLI, OTD_APP_SERVER, OTD_APP_SIMULATION };
 
 /* Starts the application for cfg (which must outlive it): the clock (real,
  * or virtual at cfg->virtual_start), the organisation's zone table (loaded

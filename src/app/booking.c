@@ -1704,6 +1704,8 @@ enum otd_status booking_apology(struct otd_app *app, struct otd_conn *tx, int64_
 	enum otd_status st = store_appointment_get(tx, appointment_id, &a, err);
 	if(st)
 		return st;
+	if(!app->cfg->messages.proactive)
+		return OTD_OK; /* told nothing before the window is missed */
 	if(!a.consent_email && !a.consent_sms)
 		return OTD_OK; /* nothing agreed to reach them by: the dispatcher calls */
 	char event_key[96];
@@ -1790,6 +1792,10 @@ enum otd_status booking_notice(struct otd_app *app, struct otd_conn *tx, int64_t
                                struct otd_error *err)
 {
 	*queued = false;
+	if(!app->cfg->messages.proactive &&
+	   (kind == OTD_MSG_UPDATE || kind == OTD_MSG_BACK_ON_TIME || kind == OTD_MSG_AT_RISK ||
+	    kind == OTD_MSG_CANNOT_ATTEND))
+		return OTD_OK;
 	struct otd_appointment a;
 	enum otd_status st = store_appointment_get(tx, appointment_id, &a, err);
 	if(st)

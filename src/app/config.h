@@ -79,6 +79,7 @@ struct otd_config {
 	struct {
 		bool auto_rebalance; /* on at_risk, apply a rebalance that saves a promise and
 		                      * moves nobody else (app/rebalance.h) */
+		int rebalance_iterations; /* optimiser iterations per proposal */
 	} dispatch;
 
 	struct {
@@ -97,6 +98,9 @@ struct otd_config {
 
 	struct {
 		bool record_only;  /* write every message to the 'record' channel (demo) */
+		bool proactive;    /* apologise and update customers when a window is at risk
+		                    * (off only to model how field service is usually run: the
+		                    * simulator's baseline) */
 		char *signature;   /* a named person signing messages */
 		char *phone;       /* a direct number a human answers */
 		char *email_from;  /* the From address of emails */

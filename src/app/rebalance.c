@@ -871,7 +871,9 @@ static enum otd_status propose(struct otd_app *app, const char *local_date,
 	struct otd_opt_params prm = {.objective =
 	                                 mode == OTD_REBALANCE_PLAN ? OTD_OPT_PLAN : OTD_OPT_FIELD,
 	                             .seed = 1,
-	                             .iterations = OTD_REBALANCE_ITERATIONS};
+	                             .iterations = app->cfg->dispatch.rebalance_iterations > 0
+	                                               ? app->cfg->dispatch.rebalance_iterations
+	                                               : OTD_REBALANCE_ITERATIONS};
 	struct otd_vrp_solution sol;
 	struct otd_opt_result res;
 	struct eval e;

@@ -33,7 +33,7 @@
 
 #define OTD_REBALANCE_TTL 900
 #define OTD_REBALANCE_KEPT 16 /* proposals kept at once */
-#define OTD_REBALANCE_ITERATIONS 20000
+#define OTD_REBALANCE_ITERATIONS 20000 /* when dispatch.rebalance_iterations is not set */
 #define OTD_REBALANCE_VISITORS_MAX 500
 #define OTD_REBALANCE_PLACES_MAX 5000 /* routes + visits + holds in one rebalance */
 

@@ -16,6 +16,7 @@ int cmd_import(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_solve(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_check_routes(int argc, char **argv);
 

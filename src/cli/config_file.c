@@ -208,6 +208,8 @@ static const struct opt_def options[] = {
     OPTION_BOOL("dispatch.auto_rebalance", dispatch.auto_rebalance, false,
                 "after each risk pass, apply a rebalance of today that saves a promise at risk "
                 "and gives no other visit to another visitor"),
+    OPTION_INT("dispatch.rebalance_iterations", dispatch.rebalance_iterations, 100, 1000000, 20000,
+               "optimiser iterations per rebalance proposal (the same for a seed)"),
 
     OPTION_INT("tracking.ticker_seconds", tracking.ticker_seconds, 1, 3600, 30,
                "seconds between risk passes over every active route"),
@@ -234,6 +236,9 @@ static const struct opt_def options[] = {
 
     OPTION_BOOL("messages.record_only", messages.record_only, false,
                 "write every message to the record channel instead of a gateway (demo)"),
+    OPTION_BOOL("messages.proactive", messages.proactive, true,
+                "tell customers of a window at risk before it is missed (apology, updates, back "
+                "on time)"),
     OPTION_STRING("messages.signature", messages.signature, 1, 200, "The visits team", NULL,
                   "a name of 1 to 200 bytes", "who signs messages: a named person"),
     OPTION_STRING("messages.phone", messages.phone, 0, 32, "", NULL,
@@ -324,8 +329,8 @@ static const struct opt_def options[] = {
                "sign-in attempts on one account name at once"),
     OPTION_INT("limits.list_max", limits.list_max, 1, 100000, 200,
                "largest ?limit= a list request may ask for"),
-    OPTION_DOUBLE("limits.address_searches_per_minute", limits.address_searches_per_minute,
-                  0.001, 1e6, 300.0,
+    OPTION_DOUBLE("limits.address_searches_per_minute", limits.address_searches_per_minute, 0.001,
+                  1e6, 300.0,
                   "address searches (autocomplete) per minute per client (refill rate)"),
     OPTION_INT("limits.address_searches_burst", limits.address_searches_burst, 1, 1000000, 60,
                "address searches a client may make at once"),

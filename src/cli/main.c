@@ -17,6 +17,7 @@ static const struct {
     {"token", cmd_token, "create an admin API token"},
     {"demo", cmd_demo, "create a demo database: the fictional town of Wrenfield"},
     {"plan", cmd_plan, "re-plan a later day's routes with the optimiser to cut travel"},
+    {"simulate", cmd_simulate, "simulate booking days and working days to measure kept promises"},
     {"solve", cmd_solve, "solve a Solomon-format routing instance with the optimiser"},
     {"check-routes", cmd_check_routes, "check routes against a Solomon-format instance"},
     {"version", cmd_version, "print the version"},
