@@ -27,10 +27,13 @@ echo "  API:         http://$listen/api/v1/openapi.json"
 echo "  metrics:     http://$listen/metrics"
 echo "  try:         curl -H 'Authorization: Bearer TOKEN' http://$listen/api/v1/visitors"
 echo "(the sign-in details above are kept in $creds; delete $db for a fresh town)"
+echo "The visitors are played live (--demo-drive) on the days the demo booked: the 7 days"
+echo "after the town was made. The board shows them leave, arrive, run late and fall ill."
 echo
 # The demo records messages instead of sending them to a gateway.
 export ONTHEDOT_MESSAGES_RECORD_ONLY=${ONTHEDOT_MESSAGES_RECORD_ONLY:-true}
 export ONTHEDOT_ORGANISATION=${ONTHEDOT_ORGANISATION:-Wrenfield Council}
 export ONTHEDOT_MESSAGES_SIGNATURE=${ONTHEDOT_MESSAGES_SIGNATURE:-Morgan Ellis, dispatcher}
 export ONTHEDOT_MESSAGES_PHONE=${ONTHEDOT_MESSAGES_PHONE:-01632 960000}
-exec build/release/onthedot serve --db "$db" --listen "$listen"
+# --demo-drive plays the day's visitors with the simulator's reality model.
+exec build/release/onthedot serve --db "$db" --listen "$listen" --demo-drive

@@ -2365,6 +2365,7 @@ struct reassign_job {
 	struct change_job c;
 	int64_t to_visitor;
 	int64_t from_visitor;
+	const char *source; /* "dispatcher", "auto_rebalance" */
 };
 
 static enum otd_status reassign_job(struct otd_conn *tx, void *arg, struct otd_error *err)
@@ -2424,7 +2425,7 @@ static enum otd_status reassign_job(struct otd_conn *tx, void *arg, struct otd_e
 	if(st == OTD_OK)
 		st = write_order(tx, &day, &day.routes[ri], pos, j->id, err);
 	if(st == OTD_OK)
-		st = booking_reassigned(app, tx, j->cat, j->actor, j->id, v->id, "dispatcher",
+		st = booking_reassigned(app, tx, j->cat, j->actor, j->id, v->id, r->source,
 		                        j->reason, j->now, j->out, err);
 	if(st == OTD_OK) {
 		dirty(j, before.a.visitor_id, before.a.local_date);
@@ -2659,8 +2660,18 @@ enum otd_status app_reassign(struct otd_app *app, const struct otd_principal *ac
                              int64_t appointment_id, int64_t visitor_id, const char *reason,
                              struct otd_appointment_view *out, struct otd_error *err)
 {
+	return app_reassign_by(app, actor, appointment_id, visitor_id, "dispatcher", reason, out,
+	                       err);
+}
+
+enum otd_status app_reassign_by(struct otd_app *app, const struct otd_principal *actor,
+                                int64_t appointment_id, int64_t visitor_id, const char *source,
+                                const char *reason, struct otd_appointment_view *out,
+                                struct otd_error *err)
+{
 	memset(out, 0, sizeof(*out));
-	struct reassign_job r = {.c = {.app = app,
+	struct reassign_job r = {.source = source,
+	                         .c = {.app = app,
 	                               .actor = actor,
 	                               .id = appointment_id,
 	                               .reason = reason,

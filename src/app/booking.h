@@ -236,6 +236,13 @@ enum otd_status app_reassign(struct otd_app *app, const struct otd_principal *ac
                              int64_t appointment_id, int64_t visitor_id, const char *reason,
                              struct otd_appointment_view *out, struct otd_error *err);
 
+/* The same, recorded as done by source ("dispatcher", "auto_rebalance")
+ * in the appointment's "reassigned" event. */
+enum otd_status app_reassign_by(struct otd_app *app, const struct otd_principal *actor,
+                                int64_t appointment_id, int64_t visitor_id, const char *source,
+                                const char *reason, struct otd_appointment_view *out,
+                                struct otd_error *err);
+
 /* One visitor who could take an appointment (app_reassign_options). */
 struct otd_reassign_option {
 	int64_t visitor_id;

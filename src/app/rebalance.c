@@ -19,7 +19,9 @@
 #include "onthedot/route.h"
 #include "onthedot/tz.h"
 #include "onthedot/vrp.h"
+#include "store/board.h"
 #include "store/booking.h"
+#include "store/guarantees.h"
 #include "store/store.h"
 #include "store/tracking.h"
 
@@ -1351,6 +1353,107 @@ enum otd_status app_reorder(struct otd_app *app, const struct otd_principal *act
 
 /* ---- the auto mode ------------------------------------------------------------ */
 
+/* ---- rescue: one visit at a time, from the live day ---------------------- */
+
+#define RESCUE_PER_PASS 8
+
+struct rescue_read {
+	const char *date;
+	struct otd_board_row *rows;
+	size_t n;
+	int64_t cand[RESCUE_PER_PASS];
+	size_t n_cand;
+	int64_t *busy; /* visitors with a visit at risk now */
+	size_t n_busy;
+};
+
+static enum otd_status rescue_scan(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	struct rescue_read *r = arg;
+	enum otd_status st = store_board_rows(c, r->date, 0, &r->rows, &r->n, err);
+	if(st)
+		return st;
+	r->busy = xcalloc(r->n + 1, sizeof(*r->busy));
+	for(size_t i = 0; i < r->n; i++) {
+		const struct otd_board_row *b = &r->rows[i];
+		if(strcmp(b->risk.risk, "at_risk") != 0)
+			continue;
+		if(!r->n_busy || r->busy[r->n_busy - 1] != b->visitor_id)
+			r->busy[r->n_busy++] = b->visitor_id;
+		if(strcmp(b->status, "booked") != 0 || r->n_cand == RESCUE_PER_PASS)
+			continue;
+		/* Once only: a visit given to someone else stays with them. */
+		bool moved = false;
+		st = store_appointment_has_event(c, b->appointment_id, "reassigned", &moved, err);
+		if(st)
+			return st;
+		if(!moved)
+			r->cand[r->n_cand++] = b->appointment_id;
+	}
+	return OTD_OK;
+}
+
+static bool busy(const struct rescue_read *r, int64_t visitor_id)
+{
+	for(size_t i = 0; i < r->n_busy; i++)
+		if(r->busy[i] == visitor_id)
+			return true;
+	return false;
+}
+
+/* Each visit of today still at risk (as tracking projects it from where
+ * the visitors really are) goes to a colleague who can keep its window and
+ * every promise of their own (app_reassign_options, the dispatcher's
+ * check) and has nothing at risk now, the one adding least travel:
+ * exactly as a dispatcher's reassignment (the customer is told who comes
+ * now), recorded as the auto-rebalance's. The optimiser's proposal judges
+ * the day on the planning model, which does not see a visitor running
+ * late; this does. *moved counts the visits given. */
+static enum otd_status rescue(struct otd_app *app, const char *today, int *moved,
+                              struct otd_error *err)
+{
+	*moved = 0;
+	struct rescue_read r = {.date = today};
+	enum otd_status st = store_read(app->store, rescue_scan, &r, err);
+	struct otd_principal system;
+	app_principal_cli(&system);
+	for(size_t i = 0; st == OTD_OK && i < r.n_cand; i++) {
+		struct otd_reassign_option *opts = NULL;
+		size_t n = 0;
+		st = app_reassign_options(app, r.cand[i], 5, &opts, &n, err);
+		if(st == OTD_ESTATE || st == OTD_ENOTFOUND) {
+			otd_error_clear(err);
+			st = OTD_OK;
+			continue;
+		}
+		for(size_t k = 0; st == OTD_OK && k < n; k++) {
+			if(busy(&r, opts[k].visitor_id))
+				continue;
+			struct otd_appointment_view v;
+			st = app_reassign_by(
+			    app, &system, r.cand[i], opts[k].visitor_id, "auto_rebalance",
+			    "Running late: a colleague can keep the window", &v, err);
+			otd_appointment_view_cleanup(&v);
+			if(st == OTD_OK) {
+				(*moved)++;
+				otd_log(OTD_LOG_INFO, "rebalance", "{s:s,s:I,s:I}", "auto",
+				        "rescued", "appointment_id", (json_int_t)r.cand[i],
+				        "to_visitor", (json_int_t)opts[k].visitor_id);
+				break;
+			}
+			/* The day moved under it: the next pass looks again. */
+			if(st == OTD_ECONFLICT || st == OTD_ESTATE) {
+				otd_error_clear(err);
+				st = OTD_OK;
+			}
+		}
+		free(opts);
+	}
+	store_board_rows_free(r.rows, r.n);
+	free(r.busy);
+	return st;
+}
+
 enum otd_status app_rebalance_auto(struct otd_app *app, bool *applied, struct otd_error *err)
 {
 	*applied = false;
@@ -1381,6 +1484,10 @@ enum otd_status app_rebalance_auto(struct otd_app *app, bool *applied, struct ot
 		if(st == OTD_ECONFLICT)
 			st = OTD_OK;
 	}
+	int rescued = 0;
+	if(st == OTD_OK && r.at_risk > 0)
+		st = rescue(app, today, &rescued, err);
+	*applied = *applied || rescued > 0;
 	otd_rebalance_cleanup(&r);
 	return st;
 }

@@ -119,8 +119,14 @@ enum otd_status app_reorder(struct otd_app *app, const struct otd_principal *act
  * rebalance of today over every visitor and applies it only when it saves
  * a promise, breaks none kept now and gives no visit kept now to another
  * visitor (the visits it moves are reassigned as any rebalance is, with
- * "auto_rebalance" as the source). *applied says whether it did. A day
- * that changed under it is left to the next pass. */
+ * "auto_rebalance" as the source). Then, since that proposal judges the
+ * day on the planning model (which does not see a visitor running late),
+ * each visit still at risk as tracking projects it live is given, once at
+ * most, to a colleague who can keep its window and every promise of their
+ * own and has nothing at risk (app_reassign_options; the least travel
+ * added), as a dispatcher's reassignment would. *applied says whether
+ * anything was done. A day that changed under it is left to the next
+ * pass. */
 enum otd_status app_rebalance_auto(struct otd_app *app, bool *applied, struct otd_error *err);
 
 #endif

@@ -21,24 +21,31 @@
 #include "cli/config_file.h"
 #include "http/server.h"
 #include "onthedot/mem.h"
+#include "sim/drive.h"
 
 static void serve_usage(FILE *out)
 {
-	fprintf(out,
-	        "usage: onthedot serve [--config FILE] [--db FILE] [--listen HOST:PORT]\n"
-	        "                      [--virtual-clock [--virtual-start RFC3339]]\n"
-	        "                      [--port-file FILE] [--log-level LEVEL] [--check-config]\n\n"
-	        "Runs the HTTP service until SIGTERM or SIGINT; requests in flight finish first.\n"
-	        "Settings come from the defaults, the config file, ONTHEDOT_* environment\n"
-	        "variables and these flags, in that order (contrib/onthedot.conf documents all).\n\n"
-	        "  --config FILE        configuration file (default: $ONTHEDOT_CONFIG, if set)\n"
-	        "  --db FILE            SQLite database (must be migrated: onthedot migrate)\n"
-	        "  --listen HOST:PORT   address to listen on; port 0 picks a free port\n"
-	        "  --virtual-clock      time moves only through POST /api/v1/admin/clock (tests)\n"
-	        "  --virtual-start T    where a virtual clock starts (default: now)\n"
-	        "  --port-file FILE     write the bound port to FILE once listening\n"
-	        "  --log-level LEVEL    debug, info, warn or error\n"
-	        "  --check-config       validate the configuration, print it, and exit\n");
+	fprintf(
+	    out,
+	    "usage: onthedot serve [--config FILE] [--db FILE] [--listen HOST:PORT]\n"
+	    "                      [--virtual-clock [--virtual-start RFC3339]]\n"
+	    "                      [--port-file FILE] [--log-level LEVEL] [--check-config]\n"
+	    "                      [--demo-drive]\n\n"
+	    "Runs the HTTP service until SIGTERM or SIGINT; requests in flight finish first.\n"
+	    "Settings come from the defaults, the config file, ONTHEDOT_* environment\n"
+	    "variables and these flags, in that order (contrib/onthedot.conf documents all).\n\n"
+	    "  --config FILE        configuration file (default: $ONTHEDOT_CONFIG, if set)\n"
+	    "  --db FILE            SQLite database (must be migrated: onthedot migrate)\n"
+	    "  --listen HOST:PORT   address to listen on; port 0 picks a free port\n"
+	    "  --virtual-clock      time moves only through POST /api/v1/admin/clock (tests)\n"
+	    "  --virtual-start T    where a virtual clock starts (default: now)\n"
+	    "  --port-file FILE     write the bound port to FILE once listening\n"
+	    "  --log-level LEVEL    debug, info, warn or error\n"
+	    "  --check-config       validate the configuration, print it, and exit\n"
+	    "  --demo-drive         play the visitors of the day with the simulator's reality\n"
+	    "                       model (the demo; needs messages.record_only, so no real\n"
+	    "                       customer is told): they leave, arrive, finish, tap late\n"
+	    "                       now and then, one in 12 falls ill at 10:00\n");
 }
 
 /* Raises the open-file limit to the hard limit: each connection is a file. */
@@ -75,11 +82,12 @@ int cmd_serve(int argc, char **argv)
 	                                     {"port-file", required_argument, 0, 'p'},
 	                                     {"log-level", required_argument, 0, 'L'},
 	                                     {"check-config", no_argument, 0, 'C'},
+	                                     {"demo-drive", no_argument, 0, 'D'},
 	                                     {"help", no_argument, 0, 'h'},
 	                                     {0, 0, 0, 0}};
 	const char *config = NULL, *db = NULL, *listen_at = NULL, *vstart = NULL, *port_file = NULL,
 	           *level = NULL;
-	bool virtual_clock = false, check_only = false;
+	bool virtual_clock = false, check_only = false, demo_drive = false;
 	int c;
 	optind = 1;
 	while((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -92,6 +100,7 @@ int cmd_serve(int argc, char **argv)
 		case 'p': port_file = optarg; break;
 		case 'L': level = optarg; break;
 		case 'C': check_only = true; break;
+		case 'D': demo_drive = true; break;
 		case 'h': serve_usage(stdout); return 0;
 		default: serve_usage(stderr); return 2;
 		}
@@ -121,6 +130,14 @@ int cmd_serve(int argc, char **argv)
 		return 2;
 	}
 	otd_log_set_level((enum otd_log_level)lv);
+	if(demo_drive && !cfg.messages.record_only) {
+		/* Simulated visitors make real apologies: only to the record. */
+		cli_error("serve",
+		          "--demo-drive plays made-up visitors and needs messages.record_only "
+		          "(ONTHEDOT_MESSAGES_RECORD_ONLY=true), so no real customer is told");
+		otd_config_cleanup(&cfg);
+		return 2;
+	}
 	if(check_only) {
 		printf("# configuration is valid; effective values:\n");
 		otd_config_dump(&cfg, stdout);
@@ -155,6 +172,7 @@ int cmd_serve(int argc, char **argv)
 	struct otd_server *srv = NULL;
 	struct otd_ticker *ticker = NULL;
 	struct otd_notifier *notifier = NULL;
+	struct sim_drive *drive = NULL;
 	struct otd_error err;
 	otd_error_clear(&err);
 	if(app_open(&app, &cfg, OTD_APP_SERVER, &err) != OTD_OK) {
@@ -172,13 +190,17 @@ int cmd_serve(int argc, char **argv)
 		goto out_srv;
 	}
 	ticker = ticker_start(&app, cfg.tracking.ticker_seconds);
+	if(demo_drive && !(drive = sim_drive_start(&app, 1))) {
+		cli_error("serve", "the demo driver could not start");
+		goto out_srv;
+	}
 	if(cfg.port_file[0] && write_port_file(cfg.port_file, port) != 0) {
 		cli_error("serve", "cannot write the port file %s: %s", cfg.port_file, strerror(errno));
 		goto out_srv;
 	}
-	otd_log(OTD_LOG_INFO, "listening", "{s:s,s:i,s:s,s:s,s:b}", "listen", cfg.listen, "port",
-	        (int)port, "database", cfg.database, "timezone", cfg.timezone, "virtual_clock",
-	        cfg.virtual_clock);
+	otd_log(OTD_LOG_INFO, "listening", "{s:s,s:i,s:s,s:s,s:b,s:b}", "listen", cfg.listen,
+	        "port", (int)port, "database", cfg.database, "timezone", cfg.timezone,
+	        "virtual_clock", cfg.virtual_clock, "demo_drive", demo_drive);
 	for(;;) {
 		int sig = 0;
 		if(sigwait(&sigs, &sig) != 0)
@@ -192,6 +214,7 @@ int cmd_serve(int argc, char **argv)
 	rc = 0;
 out_srv:
 	http_server_stop(srv, cfg.http.shutdown_grace);
+	sim_drive_stop(drive);
 	ticker_stop(ticker);
 	notifier_stop(notifier);
 out_app:

@@ -824,10 +824,14 @@ static json_t *timeline(struct run *r, const struct otd_sim_facts *f, const stru
 				continue;
 			static const char *const names[] = {"", "kept", "broken", "cancelled",
 			                                    "moved"};
+			/* References are random (a secret's cousin): the report names
+			 * the appointment by its number, the same in every run. */
+			char label[24];
+			snprintf(label, sizeof(label), "#%lld", (long long)a->id);
 			json_array_append_new(
 			    stops,
-			    json_pack("{s:s,s:[i,i],s:o,s:o,s:s,s:o}", "reference", a->reference,
-			              "window", minute_in(tz, date, c->window_start),
+			    json_pack("{s:s,s:[i,i],s:o,s:o,s:s,s:o}", "reference", label, "window",
+			              minute_in(tz, date, c->window_start),
 			              minute_in(tz, date, c->window_end), "arrived",
 			              reached ? json_integer(minute_in(tz, date, t.arrived))
 			                      : json_null(),

@@ -289,6 +289,13 @@ static enum otd_status decide(struct sim_player *p, struct pvisitor *v, int64_t 
                               struct otd_error *err)
 {
 	if(v->sick_from && now >= v->sick_from && !v->sick_reported) {
+		/* The taps of the visit just finished go first: the report is
+		 * stamped now, and a tap older than it would be refused. */
+		if(v->n_taps) {
+			v->state = P_FREE;
+			v->next = v->taps[v->n_taps - 1].at;
+			return OTD_OK;
+		}
 		v->sick_reported = true;
 		v->state = P_HOME;
 		v->next = INT64_MAX;
@@ -397,6 +404,13 @@ static enum otd_status advance(struct sim_player *p, struct pvisitor *v, struct 
 		v->lon = v->dest_lon;
 		if(v->aborted) {
 			p->tot.journeys_wasted++;
+			if(now == v->depart) {
+				/* Refused at the door itself: look again later, not now
+				 * (it would choose the same again). */
+				v->state = P_FREE;
+				v->next = now + IDLE_RECHECK_S;
+				return OTD_OK;
+			}
 			return decide(p, v, now, err);
 		}
 		v->reached = now;
