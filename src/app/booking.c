@@ -2308,11 +2308,21 @@ enum otd_status booking_reassigned(struct otd_app *app, struct otd_conn *tx,
 		goto out;
 	}
 	int version = before.a.promise_version + 1;
-	st = store_outbox_cancel_stale(tx, appointment_id, before.a.promise_version, NULL, err);
+	/* A window already missed stays missed whoever comes now: the move
+	 * must not make it a new promise that breaks again (a second case, a
+	 * second "broken" message). */
+	struct otd_appointment_risk risk;
+	st = store_appointment_risk_get(tx, appointment_id, &risk, err);
+	bool was_broken = st == OTD_OK && strcmp(risk.risk, "broken") == 0;
+	if(st == OTD_OK)
+		st = store_outbox_cancel_stale(tx, appointment_id, before.a.promise_version, NULL,
+		                               err);
 	if(st == OTD_OK)
 		st = store_appointment_move(tx, appointment_id, visitor_id, before.a.local_date,
 		                            before.a.window_start, before.a.window_end, version,
 		                            now, err);
+	if(st == OTD_OK && was_broken)
+		st = store_appointment_risk_put(tx, appointment_id, &risk, now, err);
 	/* Windows an apology offered in its place are moot once the promised
 	 * window is kept by someone else. */
 	if(st == OTD_OK)

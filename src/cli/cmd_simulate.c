@@ -1,10 +1,12 @@
 /* onthedot simulate --scenario FILE --seed N [--days D] [--report DIR]:
  * the day simulator (src/sim/engine.h). */
+#include <errno.h>
 #include <getopt.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "app/log.h"
 #include "app/tzload.h"
@@ -108,7 +110,9 @@ int cmd_simulate(int argc, char **argv)
 		}
 	}
 	if(!scenario_path || seed < 0 || optind < argc) {
-		if(!scenario_path || seed < 0)
+		if(optind < argc)
+			cli_error("simulate", "unexpected argument \"%s\"", argv[optind]);
+		else
 			cli_error("simulate", "--scenario FILE and --seed N are required");
 		simulate_usage(stderr);
 		return 2;
@@ -117,6 +121,15 @@ int cmd_simulate(int argc, char **argv)
 	if(keep_db && n_policies * n_widths != 1) {
 		cli_error("simulate", "--keep-db needs a single run: give --policy and --width");
 		return 2;
+	}
+	/* The report's folder is made first: a run of minutes is not lost
+	 * to a folder that cannot be made. */
+	struct stat sb;
+	if(report_dir && mkdir(report_dir, 0777) != 0 &&
+	   (errno != EEXIST || stat(report_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+		cli_error("simulate", "cannot make the report folder %s: %s", report_dir,
+		          errno == EEXIST ? "a file is in the way" : strerror(errno));
+		return 1;
 	}
 	if(sodium_init() < 0)
 		return 1;
