@@ -91,8 +91,9 @@ struct rpt_run {
 	long long guarantee_cases, compensation_minor;
 	const char *currency; /* "" or three capitals */
 	struct rpt_timeline timeline;
-	const json_t *accounting; /* object of counts */
-	char label[96];           /* "onthedot 60 min" (the policy cut to fit) */
+	const json_t *accounting;    /* object of counts */
+	const json_t *broken_causes; /* object of counts (nulls allowed); NULL: none given */
+	char label[96];              /* "onthedot 60 min" (the policy cut to fit) */
 };
 
 struct rpt {
@@ -434,6 +435,10 @@ static enum otd_status read_run(const json_t *run, const struct where *w, struct
 	   (st = read_timeline(run, w, &r->timeline, err)) ||
 	   (st = get_counts(run, w, "accounting", &r->accounting, err)))
 		return st;
+	/* Optional: why the broken promises broke (counts, and lateness that
+	 * may be null). */
+	const json_t *causes = json_object_get(run, "broken_causes");
+	r->broken_causes = json_is_object(causes) ? causes : NULL;
 	if(!r->policy[0])
 		return bad(err, w, "policy", json_object_get(run, "policy"), "a policy's name");
 	if(!currency_ok(r->currency))
@@ -717,12 +722,30 @@ struct keyset {
 	size_t n;
 };
 
-static void keyset_collect(struct keyset *ks, const struct rpt *r, bool accounting)
+/* Which object of each run a key table shows. */
+enum key_table { KT_MESSAGES, KT_ACCOUNTING, KT_CAUSES };
+
+static const json_t *key_object(const struct rpt_run *run, enum key_table which)
+{
+	return which == KT_ACCOUNTING ? run->accounting
+	       : which == KT_CAUSES   ? run->broken_causes
+	                              : run->messages_by_kind;
+}
+
+/* A cell: a count, "n/a" for null or missing. */
+static void key_cell(char *t, size_t n, const json_t *v)
+{
+	if(json_is_integer(v))
+		fmt_count(t, n, (long long)json_integer_value(v));
+	else
+		text_printf(t, n, "n/a");
+}
+
+static void keyset_collect(struct keyset *ks, const struct rpt *r, enum key_table which)
 {
 	ks->n = 0;
 	for(size_t i = 0; i < r->n_runs; i++) {
-		json_t *o =
-		    (json_t *)(accounting ? r->runs[i].accounting : r->runs[i].messages_by_kind);
+		json_t *o = (json_t *)key_object(&r->runs[i], which);
 		for(void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
 			const char *k = json_object_iter_key(it);
 			bool seen = false;
@@ -765,10 +788,10 @@ static void md_escape(struct otd_buf *b, const char *s)
 	}
 }
 
-static void md_key_table(struct otd_buf *b, const struct rpt *r, bool accounting)
+static void md_key_table(struct otd_buf *b, const struct rpt *r, enum key_table which)
 {
 	struct keyset ks;
-	keyset_collect(&ks, r, accounting);
+	keyset_collect(&ks, r, which);
 	if(!ks.n || !r->n_runs) {
 		otd_buf_puts(b, "None recorded.\n");
 		return;
@@ -788,17 +811,14 @@ static void md_key_table(struct otd_buf *b, const struct rpt *r, bool accounting
 		otd_buf_puts(b, "---:|");
 	otd_buf_puts(b, "\n");
 	for(size_t i = 0; i < r->n_runs; i++) {
-		const json_t *o = accounting ? r->runs[i].accounting : r->runs[i].messages_by_kind;
+		const json_t *o = key_object(&r->runs[i], which);
 		otd_buf_puts(b, "| ");
 		md_escape(b, r->runs[i].label);
 		otd_buf_puts(b, " |");
 		for(size_t k = 0; k < ks.n; k++) {
 			const json_t *v = json_object_get(o, ks.keys[k]);
 			char t[NUM_MAX];
-			if(v)
-				fmt_count(t, sizeof(t), (long long)json_integer_value(v));
-			else
-				text_printf(t, sizeof(t), "n/a");
+			key_cell(t, sizeof(t), v);
 			otd_buf_printf(b, " %s |", t);
 		}
 		otd_buf_puts(b, "\n");
@@ -864,10 +884,12 @@ static void render_markdown(struct otd_buf *b, const struct rpt *r)
 			otd_buf_puts(b, "\n");
 		}
 	}
+	otd_buf_puts(b, "\n## Why promises were broken\n\n");
+	md_key_table(b, r, KT_CAUSES);
 	otd_buf_puts(b, "\n## Accounting checks (each should be 0)\n\n");
-	md_key_table(b, r, true);
+	md_key_table(b, r, KT_ACCOUNTING);
 	otd_buf_puts(b, "\n## Messages by kind\n\n");
-	md_key_table(b, r, false);
+	md_key_table(b, r, KT_MESSAGES);
 }
 
 /* ---- HTML -------------------------------------------------------------- */
@@ -928,19 +950,24 @@ static void html_summary(struct otd_buf *b, const struct rpt *r)
 	otd_buf_puts(b, "</tbody></table></div>\n");
 }
 
-static void html_key_table(struct otd_buf *b, const struct rpt *r, bool accounting)
+static void html_key_table(struct otd_buf *b, const struct rpt *r, enum key_table which)
 {
 	struct keyset ks;
-	keyset_collect(&ks, r, accounting);
+	keyset_collect(&ks, r, which);
 	if(!ks.n || !r->n_runs) {
 		otd_buf_puts(b, "<p>None recorded.</p>\n");
 		return;
 	}
-	otd_buf_printf(b,
-	               "<div class=\"scroll\"><table>\n<caption>%s</caption>\n<thead><tr>"
-	               "<th scope=\"col\">Run</th>",
-	               accounting ? "Promises that escaped the accounting (each should be 0)"
-	                          : "Messages sent, by kind");
+	otd_buf_printf(
+	    b,
+	    "<div class=\"scroll\"><table>\n<caption>%s</caption>\n<thead><tr>"
+	    "<th scope=\"col\">Run</th>",
+	    which == KT_ACCOUNTING ? "Promises that escaped the accounting (each should be 0)"
+	    : which == KT_CAUSES
+	        ? "Why promises were broken: late after an overrun (a visit over twice its "
+	          "median earlier that day), late otherwise, never reached; lateness in "
+	          "minutes"
+	        : "Messages sent, by kind");
 	for(size_t k = 0; k < ks.n; k++) {
 		struct otd_buf t;
 		otd_buf_init(&t, 0);
@@ -952,22 +979,92 @@ static void html_key_table(struct otd_buf *b, const struct rpt *r, bool accounti
 	}
 	otd_buf_puts(b, "</tr></thead>\n<tbody>\n");
 	for(size_t i = 0; i < r->n_runs; i++) {
-		const json_t *o = accounting ? r->runs[i].accounting : r->runs[i].messages_by_kind;
+		const json_t *o = key_object(&r->runs[i], which);
 		otd_buf_puts(b, "<tr><th scope=\"row\">");
 		h_esc(b, r->runs[i].label);
 		otd_buf_puts(b, "</th>");
 		for(size_t k = 0; k < ks.n; k++) {
 			const json_t *v = json_object_get(o, ks.keys[k]);
 			char t[NUM_MAX];
-			if(v)
-				fmt_count(t, sizeof(t), (long long)json_integer_value(v));
-			else
-				text_printf(t, sizeof(t), "n/a");
+			key_cell(t, sizeof(t), v);
 			otd_buf_printf(b, "<td>%s</td>", t);
 		}
 		otd_buf_puts(b, "</tr>\n");
 	}
 	otd_buf_puts(b, "</tbody></table></div>\n");
+}
+
+/* One line of the targets list: met, or missed and by how much. */
+static void target_line(struct otd_buf *b, const char *what, bool known, bool met,
+                        const char *measured, const char *gap)
+{
+	otd_buf_puts(b, "<li>");
+	h_esc(b, what);
+	otd_buf_puts(b, ": ");
+	if(!known)
+		otd_buf_puts(b, "not measured in this run");
+	else {
+		otd_buf_puts(b, met ? "<strong>met</strong>, " : "<strong>missed</strong>, ");
+		h_esc(b, measured);
+		if(!met) {
+			otd_buf_puts(b, " (");
+			h_esc(b, gap);
+			otd_buf_puts(b, ")");
+		}
+	}
+	otd_buf_puts(b, "</li>\n");
+}
+
+/* The aims of issue 9 for the onthedot run with 60-minute windows, each
+ * met or missed by how much; "why" is the broken-promise table below. */
+static void html_targets(struct otd_buf *b, const struct rpt *r)
+{
+	const struct rpt_run *run = NULL;
+	for(size_t i = 0; i < r->n_runs && !run; i++)
+		if(strcmp(r->runs[i].policy, "onthedot") == 0 && r->runs[i].width == 60)
+			run = &r->runs[i];
+	otd_buf_puts(b, "<h2>Targets</h2>\n");
+	if(!run) {
+		otd_buf_puts(b,
+		             "<p>The targets are for the onthedot policy with 60-minute windows, "
+		             "which this report does not hold.</p>\n");
+		return;
+	}
+	char m[160], g[160];
+	otd_buf_puts(b, "<p>For the onthedot policy with 60-minute windows, this seed. The "
+	                "figures over many seeds are in the README.</p>\n<ul>\n");
+	bool known = run->kept_rate.set && run->utilisation.set;
+	double k = known ? run->kept_rate.v * 100 : 0, u = known ? run->utilisation.v * 100 : 0;
+	text_printf(m, sizeof(m), "kept %.1f%% at utilisation %.1f%%", k, u);
+	if(k < 97 && u < 75)
+		text_printf(g, sizeof(g), "kept short by %.1f points, utilisation by %.1f", 97 - k,
+		            75 - u);
+	else if(k < 97)
+		text_printf(g, sizeof(g), "kept short by %.1f points", 97 - k);
+	else
+		text_printf(g, sizeof(g), "utilisation short by %.1f points", 75 - u);
+	target_line(b, "at least 97% kept at 75% utilisation or more", known, k >= 97 && u >= 75, m,
+	            g);
+	known = run->warned_60_share.set;
+	double w = known ? run->warned_60_share.v * 100 : 0;
+	text_printf(m, sizeof(m), "%.1f%% of broken promises warned an hour or more ahead", w);
+	text_printf(g, sizeof(g), "short by %.1f points", 90 - w);
+	target_line(b,
+	            "at least 90% of broken promises warned 60 minutes or more before the window "
+	            "ended",
+	            known, w >= 90, m, g);
+	known = run->false_alarm_share.set;
+	double f = known ? run->false_alarm_share.v * 100 : 0;
+	text_printf(m, sizeof(m), "%.1f%% of apologies", f);
+	text_printf(g, sizeof(g), "over by %.1f points", f - 25);
+	target_line(b, "false alarms at most 25% of apologies", known, f <= 25, m, g);
+	known = run->messages_per_customer.set;
+	double mc = known ? run->messages_per_customer.v : 0;
+	text_printf(m, sizeof(m), "%.2f messages per customer", mc);
+	text_printf(g, sizeof(g), "over by %.2f", mc - 1.3);
+	target_line(b, "at most 1.3 messages per customer on average", known, mc <= 1.3 + 1e-9, m,
+	            g);
+	otd_buf_puts(b, "</ul>\n");
 }
 
 /* One bar per run; texts[i] (owned by the caller) as each bar's text. */
@@ -1582,10 +1679,13 @@ static enum otd_status render_html(struct otd_buf *b, const struct rpt *r, struc
 		otd_buf_puts(b, "<p>No runs.</p>\n");
 	}
 
+	html_targets(b, r);
+	otd_buf_puts(b, "<h2>Why promises were broken</h2>\n");
+	html_key_table(b, r, KT_CAUSES);
 	otd_buf_puts(b, "<h2>Accounting checks</h2>\n");
-	html_key_table(b, r, true);
+	html_key_table(b, r, KT_ACCOUNTING);
 	otd_buf_puts(b, "<h2>Messages by kind</h2>\n");
-	html_key_table(b, r, false);
+	html_key_table(b, r, KT_MESSAGES);
 	otd_buf_puts(b, "</main>\n</body>\n</html>\n");
 	return OTD_OK;
 }
