@@ -157,3 +157,9 @@ void app_close(struct otd_app *app)
 		otd_clock_free(app->clock);
 	memset(app, 0, sizeof(*app));
 }
+
+enum otd_status app_create_database(const char *path, struct otd_error *err)
+{
+	int from, to;
+	return store_migrate(path, true, 1000, &from, &to, NULL, err);
+}

@@ -95,4 +95,8 @@ void app_set_listen_port(struct otd_app *app, unsigned port);
 /* Stops and frees everything app_open started. */
 void app_close(struct otd_app *app);
 
+/* Creates the database file at path (it must not hold another schema)
+ * with the latest schema, for a throw-away run (the simulator). */
+enum otd_status app_create_database(const char *path, struct otd_error *err);
+
 #endif

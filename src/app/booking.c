@@ -27,6 +27,7 @@
 #include "onthedot/validate.h"
 #include "store/board.h"
 #include "store/booking.h"
+#include "store/guarantees.h"
 #include "store/catalog.h"
 #include "store/gazetteer.h"
 #include "store/outbox.h"
@@ -2397,6 +2398,17 @@ static enum otd_status reassign_job(struct otd_conn *tx, void *arg, struct otd_e
 		st = otd_error_set(err, OTD_ESTATE, "cannot_reassign", NULL,
 		                   "This visit is %s and can no longer be given to someone else.",
 		                   before.a.status);
+		goto out;
+	}
+	/* The auto mode gives a visit to someone else once at most: checked
+	 * here, in the transaction, so a dispatcher's move in between counts. */
+	bool moved_before = false;
+	if(strcmp(r->source, "auto_rebalance") == 0 &&
+	   ((st = store_appointment_has_event(tx, j->id, "reassigned", &moved_before, err)) ||
+	    moved_before)) {
+		if(!st)
+			st = otd_error_set(err, OTD_ECONFLICT, "already_reassigned", NULL,
+			                   "This visit was given to someone else before.");
 		goto out;
 	}
 	if(!v) {

@@ -237,7 +237,9 @@ enum otd_status app_reassign(struct otd_app *app, const struct otd_principal *ac
                              struct otd_appointment_view *out, struct otd_error *err);
 
 /* The same, recorded as done by source ("dispatcher", "auto_rebalance")
- * in the appointment's "reassigned" event. */
+ * in the appointment's "reassigned" event. "auto_rebalance" moves a visit
+ * once at most: 409 already_reassigned when it was given to someone else
+ * before (by anyone). */
 enum otd_status app_reassign_by(struct otd_app *app, const struct otd_principal *actor,
                                 int64_t appointment_id, int64_t visitor_id, const char *source,
                                 const char *reason, struct otd_appointment_view *out,

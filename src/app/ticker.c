@@ -22,27 +22,51 @@ struct otd_ticker {
 	bool stopping;
 };
 
-void ticker_pass(struct otd_app *app)
+enum otd_status ticker_pass_checked(struct otd_app *app, struct otd_error *err)
 {
-	struct otd_error err;
-	otd_error_clear(&err);
-	if(app_holds_expire(app, &err) != OTD_OK)
+	enum otd_status first = OTD_OK;
+	struct otd_error e;
+	otd_error_clear(&e);
+	if(app_holds_expire(app, &e) != OTD_OK) {
 		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "holds_expire", "error",
-		        err.message);
-	otd_error_clear(&err);
-	if(app_risk_pass(app, NULL, &err) != OTD_OK)
-		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "risk_pass", "error", err.message);
-	otd_error_clear(&err);
+		        e.message);
+		if(!first && err)
+			*err = e;
+		first = first ? first : e.status;
+	}
+	otd_error_clear(&e);
+	if(app_risk_pass(app, NULL, &e) != OTD_OK) {
+		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "risk_pass", "error",
+		        e.message);
+		if(!first && err)
+			*err = e;
+		first = first ? first : e.status;
+	}
+	otd_error_clear(&e);
 	bool rebalanced;
 	if(app->cfg->dispatch.auto_rebalance &&
-	   app_rebalance_auto(app, &rebalanced, &err) != OTD_OK)
+	   app_rebalance_auto(app, &rebalanced, &e) != OTD_OK) {
 		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "auto_rebalance", "error",
-		        err.message);
-	otd_error_clear(&err);
+		        e.message);
+		if(!first && err)
+			*err = e;
+		first = first ? first : e.status;
+	}
+	otd_error_clear(&e);
 	int sent = 0;
-	if(app_reminders(app, &sent, &err) != OTD_OK)
+	if(app_reminders(app, &sent, &e) != OTD_OK) {
 		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "reminders", "error",
-		        err.message);
+		        e.message);
+		if(!first && err)
+			*err = e;
+		first = first ? first : e.status;
+	}
+	return first;
+}
+
+void ticker_pass(struct otd_app *app)
+{
+	ticker_pass_checked(app, NULL);
 }
 
 static void *ticker_main(void *arg)

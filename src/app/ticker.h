@@ -17,7 +17,12 @@ struct otd_ticker *ticker_start(struct otd_app *app, int period_s);
 /* Stops the thread after its current pass and frees it. NULL is ignored. */
 void ticker_stop(struct otd_ticker *t);
 
-/* One pass, on the calling thread (tests). */
+/* One pass, on the calling thread (tests). Each step runs whatever the
+ * others did; failures are logged. */
 void ticker_pass(struct otd_app *app);
+
+/* The same, returning the first step's failure (err filled when not
+ * NULL), for callers that must not go on after one (the simulator). */
+enum otd_status ticker_pass_checked(struct otd_app *app, struct otd_error *err);
 
 #endif

@@ -20,7 +20,6 @@
 #include "onthedot/mem.h"
 #include "onthedot/tz.h"
 #include "sim/player.h"
-#include "store/store.h"
 
 /* Stream labels for otd_rng_derive: one per kind of draw. */
 enum {
@@ -168,7 +167,7 @@ struct run {
 	int64_t *appt_customer; /* appointment id -> customer index + 1 */
 	size_t n_appt_customer;
 	struct sim_player *players[SIM_PLAYED_MAX];
-	int64_t sick[SIM_PLAYED_MAX][64];
+	int64_t sick[SIM_PLAYED_MAX][SIM_VISITORS_MAX];
 	int n_sick[SIM_PLAYED_MAX];
 	struct action *acts; /* the customers' actions in time order */
 	size_t n_acts, next_act;
@@ -259,7 +258,7 @@ static void visitors_csv(struct run *r, struct otd_buf *csv)
 	const struct sim_scenario *sc = r->sc;
 	/* Shifts repeat weekly from the Monday before the first booking day. */
 	char first[11], monday[11];
-	date_add(sc->first_day, -sc->booking_days - 1, first);
+	date_add(r->days[0], -sc->booking_days - 1, first);
 	date_add(first, -weekday_of(first), monday);
 	otd_buf_puts(csv, "email,name,role_title,base_lat,base_lon,phone,skills,shift_start,"
 	                  "shift_minutes,shift_rrule\n");
@@ -464,7 +463,11 @@ static enum otd_status customer_asks(struct run *r, struct customer *c, struct o
 		                                 .consent_email = c->email};
 		struct otd_appointment_view v;
 		st = app_book(&r->app, &anyone, &br, &v, err);
-		if(st == OTD_ECONFLICT) {
+		if(st == OTD_ECONFLICT || (st == OTD_ERATE && c->sms)) {
+			/* Taken meanwhile; or too many texts lately: as the form
+			 * advises, by email only. */
+			if(st == OTD_ERATE)
+				c->sms = false;
 			otd_appointment_view_cleanup(&v);
 			otd_error_clear(err);
 			continue;
@@ -515,15 +518,17 @@ static enum otd_status customer_reschedules(struct run *r, struct customer *c,
 		otd_slot_result_cleanup(&res);
 		return OTD_OK; /* nothing else that day: they keep the window */
 	}
+	char key[32];
+	snprintf(key, sizeof(key), "customer-%zu", c->index);
 	struct otd_hold_request hr = {.address_id = c->address_id,
 	                              .visit_type_id = c->type_id,
 	                              .window_start = res.days[0].windows[w].start,
 	                              .for_appointment = c->appointment_id,
-	                              .client_key = "customer-move"};
+	                              .client_key = key};
 	otd_slot_result_cleanup(&res);
 	struct otd_hold_result h;
 	st = app_hold_create(&r->app, &anyone, &hr, &h, err);
-	if(st == OTD_ECONFLICT) {
+	if(st == OTD_ECONFLICT || st == OTD_ERATE) {
 		otd_error_clear(err);
 		return OTD_OK;
 	}
@@ -570,8 +575,10 @@ static enum otd_status run_actions(struct run *r, int64_t until, bool hourly, st
 		const struct action *a = &r->acts[r->next_act++];
 		while(hourly && r->next_hour <= a->at) {
 			clock_to(r, r->next_hour);
-			ticker_pass(&r->app);
+			st = ticker_pass_checked(&r->app, err);
 			r->next_hour += 3600;
+			if(st)
+				return st;
 		}
 		clock_to(r, a->at);
 		struct customer *c = &r->customers[a->customer];
@@ -582,10 +589,12 @@ static enum otd_status run_actions(struct run *r, int64_t until, bool hourly, st
 		else
 			st = customer_reschedules(r, c, err);
 		if(st) {
-			char what[OTD_ERR_MESSAGE_MAX];
+			char what[OTD_ERR_MESSAGE_MAX], code[OTD_ERR_CODE_MAX];
 			snprintf(what, sizeof(what), "%s", err->message);
-			otd_error_set(err, st, err->code[0] ? err->code : "simulation_failed", NULL,
-			              "Customer %zu could not %s: %s", c->index + 1,
+			snprintf(code, sizeof(code), "%s",
+			         err->code[0] ? err->code : "simulation_failed");
+			otd_error_set(err, st, code, NULL, "Customer %zu could not %s: %s",
+			              c->index + 1,
 			              a->kind == 0   ? "book"
 			              : a->kind == 1 ? "cancel"
 			                             : "move their visit",
@@ -593,9 +602,9 @@ static enum otd_status run_actions(struct run *r, int64_t until, bool hourly, st
 		}
 	}
 	if(hourly)
-		while(r->next_hour <= until) {
+		while(st == OTD_OK && r->next_hour <= until) {
 			clock_to(r, r->next_hour);
-			ticker_pass(&r->app);
+			st = ticker_pass_checked(&r->app, err);
 			r->next_hour += 3600;
 		}
 	return st;
@@ -730,9 +739,10 @@ static enum otd_status play_day(struct run *r, int k, struct otd_error *err)
 		if(st == OTD_OK)
 			st = take_offers(r, t, err);
 		if(st == OTD_OK && t >= next_tick) {
-			ticker_pass(&r->app);
+			st = ticker_pass_checked(&r->app, err);
 			next_tick += tick;
-			st = read_apologies(r, err);
+			if(st == OTD_OK)
+				st = read_apologies(r, err);
 		}
 	}
 	r->next_hour = end + 3600;
@@ -1205,6 +1215,10 @@ static void configure(struct run *r)
 	r->cfg.booking.horizon_days = sc->booking_days + r->n_played + 7;
 	r->cfg.booking.same_day_cutoff = (char *)"";
 	r->cfg.booking.holds_per_client = 3;
+	/* The caps on text messages guard a public form against abuse, which
+	 * is not what is simulated (every simulated number shares a prefix). */
+	r->cfg.booking.sms_prefix_per_hour = 1000000;
+	r->cfg.booking.sms_number_per_day = 1000000;
 	r->cfg.guarantees.rule_set = (char *)sc->rule_set;
 	r->cfg.guarantees.dir = (char *)"";
 	r->cfg.messages.record_only = true;
@@ -1303,8 +1317,7 @@ enum otd_status sim_run(const struct sim_run_options *o, json_t **run_out, json_
 	for(int k = 0; k < o->days; k++)
 		date_add(r->sc->first_day, k, r->days[found + k]);
 	configure(r);
-	int from, to;
-	st = store_migrate(r->db, true, 1000, &from, &to, NULL, err);
+	st = app_create_database(r->db, err);
 	if(st == OTD_OK) {
 		/* The clock starts at local midnight of the first booking day;
 		 * the zone is loaded by app_open, so the start is found from a

@@ -18,7 +18,7 @@
 #include "onthedot/tz.h"
 
 #define IDLE_RECHECK_S 300 /* a free visitor looks at their route again this often */
-#define TAPS_QUEUED_MAX 8
+#define TAPS_QUEUED_MAX 32
 
 enum pstate { P_OFF, P_FREE, P_TRAVEL, P_WAIT, P_SITE, P_BREAK, P_HOME };
 
@@ -192,8 +192,11 @@ static void tap(struct sim_player *p, struct pvisitor *v, enum otd_vevent_kind k
 	if(at <= v->last_tap)
 		at = v->last_tap + 1;
 	v->last_tap = at;
-	if(v->n_taps == TAPS_QUEUED_MAX) /* cannot happen: at most three wait */
+	if(v->n_taps == TAPS_QUEUED_MAX) {
+		/* Only with taps hours late: the phone's queue is full. */
+		p->tot.taps_refused++;
 		return;
+	}
 	struct tap *q = &v->taps[v->n_taps++];
 	q->at = at;
 	q->kind = kind;
@@ -259,6 +262,14 @@ static enum otd_status next_stop(struct sim_player *p, struct pvisitor *v, bool 
 	for(size_t i = 0; i < d.n && !*found; i++) {
 		const struct otd_tracked_stop *s = &d.stops[i];
 		if(strcmp(s->status, "booked") != 0)
+			continue;
+		/* Done already (its taps still waiting to be sent, late), or its
+		 * journey's tap not yet sent: the service does not know yet. */
+		struct sim_truth t;
+		bool waiting = false;
+		for(int k = 0; k < v->n_taps && !waiting; k++)
+			waiting = strcmp(v->taps[k].reference, s->reference) == 0;
+		if(waiting || sim_player_truth(p, s->appointment_id, &t))
 			continue;
 		struct otd_appointment_view view;
 		st = app_appointment_view(p->app, s->appointment_id, &view, err);

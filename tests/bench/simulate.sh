@@ -23,4 +23,4 @@ run() {
 export -f run
 export bin out scenario
 seq 1 "$seeds" | xargs -P 2 -I{} bash -c 'run {}'
-python3 "$here/tests/bench/sim_summary.py" "$out"/seed-*
+python3 "$here/tests/bench/sim_summary.py" "$out"/seed-*/
