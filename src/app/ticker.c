@@ -22,45 +22,36 @@ struct otd_ticker {
 	bool stopping;
 };
 
+/* A failed step: logged, and kept when it is the first. */
+static void step_failed(const char *step, const struct otd_error *e, enum otd_status *first,
+                        struct otd_error *err)
+{
+	otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", step, "error", e->message);
+	if(*first)
+		return;
+	*first = e->status ? e->status : OTD_EINTERNAL;
+	if(err)
+		*err = *e;
+}
+
 enum otd_status ticker_pass_checked(struct otd_app *app, struct otd_error *err)
 {
 	enum otd_status first = OTD_OK;
 	struct otd_error e;
 	otd_error_clear(&e);
-	if(app_holds_expire(app, &e) != OTD_OK) {
-		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "holds_expire", "error",
-		        e.message);
-		if(!first && err)
-			*err = e;
-		first = first ? first : e.status;
-	}
+	if(app_holds_expire(app, &e) != OTD_OK)
+		step_failed("holds_expire", &e, &first, err);
 	otd_error_clear(&e);
-	if(app_risk_pass(app, NULL, &e) != OTD_OK) {
-		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "risk_pass", "error",
-		        e.message);
-		if(!first && err)
-			*err = e;
-		first = first ? first : e.status;
-	}
+	if(app_risk_pass(app, NULL, &e) != OTD_OK)
+		step_failed("risk_pass", &e, &first, err);
 	otd_error_clear(&e);
 	bool rebalanced;
-	if(app->cfg->dispatch.auto_rebalance &&
-	   app_rebalance_auto(app, &rebalanced, &e) != OTD_OK) {
-		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "auto_rebalance", "error",
-		        e.message);
-		if(!first && err)
-			*err = e;
-		first = first ? first : e.status;
-	}
+	if(app->cfg->dispatch.auto_rebalance && app_rebalance_auto(app, &rebalanced, &e) != OTD_OK)
+		step_failed("auto_rebalance", &e, &first, err);
 	otd_error_clear(&e);
 	int sent = 0;
-	if(app_reminders(app, &sent, &e) != OTD_OK) {
-		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "reminders", "error",
-		        e.message);
-		if(!first && err)
-			*err = e;
-		first = first ? first : e.status;
-	}
+	if(app_reminders(app, &sent, &e) != OTD_OK)
+		step_failed("reminders", &e, &first, err);
 	return first;
 }
 

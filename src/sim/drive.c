@@ -23,7 +23,7 @@
 
 #define DRIVE_PERIOD_S 1
 #define SICK_EVERY 12     /* one visitor in this many falls ill */
-#define SICK_FROM_HOUR 10 /* local */
+#define SICK_FROM "10:00" /* local */
 
 /* Labels of the random streams derived from the seed. */
 #define S_PLAYER 0x6472697665ull /* "drive" */
@@ -65,18 +65,6 @@ static int64_t day_number(const char *date)
 	if(sscanf(date, "%d-%d-%d", &y, &m, &d) != 3)
 		return 0;
 	return otd_days_from_civil(y, m, d);
-}
-
-/* hour:00 local on date; 0 when the date does not parse. */
-static int64_t local_hour(const struct otd_tz *tz, const char *date, int hour)
-{
-	struct otd_civil c = {0};
-	if(sscanf(date, "%d-%d-%d", &c.year, &c.month, &c.day) != 3)
-		return 0;
-	c.hour = hour;
-	int64_t t = 0;
-	otd_tz_from_local(tz, &c, &t, NULL);
-	return t;
 }
 
 /* Sends visitor_id's tap kind (about reference, "" for none) at now. A
@@ -169,7 +157,7 @@ static enum otd_status player_make(struct sim_drive *d, const char *date, int64_
 		working[k] = working[pick];
 		working[pick] = t;
 	}
-	int64_t sick_at = local_hour(d->app->tz, date, SICK_FROM_HOUR);
+	int64_t sick_at = sim_local_time(d->app->tz, date, SICK_FROM);
 
 	struct otd_reality r;
 	sim_drive_reality(&r);

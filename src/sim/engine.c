@@ -78,21 +78,16 @@ static void date_add(const char *date, int days, char out[11])
 	otd_date_format(y, m, d, out);
 }
 
-/* The instant local date + "HH:MM" (or + minutes when hhmm is NULL). */
+/* The instant local date + "HH:MM" (sim_local_time), or + minutes from
+ * its first second when hhmm is NULL. */
 static int64_t local_at(const struct otd_tz *tz, const char *date, const char *hhmm, int minutes)
 {
-	int y, m, d, hh = 0, mm = 0;
+	if(hhmm)
+		return sim_local_time(tz, date, hhmm);
+	int y, m, d;
 	if(sscanf(date, "%d-%d-%d", &y, &m, &d) != 3)
 		return 0;
-	if(hhmm && sscanf(hhmm, "%d:%d", &hh, &mm) != 2)
-		return 0;
-	int64_t start = otd_tz_day_start(tz, y, m, d);
-	if(!hhmm)
-		return start + (int64_t)minutes * 60;
-	struct otd_civil c = {y, m, d, hh, mm, 0};
-	int64_t t;
-	otd_tz_from_local(tz, &c, &t, NULL);
-	return t;
+	return otd_tz_day_start(tz, y, m, d) + (int64_t)minutes * 60;
 }
 
 /* Minutes from local midnight of date (may be negative or past 1440). */
@@ -107,8 +102,7 @@ static int weekday_of(const char *date)
 	int y, m, d;
 	if(sscanf(date, "%d-%d-%d", &y, &m, &d) != 3)
 		return 0;
-	int64_t n = otd_days_from_civil(y, m, d); /* 1970-01-01 was a Thursday */
-	return (int)(((n % 7) + 7 + 3) % 7);
+	return otd_weekday(otd_days_from_civil(y, m, d));
 }
 
 static bool works_on(const struct sim_visitor_group *g, const char *date)

@@ -68,7 +68,7 @@ struct sim_player {
 	struct sim_player_totals tot;
 };
 
-static int64_t local_time(const struct otd_tz *tz, const char *date, const char *hhmm)
+int64_t sim_local_time(const struct otd_tz *tz, const char *date, const char *hhmm)
 {
 	int y, m, d, hh, mm;
 	if(sscanf(date, "%d-%d-%d", &y, &m, &d) != 3 || sscanf(hhmm, "%d:%d", &hh, &mm) != 2)
@@ -91,9 +91,9 @@ struct sim_player *sim_player_new(struct otd_app *app, const struct otd_reality 
 	if(cfg->planning.break_minutes > 0 && cfg->planning.break_start[0] &&
 	   cfg->planning.break_end[0]) {
 		p->break_s = (int64_t)cfg->planning.break_minutes * 60;
-		p->break_from = local_time(app->tz, local_date, cfg->planning.break_start);
+		p->break_from = sim_local_time(app->tz, local_date, cfg->planning.break_start);
 		p->break_latest =
-		    local_time(app->tz, local_date, cfg->planning.break_end) - p->break_s;
+		    sim_local_time(app->tz, local_date, cfg->planning.break_end) - p->break_s;
 	}
 	return p;
 }

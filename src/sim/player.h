@@ -28,6 +28,7 @@
 
 #include "app/app.h"
 #include "onthedot/reality.h"
+#include "onthedot/tz.h"
 
 #define SIM_OVERTIME_S 3600 /* no visit is started later after the shift ends */
 
@@ -76,6 +77,11 @@ int64_t sim_player_next(const struct sim_player *p);
 bool sim_player_truth(const struct sim_player *p, int64_t appointment_id, struct sim_truth *out);
 
 void sim_player_totals(const struct sim_player *p, struct sim_player_totals *out);
+
+/* The instant local date "YYYY-MM-DD" reads "HH:MM" in zone tz (in a gap
+ * or overlap of a clock change, the first reading: RFC 5545); 0 for a
+ * malformed date or time. */
+int64_t sim_local_time(const struct otd_tz *tz, const char *date, const char *hhmm);
 
 /* Visitors played; their ids in order of sim_player_add. */
 size_t sim_player_visitors(const struct sim_player *p, int64_t *ids, size_t max);

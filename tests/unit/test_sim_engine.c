@@ -17,7 +17,6 @@
  * with every "arrived" tap forgotten, the service hears of the arrival
  * only when the visit is done, while the truth keeps when it began. */
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -365,40 +364,6 @@ static struct otd_app app;
 static bool app_started;
 static char *db_path;
 
-static sqlite3 *sql_open(void)
-{
-	sqlite3 *db;
-	ck_assert_int_eq(sqlite3_open(db_path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	return db;
-}
-
-static long long sql_int(const char *sql)
-{
-	sqlite3 *db = sql_open();
-	sqlite3_stmt *st;
-	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
-	              sqlite3_errmsg(db));
-	long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-static char *sql_text(const char *sql)
-{
-	sqlite3 *db = sql_open();
-	sqlite3_stmt *st;
-	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
-	              sqlite3_errmsg(db));
-	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	const char *t = (const char *)sqlite3_column_text(st, 0);
-	char *out = xstrdup(t ? t : "NULL");
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return out;
-}
-
 /* Checked fixture: Ann (visitor 1) works 08:00 for 8 hours from the base;
  * one inspection (45 minutes) booked with her for 10:00-11:00 at a door
  * about 3 km away, on her route; the application on a virtual clock at
@@ -492,11 +457,14 @@ START_TEST(a_visitor_reaches_the_door_as_the_window_opens_and_finishes)
 	ck_assert(t.travel_km > 3.0 && t.travel_km < 6.0);
 	ck_assert(!t.after_long);
 	/* The service heard it all, on time. */
-	char *status = sql_text("SELECT status FROM appointments WHERE id = 1");
+	char *status = testutil_sql_text(db_path, "SELECT status FROM appointments WHERE id = 1");
 	ck_assert_str_eq(status, "done");
 	free(status);
-	ck_assert_int_eq(sql_int("SELECT arrived_at FROM appointments WHERE id = 1"), t.arrived);
-	ck_assert_int_eq(sql_int("SELECT done_at FROM appointments WHERE id = 1"), t.done);
+	ck_assert_int_eq(
+	    testutil_sql_int(db_path, "SELECT arrived_at FROM appointments WHERE id = 1"),
+	    t.arrived);
+	ck_assert_int_eq(testutil_sql_int(db_path, "SELECT done_at FROM appointments WHERE id = 1"),
+	                 t.done);
 	struct sim_player_totals tot;
 	sim_player_totals(p, &tot);
 	ck_assert_double_eq_tol(tot.service_s, MEDIAN_MIN * 60.0, 0.5);
@@ -520,13 +488,15 @@ START_TEST(a_forgotten_arrival_is_tapped_with_done_and_the_truth_keeps_it)
 	ck_assert(sim_player_truth(p, 1, &t));
 	ck_assert_int_le(t.reached, t.arrived);
 	ck_assert_int_eq(t.done - t.arrived, MEDIAN_MIN * 60);
-	char *status = sql_text("SELECT status FROM appointments WHERE id = 1");
+	char *status = testutil_sql_text(db_path, "SELECT status FROM appointments WHERE id = 1");
 	ck_assert_str_eq(status, "done");
 	free(status);
 	/* The service heard of the arrival only when the visit was done. */
-	long long arrived_at = sql_int("SELECT arrived_at FROM appointments WHERE id = 1");
+	long long arrived_at =
+	    testutil_sql_int(db_path, "SELECT arrived_at FROM appointments WHERE id = 1");
 	ck_assert_int_ge(arrived_at, t.done);
-	ck_assert_int_le(arrived_at, sql_int("SELECT done_at FROM appointments WHERE id = 1"));
+	ck_assert_int_le(
+	    arrived_at, testutil_sql_int(db_path, "SELECT done_at FROM appointments WHERE id = 1"));
 	struct sim_player_totals tot;
 	sim_player_totals(p, &tot);
 	ck_assert_int_eq(tot.taps_forgotten, 1);

@@ -60,3 +60,36 @@ void testutil_sql_exec(const char *path, const char *sql)
 	sqlite3_free(msg);
 	sqlite3_close(db);
 }
+
+/* The query's one statement, prepared on a connection of its own. */
+static sqlite3_stmt *query(const char *path, const char *sql, sqlite3 **db)
+{
+	ck_assert_int_eq(sqlite3_open(path, db), SQLITE_OK);
+	sqlite3_busy_timeout(*db, 5000);
+	sqlite3_stmt *st = NULL;
+	ck_assert_msg(sqlite3_prepare_v2(*db, sql, -1, &st, NULL) == SQLITE_OK, "%s: %s", sql,
+	              sqlite3_errmsg(*db));
+	return st;
+}
+
+long long testutil_sql_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = query(path, sql, &db);
+	long long v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+char *testutil_sql_text(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = query(path, sql, &db);
+	ck_assert_msg(sqlite3_step(st) == SQLITE_ROW, "%s: no row", sql);
+	const char *t = (const char *)sqlite3_column_text(st, 0);
+	char *out = xstrdup(t ? t : "NULL");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return out;
+}

@@ -19,4 +19,12 @@ char *testutil_migrated_db(const char *prefix);
  * connection of its own, foreign keys on; fails the test on an error. */
 void testutil_sql_exec(const char *path, const char *sql);
 
+/* The first column of the first row of query sql on the database at path
+ * as an integer, -1 when there is no row; fails the test on an error. */
+long long testutil_sql_int(const char *path, const char *sql);
+
+/* The same as text ("NULL" for a null), on the heap (caller frees); fails
+ * the test when there is no row. */
+char *testutil_sql_text(const char *path, const char *sql);
+
 #endif
