@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what onthedot needs from Debian 12's packages, and nothing it
 # already has. Profiles: build (compile and run), test (unit, integration,
-# fuzz, browser: Debian's chromium and a font for screenshots), bench (wrk).
+# fuzz, browser: Debian's chromium and a font for screenshots; wrk for the
+# load, soak and crash tests), bench (wrk).
 # Runs apt-get as root, or through sudo when not root.
 #   contrib/install-deps.sh build test
 set -euo pipefail
@@ -16,10 +17,10 @@ for p in "${profiles[@]}"; do
                   libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libical-dev
                   libjansson-dev libsodium-dev libconfig-dev libgnutls28-dev) ;;
     test)  pkgs+=(check libsubunit-dev python3 python3-jsonschema curl procps
-                  python3-icalendar python3-vobject
+                  python3-icalendar python3-vobject python3-yaml systemd
                   clang-14 libclang-rt-14-dev libfuzzer-14-dev
                   kannel kannel-extras postfix openssl util-linux ca-certificates
-                  chromium fonts-dejavu-core
+                  chromium fonts-dejavu-core wrk
                   $(command -v npm >/dev/null 2>&1 || echo nodejs npm)) ;;
     bench) pkgs+=(wrk procps curl) ;;
     *) echo "install-deps: unknown profile '$p' (build, test, bench)" >&2; exit 2 ;;

@@ -6,9 +6,11 @@
 #include <string.h>
 
 #include "app/addresses.h"
+#include "app/backups.h"
 #include "app/bus.h"
 #include "app/hasher.h"
 #include "app/limits.h"
+#include "app/log.h"
 #include "app/guarantees.h"
 #include "app/messages.h"
 #include "onthedot/guarantee.h"
@@ -23,6 +25,35 @@
 #include "store/store.h"
 
 #define LIMITER_KEYS 65536
+
+/* The store's word that writes fail for the storage or a lock, or work
+ * again (store_on_fault): one log line per change, not per write. */
+static void log_store_fault(void *arg, const char *event, const char *kind, const char *detail)
+{
+	(void)arg;
+	bool recovered = strcmp(event, "store_writes_recovered") == 0;
+	otd_log(recovered                   ? OTD_LOG_INFO
+	        : strcmp(kind, "busy") == 0 ? OTD_LOG_WARN
+	                                    : OTD_LOG_ERROR,
+	        event, "{s:s,s:s}", "kind", kind, "detail", detail);
+}
+
+/* Takes the memory of the page caches the store's connections will use
+ * (the writer's, each reader's and 2 MiB for the checkpointing
+ * connection) now, so the server's resident memory does not grow as they
+ * fill with the data. A failure (SQLite already started in this process)
+ * only costs that: it is logged. */
+static void reserve_page_cache(const struct otd_config *cfg)
+{
+	int readers = cfg->store.read_connections < 1 ? 1 : cfg->store.read_connections;
+	size_t kib = STORE_WRITER_CACHE_KIB + (size_t)readers * STORE_READER_CACHE_KIB + 2048;
+	struct otd_error e;
+	otd_error_clear(&e);
+	if(store_reserve_page_cache(kib, &e) == OTD_OK)
+		otd_log(OTD_LOG_INFO, "page_cache_reserved", "{s:i}", "mib", (int)(kib / 1024));
+	else
+		otd_log(OTD_LOG_WARN, "page_cache_not_reserved", "{s:s}", "why", e.message);
+}
 
 enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum otd_app_mode mode,
                          struct otd_error *err)
@@ -70,9 +101,16 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 	                               .busy_timeout_ms = cfg->store.busy_timeout_ms,
 	                               .group_commit_max = cfg->store.group_commit_max,
 	                               .synchronous_off = mode == OTD_APP_SIMULATION};
+	if(mode == OTD_APP_SERVER && cfg->store.reserve_page_cache)
+		reserve_page_cache(cfg);
+	/* store.startup_check: a damaged database is refused before the store
+	 * reads it (after the page cache: the check is SQLite's first use). */
+	if(mode == OTD_APP_SERVER && (st = app_startup_check(cfg, err)))
+		goto fail;
 	st = store_open(&so, &app->store, err);
 	if(st)
 		goto fail;
+	store_on_fault(app->store, log_store_fault, NULL);
 	app->trust = trust_cache_new();
 	app->rebalance = rebalance_cache_new();
 	app->planner = planner_new(cfg, app->tz, err);
@@ -86,7 +124,9 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 	if(cfg->public_url && cfg->public_url[0])
 		app->base_url = xstrdup(cfg->public_url);
 	else
-		app->base_url = xasprintf("http://%s", cfg->listen);
+		app->base_url = xasprintf(
+		    "%s://%s", cfg->http.tls_cert && cfg->http.tls_cert[0] ? "https" : "http",
+		    cfg->listen);
 	if(mode == OTD_APP_SERVER) {
 		app->hasher = hasher_new(cfg->auth.hash_workers, cfg->auth.hash_queue);
 		app->limits = xcalloc(1, sizeof(*app->limits));
@@ -120,8 +160,10 @@ void app_set_listen_port(struct otd_app *app, unsigned port)
 	const char *listen = app->cfg->listen;
 	const char *colon = strrchr(listen, ':');
 	size_t host = colon ? (size_t)(colon - listen) : strlen(listen);
+	const char *tls = app->cfg->http.tls_cert;
 	free(app->base_url);
-	app->base_url = xasprintf("http://%.*s:%u", (int)host, listen, port);
+	app->base_url =
+	    xasprintf("%s://%.*s:%u", tls && tls[0] ? "https" : "http", (int)host, listen, port);
 }
 
 void app_close(struct otd_app *app)

@@ -68,7 +68,25 @@ struct otd_app {
 		_Atomic uint64_t transfers;      /* started since start */
 		_Atomic uint64_t outcome_errors; /* outcomes that could not be stored */
 		_Atomic bool running;            /* a delivery worker runs */
+		_Atomic uint64_t errors;         /* failed claims and due-time reads */
 	} delivery; /* the delivery worker's counters (src/notify), for /metrics */
+	struct {
+		_Atomic uint64_t passes;      /* passes run (thread or virtual clock) */
+		_Atomic uint64_t errors;      /* steps of those passes that failed */
+		_Atomic int64_t last_success; /* wall clock of the last clean pass; 0: none */
+	} ticker; /* the ticker's counters (app/ticker.c), for /metrics */
+	struct {
+		_Atomic int64_t last_run;   /* app clock seconds of the last pass; 0: none yet */
+		_Atomic uint64_t runs;      /* passes run */
+		_Atomic uint64_t errors;    /* passes that failed */
+		_Atomic uint64_t contacts;  /* contacts anonymised */
+		_Atomic uint64_t inbound;   /* texts from unknown senders cleared */
+		_Atomic uint64_t events;    /* evidence events deleted */
+		_Atomic uint64_t receipts;  /* delivery reports deleted */
+		_Atomic uint64_t positions; /* visitor positions deleted or cleared */
+		_Atomic uint64_t ips;       /* IP addresses blanked */
+		_Atomic uint64_t erasures;  /* contacts erased on request (API, command) */
+	} retention; /* the retention pass's counters (app/retention.c), for /metrics */
 };
 
 /* What app_open starts: the command line needs the store only, the

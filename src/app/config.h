@@ -14,6 +14,7 @@ struct otd_config {
 	char *organisation;  /* shown to people */
 	char *public_url;    /* base of links in messages; "" = from listen */
 	char *log_level;     /* debug, info, warn, error */
+	char *log_file;      /* append log lines here; "" = stderr */
 	char *port_file;     /* write the bound port here once listening */
 	bool virtual_clock;  /* tests: time moves only when told */
 	char *virtual_start; /* RFC 3339 start of a virtual clock */
@@ -26,6 +27,9 @@ struct otd_config {
 		int64_t max_body;       /* bytes */
 		int shutdown_grace;     /* seconds to finish requests on SIGTERM */
 		char **trusted_proxies; /* NULL-terminated addresses */
+		char *tls_cert;         /* PEM certificate chain; "" = plain HTTP */
+		char *tls_key;          /* PEM private key, unencrypted */
+		int hsts_seconds;       /* Strict-Transport-Security max-age; 0 = none */
 	} http;
 
 	struct {
@@ -34,7 +38,15 @@ struct otd_config {
 		int writer_wait_ms;   /* longest a request waits for the writer */
 		int busy_timeout_ms;  /* against other processes only */
 		int group_commit_max; /* jobs per COMMIT */
+		bool reserve_page_cache; /* serve: take the page caches' memory at start */
+		char *startup_check;     /* "quick", "full" or "off": serve's check at start */
 	} store;
+
+	struct {
+		char *dir;            /* scheduled backups are written here; "" = none */
+		int interval_minutes; /* between two scheduled backups */
+		int keep;             /* the newest scheduled backups kept, >= 1 */
+	} backup;
 
 	struct {
 		int session_hours;   /* absolute session lifetime */
@@ -118,6 +130,13 @@ struct otd_config {
 	} guarantees;
 
 	struct {
+		int contact_days;  /* contact details anonymised after the last visit; 0 never */
+		int evidence_days; /* events and delivery reports deleted after; 0 never */
+		int position_days; /* visitor positions deleted after; 0 never */
+		int ip_days;       /* IP addresses of sessions and the audit log blanked after */
+	} retention;
+
+	struct {
 		char **email_providers; /* "smtp", "webhook": tried in this order */
 		char **sms_providers;   /* "kannel", "twilio", "webhook" */
 		char *smtp_url;         /* smtp://host:port or smtps://host:port */
@@ -162,6 +181,10 @@ struct otd_config {
 		int ring;              /* events kept for Last-Event-ID replay */
 		int retry_ms;          /* the reconnection delay told to browsers */
 	} streams;
+
+	struct {
+		int access_sample; /* log 1 in N successful requests (<400) */
+	} log;
 };
 
 #endif

@@ -1,15 +1,21 @@
 /* Structured JSON log lines. */
 #include "app/log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 static enum otd_log_level min_level = OTD_LOG_INFO;
 static int log_fd = 2;
+static char *log_path; /* the log file, NULL for stderr */
+static pthread_mutex_t reopen_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *level_names[] = {"debug", "info", "warn", "error"};
 
@@ -21,6 +27,67 @@ void otd_log_set_level(enum otd_log_level level)
 void otd_log_set_fd(int fd)
 {
 	log_fd = fd;
+}
+
+static int open_log(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+}
+
+int otd_log_open_file(const char *path, char *why, size_t why_size)
+{
+	int fd = open_log(path);
+	if(fd < 0) {
+		snprintf(why, why_size, "cannot open the log file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	/* Above the standard streams, so a reopen's dup2 never touches them. */
+	if(fd <= 2) {
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		close(fd);
+		fd = high;
+		if(fd < 0) {
+			snprintf(why, why_size, "cannot open the log file %s: %s", path,
+			         strerror(errno));
+			return -1;
+		}
+	}
+	free(log_path);
+	log_path = strdup(path);
+	log_fd = fd;
+	return 0;
+}
+
+int otd_log_reopen(void)
+{
+	if(!log_path)
+		return 0;
+	pthread_mutex_lock(&reopen_mu);
+	int fd = open_log(log_path);
+	int e = errno;
+	if(fd >= 0) {
+		/* The descriptor number stays: a thread writing right now writes
+		 * to the old file or the new one, never to a closed descriptor. */
+		dup2(fd, log_fd);
+		close(fd);
+	}
+	pthread_mutex_unlock(&reopen_mu);
+	if(fd < 0) {
+		otd_log(OTD_LOG_ERROR, "log_reopen_failed", "{s:s,s:s}", "file", log_path, "error",
+		        strerror(e));
+		return -1;
+	}
+	otd_log(OTD_LOG_INFO, "log_reopened", "{s:s}", "file", log_path);
+	return 0;
+}
+
+void otd_log_close(void)
+{
+	if(log_path && log_fd > 2)
+		close(log_fd);
+	free(log_path);
+	log_path = NULL;
+	log_fd = 2;
 }
 
 int otd_log_level_parse(const char *s)

@@ -7,6 +7,8 @@
 #ifndef OTD_APP_LOG_H
 #define OTD_APP_LOG_H
 
+#include <stddef.h>
+
 enum otd_log_level { OTD_LOG_DEBUG, OTD_LOG_INFO, OTD_LOG_WARN, OTD_LOG_ERROR };
 
 /* Lines below this level are dropped. Default OTD_LOG_INFO. Set once at
@@ -15,6 +17,23 @@ void otd_log_set_level(enum otd_log_level level);
 
 /* Redirects log output to fd (default 2). Set once at start. */
 void otd_log_set_fd(int fd);
+
+/* Appends log lines to the file at path (created with mode 0640 when
+ * missing) instead of stderr; reopened by otd_log_reopen. Call once at
+ * start, before threads. Returns 0, or -1 with a sentence in why (naming
+ * the file and the reason) and the output unchanged. */
+int otd_log_open_file(const char *path, char *why, size_t why_size);
+
+/* Reopens the log file by its name (after logrotate renamed it: SIGHUP)
+ * and logs that it did. Lines written meanwhile by other threads go to
+ * the old file or the new one, none is lost to a closed descriptor.
+ * Returns 0 (also when logging to stderr), or -1 when the file cannot be
+ * opened: lines then keep going to the old one, and the failure is
+ * logged there. Thread-safe. */
+int otd_log_reopen(void);
+
+/* Closes the log file and goes back to stderr. At exit, after threads. */
+void otd_log_close(void);
 
 /* Writes one line. fields_fmt is a json_pack object format such as
  * "{s:s,s:i}" followed by its arguments, or NULL for no extra fields. A

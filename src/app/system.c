@@ -27,6 +27,8 @@ static enum otd_status depth_job(struct otd_conn *c, void *arg, struct otd_error
 	m->outbox_uncertain_total = n.uncertain_total;
 	m->outbox_failed = n.failed;
 	m->outbox_sent = n.sent;
+	if(st == OTD_OK)
+		st = store_ops_gauges(c, m->now, &m->ops, err);
 	return st;
 }
 

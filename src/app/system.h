@@ -6,6 +6,7 @@
 
 #include "app/app.h"
 #include "store/store.h"
+#include "store/system.h"
 
 /* A cheap database read. OTD_OK when the service can answer. */
 enum otd_status app_health(struct otd_app *app, struct otd_error *err);
@@ -18,6 +19,7 @@ struct otd_app_metrics {
 	int64_t outbox_failed, outbox_sent;
 	int64_t now;
 	bool virtual_clock;
+	struct otd_ops_gauges ops; /* what the example alerts watch (store/system.h) */
 };
 
 /* Collects store and outbox figures. */

@@ -19,6 +19,25 @@ int cmd_solve(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_check_routes(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_erase(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_retention(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
+
+struct store_lock;
+struct otd_error;
+
+/* Takes the database's lock for serve (store_lock_take; cmd_restore.c):
+ * 0 with *lock held for serve's life (release with store_lock_release),
+ * or 1 after printing why (another serve or a restore runs on it). */
+int cli_serve_lock(const struct otd_config *cfg, struct store_lock **lock);
+
+/* After app_open failed with err: when the database failed its startup
+ * check ("database_damaged"), prints the restore command to use, with the
+ * newest backup in backup.dir (or BACKUP). Otherwise prints nothing. */
+void cli_restore_hint(const struct otd_config *cfg, const struct otd_error *err);
 
 /* Prints "onthedot SUBCOMMAND: message" to stderr. */
 void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <libconfig.h>
 
@@ -76,6 +77,7 @@ static char *parse_listen(const char *s);
 static char *parse_timezone(const char *s);
 static char *parse_url(const char *s);
 static char *parse_log_level(const char *s);
+static char *parse_startup_check(const char *s);
 static char *parse_rfc3339(const char *s);
 static char *parse_ip(const char *s);
 static char *parse_clock_time(const char *s);
@@ -104,6 +106,9 @@ static const struct opt_def options[] = {
                   "base URL of links in messages; \"\" derives it from listen"),
     OPTION_STRING("log_level", log_level, 1, 5, "info", parse_log_level,
                   "one of \"debug\", \"info\", \"warn\", \"error\"", "least severe level logged"),
+    OPTION_STRING("log_file", log_file, 0, 4096, "", NULL,
+                  "a file name of at most 4096 bytes, or \"\" for stderr",
+                  "file log lines are appended to, reopened on SIGHUP; \"\" for stderr"),
     OPTION_STRING("port_file", port_file, 0, 4096, "", NULL,
                   "a file name of at most 4096 bytes, or \"\" for none",
                   "file to write the bound port to once listening; \"\" for none"),
@@ -126,6 +131,14 @@ static const struct opt_def options[] = {
     OPTION_LIST("http.trusted_proxies", http.trusted_proxies, 64, parse_ip,
                 "a list of at most 64 IP addresses, such as [ \"10.0.0.1\" ]",
                 "proxies whose X-Forwarded-For is believed; exempt from per-IP limits"),
+    OPTION_STRING("http.tls_cert", http.tls_cert, 0, 4096, "", NULL,
+                  "a file name of at most 4096 bytes, or \"\" for plain HTTP",
+                  "PEM certificate (chain) to serve HTTPS with; \"\" serves plain HTTP"),
+    OPTION_STRING("http.tls_key", http.tls_key, 0, 4096, "", NULL,
+                  "a file name of at most 4096 bytes, or \"\" for plain HTTP",
+                  "PEM private key (unencrypted) of tls_cert; reloaded with it on SIGHUP"),
+    OPTION_INT("http.hsts_seconds", http.hsts_seconds, 0, 63072000, 31536000,
+               "Strict-Transport-Security max-age on secure requests; 0 sends none"),
 
     OPTION_INT("store.read_connections", store.read_connections, 1, 64, 4,
                "SQLite connections for reading"),
@@ -137,6 +150,20 @@ static const struct opt_def options[] = {
                "milliseconds SQLite waits for other processes' locks"),
     OPTION_INT("store.group_commit_max", store.group_commit_max, 1, 100000, 64,
                "write jobs committed in one transaction at most"),
+    OPTION_BOOL("store.reserve_page_cache", store.reserve_page_cache, true,
+                "serve takes its page caches' memory at start, so it does not grow later"),
+    OPTION_STRING("store.startup_check", store.startup_check, 1, 5, "quick", parse_startup_check,
+                  "one of \"quick\", \"full\", \"off\"",
+                  "the database check serve runs before it starts: quick_check, "
+                  "integrity_check or none"),
+
+    OPTION_STRING("backup.dir", backup.dir, 0, 4096, "", NULL,
+                  "a folder name of at most 4096 bytes, or \"\" for none",
+                  "folder serve writes scheduled backups to; \"\" for none"),
+    OPTION_INT("backup.interval_minutes", backup.interval_minutes, 1, 525600, 1440,
+               "minutes between scheduled backups"),
+    OPTION_INT("backup.keep", backup.keep, 1, 100000, 7,
+               "scheduled backups kept; older ones are deleted"),
 
     OPTION_INT("auth.session_hours", auth.session_hours, 1, 8760, 12,
                "hours a session lasts from sign-in"),
@@ -266,6 +293,18 @@ static const struct opt_def options[] = {
     OPTION_INT("guarantees.near_days", guarantees.near_days, 0, 365, 3,
                "days before its deadline an open case is flagged as near"),
 
+    OPTION_INT("retention.contact_days", retention.contact_days, 0, 36500, 90,
+               "days after a contact's last visit ended or was cancelled before their "
+               "details are anonymised; 0 never"),
+    OPTION_INT("retention.evidence_days", retention.evidence_days, 0, 36500, 365,
+               "days appointment and visitor events and delivery reports are kept as "
+               "evidence (longer while a case is open); 0 forever"),
+    OPTION_INT("retention.position_days", retention.position_days, 0, 36500, 30,
+               "days visitors' positions are kept (longer as evidence of an open case); "
+               "0 forever"),
+    OPTION_INT("retention.ip_days", retention.ip_days, 0, 36500, 30,
+               "days IP addresses stay in sessions and the audit log; 0 forever"),
+
     OPTION_LIST("delivery.email_providers", delivery.email_providers, 2, parse_email_provider,
                 "\"smtp\" or \"webhook\"", "providers of email, tried in this order"),
     OPTION_LIST("delivery.sms_providers", delivery.sms_providers, 3, parse_sms_provider,
@@ -344,6 +383,9 @@ static const struct opt_def options[] = {
                "latest events kept so a reconnecting stream gets what it missed"),
     OPTION_INT("streams.retry_ms", streams.retry_ms, 100, 600000, 3000,
                "milliseconds a browser waits before reconnecting a stream"),
+
+    OPTION_INT("log.access_sample", log.access_sample, 1, 1000000, 1,
+               "log 1 in N successful requests (status < 400); errors are always logged"),
 };
 
 #define OPTION_COUNT (sizeof(options) / sizeof(options[0]))
@@ -773,6 +815,13 @@ static char *parse_log_level(const char *s)
 	return NULL;
 }
 
+static char *parse_startup_check(const char *s)
+{
+	if(strcmp(s, "quick") == 0 || strcmp(s, "full") == 0 || strcmp(s, "off") == 0)
+		return xstrdup(s);
+	return NULL;
+}
+
 static bool two_digits(const char *s, int *v)
 {
 	if(!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
@@ -1075,6 +1124,30 @@ static enum otd_status setting_integer(const struct loader *ld, const struct opt
 	return OTD_OK;
 }
 
+/* A file that sets a secret must be readable by its owner only: refused
+ * when group or others may read it, or others may write it. */
+static enum otd_status secret_file_private(const struct loader *ld, const struct opt_def *o,
+                                           const config_setting_t *s)
+{
+	const char *file = config_setting_source_file(s);
+	char *path = !file            ? xstrdup(ld->path)
+	             : file[0] == '/' ? xstrdup(file)
+	                              : xasprintf("%s/%s", ld->dir, file);
+	struct stat sb;
+	enum otd_status st = OTD_OK;
+	if(stat(path, &sb) != 0)
+		st = otd_error_set(ld->err, OTD_EIO, "config_file", o->key, "cannot stat %s: %s",
+		                   path, strerror(errno));
+	else if(sb.st_mode & 046)
+		st = otd_error_set(ld->err, OTD_EFORBIDDEN, "config_permissions", o->key,
+		                   "%s holds a secret (%s) but other users may %s it (mode %04o): "
+		                   "run chmod 600 %s",
+		                   path, o->key, sb.st_mode & 044 ? "read" : "change",
+		                   (unsigned)(sb.st_mode & 07777), path);
+	free(path);
+	return st;
+}
+
 static enum otd_status load_setting(const struct loader *ld, const struct opt_def *o,
                                     const config_setting_t *s)
 {
@@ -1107,6 +1180,11 @@ static enum otd_status load_setting(const struct loader *ld, const struct opt_de
 	case OPT_STRING:
 		if(type != CONFIG_TYPE_STRING)
 			return type_error(ld, o, s, "");
+		if(o->secret && config_setting_get_string(s)[0]) {
+			st = secret_file_private(ld, o, s);
+			if(st)
+				return st;
+		}
 		return set_string(ld->cfg, o, config_setting_get_string(s), where, ld->err);
 	case OPT_LIST: break;
 	}

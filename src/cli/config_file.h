@@ -36,7 +36,12 @@ void otd_config_defaults(struct otd_config *cfg);
  * dotted option name in err->field ("" for a syntax error), and leaves
  * *cfg unchanged. Unknown options, wrong types, values out of range and
  * libconfig syntax errors are all failures. @include paths are relative
- * to the file's directory. */
+ * to the file's directory. A file that sets a secret (a password, token
+ * or key: delivery.*_password, *_secret, twilio_token) to a non-empty
+ * value while group or others may read it, or others may write it, is
+ * refused with OTD_EFORBIDDEN (err->code "config_permissions") and a
+ * message giving the `chmod 600 FILE` that fixes it; the environment's
+ * secrets are not checked. */
 enum otd_status otd_config_load_file(struct otd_config *cfg, const char *path,
                                      struct otd_error *err);
 

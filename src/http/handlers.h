@@ -146,4 +146,9 @@ enum otd_status h_kannel_mo(struct otd_req *req);
 enum otd_status h_twilio_status(struct otd_req *req);
 enum otd_status h_twilio_inbound(struct otd_req *req);
 
+/* privacy.c: erasing a contact, the subject access export, the audit log */
+enum otd_status h_customer_erase(struct otd_req *req);
+enum otd_status h_customer_export(struct otd_req *req);
+enum otd_status h_audit_list(struct otd_req *req);
+
 #endif

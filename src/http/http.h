@@ -76,6 +76,7 @@ struct otd_req {
 	uint64_t body_seen;
 	char request_id[24];
 	char client_ip[64];
+	bool secure; /* over our TLS, or forwarded as https by a trusted proxy */
 	struct timespec started;
 	struct otd_principal principal;
 	bool via_cookie;

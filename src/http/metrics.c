@@ -2,8 +2,10 @@
 #include "http/metrics.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 
+#include "app/backups.h"
 #include "http/http.h"
 
 static const int status_codes[] = {200, 201, 204, 301, 302, 303, 304, 400, 401, 403, 404,
@@ -25,6 +27,8 @@ struct http_metrics {
 	_Atomic uint64_t sum_us;
 	_Atomic uint64_t count;
 	_Atomic uint64_t refused;
+	_Atomic uint64_t access_ok;   /* requests under 400 seen by the sampler */
+	_Atomic uint64_t sampled_out; /* of which not logged */
 };
 
 struct http_metrics *http_metrics_new(size_t n_routes)
@@ -80,6 +84,45 @@ void http_metrics_refused(struct http_metrics *m)
 	atomic_fetch_add_explicit(&m->refused, 1, memory_order_relaxed);
 }
 
+bool http_metrics_access_sample(struct http_metrics *m, int status, int sample)
+{
+	if(status <= 0 || status >= 400 || sample <= 1)
+		return true;
+	uint64_t n = atomic_fetch_add_explicit(&m->access_ok, 1, memory_order_relaxed);
+	if(n % (uint64_t)sample == 0)
+		return true;
+	atomic_fetch_add_explicit(&m->sampled_out, 1, memory_order_relaxed);
+	return false;
+}
+
+/* The scheduled backups' figures: process-wide in app/backups.c, where
+ * the backup thread counts them. */
+static void render_backups(struct otd_buf *out)
+{
+	struct otd_backup_stats b;
+	backups_stats(&b);
+	otd_buf_printf(out,
+	               "# HELP otd_backup_enabled Whether scheduled backups run (backup.dir set).\n"
+	               "# TYPE otd_backup_enabled gauge\notd_backup_enabled %d\n"
+	               "# HELP otd_backup_last_success_timestamp_seconds Unix time of the newest "
+	               "good scheduled backup (0: none).\n"
+	               "# TYPE otd_backup_last_success_timestamp_seconds gauge\n"
+	               "otd_backup_last_success_timestamp_seconds %lld\n"
+	               "# HELP otd_backup_last_duration_seconds How long the last good scheduled "
+	               "backup took.\n"
+	               "# TYPE otd_backup_last_duration_seconds gauge\n"
+	               "otd_backup_last_duration_seconds %.6f\n"
+	               "# HELP otd_backup_successes_total Scheduled backups written since start.\n"
+	               "# TYPE otd_backup_successes_total counter\n"
+	               "otd_backup_successes_total %llu\n"
+	               "# HELP otd_backup_failures_total Scheduled backups that failed since "
+	               "start.\n"
+	               "# TYPE otd_backup_failures_total counter\n"
+	               "otd_backup_failures_total %llu\n",
+	               b.enabled ? 1 : 0, (long long)b.last_success, b.last_duration,
+	               (unsigned long long)b.successes, (unsigned long long)b.failures);
+}
+
 void http_metrics_render(const struct http_metrics *m, struct otd_buf *out)
 {
 	otd_buf_puts(out, "# HELP otd_http_requests_total HTTP requests by route template, "
@@ -126,4 +169,54 @@ void http_metrics_render(const struct http_metrics *m, struct otd_buf *out)
 	               "per-client limit.\n# TYPE otd_http_connections_refused_total counter\n"
 	               "otd_http_connections_refused_total %llu\n",
 	               (unsigned long long)atomic_load_explicit(&m->refused, memory_order_relaxed));
+	otd_buf_printf(
+	    out,
+	    "# HELP otd_access_log_sampled_out_total Successful requests left out of the "
+	    "access log by log.access_sample.\n"
+	    "# TYPE otd_access_log_sampled_out_total counter\n"
+	    "otd_access_log_sampled_out_total %llu\n",
+	    (unsigned long long)atomic_load_explicit(&m->sampled_out, memory_order_relaxed));
+	render_backups(out);
+}
+
+void http_metrics_render_retention(const struct otd_app *app, struct otd_buf *out)
+{
+	static const struct {
+		const char *name, *help;
+		size_t offset;
+	} counters[] = {
+	    {"runs", "Retention passes run (once a day).",
+	     offsetof(struct otd_app, retention.runs)},
+	    {"errors", "Retention passes stopped by an error (the next pass goes on).",
+	     offsetof(struct otd_app, retention.errors)},
+	    {"contacts", "Contacts anonymised retention.contact_days after their last visit.",
+	     offsetof(struct otd_app, retention.contacts)},
+	    {"inbound", "Texts from unknown senders cleared after retention.contact_days.",
+	     offsetof(struct otd_app, retention.inbound)},
+	    {"events", "Appointment and visitor events deleted after retention.evidence_days.",
+	     offsetof(struct otd_app, retention.events)},
+	    {"receipts", "Delivery reports deleted after retention.evidence_days.",
+	     offsetof(struct otd_app, retention.receipts)},
+	    {"positions", "Visitor positions deleted after retention.position_days.",
+	     offsetof(struct otd_app, retention.positions)},
+	    {"ips", "IP addresses blanked after retention.ip_days.",
+	     offsetof(struct otd_app, retention.ips)},
+	    {"erasures", "Contacts erased on request (API or onthedot erase in this process).",
+	     offsetof(struct otd_app, retention.erasures)},
+	};
+	for(size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+		const _Atomic uint64_t *v =
+		    (const _Atomic uint64_t *)((const char *)app + counters[i].offset);
+		otd_buf_printf(out,
+		               "# HELP otd_retention_%s_total %s\n# TYPE otd_retention_%s_total "
+		               "counter\notd_retention_%s_total %llu\n",
+		               counters[i].name, counters[i].help, counters[i].name,
+		               counters[i].name, (unsigned long long)atomic_load(v));
+	}
+	otd_buf_printf(out,
+	               "# HELP otd_retention_last_run_timestamp_seconds App-clock time of the last "
+	               "retention pass (0: none yet).\n"
+	               "# TYPE otd_retention_last_run_timestamp_seconds gauge\n"
+	               "otd_retention_last_run_timestamp_seconds %lld\n",
+	               (long long)atomic_load(&app->retention.last_run));
 }

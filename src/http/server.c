@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <sodium.h>
 
 #include "app/log.h"
@@ -27,6 +28,7 @@
 #include "http/http.h"
 #include "http/metrics.h"
 #include "http/stream.h"
+#include "http/tls.h"
 
 #define IP_BUCKETS 1024
 
@@ -51,6 +53,18 @@ struct otd_server {
 	uint32_t id_prefix;
 	struct http_metrics *metrics;
 	struct http_streams *streams;
+	struct otd_tls *tls; /* NULL: plain HTTP */
+	int hsts_seconds;
+	_Atomic uint64_t tls_reloads, tls_reload_failures;
+};
+
+/* One per connection (libmicrohttpd's socket context): its address's
+ * count, and the certificate its TLS handshake chose, held until it
+ * closes so a reload never frees one a session still points at. */
+struct conn_ctx {
+	struct otd_server *srv;
+	struct ip_count *ip;
+	struct otd_tls_creds *creds;
 };
 
 struct http_metrics *http_server_metrics(struct otd_server *srv);
@@ -130,18 +144,55 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 		}
 		e->count++;
 		pthread_mutex_unlock(&srv->ip_lock);
-		*socket_ctx = e;
+		struct conn_ctx *ctx = xcalloc(1, sizeof(*ctx));
+		ctx->srv = srv;
+		ctx->ip = e;
+		*socket_ctx = ctx;
 	} else if(code == MHD_CONNECTION_NOTIFY_CLOSED) {
-		struct ip_count *e = *socket_ctx;
-		if(!e)
+		struct conn_ctx *ctx = *socket_ctx;
+		if(!ctx)
 			return;
+		struct ip_count *e = ctx->ip;
 		pthread_mutex_lock(&srv->ip_lock);
 		if(e->count)
 			e->count--;
 		/* Entries stay allocated (one per address seen, 80 bytes) so a
 		 * socket context never dangles; freed at stop. */
 		pthread_mutex_unlock(&srv->ip_lock);
+		if(srv->tls)
+			tls_release(srv->tls, ctx->creds);
+		free(ctx);
+		*socket_ctx = NULL;
 	}
+}
+
+/* GnuTLS asks which certificate to present (MHD_OPTION_HTTPS_CERT_CALLBACK).
+ * libmicrohttpd sets the session's pointer to its connection, whose socket
+ * context is ours; the connection keeps a reference to the pair until it
+ * closes. */
+static int on_tls_cert(gnutls_session_t session, const gnutls_datum_t *req_ca_dn, int nreqs,
+                       const gnutls_pk_algorithm_t *pk_algos, int pk_algos_length,
+                       gnutls_pcert_st **pcert, unsigned int *pcert_length, gnutls_privkey_t *pkey)
+{
+	(void)req_ca_dn;
+	(void)nreqs;
+	(void)pk_algos;
+	(void)pk_algos_length;
+	struct MHD_Connection *conn = gnutls_session_get_ptr(session);
+	const union MHD_ConnectionInfo *ci =
+	    conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT) : NULL;
+	struct conn_ctx *ctx = ci ? ci->socket_context : NULL;
+	if(!ctx || !ctx->srv->tls) {
+		/* Without a place to keep the reference the pair could be freed
+		 * under the session: refuse this handshake rather than risk it. */
+		otd_log(OTD_LOG_ERROR, "tls_no_connection", "{s:s}", "detail",
+		        "a TLS handshake came without its connection; refused");
+		return -1;
+	}
+	struct otd_tls_creds *old = ctx->creds;
+	ctx->creds = tls_acquire(ctx->srv->tls, pcert, pcert_length, pkey);
+	tls_release(ctx->srv->tls, old); /* a second handshake on one connection */
+	return 0;
 }
 
 /* ---- replies --------------------------------------------------------- */
@@ -328,7 +379,12 @@ static void client_ip(struct otd_req *req)
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	addr_to_ip(ci ? ci->client_addr : NULL, req->client_ip, sizeof(req->client_ip));
-	if(!ip_trusted(req->srv, req->client_ip))
+	bool trusted = ip_trusted(req->srv, req->client_ip);
+	/* Secure: over our TLS, or a trusted proxy says its client used https
+	 * (X-Forwarded-Proto from anyone else is ignored). */
+	req->secure = http_request_secure(req->srv->tls != NULL, trusted,
+	                                  trusted ? req_header(req, "X-Forwarded-Proto") : NULL);
+	if(!trusted)
 		return;
 	/* Behind a trusted proxy the client is the last address it added. */
 	const char *xff = req_header(req, "X-Forwarded-For");
@@ -382,6 +438,12 @@ static enum MHD_Result send_reply(struct otd_req *req)
 	}
 	if(!has_cache)
 		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if(req->secure && req->srv->hsts_seconds > 0) {
+		/* Never over plain HTTP: there anyone on the path could set it. */
+		char hsts[32];
+		snprintf(hsts, sizeof(hsts), "max-age=%d", req->srv->hsts_seconds);
+		MHD_add_response_header(resp, "Strict-Transport-Security", hsts);
+	}
 	enum MHD_Result r = MHD_queue_response(req->conn, (unsigned)req->status, resp);
 	MHD_destroy_response(resp);
 	return r;
@@ -517,13 +579,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		static const char *method_names[] = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE",
 		                                     "OPTIONS", "OTHER"};
 		int mi = __builtin_ctz((unsigned)req->method);
-		otd_log(OTD_LOG_INFO, "request", "{s:s,s:s,s:i,s:f,s:s,s:s,s:i}", "method",
-		        method_names[mi], "route", route, "status", status, "duration_ms", secs * 1000.0,
-		        "request_id", req->request_id, "outcome",
-		        toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "sent"
-		        : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
-		                                                        : "aborted",
-		        "user", (int)req->principal.user_id);
+		if(http_metrics_access_sample(srv->metrics, status,
+		                              srv->app->cfg->log.access_sample))
+			otd_log(OTD_LOG_INFO, "request", "{s:s,s:s,s:i,s:f,s:s,s:s,s:i}", "method",
+			        method_names[mi], "route", route, "status", status, "duration_ms",
+			        secs * 1000.0, "request_id", req->request_id, "outcome",
+			        toe == MHD_REQUEST_TERMINATED_COMPLETED_OK      ? "sent"
+			        : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
+			                                                        : "aborted",
+			        "user", (int)req->principal.user_id);
 	}
 	if(req->job && req->job_free)
 		req->job_free(req->job);
@@ -631,30 +695,56 @@ enum otd_status http_server_start(struct otd_app *app, struct otd_server **out,
 	srv->max_body = (size_t)cfg->http.max_body;
 	srv->per_ip_limit = (unsigned)cfg->http.per_ip_connections;
 	srv->trusted = cfg->http.trusted_proxies;
+	srv->hsts_seconds = cfg->http.hsts_seconds;
+	bool tls_on = false;
+	enum otd_status st = tls_config_check(cfg->http.tls_cert, cfg->http.tls_key, &tls_on, err);
+	if(st == OTD_OK && tls_on && !MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK))
+		st = otd_error_set(
+		    err, OTD_EINVAL, "tls_unsupported", "http.tls_cert",
+		    "This libmicrohttpd was built without HTTPS certificate callbacks; "
+		    "serve plain HTTP behind a TLS proxy instead.");
+	if(st == OTD_OK && tls_on)
+		st = tls_open(cfg->http.tls_cert, cfg->http.tls_key, &srv->tls, err);
+	if(st) {
+		free(srv);
+		return st;
+	}
 	srv->metrics = http_metrics_new(routes_count());
 	srv->id_prefix = randombytes_random();
 	pthread_mutex_init(&srv->ip_lock, NULL);
-	enum otd_status st = bind_listen(cfg->listen, &srv->listen_fd, &srv->port, err);
+	st = bind_listen(cfg->listen, &srv->listen_fd, &srv->port, err);
 	if(st) {
 		http_metrics_free(srv->metrics);
 		pthread_mutex_destroy(&srv->ip_lock);
+		tls_close(srv->tls);
 		free(srv);
 		return st;
 	}
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 	                 MHD_USE_ERROR_LOG;
+	/* HTTPS: GnuTLS asks on_tls_cert for the pair in force in each
+	 * handshake, so a reload needs no restart. TLS 1.2 and 1.3 only. */
+	struct MHD_OptionItem tls_opts[] = {
+	    {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, (void *)on_tls_cert},
+	    {MHD_OPTION_HTTPS_PRIORITIES, 0,
+	     (void *)"NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:%SERVER_PRECEDENCE"},
+	    {MHD_OPTION_END, 0, NULL}};
+	struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
+	if(srv->tls)
+		flags |= MHD_USE_TLS;
 	srv->daemon = MHD_start_daemon(
 	    flags, 0, on_accept, srv, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-	    MHD_OPTION_LISTEN_SOCKET, srv->listen_fd,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->http.threads, MHD_OPTION_CONNECTION_LIMIT,
+	    MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)cfg->http.threads, MHD_OPTION_CONNECTION_LIMIT,
 	    (unsigned)cfg->http.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned)cfg->http.idle_timeout, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-	    on_connection, srv, MHD_OPTION_END);
+	    on_connection, srv, MHD_OPTION_ARRAY, srv->tls ? tls_opts : no_opts, MHD_OPTION_END);
 	if(!srv->daemon) {
 		close(srv->listen_fd);
 		http_metrics_free(srv->metrics);
 		pthread_mutex_destroy(&srv->ip_lock);
+		tls_close(srv->tls);
 		free(srv);
 		return otd_error_set(err, OTD_EIO, "http_start_failed", NULL,
 		                     "The HTTP server could not start (see the libmicrohttpd log line).");
@@ -662,6 +752,49 @@ enum otd_status http_server_start(struct otd_app *app, struct otd_server **out,
 	srv->streams = http_streams_start(app);
 	*out = srv;
 	return OTD_OK;
+}
+
+enum otd_status http_server_check_tls(const struct otd_config *cfg, struct otd_error *err)
+{
+	bool on = false;
+	enum otd_status st = tls_config_check(cfg->http.tls_cert, cfg->http.tls_key, &on, err);
+	struct otd_tls *tls = NULL;
+	if(st == OTD_OK && on)
+		st = tls_open(cfg->http.tls_cert, cfg->http.tls_key, &tls, err);
+	tls_close(tls);
+	return st;
+}
+
+enum otd_status http_server_reload(struct otd_server *srv)
+{
+	if(!srv || !srv->tls)
+		return OTD_OK;
+	struct otd_error err;
+	otd_error_clear(&err);
+	enum otd_status st = tls_reload(srv->tls, &err); /* logs the outcome either way */
+	atomic_fetch_add(st ? &srv->tls_reload_failures : &srv->tls_reloads, 1);
+	return st;
+}
+
+void http_server_tls_metrics(struct otd_server *srv, struct otd_buf *out)
+{
+	if(!srv->tls)
+		return;
+	struct tls_cert_info info;
+	tls_current_info(srv->tls, &info);
+	otd_buf_printf(out,
+	               "# HELP otd_tls_certificate_expiry_timestamp_seconds When the certificate "
+	               "served expires (Unix time).\n"
+	               "# TYPE otd_tls_certificate_expiry_timestamp_seconds gauge\n"
+	               "otd_tls_certificate_expiry_timestamp_seconds %lld\n"
+	               "# HELP otd_tls_reloads_total Certificate reloads (SIGHUP) by outcome; a "
+	               "failed one keeps the certificate in use.\n"
+	               "# TYPE otd_tls_reloads_total counter\n"
+	               "otd_tls_reloads_total{outcome=\"ok\"} %llu\n"
+	               "otd_tls_reloads_total{outcome=\"failed\"} %llu\n",
+	               (long long)info.not_after,
+	               (unsigned long long)atomic_load(&srv->tls_reloads),
+	               (unsigned long long)atomic_load(&srv->tls_reload_failures));
 }
 
 unsigned http_server_port(const struct otd_server *srv)
@@ -689,6 +822,7 @@ void http_server_stop(struct otd_server *srv, int grace_s)
 	MHD_stop_daemon(srv->daemon);
 	if(fd >= 0)
 		close(fd);
+	tls_close(srv->tls); /* every connection, and its reference, is gone */
 	for(size_t i = 0; i < IP_BUCKETS; i++) {
 		struct ip_count *e = srv->ip_table[i];
 		while(e) {

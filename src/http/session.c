@@ -37,9 +37,12 @@ static void login_hashed(struct hash_job *hj, void *arg)
 void session_cookie_set(struct otd_req *req, const char *value, int max_age)
 {
 	char cookie[256];
+	/* Secure when configured, and whenever this request is secure (our TLS,
+	 * or https at a trusted proxy): the browser then never sends it in
+	 * clear. */
+	bool secure = req->app->cfg->auth.secure_cookies || req->secure;
 	snprintf(cookie, sizeof(cookie), "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
-	         OTD_SESSION_COOKIE, value, max_age,
-	         req->app->cfg->auth.secure_cookies ? "; Secure" : "");
+	         OTD_SESSION_COOKIE, value, max_age, secure ? "; Secure" : "");
 	req_add_header(req, "Set-Cookie", cookie);
 }
 

@@ -9,6 +9,7 @@
 #include "http/handlers.h"
 #include "http/json_in.h"
 #include "http/metrics.h"
+#include "http/server.h"
 #include "onthedot/asset.h"
 #include "onthedot/civil.h"
 
@@ -62,6 +63,19 @@ enum otd_status h_metrics(struct otd_req *req)
 	               (unsigned long long)m.store.write_jobs, (unsigned long long)m.store.commits,
 	               (unsigned long long)m.store.pages_written, m.store.busy_seconds,
 	               m.store.commit_seconds, (long long)m.store.wal_bytes);
+	otd_buf_puts(&out, "# HELP otd_store_write_errors_total Writes refused or lost by kind: "
+	                   "busy (writer queue full or wait over, or another process held the "
+	                   "database), full (disk full), io (I/O error).\n"
+	                   "# TYPE otd_store_write_errors_total counter\n");
+	for(int k = STORE_FAULT_BUSY; k < STORE_FAULT_COUNT; k++)
+		otd_buf_printf(&out, "otd_store_write_errors_total{kind=\"%s\"} %llu\n",
+		               store_fault_name((enum otd_store_fault)k),
+		               (unsigned long long)m.store.write_errors[k]);
+	otd_buf_printf(&out,
+	               "# HELP otd_store_writer_reopens_total Writer connections replaced after an "
+	               "I/O error.\n# TYPE otd_store_writer_reopens_total counter\n"
+	               "otd_store_writer_reopens_total %llu\n",
+	               (unsigned long long)m.store.writer_reopens);
 	if(st == OTD_OK)
 		otd_buf_printf(&out,
 		               "# HELP otd_outbox_depth Messages waiting to be sent.\n"
@@ -104,6 +118,46 @@ enum otd_status h_metrics(struct otd_req *req)
 	               "# HELP otd_streams_waiting Open live streams suspended until news.\n"
 	               "# TYPE otd_streams_waiting gauge\notd_streams_waiting %zu\n",
 	               streams, parked);
+	http_server_tls_metrics(req->srv, &out);
+	otd_buf_printf(
+	    &out,
+	    "# HELP otd_delivery_worker_errors_total Failed claims and reads of the delivery "
+	    "worker (each retried after a pause that doubles).\n"
+	    "# TYPE otd_delivery_worker_errors_total counter\n"
+	    "otd_delivery_worker_errors_total %llu\n"
+	    "# HELP otd_ticker_passes_total Passes of the ticker (risk, holds, reminders).\n"
+	    "# TYPE otd_ticker_passes_total counter\notd_ticker_passes_total %llu\n"
+	    "# HELP otd_ticker_errors_total Failed steps of ticker passes (each retried on a "
+	    "later pass).\n"
+	    "# TYPE otd_ticker_errors_total counter\notd_ticker_errors_total %llu\n"
+	    "# HELP otd_ticker_last_success_timestamp_seconds Wall-clock time of the last ticker "
+	    "pass without a failed step (0: none yet).\n"
+	    "# TYPE otd_ticker_last_success_timestamp_seconds gauge\n"
+	    "otd_ticker_last_success_timestamp_seconds %lld\n",
+	    (unsigned long long)atomic_load(&req->app->delivery.errors),
+	    (unsigned long long)atomic_load(&req->app->ticker.passes),
+	    (unsigned long long)atomic_load(&req->app->ticker.errors),
+	    (long long)atomic_load(&req->app->ticker.last_success));
+	if(st == OTD_OK)
+		otd_buf_printf(
+		    &out,
+		    "# HELP otd_outbox_oldest_due_age_seconds How long the longest-waiting pending "
+		    "message has been due (0: none).\n"
+		    "# TYPE otd_outbox_oldest_due_age_seconds gauge\n"
+		    "otd_outbox_oldest_due_age_seconds %lld\n"
+		    "# HELP otd_appointments_at_risk_unmessaged Appointments at risk with no "
+		    "apology "
+		    "sent yet.\n"
+		    "# TYPE otd_appointments_at_risk_unmessaged gauge\n"
+		    "otd_appointments_at_risk_unmessaged %lld\n"
+		    "# HELP otd_guarantee_cases_due_within_day Open guarantee cases whose deadline is "
+		    "within 24 hours.\n"
+		    "# TYPE otd_guarantee_cases_due_within_day gauge\notd_guarantee_cases_due_within_day %lld\n"
+		    "# HELP otd_guarantee_cases_overdue Open guarantee cases past their deadline.\n"
+		    "# TYPE otd_guarantee_cases_overdue gauge\notd_guarantee_cases_overdue %lld\n",
+		    (long long)m.ops.oldest_due_age, (long long)m.ops.at_risk_unmessaged,
+		    (long long)m.ops.guarantee_due_24h, (long long)m.ops.guarantee_overdue);
+	http_metrics_render_retention(req->app, &out);
 	otd_buf_printf(&out,
 	               "# HELP otd_clock_seconds The service's notion of now (virtual in tests).\n"
 	               "# TYPE otd_clock_seconds gauge\notd_clock_seconds %lld\n",

@@ -18,6 +18,7 @@
 
 #define MAX_PROVIDERS 4
 #define IDLE_POLL_MS 1000 /* longest sleep: a virtual clock moved by a test is seen */
+#define CLAIM_BACKOFF_MAX_MS 30000 /* longest pause after failed claims */
 
 struct channel_conf {
 	const char *name;
@@ -42,6 +43,7 @@ struct otd_notifier {
 	 * must not stall the other transfers). */
 	struct transfer *unrecorded;
 	int64_t claim_after_ms; /* monotonic: no claim before (after a failed one) */
+	int claim_failures;     /* failed claims in a row: the pause doubles */
 	int64_t next_due; /* clock seconds; INT64_MAX when nothing waits */
 };
 
@@ -251,21 +253,38 @@ static void claim(struct otd_notifier *n)
 	otd_error_clear(&err);
 	enum otd_status st = app_delivery_claim(n->app, n->mask, room, rows, &got, &err);
 	if(st != OTD_OK) {
-		if(st != OTD_EBUSY)
-			otd_log(OTD_LOG_ERROR, "claim_failed", "{s:s}", "error", err.message);
-		/* Not at once (that would spin against a full writer queue): on
-		 * the next turn after a pause. */
-		n->claim_after_ms = mono_ms() + 200;
+		/* Not at once (that would spin against a full writer queue or a
+		 * broken disk): on a later turn, after a pause that doubles with
+		 * each failure in a row (200 ms to CLAIM_BACKOFF_MAX_MS). */
+		int shift = n->claim_failures < 8 ? n->claim_failures : 8;
+		int64_t pause = (int64_t)200 << shift;
+		if(pause > CLAIM_BACKOFF_MAX_MS)
+			pause = CLAIM_BACKOFF_MAX_MS;
+		n->claim_failures++;
+		if(st != OTD_EBUSY) {
+			/* A busy writer is load, not a fault: only the rest counts. */
+			atomic_fetch_add(&n->app->delivery.errors, 1);
+			otd_log(OTD_LOG_ERROR, "claim_failed", "{s:s,s:i,s:I}", "error",
+			        err.message, "failures", n->claim_failures, "retry_ms",
+			        (json_int_t)pause);
+		}
+		n->claim_after_ms = mono_ms() + pause;
 		atomic_store(&n->woken, true);
 		free(rows);
 		return;
 	}
+	if(n->claim_failures)
+		otd_log(OTD_LOG_INFO, "claim_recovered", "{s:i}", "after_failures",
+		        n->claim_failures);
+	n->claim_failures = 0;
 	for(int i = 0; i < got; i++)
 		start(n, &rows[i]);
 	free(rows);
 	if(got == room) {
 		atomic_store(&n->woken, true); /* more may be waiting */
 	} else if(app_delivery_next_due(n->app, n->mask, &n->next_due, &err) != OTD_OK) {
+		atomic_fetch_add(&n->app->delivery.errors, 1);
+		otd_log(OTD_LOG_WARN, "next_due_failed", "{s:s}", "error", err.message);
 		n->next_due = otd_clock_now(n->app->clock) + 1;
 	}
 }

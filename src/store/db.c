@@ -19,6 +19,7 @@ struct write_job {
 	void *ctx;
 	struct otd_error *err;
 	enum otd_status result;
+	int fault; /* enum otd_store_fault when result is not OTD_OK */
 	bool started;
 	bool done;
 	struct write_job *next;
@@ -53,6 +54,14 @@ struct otd_store {
 
 	_Atomic uint64_t write_jobs, commits, db_errors, busy_rejections, pages_written;
 	_Atomic uint64_t busy_ns, commit_ns; /* writer time in transactions, and in COMMIT */
+	_Atomic uint64_t write_errors[STORE_FAULT_COUNT], writer_reopens;
+
+	/* The writer's view of the storage: the kind of fault writes fail with
+	 * now (STORE_FAULT_NONE when they succeed), for the fault hook. Only
+	 * the writer thread touches it. */
+	int failing;
+	void (*fault_hook)(void *, const char *, const char *, const char *);
+	void *fault_hook_arg;
 
 	/* Called after a COMMIT that queued messages (the delivery worker's
 	 * wake-up); set once, read by the writer. */
@@ -65,6 +74,30 @@ void store_on_outbox_commit(struct otd_store *s, void (*fn)(void *), void *arg)
 	atomic_store(&s->outbox_hook_arg, arg);
 	atomic_store(&s->outbox_hook, fn);
 }
+
+void store_on_fault(struct otd_store *s,
+                    void (*fn)(void *arg, const char *event, const char *kind, const char *detail),
+                    void *arg)
+{
+	pthread_mutex_lock(&s->mu); /* the writer reads them under it */
+	s->fault_hook = fn;
+	s->fault_hook_arg = arg;
+	pthread_mutex_unlock(&s->mu);
+}
+
+const char *store_fault_name(enum otd_store_fault fault)
+{
+	switch(fault) {
+	case STORE_FAULT_BUSY: return "busy";
+	case STORE_FAULT_FULL: return "full";
+	case STORE_FAULT_IO: return "io";
+	default: return "none";
+	}
+}
+
+/* A full disk or a failing one is not over in a second: clients are asked
+ * to come back later than after a busy answer. */
+#define STORAGE_RETRY_AFTER_S 30
 
 /* ---- connections ----------------------------------------------------- */
 
@@ -110,7 +143,9 @@ void conn_done(sqlite3_stmt *st)
 enum otd_status conn_fail(struct otd_conn *c, int rc, const char *what, struct otd_error *err)
 {
 	int base = rc & 0xff;
+	c->fault_rc = rc;
 	if(base == SQLITE_BUSY || base == SQLITE_LOCKED) {
+		c->fault = STORE_FAULT_BUSY;
 		if(c->store)
 			atomic_fetch_add(&c->store->busy_rejections, 1);
 		otd_error_set(err, OTD_EBUSY, "database_busy", NULL,
@@ -125,6 +160,30 @@ enum otd_status conn_fail(struct otd_conn *c, int rc, const char *what, struct o
 	}
 	if(c->store)
 		atomic_fetch_add(&c->store->db_errors, 1);
+	/* The storage failed, not the request: 503, so that clients retry
+	 * once the operator has made room (nothing of this change is kept,
+	 * everything committed before is). */
+	if(base == SQLITE_FULL) {
+		c->fault = STORE_FAULT_FULL;
+		otd_error_set(
+		    err, OTD_EBUSY, "storage_full", NULL,
+		    "The server's disk is full, so this change was not saved (nothing saved "
+		    "before is lost); try again in a few minutes.");
+		if(err)
+			err->retry_after = STORAGE_RETRY_AFTER_S;
+		return OTD_EBUSY;
+	}
+	if(base == SQLITE_IOERR) {
+		c->fault = STORE_FAULT_IO;
+		otd_error_set(
+		    err, OTD_EBUSY, "storage_unavailable", NULL,
+		    "The server could not use its storage (%s during %s), so this change was "
+		    "not saved (nothing saved before is lost); try again in a few minutes.",
+		    sqlite3_errstr(rc), what);
+		if(err)
+			err->retry_after = STORAGE_RETRY_AFTER_S;
+		return OTD_EBUSY;
+	}
 	return otd_error_set(err, OTD_EIO, "database_error", NULL, "Database error during %s: %s.",
 	                     what, sqlite3_errmsg(c->db));
 }
@@ -230,11 +289,14 @@ static enum otd_status conn_open(struct otd_store *s, bool writer, struct otd_co
 	 * the default 2 MiB re-reads index pages from the OS on every write.
 	 * Temporary storage in memory: every write job runs in a savepoint,
 	 * whose sub-journal would otherwise be a temporary file created,
-	 * written and deleted on every transaction. */
+	 * written and deleted on every transaction. secure_delete: what a
+	 * write frees (an old row, a cleared payload) is overwritten with
+	 * zeros, so an erasure leaves no copy in the file's free space. */
 	snprintf(pragmas, sizeof(pragmas),
 	         "PRAGMA foreign_keys=ON; PRAGMA synchronous=%s; PRAGMA cache_size=%d; "
-	         "PRAGMA temp_store=MEMORY; %s",
-	         s->opt.synchronous_off ? "OFF" : "FULL", writer ? -65536 : -16384,
+	         "PRAGMA temp_store=MEMORY; PRAGMA secure_delete=ON; %s",
+	         s->opt.synchronous_off ? "OFF" : "FULL",
+	         writer ? -STORE_WRITER_CACHE_KIB : -STORE_READER_CACHE_KIB,
 	         writer ? "" : "PRAGMA query_only=1;");
 	enum otd_status st = conn_exec(c, pragmas, err);
 	if(st) {
@@ -306,64 +368,156 @@ static int take_jobs(struct otd_store *s, struct write_job **batch, int n, int m
 	return n;
 }
 
+/* Marks jobs batch[from..n) failed with e (and fault). With ok_only, only
+ * those that had succeeded: their changes went with the transaction. */
+static void batch_fail(struct write_job **batch, int from, int n, const struct otd_error *e,
+                       int fault, bool ok_only)
+{
+	for(int i = from; i < n; i++) {
+		if(ok_only && batch[i]->result != OTD_OK)
+			continue;
+		*batch[i]->err = *e;
+		batch[i]->result = e->status != OTD_OK ? e->status : OTD_EIO;
+		batch[i]->fault = fault;
+	}
+}
+
 /* Runs the jobs of one transaction. Jobs that arrive while earlier ones run
  * join it before the COMMIT (up to max): under load a commit, with its
- * sync and the pages every transaction rewrites, serves more callers. */
-static void run_batch(struct otd_store *s, struct write_job **batch, int *np, int max,
-                      uint64_t *commit_ns)
+ * sync and the pages every transaction rewrites, serves more callers.
+ * Returns the fault that cost the whole transaction (STORE_FAULT_NONE when
+ * it committed), for writer_recover. */
+static int run_batch(struct otd_store *s, struct write_job **batch, int *np, int max,
+                     uint64_t *commit_ns, int *pages)
 {
-	int n = *np;
+	int n = *np, i = 0, fault = STORE_FAULT_NONE;
 	struct otd_conn *c = s->wconn;
-	struct otd_error berr;
+	struct otd_error berr, rerr;
 	otd_error_clear(&berr);
 	c->outbox_dirty = false;
+	c->fault = STORE_FAULT_NONE;
+	*pages = 0;
 	if(conn_control(c, SQL_BEGIN_IMMEDIATE, &berr) != OTD_OK) {
-		for(int i = 0; i < n; i++) {
-			*batch[i]->err = berr;
-			batch[i]->result = berr.status;
-		}
-		return;
+		batch_fail(batch, 0, n, &berr, c->fault, false);
+		return c->fault;
 	}
-	for(int i = 0; i < n; i++) {
+	for(i = 0; i < n; i++) {
 		struct write_job *j = batch[i];
 		struct otd_error serr;
 		if(i == n - 1)
 			*np = n = take_jobs(s, batch, n, max);
+		c->fault = STORE_FAULT_NONE;
 		if(conn_control(c, SQL_SAVEPOINT, &serr) != OTD_OK) {
-			*j->err = serr;
-			j->result = serr.status;
-			continue;
+			berr = serr;
+			goto abort;
 		}
 		j->result = j->fn(c, j->ctx, j->err);
 		if(j->result != OTD_OK) {
 			if(j->err->status == OTD_OK)
 				otd_error_set(j->err, j->result, NULL, NULL, "The change was not made (%s).",
 				              otd_status_name(j->result));
-			conn_control(c, SQL_ROLLBACK_TO, &serr);
+			/* Query code returns OTD_EIO after a failed prepare whose
+			 * err says busy or storage: the err is what it meant. */
+			if(j->result == OTD_EIO && j->err->status == OTD_EBUSY)
+				j->result = OTD_EBUSY;
+			if(j->result == OTD_EBUSY || j->result == OTD_EIO)
+				j->fault = c->fault;
+			if(sqlite3_get_autocommit(c->db)) {
+				/* SQLite rolled the whole transaction back (an I/O
+				 * error, or a full disk outside a statement journal):
+				 * the jobs before this one lost their changes too, and
+				 * the rest must not run outside a transaction. */
+				berr = *j->err;
+				goto abort;
+			}
+			if(conn_control(c, SQL_ROLLBACK_TO, &serr) != OTD_OK) {
+				berr = serr;
+				goto abort;
+			}
 		}
-		conn_control(c, SQL_RELEASE, &serr);
+		if(conn_control(c, SQL_RELEASE, &serr) != OTD_OK) {
+			berr = serr;
+			goto abort;
+		}
 	}
+	c->fault = STORE_FAULT_NONE;
 	uint64_t commit_start = mono_ns();
 	enum otd_status cst = conn_control(c, SQL_COMMIT, &berr);
 	*commit_ns = mono_ns() - commit_start;
 	if(cst != OTD_OK) {
-		struct otd_error rerr;
-		conn_control(c, SQL_ROLLBACK, &rerr);
-		for(int i = 0; i < n; i++) {
-			if(batch[i]->result == OTD_OK) {
-				*batch[i]->err = berr;
-				batch[i]->result = berr.status == OTD_EBUSY ? OTD_EBUSY : OTD_EIO;
-			}
-		}
-		return;
+		/* A COMMIT that failed on a full disk or an I/O error has
+		 * already been rolled back by SQLite; a busy one has not. */
+		fault = c->fault;
+		if(!sqlite3_get_autocommit(c->db))
+			conn_control(c, SQL_ROLLBACK, &rerr);
+		batch_fail(batch, 0, n, &berr, fault, true);
+		return fault;
 	}
 	atomic_fetch_add(&s->commits, 1);
 	void (*hook)(void *) = atomic_load(&s->outbox_hook);
 	if(c->outbox_dirty && hook)
 		hook(atomic_load(&s->outbox_hook_arg));
 	int cur = 0, hi = 0;
-	if(sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 1) == SQLITE_OK)
+	if(sqlite3_db_status(c->db, SQLITE_DBSTATUS_CACHE_WRITE, &cur, &hi, 1) == SQLITE_OK) {
 		atomic_fetch_add(&s->pages_written, (uint64_t)cur);
+		*pages = cur;
+	}
+	return STORE_FAULT_NONE;
+abort:
+	fault = c->fault != STORE_FAULT_NONE ? c->fault : STORE_FAULT_IO;
+	if(berr.status == OTD_OK)
+		otd_error_set(&berr, OTD_EIO, "database_error", NULL,
+		              "The change was not made: the database transaction was lost.");
+	if(!sqlite3_get_autocommit(c->db))
+		conn_control(c, SQL_ROLLBACK, &rerr);
+	/* The jobs done before, this one unless it failed itself, and those
+	 * that never ran. */
+	batch_fail(batch, 0, i + 1, &berr, fault, true);
+	batch_fail(batch, i + 1, n, &berr, fault, false);
+	return fault;
+}
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages);
+
+/* What every writer connection needs beyond conn_open: the log trimmed
+ * back to 64 MiB after a checkpoint, and the checkpoint hook. */
+static enum otd_status writer_setup(struct otd_store *s, struct otd_conn *c, struct otd_error *err)
+{
+	enum otd_status st = conn_exec(c, "PRAGMA journal_size_limit=67108864", err);
+	if(st == OTD_OK)
+		sqlite3_wal_hook(c->db, wal_hook, s);
+	return st;
+}
+
+/* After a transaction lost to the storage: no statement may keep the
+ * connection in SQLite's error state, and after an I/O error the writer
+ * takes a fresh connection (SQLite may not trust the old one's view of
+ * the files any more). Returns whether the connection was replaced. A
+ * connection that cannot be opened now (the disk still failing) is tried
+ * again after the next failure; the old one keeps serving meanwhile. */
+static bool writer_recover(struct otd_store *s, int fault)
+{
+	struct otd_conn *c = s->wconn;
+	for(sqlite3_stmt *st = sqlite3_next_stmt(c->db, NULL); st;
+	    st = sqlite3_next_stmt(c->db, st))
+		sqlite3_reset(st);
+	struct otd_error e;
+	if(!sqlite3_get_autocommit(c->db))
+		conn_control(c, SQL_ROLLBACK, &e);
+	if(fault != STORE_FAULT_IO && sqlite3_get_autocommit(c->db))
+		return false;
+	struct otd_conn *fresh = NULL;
+	if(conn_open(s, true, &fresh, &e) != OTD_OK)
+		return false;
+	fresh->fault = STORE_FAULT_NONE;
+	if(writer_setup(s, fresh, &e) != OTD_OK) {
+		conn_close(fresh);
+		return false;
+	}
+	s->wconn = fresh;
+	conn_close(c);
+	atomic_fetch_add(&s->writer_reopens, 1);
+	return true;
 }
 
 /* The log is copied back once it holds this many pages (64 MiB: a page
@@ -411,6 +565,31 @@ static void *checkpointer_main(void *arg)
 	return NULL;
 }
 
+/* Tells the fault hook when writes start failing for the storage or a
+ * lock, and when they reach the disk again (pages written). */
+static void writer_note(struct otd_store *s, int fault, int pages, bool reopened,
+                        const char *detail)
+{
+	if(fault == STORE_FAULT_NONE && s->failing == STORE_FAULT_NONE)
+		return; /* the usual case: nothing to tell */
+	pthread_mutex_lock(&s->mu);
+	void (*fn)(void *, const char *, const char *, const char *) = s->fault_hook;
+	void *arg = s->fault_hook_arg;
+	pthread_mutex_unlock(&s->mu);
+	if(fault != STORE_FAULT_NONE && fault != s->failing) {
+		s->failing = fault;
+		if(fn)
+			fn(arg, "store_writes_failing", store_fault_name(fault), detail);
+	}
+	if(reopened && fn)
+		fn(arg, "store_writer_reopened", store_fault_name(fault), detail);
+	if(fault == STORE_FAULT_NONE && pages > 0 && s->failing != STORE_FAULT_NONE) {
+		if(fn)
+			fn(arg, "store_writes_recovered", store_fault_name(s->failing), "");
+		s->failing = STORE_FAULT_NONE;
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	pthread_setname_np(pthread_self(), "otd-writer"); /* as top -H shows it */
@@ -444,14 +623,22 @@ static void *writer_main(void *arg)
 			break;
 		}
 		pthread_mutex_unlock(&s->mu);
-		int n = take_jobs(s, batch, 0, max);
+		int n = take_jobs(s, batch, 0, max), pages = 0;
 		uint64_t t0 = mono_ns(), in_commit = 0;
-		run_batch(s, batch, &n, max, &in_commit);
+		int fault = run_batch(s, batch, &n, max, &in_commit, &pages);
 		/* busy first, read last (store_stats): commit never exceeds it */
 		atomic_fetch_add(&s->busy_ns, mono_ns() - t0);
 		atomic_fetch_add(&s->commit_ns, in_commit);
 		dirty = true;
+		char detail[160] = "";
+		if(fault != STORE_FAULT_NONE)
+			snprintf(detail, sizeof(detail), "%s (%d)",
+			         sqlite3_errstr(s->wconn->fault_rc), s->wconn->fault_rc);
+		bool reopened = (fault == STORE_FAULT_FULL || fault == STORE_FAULT_IO) &&
+		                writer_recover(s, fault);
+		/* Answer the callers first, then tell the operator. */
 		finish_batch(s, batch, n);
+		writer_note(s, fault, pages, reopened, detail);
 	}
 	free(batch);
 	return NULL;
@@ -470,6 +657,7 @@ enum otd_status store_write(struct otd_store *s, store_write_fn fn, void *ctx,
 	if(s->stopping || s->depth >= s->opt.writer_queue) {
 		pthread_mutex_unlock(&s->mu);
 		atomic_fetch_add(&s->busy_rejections, 1);
+		atomic_fetch_add(&s->write_errors[STORE_FAULT_BUSY], 1);
 		otd_error_set(err, OTD_EBUSY, "busy", NULL,
 		              "The service is busy saving other changes; try again in a moment.");
 		err->retry_after = 1;
@@ -511,6 +699,7 @@ enum otd_status store_write(struct otd_store *s, store_write_fn fn, void *ctx,
 			}
 			pthread_mutex_unlock(&s->mu);
 			atomic_fetch_add(&s->busy_rejections, 1);
+			atomic_fetch_add(&s->write_errors[STORE_FAULT_BUSY], 1);
 			otd_error_set(err, OTD_EBUSY, "busy", NULL,
 			              "The service is busy saving other changes; try again in a moment.");
 			err->retry_after = 1;
@@ -518,6 +707,8 @@ enum otd_status store_write(struct otd_store *s, store_write_fn fn, void *ctx,
 		}
 	}
 	pthread_mutex_unlock(&s->mu);
+	if(job.result != OTD_OK && job.fault > STORE_FAULT_NONE && job.fault < STORE_FAULT_COUNT)
+		atomic_fetch_add(&s->write_errors[job.fault], 1);
 	return job.result;
 }
 
@@ -559,6 +750,8 @@ enum otd_status store_read(struct otd_store *s, store_read_fn fn, void *ctx,
 	enum otd_status st = conn_control(c, SQL_BEGIN, err);
 	if(st == OTD_OK) {
 		st = fn(c, ctx, err);
+		if(st == OTD_EIO && err->status == OTD_EBUSY)
+			st = OTD_EBUSY; /* as in run_batch */
 		struct otd_error cerr;
 		conn_control(c, SQL_COMMIT, &cerr);
 	}
@@ -608,9 +801,9 @@ enum otd_status store_open(const struct otd_store_options *opt, struct otd_store
 		goto fail;
 	st = check_schema(s->wconn, s->path, err);
 	if(st == OTD_OK)
-		/* The log file is trimmed back to 64 MiB after a checkpoint. */
-		st = conn_exec(s->wconn,
-		               "PRAGMA journal_mode=WAL; PRAGMA journal_size_limit=67108864", err);
+		st = conn_exec(s->wconn, "PRAGMA journal_mode=WAL", err);
+	if(st == OTD_OK)
+		st = writer_setup(s, s->wconn, err);
 	if(st)
 		goto fail;
 	/* Checkpoints copy log pages into the database and sync it: on their
@@ -621,7 +814,6 @@ enum otd_status store_open(const struct otd_store_options *opt, struct otd_store
 		goto fail;
 	if(pthread_create(&s->checkpointer, NULL, checkpointer_main, s) == 0)
 		s->checkpointer_started = true;
-	sqlite3_wal_hook(s->wconn->db, wal_hook, s);
 	s->n_readers = s->opt.read_connections;
 	s->readers = xcalloc((size_t)s->n_readers, sizeof(*s->readers));
 	s->reader_busy = xcalloc((size_t)s->n_readers, sizeof(*s->reader_busy));
@@ -700,6 +892,9 @@ void store_stats(struct otd_store *s, struct otd_store_stats *out)
 	snprintf(wal, sizeof(wal), "%s-wal", s->path);
 	struct stat sb;
 	out->wal_bytes = stat(wal, &sb) == 0 ? (int64_t)sb.st_size : 0;
+	for(int k = 0; k < STORE_FAULT_COUNT; k++)
+		out->write_errors[k] = atomic_load(&s->write_errors[k]);
+	out->writer_reopens = atomic_load(&s->writer_reopens);
 }
 
 static enum otd_status integrity_job(struct otd_conn *c, void *ctx, struct otd_error *err)
@@ -733,4 +928,25 @@ static enum otd_status integrity_job(struct otd_conn *c, void *ctx, struct otd_e
 enum otd_status store_integrity_check(struct otd_store *s, struct otd_error *err)
 {
 	return store_read(s, integrity_job, NULL, err);
+}
+
+enum otd_status store_checkpoint_truncate(struct otd_store *s, bool *truncated,
+                                          struct otd_error *err)
+{
+	*truncated = false;
+	/* Its own connection: the writer's is busy in transactions and the
+	 * checkpointer's belongs to its thread. The busy handler waits for
+	 * readers on older snapshots (busy_timeout_ms). */
+	struct otd_conn *c = NULL;
+	enum otd_status st = conn_open(s, true, &c, err);
+	if(st)
+		return st;
+	int log = -1, done = -1;
+	int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+	if(rc == SQLITE_OK)
+		*truncated = true;
+	else if((rc & 0xff) != SQLITE_BUSY)
+		st = conn_fail(c, rc, "checkpoint", err);
+	conn_close(c);
+	return st;
 }

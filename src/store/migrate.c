@@ -10,6 +10,7 @@
 
 #include "onthedot/asset.h"
 #include "onthedot/mem.h"
+#include "store/backup.h"
 #include "store/sql.h"
 
 int store_schema_latest(void)
@@ -34,35 +35,22 @@ static enum otd_status sql_error(sqlite3 *db, const char *what, const char *path
 	                     what, path, sqlite3_errmsg(db));
 }
 
+/* The copy taken before migrating: store_backup_copy (backup.c), which
+ * online backups share, to PATH.vN-TIME.bak. */
 static enum otd_status backup_copy(sqlite3 *db, const char *path, int version, char **out,
                                    struct otd_error *err)
 {
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	char *dest = xasprintf("%s.v%d-%04d%02d%02dT%02d%02d%02dZ.bak", path, version,
-	                       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-	                       tm.tm_sec);
-	sqlite3 *to = NULL;
-	enum otd_status st = OTD_OK;
-	int rc = sqlite3_open_v2(dest, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-	if(rc == SQLITE_OK) {
-		sqlite3_backup *b = sqlite3_backup_init(to, "main", db, "main");
-		if(b) {
-			rc = sqlite3_backup_step(b, -1);
-			sqlite3_backup_finish(b);
-			rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
-		} else {
-			rc = sqlite3_errcode(to);
-		}
-	}
-	if(rc != SQLITE_OK)
-		st = otd_error_set(err, OTD_EIO, "backup_failed", "database",
-		                   "Could not copy %s to %s before migrating: %s; nothing was changed.",
-		                   path, dest, to ? sqlite3_errmsg(to) : sqlite3_errstr(rc));
-	sqlite3_close(to);
-	if(st) {
-		remove(dest);
+	char tag[32];
+	snprintf(tag, sizeof(tag), "v%d", version);
+	char *dest = store_backup_name(path, tag, (int64_t)time(NULL));
+	struct store_backup_options opt = {.busy_timeout_ms = 5000, .check = STORE_CHECK_QUICK};
+	struct otd_error cerr;
+	otd_error_clear(&cerr);
+	if(store_backup_copy(db, path, dest, &opt, NULL, &cerr) != OTD_OK) {
+		enum otd_status st = otd_error_set(
+		    err, OTD_EIO, "backup_failed", "database",
+		    "Could not copy %s to %s before migrating: %s Nothing was changed.", path, dest,
+		    cerr.message);
 		free(dest);
 		return st;
 	}

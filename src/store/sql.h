@@ -19,6 +19,8 @@ struct otd_conn {
 	struct otd_store *store;
 	bool writer;
 	bool outbox_dirty; /* this transaction queued a message */
+	int fault;         /* enum otd_store_fault of the last conn_fail, reset by the writer */
+	int fault_rc;      /* the SQLite result code of the last conn_fail */
 	struct {
 		const char *sql; /* keyed by address: callers pass string literals */
 		sqlite3_stmt *stmt;
@@ -36,8 +38,12 @@ sqlite3_stmt *conn_prepare(struct otd_conn *c, const char *sql, struct otd_error
 void conn_done(sqlite3_stmt *st);
 
 /* Maps a SQLite result code to a status and fills err: BUSY/LOCKED give
- * OTD_EBUSY, CONSTRAINT gives OTD_ECONFLICT, everything else OTD_EIO
- * (counted as a database error for /metrics). what names the operation. */
+ * OTD_EBUSY ("database_busy"), FULL and IOERR give OTD_EBUSY too
+ * ("storage_full", "storage_unavailable": 503 with Retry-After, the
+ * client may retry once the disk recovers), CONSTRAINT gives
+ * OTD_ECONFLICT, everything else OTD_EIO. FULL, IOERR and the rest count
+ * as database errors for /metrics; c->fault records the kind. what names
+ * the operation. */
 enum otd_status conn_fail(struct otd_conn *c, int rc, const char *what, struct otd_error *err);
 
 /* Steps a statement that returns no rows and resets it: OTD_OK on

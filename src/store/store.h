@@ -32,6 +32,20 @@ struct otd_store_options {
 	bool synchronous_off; /* throw-away databases only (the simulator) */
 };
 
+/* The page cache of each connection, KiB: the writer's and each reader's. */
+#define STORE_WRITER_CACHE_KIB 65536
+#define STORE_READER_CACHE_KIB 16384
+
+/* Gives SQLite's page caches in this process one block of memory of kib
+ * KiB (plus SQLite's header for each page), allocated and written now, so
+ * that the process's resident memory does not grow as the caches fill
+ * with the data: pages come from the block, and once it is nearly used
+ * up a connection recycles its own pages before it takes heap memory.
+ * Works only before SQLite starts in this process (no database opened
+ * yet): otherwise, or when called a second time, fails with OTD_ESTATE
+ * and changes nothing. The block lives until exit. */
+enum otd_status store_reserve_page_cache(size_t kib, struct otd_error *err);
+
 /* Opens an existing, migrated database: the writer connection (WAL,
  * synchronous=FULL, foreign keys) and the read pool, and starts the writer
  * thread. Fails with OTD_ENOTFOUND when the file does not exist and with
@@ -65,9 +79,14 @@ enum otd_status store_migrate(const char *path, bool create, int busy_timeout_ms
 typedef enum otd_status (*store_write_fn)(struct otd_conn *tx, void *ctx, struct otd_error *err);
 
 /* Queues fn and waits until its transaction committed (or failed).
- * OTD_EBUSY when the queue is full or the job did not start within
- * writer_wait_ms (err->retry_after set); OTD_EIO when the COMMIT failed, in
- * which case nothing of the job is stored. */
+ * OTD_EBUSY with err->retry_after set when the queue is full, the job did
+ * not start within writer_wait_ms, another process held the database
+ * longer than busy_timeout_ms (code "database_busy"), or the storage
+ * failed: the disk is full ("storage_full") or an I/O error
+ * ("storage_unavailable"). On any failure nothing of the job is stored;
+ * what was committed before stays. After a storage failure the writer
+ * rolls back and, after an I/O error, reopens its connection, so later
+ * jobs succeed once the disk does. */
 enum otd_status store_write(struct otd_store *s, store_write_fn fn, void *ctx,
                             struct otd_error *err);
 
@@ -89,6 +108,31 @@ void store_lock_scope(struct otd_conn *tx, int64_t visitor_id, const char *local
  * or write). Set it once, before anything it wakes can be stopped. */
 void store_on_outbox_commit(struct otd_store *s, void (*fn)(void *), void *arg);
 
+/* Why a write job failed, for /metrics (otd_store_write_errors_total). */
+enum otd_store_fault {
+	STORE_FAULT_NONE = 0,
+	STORE_FAULT_BUSY, /* queue full, wait over, or another process held the lock */
+	STORE_FAULT_FULL, /* the disk is full (SQLITE_FULL) */
+	STORE_FAULT_IO,   /* an I/O error (SQLITE_IOERR and its kinds) */
+	STORE_FAULT_COUNT
+};
+
+/* "busy", "full" or "io" ("none" for STORE_FAULT_NONE); never NULL. */
+const char *store_fault_name(enum otd_store_fault fault);
+
+/* Registers fn(arg, event, kind, detail), called on the writer thread when
+ * writes start to fail for a reason outside the job (event
+ * "store_writes_failing", kind "busy" for another process's lock, "full"
+ * or "io", detail SQLite's words, never personal data), when the writer
+ * replaced its connection after an I/O error ("store_writer_reopened")
+ * and when a write reaches the disk again after such failures
+ * ("store_writes_recovered", kind the one that had failed). Each is
+ * called once per change, not per failed write. fn may only log: it must
+ * not block or write. Set it once, before writes start. */
+void store_on_fault(struct otd_store *s,
+                    void (*fn)(void *arg, const char *event, const char *kind, const char *detail),
+                    void *arg);
+
 struct otd_store_stats {
 	int writer_queue_depth;
 	uint64_t write_jobs;
@@ -99,6 +143,10 @@ struct otd_store_stats {
 	double busy_seconds;    /* the writer's time inside transactions */
 	double commit_seconds;  /* of which in COMMIT: the log written and synced */
 	int64_t wal_bytes;
+	/* Write jobs answered with an error by kind ([STORE_FAULT_NONE] is
+	 * unused): busy includes the queue and wait refusals above. */
+	uint64_t write_errors[STORE_FAULT_COUNT];
+	uint64_t writer_reopens; /* writer connections replaced after I/O errors */
 };
 
 /* A consistent-enough snapshot of counters for /metrics. */
@@ -107,5 +155,14 @@ void store_stats(struct otd_store *s, struct otd_store_stats *out);
 /* Runs PRAGMA integrity_check and quick foreign key check on a read
  * connection; OTD_EIO with the first problem in err when not "ok". */
 enum otd_status store_integrity_check(struct otd_store *s, struct otd_error *err);
+
+/* Copies the whole write-ahead log into the database and truncates the
+ * log to zero bytes (PRAGMA wal_checkpoint(TRUNCATE)) on a connection of
+ * its own, waiting busy_timeout_ms for readers on older snapshots. After an
+ * erasure no old page image stays in the log. *truncated false (and
+ * OTD_OK) when readers or another writer kept it from finishing; the
+ * writer truncates the log again once idle. */
+enum otd_status store_checkpoint_truncate(struct otd_store *s, bool *truncated,
+                                          struct otd_error *err);
 
 #endif

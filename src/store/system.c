@@ -35,3 +35,37 @@ enum otd_status store_outbox_depth(struct otd_conn *c, int64_t *pending, int64_t
 		return conn_fail(c, rc, "outbox depth", err);
 	return OTD_OK;
 }
+
+enum otd_status store_ops_gauges(struct otd_conn *c, int64_t now, struct otd_ops_gauges *out,
+                                 struct otd_error *err)
+{
+	*out = (struct otd_ops_gauges){0};
+	sqlite3_stmt *st = conn_prepare(
+	    c,
+	    "SELECT (SELECT coalesce(?1 - min(due_at), 0) FROM outbox "
+	    "        WHERE state = 'pending' AND due_at <= ?1), "
+	    "       (SELECT count(*) FROM appointments a "
+	    "        WHERE a.local_date >= date(?1 - 86400, 'unixepoch') AND a.risk = 'at_risk' "
+	    "        AND a.status IN ('booked', 'travelling') "
+	    "        AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.appointment_id = a.id "
+	    "                        AND o.template = 'apology' AND o.state = 'sent')), "
+	    "       (SELECT count(*) FROM guarantee_cases WHERE state = 'open' "
+	    "        AND deadline_at >= ?1 AND deadline_at < ?1 + 86400), "
+	    "       (SELECT count(*) FROM guarantee_cases WHERE state = 'open' "
+	    "        AND deadline_at < ?1)",
+	    err);
+	if(!st)
+		return OTD_EIO;
+	sqlite3_bind_int64(st, 1, now);
+	int rc = sqlite3_step(st);
+	if(rc == SQLITE_ROW) {
+		out->oldest_due_age = sqlite3_column_int64(st, 0);
+		out->at_risk_unmessaged = sqlite3_column_int64(st, 1);
+		out->guarantee_due_24h = sqlite3_column_int64(st, 2);
+		out->guarantee_overdue = sqlite3_column_int64(st, 3);
+	}
+	conn_done(st);
+	if(rc != SQLITE_ROW)
+		return conn_fail(c, rc, "operations gauges", err);
+	return OTD_OK;
+}

@@ -51,12 +51,21 @@ static sqlite3_io_methods wal_methods;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int register_rc = SQLITE_ERROR;
 
+/* Hands what is held to the real file. On an error (a full disk, an I/O
+ * error) the held bytes are dropped and the error is returned to SQLite:
+ * they belong to the transaction being written (a commit is flushed
+ * before its write returns, so nothing of an acknowledged commit is ever
+ * held), which SQLite then rolls back, and its next transaction rewrites
+ * the log from the last commit. The log is taken to end where the failed
+ * write began, so the rewrite is held again rather than sent through. */
 static int flush(struct walfile *f)
 {
 	f->commit_at = 0;
 	if(!f->len)
 		return SQLITE_OK;
 	int rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->len, f->buf_off);
+	if(rc != SQLITE_OK && f->buf_off < f->end)
+		f->end = f->buf_off;
 	f->len = 0;
 	return rc;
 }

@@ -333,10 +333,12 @@ class Server:
     env: ONTHEDOT_* overrides for this server (on top of RAISED_LIMITS).
     virtual_clock: run with --virtual-clock --virtual-start VIRTUAL_START.
     users: roles (from STAFF_LOGINS) to create with `user add`.
+    ssl_context: an ssl.SSLContext to talk HTTPS with (the server has
+    http.tls_cert and http.tls_key in env); None talks plain HTTP.
     """
 
     def __init__(self, name, env=None, virtual_clock=True, users=("admin", "dispatcher",
-                                                                   "finance")):
+                                                                   "finance"), ssl_context=None):
         os.makedirs(TEST_TMP, exist_ok=True)
         self.name = name
         self.dir = tempfile.mkdtemp(prefix=name + "-", dir=TEST_TMP)
@@ -357,6 +359,7 @@ class Server:
         self.lock = threading.Lock()
         self.spec = spec()
         self.exit_code = None
+        self.ssl_context = ssl_context
 
     # -- processes --
 
@@ -556,6 +559,9 @@ class Server:
     # -- HTTP --
 
     def connect(self, timeout=30):
+        if self.ssl_context is not None:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=timeout,
+                                               context=self.ssl_context)
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
 
     def request(self, method, path, body=None, *, raw=None, headers=None, token=None,

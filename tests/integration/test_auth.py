@@ -179,8 +179,9 @@ class TestAuthorisation(otd.ServerTestCase):
         # 4 tracking routes, the disruption route, the 5 guarantee routes and
         # the 2 feedback moderation routes, reassignment and the 2 rebalance
         # routes, and the board's 8 (board, inbox, 2 inbox closes,
-        # reassignment options, message log, personal message, reorder)
-        self.assertEqual(n, 15 + 4 + 2 + 4 + 1 + 5 + 2 + 1 + 2 + 8)
+        # reassignment options, message log, personal message, reorder), and
+        # the 3 privacy routes of admins (erase, export, the audit log)
+        self.assertEqual(n, 15 + 4 + 2 + 4 + 1 + 5 + 2 + 1 + 2 + 8 + 3)
 
     def get_ok(self, path, **kw):
         """GET answers 200; a live stream never ends, so it is asked with HEAD
@@ -238,10 +239,11 @@ class TestAuthorisation(otd.ServerTestCase):
         # and visitors, exempting for finance and visitors; the feedback
         # queue and moderation for finance and visitors; reassignment and the
         # two rebalance routes for finance and visitors; the board's 8 routes
-        # for finance and visitors.
+        # for finance and visitors; the 3 admin-only privacy routes (erase,
+        # export, the audit log) for the three other roles.
         self.assertEqual(n_forbidden,
                          8 * 3 + 5 * 2 + 4 * 2 + 3 * 2 + 2 + 1 + 2 * 2 + 2 * 3 + 2 + 8 + 2 * 2
-                         + 3 * 2 + 8 * 2)
+                         + 3 * 2 + 8 * 2 + 3 * 3)
 
     def test_named_cases(self):
         disp, vis = self.sessions["dispatcher"], self.sessions["visitor"]

@@ -2,7 +2,8 @@
 # The test command (README, .ci/run): installs what the tests use, builds
 # three trees and runs every test.
 #   asan     Debug, AddressSanitizer + UndefinedBehaviorSanitizer: every test
-#   release  -O2 -Werror, warning-free: a smoke test of the real binary
+#   release  -O2 -Werror, warning-free: a smoke test of the real binary and
+#            a 3-minute soak under mixed load (tests/load/mixed.py)
 #   fuzz     clang-14 + libFuzzer: each target for a bounded time
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,6 +33,9 @@ cmake --build build/release -j"$jobs"
 
 step "release smoke test"
 bash tests/scripts/smoke.sh build/release/onthedot
+
+step "soak: 3 minutes of mixed load on the release build"
+python3 tests/load/mixed.py --bin build/release/onthedot --seconds 180 --soak 60
 
 if ls tests/fuzz/fuzz_*.c >/dev/null 2>&1; then
   step "fuzz build (clang-14, libFuzzer)"

@@ -144,6 +144,69 @@ START_TEST(metrics_count_writes_and_the_outbox)
 }
 END_TEST
 
+/* The figures the example alerts watch (contrib/prometheus). */
+START_TEST(ops_gauges_for_the_alerts)
+{
+	struct otd_app_metrics m;
+	struct otd_error err;
+	otd_error_clear(&err);
+	ck_assert_int_eq(app_metrics(&app, &m, &err), OTD_OK);
+	ck_assert_int_eq(m.ops.oldest_due_age, 0);
+	ck_assert_int_eq(m.ops.at_risk_unmessaged, 0);
+	ck_assert_int_eq(m.ops.guarantee_due_24h, 0);
+	ck_assert_int_eq(m.ops.guarantee_overdue, 0);
+	char *sql = xasprintf(
+	    "INSERT INTO skills(code) VALUES ('gas');"
+	    "INSERT INTO visitors(name, role_title, phone, base_lat, base_lon, created_at, "
+	    "updated_at) VALUES ('Ann Lee', 'Gas engineer', '', 52.2, -1.5, 1, 1);"
+	    "INSERT INTO visit_types(code, name, skill_id, duration_median_min, duration_spread, "
+	    "window_min, created_at, updated_at) VALUES ('boiler', 'Boiler', 1, 45, 0.25, 120, 1, 1);"
+	    "INSERT INTO addresses(line1, postcode, postcode_norm, match_key, lat, lon, created_at, "
+	    "updated_at) VALUES ('1 High St', 'AB1 2CD', 'AB12CD', '1 high st|AB12CD', 52.2, -1.5, "
+	    "1, 1);"
+	    "INSERT INTO customers(name, phone, created_at) VALUES ('Zoe', '+447700900001', 1);"
+	    /* 1: at risk, nothing sent; 2: its apology sent; 3: its apology waits;
+	     * 4: cancelled; 5: at risk but long past; 6: fine. */
+	    "INSERT INTO appointments(reference, customer_id, address_id, visit_type_id, "
+	    "visitor_id, local_date, window_start, window_end, status, risk, cancelled_at, "
+	    "cancelled_by, created_at, updated_at) VALUES "
+	    "('OTD-AAA001', 1, 1, 1, 1, '2026-03-02', %d, %d, 'booked', 'at_risk', NULL, NULL, 1, 1),"
+	    "('OTD-AAA002', 1, 1, 1, 1, '2026-03-02', %d, %d, 'booked', 'at_risk', NULL, NULL, 1, 1),"
+	    "('OTD-AAA003', 1, 1, 1, 1, '2026-03-02', %d, %d, 'travelling', 'at_risk', NULL, NULL, "
+	    "1, 1),"
+	    "('OTD-AAA004', 1, 1, 1, 1, '2026-03-02', %d, %d, 'cancelled', 'at_risk', 5, "
+	    "'customer', 1, 1),"
+	    "('OTD-AAA005', 1, 1, 1, 1, '2026-02-20', 1000, 2000, 'booked', 'at_risk', NULL, NULL, "
+	    "1, 1),"
+	    "('OTD-AAA006', 1, 1, 1, 1, '2026-03-02', %d, %d, 'booked', 'ok', NULL, NULL, 1, 1);"
+	    "INSERT INTO outbox(idem_key, appointment_id, channel, template, payload, state, "
+	    "due_at, claimed_at, sent_at, created_at) VALUES "
+	    "('a2', 2, 'sms', 'apology', '{}', 'sent', %d, %d, %d, 1),"
+	    "('a3', 3, 'sms', 'apology', '{}', 'pending', %d, NULL, NULL, 1),"
+	    "('x', NULL, 'email', 't', '{}', 'pending', %d, NULL, NULL, 1),"
+	    "('y', NULL, 'email', 't', '{}', 'pending', %d, NULL, NULL, 1);"
+	    "INSERT INTO guarantee_cases(appointment_id, promise_version, reason, rule_set, "
+	    "rule_version, amount_minor, currency, breached_at, deadline_at, state, paid_at, "
+	    "paid_minor, created_at) VALUES "
+	    "(1, 1, 'window_missed', 'r', '1', 3000, 'GBP', %d, %d, 'open', NULL, NULL, 1),"
+	    "(2, 1, 'window_missed', 'r', '1', 3000, 'GBP', %d, %d, 'open', NULL, NULL, 1),"
+	    "(3, 1, 'window_missed', 'r', '1', 3000, 'GBP', %d, %d, 'open', NULL, NULL, 1),"
+	    "(4, 1, 'window_missed', 'r', '1', 3000, 'GBP', %d, %d, 'paid', 7, 3000, 1);",
+	    START_T + 3600, START_T + 7200, START_T + 3600, START_T + 7200, START_T + 3600,
+	    START_T + 7200, START_T + 3600, START_T + 7200, START_T + 3600, START_T + 7200,
+	    START_T - 900, START_T - 800, START_T - 800, START_T - 60, START_T - 600, START_T + 100,
+	    START_T - 100, START_T + 3600, START_T - 100, START_T + 2 * 86400, START_T - 100,
+	    START_T - 10, START_T - 100, START_T + 100);
+	testutil_sql_exec(db_path, sql);
+	free(sql);
+	ck_assert_int_eq(app_metrics(&app, &m, &err), OTD_OK);
+	ck_assert_int_eq(m.ops.oldest_due_age, 600);   /* 'x', not the future 'y' */
+	ck_assert_int_eq(m.ops.at_risk_unmessaged, 2); /* 1 and 3 */
+	ck_assert_int_eq(m.ops.guarantee_due_24h, 1);  /* 1, not 2 (later) or 4 (paid) */
+	ck_assert_int_eq(m.ops.guarantee_overdue, 1);  /* 3 */
+}
+END_TEST
+
 START_TEST(virtual_clock_moves_forward_only_and_is_audited)
 {
 	int64_t now = 0;
@@ -211,6 +274,7 @@ int main(void)
 	tcase_add_test(tv, health_answers_on_a_working_database);
 	tcase_add_test(tv, metrics_count_writes_and_the_outbox);
 	tcase_add_test(tv, virtual_clock_moves_forward_only_and_is_audited);
+	tcase_add_test(tv, ops_gauges_for_the_alerts);
 	suite_add_tcase(s, tv);
 	TCase *tr = tcase_create("real");
 	tcase_add_checked_fixture(tr, setup_real, teardown);
