@@ -102,7 +102,12 @@ static void *ticker_main(void *arg)
 		if(t->stopping)
 			break;
 		pthread_mutex_unlock(&t->mu);
-		if(ticker_pass_checked(t->app, NULL) != OTD_OK) {
+		enum otd_status st = ticker_pass_checked(t->app, NULL);
+		if(st == OTD_EBUSY) {
+			/* A saturated writer answered "busy" (counted as an error):
+			 * that is load, not a fault, and the risk pass matters most
+			 * then, so the next pass comes after the usual period. */
+		} else if(st != OTD_OK) {
 			failures++;
 			otd_log(OTD_LOG_WARN, "ticker_backoff", "{s:i,s:i}", "failures", failures,
 			        "next_pass_s", ticker_backoff_s(t->period_s, failures));

@@ -614,11 +614,21 @@ static enum otd_status keep_current(const char *db_path, const char *kept, int b
 		    db_path, cerr.message, strerror(errno));
 	*by_rename = true;
 	char *wal = xasprintf("%s-wal", db_path), *kept_wal = xasprintf("%s-wal", kept);
-	if(access(wal, F_OK) == 0)
-		rename(wal, kept_wal);
+	s = OTD_OK;
+	if(access(wal, F_OK) == 0 && rename(wal, kept_wal) != 0) {
+		/* Its log holds committed changes: the two go together or not
+		 * at all, so the database goes back where it was. */
+		int e = errno;
+		if(rename(kept, db_path) == 0)
+			*by_rename = false;
+		s = otd_error_set(
+		    err, OTD_EIO, "restore_failed", "database",
+		    "Cannot move %s aside with its log (%s); %s.", db_path, strerror(e),
+		    *by_rename ? "the database is kept beside it" : "nothing was changed");
+	}
 	free(wal);
 	free(kept_wal);
-	return OTD_OK;
+	return s;
 }
 
 enum otd_status store_restore(const char *from, const char *db_path, int busy_timeout_ms,
@@ -683,10 +693,14 @@ enum otd_status store_restore(const char *from, const char *db_path, int busy_ti
 		free(p);
 	}
 	if(rename(tmp, db_path) != 0) {
-		s = otd_error_set(
-		    err, OTD_EIO, "restore_failed", "database",
-		    "Cannot rename %s to %s: %s; the previous database is kept as %s.", tmp,
-		    db_path, strerror(errno), info->kept ? info->kept : "(none)");
+		int e = errno;
+		/* A database moved aside goes back, so serve finds one. */
+		bool back = info->kept_by_rename && info->kept && rename(info->kept, db_path) == 0;
+		s = otd_error_set(err, OTD_EIO, "restore_failed", "database",
+		                  "Cannot rename %s to %s: %s; %s.", tmp, db_path, strerror(e),
+		                  back         ? "the previous database is back in place"
+		                  : info->kept ? "the previous database is kept beside it"
+		                               : "nothing was kept");
 		goto out;
 	}
 	fsync_parent(db_path);

@@ -738,6 +738,10 @@ static enum otd_status messages_json(struct otd_conn *c, int64_t customer_id, js
 	    "SELECT o.id, a.reference, o.channel, o.template, o.state, o.created_at, o.sent_at, "
 	    "o.recipient, o.payload, o.provider FROM outbox o LEFT JOIN appointments a ON a.id = "
 	    "o.appointment_id WHERE o.customer_id = ?1 OR o.appointment_id IN " APPTS
+	    /* as the erasure finds them: also those to their number or address
+	     * sent before we knew them */
+	    " OR (o.recipient IN (SELECT phone FROM customers WHERE id = ?1 UNION SELECT email "
+	    "FROM customers WHERE id = ?1) AND (o.customer_id IS NULL OR o.customer_id = ?1))"
 	    " ORDER BY o.id",
 	    err);
 	if(!st)
@@ -886,7 +890,8 @@ enum otd_status store_privacy_export(struct otd_conn *c, int64_t customer_id, js
 		    "SELECT m.received_at, m.provider, m.sender, m.body, m.outcome, "
 		    "a.reference FROM inbound_messages m LEFT JOIN appointments a ON a.id = "
 		    "m.appointment_id WHERE m.customer_id = ?1 OR m.appointment_id IN " APPTS
-		    " ORDER BY m.id",
+		    " OR (m.customer_id IS NULL AND m.sender = (SELECT phone FROM customers WHERE "
+		    "id = ?1)) ORDER BY m.id",
 		    customer_id, inbound_json, "read inbound messages", &v, err);
 		json_object_set_new(o, "inbound_messages", v);
 	}

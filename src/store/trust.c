@@ -59,8 +59,9 @@ enum otd_status store_trust_notice(struct otd_conn *c, struct otd_trust_period *
 	    c,
 	    "WITH d AS (SELECT appointment_id AS id, created_at AS told, event_key AS k, "
 	    "row_number() OVER (PARTITION BY appointment_id ORDER BY created_at, id) AS rn FROM "
-	    "outbox WHERE template IN ('apology', 'update', 'cannot_attend') AND state <> "
-	    "'cancelled' AND appointment_id IS NOT NULL AND created_at >= ?1 AND created_at < ?2), "
+	    "outbox WHERE template IN ('apology', 'update', 'cannot_attend') AND (state <> "
+	    "'cancelled' OR uncertain_at IS NOT NULL) AND appointment_id IS NOT NULL AND "
+	    "created_at >= ?1 AND created_at < ?2), "
 	    "f AS (SELECT id, told, CAST(substr(k, length('appt:' || id || ':v') + 1) AS INTEGER) "
 	    "AS v FROM d WHERE rn = 1) SELECT f.told, coalesce(json_extract(e.detail, "
 	    "'$.from_start'), a.window_start), coalesce(json_extract(e.detail, '$.from_end'), "
