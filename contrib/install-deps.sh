@@ -14,13 +14,13 @@ pkgs=()
 for p in "${profiles[@]}"; do
   case "$p" in
     build) pkgs+=(build-essential cmake pkg-config ca-certificates tzdata
-                  libmicrohttpd-dev libsqlite3-dev libcurl4-openssl-dev libical-dev
+                  libmicrohttpd-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libical-dev
                   libjansson-dev libsodium-dev libconfig-dev libgnutls28-dev) ;;
     test)  pkgs+=(check libsubunit-dev python3 python3-jsonschema curl procps
                   python3-icalendar python3-vobject python3-yaml systemd
                   clang-14 libclang-rt-14-dev libfuzzer-14-dev
                   kannel kannel-extras postfix openssl util-linux ca-certificates
-                  chromium fonts-dejavu-core wrk
+                  chromium fonts-dejavu-core wrk postgresql
                   $(command -v npm >/dev/null 2>&1 || echo nodejs npm)) ;;
     bench) pkgs+=(wrk procps curl) ;;
     *) echo "install-deps: unknown profile '$p' (build, test, bench)" >&2; exit 2 ;;

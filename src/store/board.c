@@ -19,7 +19,7 @@
 	"('sending', 'sent', 'uncertain') AND o.event_key LIKE 'appt:' || a.id || ':v' || "        \
 	"a.promise_version || ':%')"
 
-static char *dup_or_empty(sqlite3_stmt *st, int i)
+static char *dup_or_empty(struct otd_stmt *st, int i)
 {
 	char *s = conn_column_dup(st, i);
 	return s ? s : xstrdup("");
@@ -43,7 +43,7 @@ enum otd_status store_board_rows(struct otd_conn *c, const char *local_date, int
 	"a.address_id JOIN customers c ON c.id = a.customer_id JOIN visit_types t ON t.id = "      \
 	"a.visit_type_id LEFT JOIN guarantee_cases g ON g.id = (SELECT min(g2.id) FROM "           \
 	"guarantee_cases g2 WHERE g2.appointment_id = a.id AND +g2.state = 'open') "
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    visitor_id ? BOARD_COLS "WHERE a.visitor_id = ?2 AND a.local_date = ?1 AND a.status <> "
 	                            "'cancelled' ORDER BY a.route_position IS NULL, "
@@ -55,39 +55,39 @@ enum otd_status store_board_rows(struct otd_conn *c, const char *local_date, int
 #undef BOARD_COLS
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_text(st, 1, local_date, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, local_date);
 	if(visitor_id)
-		sqlite3_bind_int64(st, 2, visitor_id);
+		db_bind_int64(st, 2, visitor_id);
 	*out = NULL;
 	*n = 0;
 	size_t cap = 0;
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while((rc = db_step(st)) == DB_ROW) {
 		if(*n == cap) {
 			cap = cap ? 2 * cap : 64;
 			*out = xrealloc(*out, cap * sizeof(**out));
 		}
 		struct otd_board_row *r = &(*out)[(*n)++];
 		memset(r, 0, sizeof(*r));
-		r->appointment_id = sqlite3_column_int64(st, 0);
-		r->visitor_id = sqlite3_column_int64(st, 1);
+		r->appointment_id = db_column_int64(st, 0);
+		r->visitor_id = db_column_int64(st, 1);
 		conn_column_copy(r->reference, sizeof(r->reference), st, 2);
 		conn_column_copy(r->status, sizeof(r->status), st, 3);
-		r->window_start = sqlite3_column_int64(st, 4);
-		r->window_end = sqlite3_column_int64(st, 5);
-		r->promise_version = sqlite3_column_int(st, 6);
+		r->window_start = db_column_int64(st, 4);
+		r->window_end = db_column_int64(st, 5);
+		r->promise_version = db_column_int(st, 6);
 		conn_column_copy(r->risk.risk, sizeof(r->risk.risk), st, 7);
-		r->risk.p_late = sqlite3_column_double(st, 8);
-		r->risk.expected_arrival = sqlite3_column_int64(st, 9);
-		r->risk.band_early = sqlite3_column_int64(st, 10);
-		r->risk.band_late = sqlite3_column_int64(st, 11);
+		r->risk.p_late = db_column_double(st, 8);
+		r->risk.expected_arrival = db_column_int64(st, 9);
+		r->risk.band_early = db_column_int64(st, 10);
+		r->risk.band_late = db_column_int64(st, 11);
 		conn_column_copy(r->risk.reason, sizeof(r->risk.reason), st, 12);
-		r->risk.forced = sqlite3_column_int(st, 13) != 0;
-		r->risk.changed_at = sqlite3_column_int64(st, 14);
-		r->arrived_at = sqlite3_column_int64(st, 15);
-		r->done_at = sqlite3_column_int64(st, 16);
-		r->lat = sqlite3_column_double(st, 17);
-		r->lon = sqlite3_column_double(st, 18);
+		r->risk.forced = db_column_int(st, 13) != 0;
+		r->risk.changed_at = db_column_int64(st, 14);
+		r->arrived_at = db_column_int64(st, 15);
+		r->done_at = db_column_int64(st, 16);
+		r->lat = db_column_double(st, 17);
+		r->lon = db_column_double(st, 18);
 		r->customer_name = dup_or_empty(st, 19);
 		r->phone = conn_column_dup(st, 20);
 		r->access_notes = dup_or_empty(st, 21);
@@ -96,12 +96,12 @@ enum otd_status store_board_rows(struct otd_conn *c, const char *local_date, int
 		r->town = dup_or_empty(st, 24);
 		r->postcode = dup_or_empty(st, 25);
 		r->visit_type = dup_or_empty(st, 26);
-		r->warned = sqlite3_column_int(st, 27) != 0;
-		r->case_id = sqlite3_column_int64(st, 28);
-		r->case_amount = sqlite3_column_int64(st, 29);
+		r->warned = db_column_int(st, 27) != 0;
+		r->case_id = db_column_int64(st, 28);
+		r->case_amount = db_column_int64(st, 29);
 	}
 	conn_done(st);
-	if(rc != SQLITE_DONE) {
+	if(rc != DB_DONE) {
 		store_board_rows_free(*out, *n);
 		*out = NULL;
 		*n = 0;
@@ -130,7 +130,7 @@ enum otd_status store_board_counts(struct otd_conn *c, const char *local_date,
                                    struct otd_board_counts *out, struct otd_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT count(*), coalesce(sum(a.arrived_at IS NOT NULL AND a.arrived_at < "
 	    "a.window_end), 0), coalesce(sum(" WARNED_SQL "), 0), (SELECT count(*) FROM "
@@ -139,16 +139,16 @@ enum otd_status store_board_counts(struct otd_conn *c, const char *local_date,
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_text(st, 1, local_date, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW) {
-		out->booked = sqlite3_column_int(st, 0);
-		out->kept = sqlite3_column_int(st, 1);
-		out->warned = sqlite3_column_int(st, 2);
-		out->open_cases = sqlite3_column_int(st, 3);
+	db_bind_text(st, 1, local_date);
+	int rc = db_step(st);
+	if(rc == DB_ROW) {
+		out->booked = db_column_int(st, 0);
+		out->kept = db_column_int(st, 1);
+		out->warned = db_column_int(st, 2);
+		out->open_cases = db_column_int(st, 3);
 	}
 	conn_done(st);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(c, rc, "board counts", err);
 	return OTD_OK;
 }
@@ -157,7 +157,7 @@ enum otd_status store_appointment_messages(struct otd_conn *c, int64_t appointme
                                            struct otd_message_row **out, size_t *n,
                                            struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT o.id, o.channel, o.template, o.state, o.attempts, o.created_at, o.due_at, "
 	    "coalesce(o.sent_at, 0), coalesce(o.provider, ''), coalesce(o.last_error, ''), "
@@ -168,33 +168,33 @@ enum otd_status store_appointment_messages(struct otd_conn *c, int64_t appointme
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 1, appointment_id);
 	*out = NULL;
 	*n = 0;
 	size_t cap = 0;
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while((rc = db_step(st)) == DB_ROW) {
 		if(*n == cap) {
 			cap = cap ? 2 * cap : 16;
 			*out = xrealloc(*out, cap * sizeof(**out));
 		}
 		struct otd_message_row *m = &(*out)[(*n)++];
 		memset(m, 0, sizeof(*m));
-		m->id = sqlite3_column_int64(st, 0);
+		m->id = db_column_int64(st, 0);
 		conn_column_copy(m->channel, sizeof(m->channel), st, 1);
 		conn_column_copy(m->template_name, sizeof(m->template_name), st, 2);
 		conn_column_copy(m->state, sizeof(m->state), st, 3);
-		m->attempts = sqlite3_column_int(st, 4);
-		m->created_at = sqlite3_column_int64(st, 5);
-		m->due_at = sqlite3_column_int64(st, 6);
-		m->sent_at = sqlite3_column_int64(st, 7);
+		m->attempts = db_column_int(st, 4);
+		m->created_at = db_column_int64(st, 5);
+		m->due_at = db_column_int64(st, 6);
+		m->sent_at = db_column_int64(st, 7);
 		conn_column_copy(m->provider, sizeof(m->provider), st, 8);
 		m->last_error = conn_column_dup(st, 9);
 		m->receipt_status = conn_column_dup(st, 10);
-		m->receipt_at = sqlite3_column_int64(st, 11);
+		m->receipt_at = db_column_int64(st, 11);
 	}
 	conn_done(st);
-	if(rc != SQLITE_DONE) {
+	if(rc != DB_DONE) {
 		store_message_rows_free(*out, *n);
 		*out = NULL;
 		*n = 0;
@@ -215,7 +215,7 @@ void store_message_rows_free(struct otd_message_row *rows, size_t n)
 enum otd_status store_inbox(struct otd_conn *c, size_t max, struct otd_inbox_item **out, size_t *n,
                             struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT * FROM (SELECT t.kind, t.id, t.appointment_id, a.reference, cu.name, cu.phone, "
 	    "t.note, '', t.created_at FROM tasks t JOIN appointments a ON a.id = t.appointment_id "
@@ -229,12 +229,12 @@ enum otd_status store_inbox(struct otd_conn *c, size_t max, struct otd_inbox_ite
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+	db_bind_int64(st, 1, (int64_t)max);
 	*out = NULL;
 	*n = 0;
 	size_t cap = 0;
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while((rc = db_step(st)) == DB_ROW) {
 		if(*n == cap) {
 			cap = cap ? 2 * cap : 16;
 			*out = xrealloc(*out, cap * sizeof(**out));
@@ -242,17 +242,17 @@ enum otd_status store_inbox(struct otd_conn *c, size_t max, struct otd_inbox_ite
 		struct otd_inbox_item *m = &(*out)[(*n)++];
 		memset(m, 0, sizeof(*m));
 		conn_column_copy(m->kind, sizeof(m->kind), st, 0);
-		m->id = sqlite3_column_int64(st, 1);
-		m->appointment_id = sqlite3_column_int64(st, 2);
+		m->id = db_column_int64(st, 1);
+		m->appointment_id = db_column_int64(st, 2);
 		conn_column_copy(m->reference, sizeof(m->reference), st, 3);
 		m->customer_name = conn_column_dup(st, 4);
 		m->phone = conn_column_dup(st, 5);
 		m->text = conn_column_dup(st, 6);
 		conn_column_copy(m->outcome, sizeof(m->outcome), st, 7);
-		m->at = sqlite3_column_int64(st, 8);
+		m->at = db_column_int64(st, 8);
 	}
 	conn_done(st);
-	if(rc != SQLITE_DONE) {
+	if(rc != DB_DONE) {
 		store_inbox_free(*out, *n);
 		*out = NULL;
 		*n = 0;
@@ -274,7 +274,7 @@ void store_inbox_free(struct otd_inbox_item *items, size_t n)
 enum otd_status store_inbox_done(struct otd_conn *tx, bool message, int64_t id, int64_t now,
                                  struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    tx,
 	    message
 	        ? "UPDATE inbound_messages SET state = 'done' WHERE id = ?1 AND state = 'open' "
@@ -283,9 +283,9 @@ enum otd_status store_inbox_done(struct otd_conn *tx, bool message, int64_t id, 
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	if(!message)
-		sqlite3_bind_int64(st, 2, now);
+		db_bind_int64(st, 2, now);
 	enum otd_status s = conn_step_done(tx, st, "inbox done", err);
 	if(s)
 		return s;
@@ -300,18 +300,19 @@ enum otd_status store_messages_since(struct otd_conn *c, int64_t appointment_id,
                                      struct otd_error *err)
 {
 	*count = 0;
-	sqlite3_stmt *st = conn_prepare(c,
-	                                "SELECT count(*) FROM outbox WHERE appointment_id = ?1 AND "
-	                                "created_at >= ?2 AND instr(event_key, ?3) > 0",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(c,
+	                 "SELECT count(*) FROM outbox WHERE appointment_id = ?1 AND "
+	                 "created_at >= ?2 AND instr(event_key, ?3) > 0",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	sqlite3_bind_int64(st, 2, since);
-	sqlite3_bind_text(st, 3, event_part, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
-		*count = sqlite3_column_int(st, 0);
+	db_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 2, since);
+	db_bind_text(st, 3, event_part);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
+		*count = db_column_int(st, 0);
 	conn_done(st);
-	return rc == SQLITE_ROW ? OTD_OK : conn_fail(c, rc, "recent messages", err);
+	return rc == DB_ROW ? OTD_OK : conn_fail(c, rc, "recent messages", err);
 }

@@ -8,19 +8,19 @@
 #include "onthedot/mem.h"
 #include "store/sql.h"
 
-static enum otd_status done(struct otd_conn *c, sqlite3_stmt *st, const char *what,
+static enum otd_status done(struct otd_conn *c, struct otd_stmt *st, const char *what,
                             struct otd_error *err)
 {
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 	conn_done(st);
-	if(rc != SQLITE_DONE)
+	if(rc != DB_DONE)
 		return conn_fail(c, rc, what, err);
 	return OTD_OK;
 }
 
-static void copy_text(char *dst, size_t size, sqlite3_stmt *st, int i)
+static void copy_text(char *dst, size_t size, struct otd_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	const unsigned char *t = db_column_text(st, i);
 	snprintf(dst, size, "%s", t ? (const char *)t : "");
 }
 
@@ -38,17 +38,18 @@ static const char sql_cust_pair[] =
 enum otd_status store_customer_insert(struct otd_conn *tx, struct otd_customer *c, int64_t now,
                                       struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "INSERT INTO customers(name, phone, email, access_notes, "
-	                                "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(tx,
+	                 "INSERT INTO customers(name, phone, email, access_notes, "
+	                 "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, c->name);
 	conn_bind_text(st, 2, c->phone[0] ? c->phone : NULL);
 	conn_bind_text(st, 3, c->email[0] ? c->email : NULL);
-	sqlite3_bind_text(st, 4, c->access_notes ? c->access_notes : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, now);
+	db_bind_text(st, 4, c->access_notes ? c->access_notes : "");
+	db_bind_int64(st, 5, now);
 	enum otd_status s = done(tx, st, "save customer", err);
 	if(s == OTD_OK)
 		c->id = conn_last_id(tx);
@@ -59,16 +60,16 @@ enum otd_status store_customer_upsert(struct otd_conn *tx, struct otd_customer *
                                       struct otd_error *err)
 {
 	int64_t id = 0;
-	sqlite3_stmt *st = conn_prepare(tx, sql_cust_pair, err);
+	struct otd_stmt *st = conn_prepare(tx, sql_cust_pair, err);
 	if(!st)
 		return OTD_EIO;
 	conn_bind_text(st, 1, c->phone[0] ? c->phone : NULL);
 	conn_bind_text(st, 2, c->email[0] ? c->email : NULL);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
-		id = sqlite3_column_int64(st, 0);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
+		id = db_column_int64(st, 0);
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if(rc != DB_ROW && rc != DB_DONE)
 		return conn_fail(tx, rc, "find customer", err);
 	if(!id)
 		return store_customer_insert(tx, c, now, err);
@@ -76,9 +77,9 @@ enum otd_status store_customer_upsert(struct otd_conn *tx, struct otd_customer *
 	                  err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, c->access_notes ? c->access_notes : "", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, id);
+	db_bind_text(st, 1, c->name);
+	db_bind_text(st, 2, c->access_notes ? c->access_notes : "");
+	db_bind_int64(st, 3, id);
 	enum otd_status s = done(tx, st, "save customer", err);
 	if(s == OTD_OK)
 		c->id = id;
@@ -89,13 +90,13 @@ enum otd_status store_customer_get(struct otd_conn *c, int64_t id, struct otd_cu
                                    struct otd_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c, "SELECT name, phone, email, access_notes FROM customers WHERE id = ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW) {
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	if(rc == DB_ROW) {
 		out->id = id;
 		out->name = conn_column_dup(st, 0);
 		copy_text(out->phone, sizeof(out->phone), st, 1);
@@ -103,9 +104,9 @@ enum otd_status store_customer_get(struct otd_conn *c, int64_t id, struct otd_cu
 		out->access_notes = conn_column_dup(st, 3);
 	}
 	conn_done(st);
-	if(rc == SQLITE_ROW)
+	if(rc == DB_ROW)
 		return OTD_OK;
-	if(rc == SQLITE_DONE)
+	if(rc == DB_DONE)
 		return otd_error_set(err, OTD_ENOTFOUND, "not_found", NULL, "No such customer.");
 	return conn_fail(c, rc, "read customer", err);
 }
@@ -115,7 +116,7 @@ enum otd_status store_customer_get(struct otd_conn *c, int64_t id, struct otd_cu
 enum otd_status store_appointment_insert(struct otd_conn *tx, struct otd_appointment *a,
                                          int64_t now, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    tx,
 	    "INSERT INTO appointments(reference, customer_id, address_id, visit_type_id, "
 	    "visitor_id, local_date, window_start, window_end, promise_version, status, "
@@ -124,24 +125,24 @@ enum otd_status store_appointment_insert(struct otd_conn *tx, struct otd_appoint
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_text(st, 1, a->reference, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, a->customer_id);
-	sqlite3_bind_int64(st, 3, a->address_id);
-	sqlite3_bind_int64(st, 4, a->visit_type_id);
-	sqlite3_bind_int64(st, 5, a->visitor_id);
-	sqlite3_bind_text(st, 6, a->local_date, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, a->window_start);
-	sqlite3_bind_int64(st, 8, a->window_end);
-	sqlite3_bind_int(st, 9, a->consent_sms);
-	sqlite3_bind_int(st, 10, a->consent_email);
-	sqlite3_bind_text(st, 11, a->booked_by[0] ? a->booked_by : "customer", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 12, now);
-	int rc = sqlite3_step(st);
+	db_bind_text(st, 1, a->reference);
+	db_bind_int64(st, 2, a->customer_id);
+	db_bind_int64(st, 3, a->address_id);
+	db_bind_int64(st, 4, a->visit_type_id);
+	db_bind_int64(st, 5, a->visitor_id);
+	db_bind_text(st, 6, a->local_date);
+	db_bind_int64(st, 7, a->window_start);
+	db_bind_int64(st, 8, a->window_end);
+	db_bind_int(st, 9, a->consent_sms);
+	db_bind_int(st, 10, a->consent_email);
+	db_bind_text(st, 11, a->booked_by[0] ? a->booked_by : "customer");
+	db_bind_int64(st, 12, now);
+	int rc = db_step(st);
 	conn_done(st);
-	if(rc == SQLITE_CONSTRAINT_UNIQUE)
+	if(rc == DB_CONSTRAINT_UNIQUE)
 		return otd_error_set(err, OTD_ECONFLICT, "reference_taken", NULL,
 		                     "The reference is taken.");
-	if(rc != SQLITE_DONE)
+	if(rc != DB_DONE)
 		return conn_fail(tx, rc, "insert appointment", err);
 	a->id = conn_last_id(tx);
 	a->promise_version = 1;
@@ -157,42 +158,42 @@ enum otd_status store_appointment_insert(struct otd_conn *tx, struct otd_appoint
 	"updated_at, coalesce(cancelled_at, 0), coalesce(cancelled_by, ''), "                      \
 	"coalesce(cancel_notice_s, 0) FROM appointments "
 
-static void read_appointment(sqlite3_stmt *st, struct otd_appointment *a)
+static void read_appointment(struct otd_stmt *st, struct otd_appointment *a)
 {
 	memset(a, 0, sizeof(*a));
-	a->id = sqlite3_column_int64(st, 0);
+	a->id = db_column_int64(st, 0);
 	copy_text(a->reference, sizeof(a->reference), st, 1);
-	a->customer_id = sqlite3_column_int64(st, 2);
-	a->address_id = sqlite3_column_int64(st, 3);
-	a->visit_type_id = sqlite3_column_int64(st, 4);
-	a->visitor_id = sqlite3_column_int64(st, 5);
+	a->customer_id = db_column_int64(st, 2);
+	a->address_id = db_column_int64(st, 3);
+	a->visit_type_id = db_column_int64(st, 4);
+	a->visitor_id = db_column_int64(st, 5);
 	copy_text(a->local_date, sizeof(a->local_date), st, 6);
-	a->window_start = sqlite3_column_int64(st, 7);
-	a->window_end = sqlite3_column_int64(st, 8);
-	a->promise_version = sqlite3_column_int(st, 9);
+	a->window_start = db_column_int64(st, 7);
+	a->window_end = db_column_int64(st, 8);
+	a->promise_version = db_column_int(st, 9);
 	copy_text(a->status, sizeof(a->status), st, 10);
 	copy_text(a->risk, sizeof(a->risk), st, 11);
-	a->route_position = sqlite3_column_int(st, 12);
-	a->consent_sms = sqlite3_column_int(st, 13) != 0;
-	a->consent_email = sqlite3_column_int(st, 14) != 0;
+	a->route_position = db_column_int(st, 12);
+	a->consent_sms = db_column_int(st, 13) != 0;
+	a->consent_email = db_column_int(st, 14) != 0;
 	copy_text(a->booked_by, sizeof(a->booked_by), st, 15);
-	a->created_at = sqlite3_column_int64(st, 16);
-	a->updated_at = sqlite3_column_int64(st, 17);
-	a->cancelled_at = sqlite3_column_int64(st, 18);
+	a->created_at = db_column_int64(st, 16);
+	a->updated_at = db_column_int64(st, 17);
+	a->cancelled_at = db_column_int64(st, 18);
 	copy_text(a->cancelled_by, sizeof(a->cancelled_by), st, 19);
-	a->cancel_notice_s = sqlite3_column_int64(st, 20);
+	a->cancel_notice_s = db_column_int64(st, 20);
 }
 
-static enum otd_status one_appointment(struct otd_conn *c, sqlite3_stmt *st,
+static enum otd_status one_appointment(struct otd_conn *c, struct otd_stmt *st,
                                        struct otd_appointment *out, struct otd_error *err)
 {
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
+	int rc = db_step(st);
+	if(rc == DB_ROW)
 		read_appointment(st, out);
 	conn_done(st);
-	if(rc == SQLITE_ROW)
+	if(rc == DB_ROW)
 		return OTD_OK;
-	if(rc == SQLITE_DONE)
+	if(rc == DB_DONE)
 		return otd_error_set(err, OTD_ENOTFOUND, "not_found", NULL,
 		                     "There is no such appointment.");
 	return conn_fail(c, rc, "read appointment", err);
@@ -202,10 +203,10 @@ enum otd_status store_appointment_get(struct otd_conn *c, int64_t id, struct otd
                                       struct otd_error *err)
 {
 	static const char sql[] = APPT_COLS "WHERE id = ?1";
-	sqlite3_stmt *st = conn_prepare(c, sql, err);
+	struct otd_stmt *st = conn_prepare(c, sql, err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return one_appointment(c, st, out, err);
 }
 
@@ -213,10 +214,10 @@ enum otd_status store_appointment_by_reference(struct otd_conn *c, const char *r
                                                struct otd_appointment *out, struct otd_error *err)
 {
 	static const char sql[] = APPT_COLS "WHERE reference = ?1";
-	sqlite3_stmt *st = conn_prepare(c, sql, err);
+	struct otd_stmt *st = conn_prepare(c, sql, err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_text(st, 1, reference, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, reference);
 	return one_appointment(c, st, out, err);
 }
 
@@ -227,12 +228,12 @@ enum otd_status store_appointment_open_for(struct otd_conn *c, int64_t customer_
 	static const char sql[] = APPT_COLS
 	    "WHERE customer_id = ?1 AND visit_type_id = ?2 AND status IN ('booked', "
 	    "'travelling', 'arrived') AND window_end > ?3 ORDER BY window_start LIMIT 1";
-	sqlite3_stmt *st = conn_prepare(c, sql, err);
+	struct otd_stmt *st = conn_prepare(c, sql, err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, customer_id);
-	sqlite3_bind_int64(st, 2, visit_type_id);
-	sqlite3_bind_int64(st, 3, now);
+	db_bind_int64(st, 1, customer_id);
+	db_bind_int64(st, 2, visit_type_id);
+	db_bind_int64(st, 3, now);
 	enum otd_status s = one_appointment(c, st, out, err);
 	if(s == OTD_ENOTFOUND)
 		otd_error_clear(err);
@@ -243,23 +244,24 @@ enum otd_status store_appointment_move(struct otd_conn *tx, int64_t id, int64_t 
                                        const char *local_date, int64_t start, int64_t end,
                                        int promise_version, int64_t now, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "UPDATE appointments SET visitor_id = ?2, local_date = ?3, "
-	                                "window_start = ?4, window_end = ?5, promise_version = ?6, "
-	                                "risk = 'ok', p_late = NULL, expected_arrival = NULL, band_early = NULL, "
-	                                "band_late = NULL, risk_reason = NULL, risk_forced = 0, "
-	                                "risk_changed_at = NULL, updated_at = max(?7, created_at) "
-	                                "WHERE id = ?1",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(tx,
+	                 "UPDATE appointments SET visitor_id = ?2, local_date = ?3, "
+	                 "window_start = ?4, window_end = ?5, promise_version = ?6, "
+	                 "risk = 'ok', p_late = NULL, expected_arrival = NULL, band_early = NULL, "
+	                 "band_late = NULL, risk_reason = NULL, risk_forced = 0, "
+	                 "risk_changed_at = NULL, updated_at = max(?7, created_at) "
+	                 "WHERE id = ?1",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, visitor_id);
-	sqlite3_bind_text(st, 3, local_date, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, start);
-	sqlite3_bind_int64(st, 5, end);
-	sqlite3_bind_int(st, 6, promise_version);
-	sqlite3_bind_int64(st, 7, now);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, visitor_id);
+	db_bind_text(st, 3, local_date);
+	db_bind_int64(st, 4, start);
+	db_bind_int64(st, 5, end);
+	db_bind_int(st, 6, promise_version);
+	db_bind_int64(st, 7, now);
 	return done(tx, st, "move appointment", err);
 }
 
@@ -267,19 +269,20 @@ enum otd_status store_appointment_cancel(struct otd_conn *tx, int64_t id, const 
                                          const char *reason, int64_t notice_s, int64_t now,
                                          struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "UPDATE appointments SET status = 'cancelled', cancelled_at = "
-	                                "?2, cancelled_by = ?3, cancel_reason = ?4, cancel_notice_s = "
-	                                "?5, route_position = NULL, updated_at = max(?2, created_at) "
-	                                "WHERE id = ?1",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(tx,
+	                 "UPDATE appointments SET status = 'cancelled', cancelled_at = "
+	                 "?2, cancelled_by = ?3, cancel_reason = ?4, cancel_notice_s = "
+	                 "?5, route_position = NULL, updated_at = max(?2, created_at) "
+	                 "WHERE id = ?1",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_text(st, 3, by, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, now);
+	db_bind_text(st, 3, by);
 	conn_bind_text(st, 4, reason && reason[0] ? reason : NULL);
-	sqlite3_bind_int64(st, 5, notice_s);
+	db_bind_int64(st, 5, notice_s);
 	return done(tx, st, "cancel appointment", err);
 }
 
@@ -289,7 +292,7 @@ enum otd_status store_appointment_search(struct otd_conn *c, const struct otd_ap
 	/* One statement for every filter combination: unused filters are NULL
 	 * and drop out. The query matches a reference exactly, a postcode
 	 * without spaces, a phone or email exactly, or a name by prefix. */
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT a.id FROM appointments a JOIN customers c ON c.id = a.customer_id "
 	    "JOIN addresses d ON d.id = a.address_id WHERE a.id > ?1 "
@@ -302,9 +305,9 @@ enum otd_status store_appointment_search(struct otd_conn *c, const struct otd_ap
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, f->after_id);
+	db_bind_int64(st, 1, f->after_id);
 	conn_bind_text(st, 2, f->local_date);
-	sqlite3_bind_int64(st, 3, f->visitor_id);
+	db_bind_int64(st, 3, f->visitor_id);
 	conn_bind_text(st, 4, f->status);
 	conn_bind_text(st, 5, f->query);
 	conn_bind_text(st, 6, f->query);
@@ -322,15 +325,15 @@ enum otd_status store_appointment_search(struct otd_conn *c, const struct otd_ap
 		like = otd_buf_steal(&b);
 	}
 	conn_bind_text(st, 7, like);
-	sqlite3_bind_int(st, 8, f->limit);
+	db_bind_int(st, 8, f->limit);
 	*ids = xcalloc((size_t)(f->limit > 0 ? f->limit : 1), sizeof(**ids));
 	*n = 0;
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW)
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+	while((rc = db_step(st)) == DB_ROW)
+		(*ids)[(*n)++] = db_column_int64(st, 0);
 	conn_done(st);
 	free(like);
-	if(rc != SQLITE_DONE) {
+	if(rc != DB_DONE) {
 		free(*ids);
 		*ids = NULL;
 		*n = 0;
@@ -345,7 +348,7 @@ enum otd_status store_route_items(struct otd_conn *c, int64_t visitor_id, const 
                                   int64_t now, struct otd_route_item **out, size_t *n,
                                   struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT 0, a.id, 0, d.lat, d.lon, a.window_start, a.window_end, t.duration_median_min, "
 	    "t.duration_spread, coalesce(a.route_position, -1), a.route_position IS NULL, 0, "
@@ -355,41 +358,43 @@ enum otd_status store_route_items(struct otd_conn *c, int64_t visitor_id, const 
 	    "'travelling', 'arrived') "
 	    "UNION ALL "
 	    "SELECT 1, h.id, coalesce(h.for_appointment, 0), d.lat, d.lon, h.window_start, "
-	    "h.window_end, t.duration_median_min, t.duration_spread, coalesce(h.route_position, -1), "
-	    "h.route_position IS NULL, h.expires_at, h.visit_type_id FROM holds h JOIN addresses d ON d.id = h.address_id JOIN visit_types t ON t.id = "
+	    "h.window_end, t.duration_median_min, t.duration_spread, coalesce(h.route_position, "
+	    "-1), "
+	    "h.route_position IS NULL, h.expires_at, h.visit_type_id FROM holds h JOIN addresses d "
+	    "ON d.id = h.address_id JOIN visit_types t ON t.id = "
 	    "h.visit_type_id WHERE h.visitor_id = ?1 AND h.local_date = ?2 AND h.expires_at > ?3 "
 	    "ORDER BY 11, 10, 6, 2",
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, visitor_id);
-	sqlite3_bind_text(st, 2, local_date, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
+	db_bind_int64(st, 1, visitor_id);
+	db_bind_text(st, 2, local_date);
+	db_bind_int64(st, 3, now);
 	*out = NULL;
 	*n = 0;
 	size_t cap = 0;
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while((rc = db_step(st)) == DB_ROW) {
 		if(*n == cap) {
 			cap = cap ? cap * 2 : 16;
 			*out = xrealloc(*out, cap * sizeof(**out));
 		}
 		struct otd_route_item *it = &(*out)[(*n)++];
-		it->kind = sqlite3_column_int(st, 0) ? OTD_ITEM_HOLD : OTD_ITEM_VISIT;
-		it->id = sqlite3_column_int64(st, 1);
-		it->for_appointment = sqlite3_column_int64(st, 2);
-		it->lat = sqlite3_column_double(st, 3);
-		it->lon = sqlite3_column_double(st, 4);
-		it->window_start = sqlite3_column_int64(st, 5);
-		it->window_end = sqlite3_column_int64(st, 6);
-		it->median_min = sqlite3_column_double(st, 7);
-		it->spread = sqlite3_column_double(st, 8);
-		it->route_position = sqlite3_column_int(st, 9);
-		it->expires_at = sqlite3_column_int64(st, 11);
-		it->visit_type_id = sqlite3_column_int64(st, 12);
+		it->kind = db_column_int(st, 0) ? OTD_ITEM_HOLD : OTD_ITEM_VISIT;
+		it->id = db_column_int64(st, 1);
+		it->for_appointment = db_column_int64(st, 2);
+		it->lat = db_column_double(st, 3);
+		it->lon = db_column_double(st, 4);
+		it->window_start = db_column_int64(st, 5);
+		it->window_end = db_column_int64(st, 6);
+		it->median_min = db_column_double(st, 7);
+		it->spread = db_column_double(st, 8);
+		it->route_position = db_column_int(st, 9);
+		it->expires_at = db_column_int64(st, 11);
+		it->visit_type_id = db_column_int64(st, 12);
 	}
 	conn_done(st);
-	if(rc != SQLITE_DONE) {
+	if(rc != DB_DONE) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -402,16 +407,16 @@ enum otd_status store_route_order(struct otd_conn *tx, const struct otd_route_it
                                   size_t n, struct otd_error *err)
 {
 	for(size_t i = 0; i < n; i++) {
-		sqlite3_stmt *st = conn_prepare(
-		    tx,
-		    items[i].kind == OTD_ITEM_VISIT
-		        ? "UPDATE appointments SET route_position = ?2 WHERE id = ?1"
-		        : "UPDATE holds SET route_position = ?2 WHERE id = ?1",
-		    err);
+		struct otd_stmt *st =
+		    conn_prepare(tx,
+		                 items[i].kind == OTD_ITEM_VISIT
+		                     ? "UPDATE appointments SET route_position = ?2 WHERE id = ?1"
+		                     : "UPDATE holds SET route_position = ?2 WHERE id = ?1",
+		                 err);
 		if(!st)
 			return OTD_EIO;
-		sqlite3_bind_int64(st, 1, items[i].id);
-		sqlite3_bind_int(st, 2, items[i].route_position);
+		db_bind_int64(st, 1, items[i].id);
+		db_bind_int(st, 2, items[i].route_position);
 		enum otd_status s = done(tx, st, "order route", err);
 		if(s)
 			return s;
@@ -425,27 +430,27 @@ enum otd_status store_route_order(struct otd_conn *tx, const struct otd_route_it
 	"SELECT id, visitor_id, visit_type_id, address_id, local_date, window_start, "             \
 	"window_end, client_key, coalesce(for_appointment, 0), purpose, created_at, expires_at "
 
-static void read_hold(sqlite3_stmt *st, struct otd_hold *out)
+static void read_hold(struct otd_stmt *st, struct otd_hold *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->id = sqlite3_column_int64(st, 0);
-	out->visitor_id = sqlite3_column_int64(st, 1);
-	out->visit_type_id = sqlite3_column_int64(st, 2);
-	out->address_id = sqlite3_column_int64(st, 3);
+	out->id = db_column_int64(st, 0);
+	out->visitor_id = db_column_int64(st, 1);
+	out->visit_type_id = db_column_int64(st, 2);
+	out->address_id = db_column_int64(st, 3);
 	copy_text(out->local_date, sizeof(out->local_date), st, 4);
-	out->window_start = sqlite3_column_int64(st, 5);
-	out->window_end = sqlite3_column_int64(st, 6);
+	out->window_start = db_column_int64(st, 5);
+	out->window_end = db_column_int64(st, 6);
 	copy_text(out->client_key, sizeof(out->client_key), st, 7);
-	out->for_appointment = sqlite3_column_int64(st, 8);
+	out->for_appointment = db_column_int64(st, 8);
 	copy_text(out->purpose, sizeof(out->purpose), st, 9);
-	out->created_at = sqlite3_column_int64(st, 10);
-	out->expires_at = sqlite3_column_int64(st, 11);
+	out->created_at = db_column_int64(st, 10);
+	out->expires_at = db_column_int64(st, 11);
 }
 
 enum otd_status store_hold_insert(struct otd_conn *tx, struct otd_hold *h,
                                   const unsigned char hash[32], struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    tx,
 	    "INSERT INTO holds(visitor_id, visit_type_id, address_id, local_date, window_start, "
 	    "window_end, client_key, token_hash, for_appointment, purpose, created_at, expires_at) "
@@ -453,21 +458,21 @@ enum otd_status store_hold_insert(struct otd_conn *tx, struct otd_hold *h,
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, h->visitor_id);
-	sqlite3_bind_int64(st, 2, h->visit_type_id);
-	sqlite3_bind_int64(st, 3, h->address_id);
-	sqlite3_bind_text(st, 4, h->local_date, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, h->window_start);
-	sqlite3_bind_int64(st, 6, h->window_end);
-	sqlite3_bind_text(st, 7, h->client_key, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 8, hash, 32, SQLITE_STATIC);
+	db_bind_int64(st, 1, h->visitor_id);
+	db_bind_int64(st, 2, h->visit_type_id);
+	db_bind_int64(st, 3, h->address_id);
+	db_bind_text(st, 4, h->local_date);
+	db_bind_int64(st, 5, h->window_start);
+	db_bind_int64(st, 6, h->window_end);
+	db_bind_text(st, 7, h->client_key);
+	db_bind_blob(st, 8, hash, 32);
 	if(h->for_appointment)
-		sqlite3_bind_int64(st, 9, h->for_appointment);
+		db_bind_int64(st, 9, h->for_appointment);
 	else
-		sqlite3_bind_null(st, 9);
-	sqlite3_bind_text(st, 10, h->purpose[0] ? h->purpose : "booking", -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 11, h->created_at);
-	sqlite3_bind_int64(st, 12, h->expires_at);
+		db_bind_null(st, 9);
+	db_bind_text(st, 10, h->purpose[0] ? h->purpose : "booking");
+	db_bind_int64(st, 11, h->created_at);
+	db_bind_int64(st, 12, h->expires_at);
 	enum otd_status s = done(tx, st, "insert hold", err);
 	if(s == OTD_OK)
 		h->id = conn_last_id(tx);
@@ -477,22 +482,19 @@ enum otd_status store_hold_insert(struct otd_conn *tx, struct otd_hold *h,
 enum otd_status store_hold_by_hash(struct otd_conn *c, const unsigned char hash[32], int64_t now,
                                    struct otd_hold *out, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
-	    c,
-	    HOLD_COLS
-	    "FROM holds WHERE token_hash = ?1 AND expires_at > ?2",
-	    err);
+	struct otd_stmt *st =
+	    conn_prepare(c, HOLD_COLS "FROM holds WHERE token_hash = ?1 AND expires_at > ?2", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
+	db_bind_blob(st, 1, hash, 32);
+	db_bind_int64(st, 2, now);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
 		read_hold(st, out);
 	conn_done(st);
-	if(rc == SQLITE_ROW)
+	if(rc == DB_ROW)
 		return OTD_OK;
-	if(rc == SQLITE_DONE)
+	if(rc == DB_DONE)
 		return otd_error_set(err, OTD_ENOTFOUND, "hold_expired", "hold",
 		                     "This window is no longer held for you (it expired); choose a "
 		                     "window again.");
@@ -501,39 +503,39 @@ enum otd_status store_hold_by_hash(struct otd_conn *c, const unsigned char hash[
 
 enum otd_status store_hold_delete(struct otd_conn *tx, int64_t id, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(tx, "DELETE FROM holds WHERE id = ?1", err);
+	struct otd_stmt *st = conn_prepare(tx, "DELETE FROM holds WHERE id = ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	return done(tx, st, "delete hold", err);
 }
 
 enum otd_status store_holds_drop_offers(struct otd_conn *tx, int64_t appointment_id,
                                         const char *purpose, struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(tx, "DELETE FROM holds WHERE for_appointment = ?1 AND purpose = ?2", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	sqlite3_bind_text(st, 2, purpose, -1, SQLITE_STATIC);
+	db_bind_int64(st, 1, appointment_id);
+	db_bind_text(st, 2, purpose);
 	return done(tx, st, "drop offers", err);
 }
 
 enum otd_status store_holds_live(struct otd_conn *c, const char *client_key, int64_t now,
                                  int64_t *n, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c, "SELECT count(*) FROM holds WHERE client_key = ?1 AND expires_at > ?2", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_text(st, 1, client_key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
+	db_bind_text(st, 1, client_key);
+	db_bind_int64(st, 2, now);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
+		*n = db_column_int64(st, 0);
 	conn_done(st);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(c, rc, "count holds", err);
 	return OTD_OK;
 }
@@ -542,21 +544,22 @@ enum otd_status store_holds_expire(struct otd_conn *tx, int64_t now, int64_t kee
                                    struct otd_error *err)
 {
 	/* A waitlist offer that lapsed leaves the customer waiting again. */
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "UPDATE waitlist SET state = 'waiting', offered_hold = NULL, "
-	                                "updated_at = max(?1, created_at) WHERE state = 'offered' AND "
-	                                "offered_hold IN (SELECT id FROM holds WHERE expires_at <= ?1)",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(tx,
+	                 "UPDATE waitlist SET state = 'waiting', offered_hold = NULL, "
+	                 "updated_at = max(?1, created_at) WHERE state = 'offered' AND "
+	                 "offered_hold IN (SELECT id FROM holds WHERE expires_at <= ?1)",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	enum otd_status s = done(tx, st, "expire offers", err);
 	if(s)
 		return s;
 	st = conn_prepare(tx, "DELETE FROM holds WHERE expires_at <= ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, now - keep);
+	db_bind_int64(st, 1, now - keep);
 	s = done(tx, st, "expire holds", err);
 	if(s == OTD_OK)
 		*n = conn_changes(tx);
@@ -567,35 +570,37 @@ enum otd_status store_hold_offers(struct otd_conn *c, int64_t appointment_id, in
                                   struct otd_hold *out, size_t max, size_t *n,
                                   struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
-	    "SELECT id, visitor_id, visit_type_id, address_id, local_date, window_start, window_end, "
-	    "purpose, created_at, expires_at FROM holds WHERE for_appointment = ?1 AND expires_at > "
+	    "SELECT id, visitor_id, visit_type_id, address_id, local_date, window_start, "
+	    "window_end, "
+	    "purpose, created_at, expires_at FROM holds WHERE for_appointment = ?1 AND expires_at "
+	    "> "
 	    "?2 AND purpose IN ('waitlist_offer', 'apology_offer') ORDER BY window_start",
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 2, now);
 	*n = 0;
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+	while((rc = db_step(st)) == DB_ROW && *n < max) {
 		struct otd_hold *h = &out[(*n)++];
 		memset(h, 0, sizeof(*h));
-		h->id = sqlite3_column_int64(st, 0);
-		h->visitor_id = sqlite3_column_int64(st, 1);
-		h->visit_type_id = sqlite3_column_int64(st, 2);
-		h->address_id = sqlite3_column_int64(st, 3);
+		h->id = db_column_int64(st, 0);
+		h->visitor_id = db_column_int64(st, 1);
+		h->visit_type_id = db_column_int64(st, 2);
+		h->address_id = db_column_int64(st, 3);
 		copy_text(h->local_date, sizeof(h->local_date), st, 4);
-		h->window_start = sqlite3_column_int64(st, 5);
-		h->window_end = sqlite3_column_int64(st, 6);
+		h->window_start = db_column_int64(st, 5);
+		h->window_end = db_column_int64(st, 6);
 		copy_text(h->purpose, sizeof(h->purpose), st, 7);
-		h->created_at = sqlite3_column_int64(st, 8);
-		h->expires_at = sqlite3_column_int64(st, 9);
+		h->created_at = db_column_int64(st, 8);
+		h->expires_at = db_column_int64(st, 9);
 		h->for_appointment = appointment_id;
 	}
 	conn_done(st);
-	if(rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if(rc != DB_DONE && rc != DB_ROW)
 		return conn_fail(c, rc, "read offers", err);
 	return OTD_OK;
 }
@@ -603,22 +608,19 @@ enum otd_status store_hold_offers(struct otd_conn *c, int64_t appointment_id, in
 enum otd_status store_hold_get(struct otd_conn *c, int64_t id, int64_t now, struct otd_hold *out,
                                struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
-	    c,
-	    HOLD_COLS
-	    "FROM holds WHERE id = ?1 AND expires_at > ?2",
-	    err);
+	struct otd_stmt *st =
+	    conn_prepare(c, HOLD_COLS "FROM holds WHERE id = ?1 AND expires_at > ?2", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, now);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
 		read_hold(st, out);
 	conn_done(st);
-	if(rc == SQLITE_ROW)
+	if(rc == DB_ROW)
 		return OTD_OK;
-	if(rc == SQLITE_DONE)
+	if(rc == DB_DONE)
 		return otd_error_set(err, OTD_ENOTFOUND, "hold_expired", "hold",
 		                     "This window is no longer held for you (it expired).");
 	return conn_fail(c, rc, "read hold", err);
@@ -630,37 +632,39 @@ enum otd_status store_link_insert(struct otd_conn *tx, int64_t appointment_id,
                                   const unsigned char hash[32], int64_t now, int64_t expires_at,
                                   struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "INSERT INTO appointment_links(appointment_id, token_hash, "
-	                                "created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(tx,
+	                 "INSERT INTO appointment_links(appointment_id, token_hash, "
+	                 "created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	sqlite3_bind_blob(st, 2, hash, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now);
-	sqlite3_bind_int64(st, 4, expires_at > now ? expires_at : now + 1);
+	db_bind_int64(st, 1, appointment_id);
+	db_bind_blob(st, 2, hash, 32);
+	db_bind_int64(st, 3, now);
+	db_bind_int64(st, 4, expires_at > now ? expires_at : now + 1);
 	return done(tx, st, "insert link", err);
 }
 
 enum otd_status store_link_lookup(struct otd_conn *c, const unsigned char hash[32], int64_t now,
                                   int64_t *appointment_id, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(c,
-	                                "SELECT appointment_id FROM appointment_links WHERE "
-	                                "token_hash = ?1 AND revoked_at IS NULL AND expires_at > ?2",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(c,
+	                 "SELECT appointment_id FROM appointment_links WHERE "
+	                 "token_hash = ?1 AND revoked_at IS NULL AND expires_at > ?2",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, now);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
-		*appointment_id = sqlite3_column_int64(st, 0);
+	db_bind_blob(st, 1, hash, 32);
+	db_bind_int64(st, 2, now);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
+		*appointment_id = db_column_int64(st, 0);
 	conn_done(st);
-	if(rc == SQLITE_ROW)
+	if(rc == DB_ROW)
 		return OTD_OK;
-	if(rc == SQLITE_DONE)
+	if(rc == DB_DONE)
 		return OTD_ENOTFOUND;
 	return conn_fail(c, rc, "read link", err);
 }
@@ -668,28 +672,29 @@ enum otd_status store_link_lookup(struct otd_conn *c, const unsigned char hash[3
 enum otd_status store_links_revoke(struct otd_conn *tx, int64_t appointment_id, int64_t now,
                                    struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "UPDATE appointment_links SET revoked_at = ?2 WHERE "
-	                                "appointment_id = ?1 AND revoked_at IS NULL",
-	                                err);
+	struct otd_stmt *st = conn_prepare(tx,
+	                                   "UPDATE appointment_links SET revoked_at = ?2 WHERE "
+	                                   "appointment_id = ?1 AND revoked_at IS NULL",
+	                                   err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 2, now);
 	return done(tx, st, "revoke links", err);
 }
 
 enum otd_status store_links_expire_at(struct otd_conn *tx, int64_t appointment_id,
                                       int64_t expires_at, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "UPDATE appointment_links SET expires_at = max(?2, created_at "
-	                                "+ 1) WHERE appointment_id = ?1 AND revoked_at IS NULL",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(tx,
+	                 "UPDATE appointment_links SET expires_at = max(?2, created_at "
+	                 "+ 1) WHERE appointment_id = ?1 AND revoked_at IS NULL",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	sqlite3_bind_int64(st, 2, expires_at);
+	db_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 2, expires_at);
 	return done(tx, st, "move link expiry", err);
 }
 
@@ -698,7 +703,7 @@ enum otd_status store_links_expire_at(struct otd_conn *tx, int64_t appointment_i
 enum otd_status store_outbox_insert(struct otd_conn *tx, struct otd_outbox_row *row, int64_t now,
                                     struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(tx,
 	                 "INSERT INTO outbox(idem_key, appointment_id, customer_id, "
 	                 "channel, template, payload, due_at, created_at, event_key, "
@@ -707,23 +712,23 @@ enum otd_status store_outbox_insert(struct otd_conn *tx, struct otd_outbox_row *
 	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_text(st, 1, row->idem_key, -1, SQLITE_STATIC);
+	db_bind_text(st, 1, row->idem_key);
 	if(row->appointment_id)
-		sqlite3_bind_int64(st, 2, row->appointment_id);
+		db_bind_int64(st, 2, row->appointment_id);
 	else
-		sqlite3_bind_null(st, 2);
+		db_bind_null(st, 2);
 	if(row->customer_id)
-		sqlite3_bind_int64(st, 3, row->customer_id);
+		db_bind_int64(st, 3, row->customer_id);
 	else
-		sqlite3_bind_null(st, 3);
-	sqlite3_bind_text(st, 4, row->channel, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, row->template, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, row->payload, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, row->due_at);
-	sqlite3_bind_int64(st, 8, now);
+		db_bind_null(st, 3);
+	db_bind_text(st, 4, row->channel);
+	db_bind_text(st, 5, row->template);
+	db_bind_text(st, 6, row->payload);
+	db_bind_int64(st, 7, row->due_at);
+	db_bind_int64(st, 8, now);
 	conn_bind_text(st, 9, row->event_key);
 	if(row->fallback_of)
-		sqlite3_bind_int64(st, 10, row->fallback_of);
+		db_bind_int64(st, 10, row->fallback_of);
 	conn_bind_text(st, 11, row->recipient);
 	enum otd_status s = done(tx, st, "queue message", err);
 	if(s == OTD_OK) {
@@ -738,52 +743,55 @@ enum otd_status store_outbox_insert(struct otd_conn *tx, struct otd_outbox_row *
 enum otd_status store_waitlist_set(struct otd_conn *tx, int64_t appointment_id, bool on,
                                    int64_t now, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    tx,
 	    on ? "INSERT INTO waitlist(appointment_id, created_at, updated_at) VALUES (?1, ?2, ?2) "
-	         "ON CONFLICT (appointment_id) DO UPDATE SET state = 'waiting', offered_hold = NULL, "
+	         "ON CONFLICT (appointment_id) DO UPDATE SET state = 'waiting', offered_hold = "
+	         "NULL, "
 	         "updated_at = max(?2, created_at) WHERE state <> 'waiting'"
 	       : "UPDATE waitlist SET state = 'withdrawn', updated_at = max(?2, created_at) WHERE "
 	         "appointment_id = ?1 AND state IN ('waiting', 'offered')",
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 2, now);
 	return done(tx, st, "waitlist", err);
 }
 
 enum otd_status store_waitlist_done(struct otd_conn *tx, int64_t appointment_id, int64_t now,
                                     struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "UPDATE waitlist SET state = 'done', offered_hold = NULL, "
-	                                "updated_at = max(?2, created_at) WHERE appointment_id = ?1",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(tx,
+	                 "UPDATE waitlist SET state = 'done', offered_hold = NULL, "
+	                 "updated_at = max(?2, created_at) WHERE appointment_id = ?1",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 2, now);
 	return done(tx, st, "waitlist done", err);
 }
 
 enum otd_status store_waitlist_waiting(struct otd_conn *c, int64_t **ids, size_t *n,
                                        struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
-	    c, "SELECT appointment_id FROM waitlist WHERE state = 'waiting' ORDER BY created_at, id",
+	struct otd_stmt *st = conn_prepare(
+	    c,
+	    "SELECT appointment_id FROM waitlist WHERE state = 'waiting' ORDER BY created_at, id",
 	    err);
 	if(!st)
 		return OTD_EIO;
 	*ids = NULL;
 	*n = 0;
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while((rc = db_step(st)) == DB_ROW) {
 		*ids = xrealloc(*ids, (*n + 1) * sizeof(**ids));
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+		(*ids)[(*n)++] = db_column_int64(st, 0);
 	}
 	conn_done(st);
-	if(rc != SQLITE_DONE) {
+	if(rc != DB_DONE) {
 		free(*ids);
 		*ids = NULL;
 		*n = 0;
@@ -795,33 +803,34 @@ enum otd_status store_waitlist_waiting(struct otd_conn *c, int64_t **ids, size_t
 enum otd_status store_waitlist_offered(struct otd_conn *tx, int64_t appointment_id,
                                        int64_t hold_id, int64_t now, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "UPDATE waitlist SET state = 'offered', offered_hold = ?2, "
-	                                "updated_at = max(?3, created_at) WHERE appointment_id = ?1",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(tx,
+	                 "UPDATE waitlist SET state = 'offered', offered_hold = ?2, "
+	                 "updated_at = max(?3, created_at) WHERE appointment_id = ?1",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	sqlite3_bind_int64(st, 2, hold_id);
-	sqlite3_bind_int64(st, 3, now);
+	db_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 2, hold_id);
+	db_bind_int64(st, 3, now);
 	return done(tx, st, "waitlist offer", err);
 }
 
 enum otd_status store_waitlist_state(struct otd_conn *c, int64_t appointment_id, char *state,
                                      size_t size, struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(c, "SELECT state FROM waitlist WHERE appointment_id = ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
+	db_bind_int64(st, 1, appointment_id);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
 		copy_text(state, size, st, 0);
 	else
 		snprintf(state, size, "none");
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if(rc != DB_ROW && rc != DB_DONE)
 		return conn_fail(c, rc, "waitlist state", err);
 	return OTD_OK;
 }

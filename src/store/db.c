@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "onthedot/mem.h"
+#include "store/pg.h"
 #include "store/sql.h"
 #include "store/walvfs.h"
 
@@ -28,6 +29,8 @@ struct write_job {
 struct otd_store {
 	struct otd_store_options opt;
 	char *path;
+	struct pg_store *pg; /* a PostgreSQL store: everything below but the
+	                      * counters and hooks is unused */
 	struct otd_conn *wconn;
 	struct otd_conn **readers;
 	bool *reader_busy;
@@ -101,45 +104,6 @@ const char *store_fault_name(enum otd_store_fault fault)
 
 /* ---- connections ----------------------------------------------------- */
 
-sqlite3_stmt *conn_prepare(struct otd_conn *c, const char *sql, struct otd_error *err)
-{
-	for(size_t i = 0; i < c->n_cache; i++) {
-		if(c->cache[i].sql == sql) {
-			sqlite3_reset(c->cache[i].stmt);
-			sqlite3_clear_bindings(c->cache[i].stmt);
-			return c->cache[i].stmt;
-		}
-	}
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v3(c->db, sql, -1,
-	                            c->n_cache < CONN_STMT_CACHE ? SQLITE_PREPARE_PERSISTENT : 0, &st,
-	                            NULL);
-	if(rc != SQLITE_OK) {
-		conn_fail(c, rc, "prepare", err);
-		return NULL;
-	}
-	if(c->n_cache < CONN_STMT_CACHE) {
-		c->cache[c->n_cache].sql = sql;
-		c->cache[c->n_cache].stmt = st;
-		c->n_cache++;
-	} else {
-		/* Not expected: the store has fewer distinct queries than the
-		 * cache holds. Keep working, uncached, and leak nothing: the
-		 * statement is finalised when the connection closes. */
-		sqlite3_stmt *old = c->cache[CONN_STMT_CACHE - 1].stmt;
-		sqlite3_finalize(old);
-		c->cache[CONN_STMT_CACHE - 1].sql = sql;
-		c->cache[CONN_STMT_CACHE - 1].stmt = st;
-	}
-	return st;
-}
-
-void conn_done(sqlite3_stmt *st)
-{
-	if(st)
-		sqlite3_reset(st);
-}
-
 enum otd_status conn_fail(struct otd_conn *c, int rc, const char *what, struct otd_error *err)
 {
 	int base = rc & 0xff;
@@ -156,7 +120,7 @@ enum otd_status conn_fail(struct otd_conn *c, int rc, const char *what, struct o
 	}
 	if(base == SQLITE_CONSTRAINT) {
 		return otd_error_set(err, OTD_ECONFLICT, "conflict", NULL,
-		                     "This conflicts with what is stored (%s).", sqlite3_errmsg(c->db));
+		                     "This conflicts with what is stored (%s).", conn_errmsg(c));
 	}
 	if(c->store)
 		atomic_fetch_add(&c->store->db_errors, 1);
@@ -179,21 +143,13 @@ enum otd_status conn_fail(struct otd_conn *c, int rc, const char *what, struct o
 		    err, OTD_EBUSY, "storage_unavailable", NULL,
 		    "The server could not use its storage (%s during %s), so this change was "
 		    "not saved (nothing saved before is lost); try again in a few minutes.",
-		    sqlite3_errstr(rc), what);
+		    c->db ? sqlite3_errstr(rc) : conn_errmsg(c), what);
 		if(err)
 			err->retry_after = STORAGE_RETRY_AFTER_S;
 		return OTD_EBUSY;
 	}
 	return otd_error_set(err, OTD_EIO, "database_error", NULL, "Database error during %s: %s.",
-	                     what, sqlite3_errmsg(c->db));
-}
-
-enum otd_status conn_exec(struct otd_conn *c, const char *sql, struct otd_error *err)
-{
-	int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
-	if(rc != SQLITE_OK)
-		return conn_fail(c, rc, "exec", err);
-	return OTD_OK;
+	                     what, conn_errmsg(c));
 }
 
 /* Transaction control, run as often as requests: prepared once per
@@ -206,53 +162,14 @@ static const char SQL_BEGIN[] = "BEGIN", SQL_BEGIN_IMMEDIATE[] = "BEGIN IMMEDIAT
 /* Runs one statement without results from the connection's cache. */
 static enum otd_status conn_control(struct otd_conn *c, const char *sql, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(c, sql, err);
+	struct otd_stmt *st = conn_prepare(c, sql, err);
 	if(!st)
 		return err ? err->status : OTD_EIO;
-	int rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if(rc != SQLITE_DONE && rc != SQLITE_ROW)
+	int rc = db_step(st);
+	conn_done(st);
+	if(rc != DB_DONE && rc != DB_ROW)
 		return conn_fail(c, rc, "exec", err);
 	return OTD_OK;
-}
-
-enum otd_status conn_step_done(struct otd_conn *c, sqlite3_stmt *st, const char *what,
-                               struct otd_error *err)
-{
-	int rc = sqlite3_step(st);
-	conn_done(st);
-	if(rc != SQLITE_DONE)
-		return conn_fail(c, rc, what, err);
-	return OTD_OK;
-}
-
-void conn_column_copy(char *dst, size_t size, sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
-int conn_bind_text(sqlite3_stmt *st, int idx, const char *s)
-{
-	if(!s)
-		return sqlite3_bind_null(st, idx);
-	return sqlite3_bind_text(st, idx, s, -1, SQLITE_TRANSIENT);
-}
-
-char *conn_column_dup(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-	return xstrdup(t ? (const char *)t : "");
-}
-
-int64_t conn_last_id(struct otd_conn *c)
-{
-	return sqlite3_last_insert_rowid(c->db);
-}
-
-int conn_changes(struct otd_conn *c)
-{
-	return sqlite3_changes(c->db);
 }
 
 static void conn_close(struct otd_conn *c)
@@ -260,7 +177,7 @@ static void conn_close(struct otd_conn *c)
 	if(!c)
 		return;
 	for(size_t i = 0; i < c->n_cache; i++)
-		sqlite3_finalize(c->cache[i].stmt);
+		db_finalize(c->cache[i].stmt);
 	sqlite3_close(c->db);
 	free(c);
 }
@@ -311,12 +228,12 @@ static enum otd_status conn_open(struct otd_store *s, bool writer, struct otd_co
 
 static enum otd_status check_schema(struct otd_conn *c, const char *path, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(c, "PRAGMA user_version", err);
+	struct otd_stmt *st = conn_prepare(c, "PRAGMA user_version", err);
 	if(!st)
 		return err ? err->status : OTD_EIO;
 	int version = 0;
-	if(sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
+	if(db_step(st) == DB_ROW)
+		version = db_column_int(st, 0);
 	conn_done(st);
 	int latest = store_schema_latest();
 	if(version > latest)
@@ -651,8 +568,21 @@ enum otd_status store_write(struct otd_store *s, store_write_fn fn, void *ctx,
 	if(!err)
 		err = &local;
 	otd_error_clear(err);
-	struct write_job job = {.fn = fn, .ctx = ctx, .err = err};
 	atomic_fetch_add(&s->write_jobs, 1);
+	if(s->pg) {
+		bool dirty = false;
+		enum otd_status st = pg_store_write(s->pg, fn, ctx, &dirty, err);
+		if(st == OTD_OK) {
+			atomic_fetch_add(&s->commits, 1);
+			void (*hook)(void *) = atomic_load(&s->outbox_hook);
+			if(dirty && hook)
+				hook(atomic_load(&s->outbox_hook_arg));
+		} else if(err->status == OTD_EBUSY) {
+			atomic_fetch_add(&s->write_errors[STORE_FAULT_BUSY], 1);
+		}
+		return st;
+	}
+	struct write_job job = {.fn = fn, .ctx = ctx, .err = err};
 	pthread_mutex_lock(&s->mu);
 	if(s->stopping || s->depth >= s->opt.writer_queue) {
 		pthread_mutex_unlock(&s->mu);
@@ -721,6 +651,8 @@ enum otd_status store_read(struct otd_store *s, store_read_fn fn, void *ctx,
 	if(!err)
 		err = &local;
 	otd_error_clear(err);
+	if(s->pg)
+		return pg_store_read(s->pg, fn, ctx, err);
 	pthread_mutex_lock(&s->mu);
 	int idx = -1;
 	struct timespec deadline;
@@ -764,6 +696,10 @@ enum otd_status store_read(struct otd_store *s, store_read_fn fn, void *ctx,
 
 void store_lock_scope(struct otd_conn *tx, int64_t visitor_id, const char *local_date)
 {
+	if(tx->pg) {
+		pg_lock_scope(tx, visitor_id, local_date);
+		return;
+	}
 	/* SQLite has one writer: the whole transaction is already serialised. */
 	(void)tx;
 	(void)visitor_id;
@@ -775,6 +711,22 @@ void store_lock_scope(struct otd_conn *tx, int64_t visitor_id, const char *local
 enum otd_status store_open(const struct otd_store_options *opt, struct otd_store **out,
                            struct otd_error *err)
 {
+	if(store_path_is_pg(opt->path)) {
+		struct otd_store *s = xcalloc(1, sizeof(*s));
+		s->opt = *opt;
+		s->path = pg_url_redacted(opt->path);
+		s->opt.path = s->path;
+		pthread_mutex_init(&s->mu, NULL);
+		enum otd_status st = pg_store_open(s, opt, &s->pg, err);
+		if(st) {
+			pthread_mutex_destroy(&s->mu);
+			free(s->path);
+			free(s);
+			return st;
+		}
+		*out = s;
+		return OTD_OK;
+	}
 	struct stat sb;
 	if(stat(opt->path, &sb) != 0)
 		return otd_error_set(err, OTD_ENOTFOUND, "database_missing", "database",
@@ -839,6 +791,13 @@ void store_close(struct otd_store *s)
 {
 	if(!s)
 		return;
+	if(s->pg) {
+		pg_store_close(s->pg);
+		pthread_mutex_destroy(&s->mu);
+		free(s->path);
+		free(s);
+		return;
+	}
 	if(s->writer_started) {
 		pthread_mutex_lock(&s->mu);
 		s->stopping = true;
@@ -891,21 +850,31 @@ void store_stats(struct otd_store *s, struct otd_store_stats *out)
 	char wal[4200];
 	snprintf(wal, sizeof(wal), "%s-wal", s->path);
 	struct stat sb;
-	out->wal_bytes = stat(wal, &sb) == 0 ? (int64_t)sb.st_size : 0;
+	out->wal_bytes = !s->pg && stat(wal, &sb) == 0 ? (int64_t)sb.st_size : 0;
 	for(int k = 0; k < STORE_FAULT_COUNT; k++)
 		out->write_errors[k] = atomic_load(&s->write_errors[k]);
 	out->writer_reopens = atomic_load(&s->writer_reopens);
+	if(s->pg) {
+		out->wal_bytes = 0;
+		int in_use = 0;
+		uint64_t retries = 0;
+		pg_store_stats(s->pg, &retries, &in_use);
+		out->writer_queue_depth = in_use;
+		out->serialization_retries = retries;
+	}
 }
 
 static enum otd_status integrity_job(struct otd_conn *c, void *ctx, struct otd_error *err)
 {
 	(void)ctx;
-	sqlite3_stmt *st = conn_prepare(c, "PRAGMA integrity_check", err);
+	if(c->pg) /* PostgreSQL checks its own pages (data checksums) */
+		return OTD_OK;
+	struct otd_stmt *st = conn_prepare(c, "PRAGMA integrity_check", err);
 	if(!st)
 		return OTD_EIO;
 	enum otd_status result = OTD_OK;
-	if(sqlite3_step(st) == SQLITE_ROW) {
-		const char *r = (const char *)sqlite3_column_text(st, 0);
+	if(db_step(st) == DB_ROW) {
+		const char *r = (const char *)db_column_text(st, 0);
 		if(!r || strcmp(r, "ok") != 0)
 			result = otd_error_set(err, OTD_EIO, "integrity_failed", NULL,
 			                       "The database failed its integrity check: %s.",
@@ -917,10 +886,10 @@ static enum otd_status integrity_job(struct otd_conn *c, void *ctx, struct otd_e
 	st = conn_prepare(c, "PRAGMA foreign_key_check", err);
 	if(!st)
 		return OTD_EIO;
-	if(sqlite3_step(st) == SQLITE_ROW)
+	if(db_step(st) == DB_ROW)
 		result = otd_error_set(err, OTD_EIO, "foreign_key_failed", NULL,
 		                       "The database has a broken reference in table %s.",
-		                       sqlite3_column_text(st, 0));
+		                       db_column_text(st, 0));
 	conn_done(st);
 	return result;
 }
@@ -934,6 +903,10 @@ enum otd_status store_checkpoint_truncate(struct otd_store *s, bool *truncated,
                                           struct otd_error *err)
 {
 	*truncated = false;
+	if(s->pg) { /* no log of ours to truncate: VACUUM is PostgreSQL's */
+		*truncated = true;
+		return OTD_OK;
+	}
 	/* Its own connection: the writer's is busy in transactions and the
 	 * checkpointer's belongs to its thread. The busy handler waits for
 	 * readers on older snapshots (busy_timeout_ms). */

@@ -34,43 +34,43 @@ void otd_feedback_list_free(struct otd_feedback *list, size_t n)
 	free(list);
 }
 
-static char *column_or_null(sqlite3_stmt *st, int i)
+static char *column_or_null(struct otd_stmt *st, int i)
 {
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : conn_column_dup(st, i);
+	return db_column_is_null(st, i) ? NULL : conn_column_dup(st, i);
 }
 
-static void read_feedback(sqlite3_stmt *st, struct otd_feedback *f)
+static void read_feedback(struct otd_stmt *st, struct otd_feedback *f)
 {
 	memset(f, 0, sizeof(*f));
-	f->id = sqlite3_column_int64(st, 0);
-	f->appointment_id = sqlite3_column_int64(st, 1);
+	f->id = db_column_int64(st, 0);
+	f->appointment_id = db_column_int64(st, 1);
 	conn_column_copy(f->reference, sizeof(f->reference), st, 2);
 	conn_column_copy(f->visit_type, sizeof(f->visit_type), st, 3);
 	conn_column_copy(f->visit_date, sizeof(f->visit_date), st, 4);
-	f->rating = sqlite3_column_int(st, 5);
+	f->rating = db_column_int(st, 5);
 	f->comment = conn_column_dup(st, 6);
-	f->publish_consent = sqlite3_column_int(st, 7) != 0;
+	f->publish_consent = db_column_int(st, 7) != 0;
 	conn_column_copy(f->moderation, sizeof(f->moderation), st, 8);
 	f->published_comment = column_or_null(st, 9);
 	f->moderation_reason = column_or_null(st, 10);
-	f->created_at = sqlite3_column_int64(st, 11);
-	f->updated_at = sqlite3_column_int64(st, 12);
-	f->moderated_at = sqlite3_column_int64(st, 13);
-	f->moderated_by = sqlite3_column_int64(st, 14);
+	f->created_at = db_column_int64(st, 11);
+	f->updated_at = db_column_int64(st, 12);
+	f->moderated_at = db_column_int64(st, 13);
+	f->moderated_by = db_column_int64(st, 14);
 }
 
 /* Steps st for at most one row into out. */
-static enum otd_status one(struct otd_conn *c, sqlite3_stmt *st, struct otd_feedback *out,
+static enum otd_status one(struct otd_conn *c, struct otd_stmt *st, struct otd_feedback *out,
                            bool *found, struct otd_error *err)
 {
-	int rc = sqlite3_step(st);
-	*found = rc == SQLITE_ROW;
+	int rc = db_step(st);
+	*found = rc == DB_ROW;
 	if(*found)
 		read_feedback(st, out);
 	else
 		memset(out, 0, sizeof(*out));
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if(rc != DB_ROW && rc != DB_DONE)
 		return conn_fail(c, rc, "read feedback", err);
 	return OTD_OK;
 }
@@ -79,22 +79,22 @@ enum otd_status store_feedback_of_appointment(struct otd_conn *c, int64_t appoin
                                               struct otd_feedback *out, bool *found,
                                               struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c, "SELECT " FEEDBACK_COLUMNS FEEDBACK_FROM "WHERE f.appointment_id = ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 1, appointment_id);
 	return one(c, st, out, found, err);
 }
 
 enum otd_status store_feedback_get(struct otd_conn *c, int64_t id, struct otd_feedback *out,
                                    struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(c, "SELECT " FEEDBACK_COLUMNS FEEDBACK_FROM "WHERE f.id = ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	bool found = false;
 	enum otd_status s = one(c, st, out, &found, err);
 	if(s == OTD_OK && !found)
@@ -108,24 +108,24 @@ enum otd_status store_feedback_put(struct otd_conn *tx, int64_t appointment_id, 
                                    bool *created, struct otd_error *err)
 {
 	*created = false;
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(tx, "SELECT moderation FROM feedback WHERE appointment_id = ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 1, appointment_id);
 	char moderation[12] = "";
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
+	int rc = db_step(st);
+	if(rc == DB_ROW)
 		conn_column_copy(moderation, sizeof(moderation), st, 0);
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if(rc != DB_ROW && rc != DB_DONE)
 		return conn_fail(tx, rc, "read feedback", err);
-	if(rc == SQLITE_ROW && strcmp(moderation, "pending") != 0)
+	if(rc == DB_ROW && strcmp(moderation, "pending") != 0)
 		return otd_error_set(
 		    err, OTD_ECONFLICT, "feedback_given", NULL,
 		    "Your feedback has been read by our team already, so it cannot "
 		    "be changed now. Thank you for it.");
-	*created = rc == SQLITE_DONE;
+	*created = rc == DB_DONE;
 	st = *created
 	         ? conn_prepare(tx,
 	                        "INSERT INTO feedback(appointment_id, rating, comment, "
@@ -139,11 +139,11 @@ enum otd_status store_feedback_put(struct otd_conn *tx, int64_t appointment_id, 
 	                        err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	sqlite3_bind_int(st, 2, rating);
+	db_bind_int64(st, 1, appointment_id);
+	db_bind_int(st, 2, rating);
 	conn_bind_text(st, 3, comment ? comment : "");
-	sqlite3_bind_int(st, 4, publish_consent ? 1 : 0);
-	sqlite3_bind_int64(st, 5, now);
+	db_bind_int(st, 4, publish_consent ? 1 : 0);
+	db_bind_int64(st, 5, now);
 	return conn_step_done(tx, st, "store feedback", err);
 }
 
@@ -151,7 +151,7 @@ enum otd_status store_feedback_moderate(struct otd_conn *tx, int64_t id, const c
                                         const char *published_comment, const char *reason,
                                         int64_t user_id, int64_t now, struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(tx,
 	                 "UPDATE feedback SET moderation = ?2, published_comment = ?3, "
 	                 "moderation_reason = ?4, moderated_by = ?5, moderated_at = "
@@ -159,13 +159,13 @@ enum otd_status store_feedback_moderate(struct otd_conn *tx, int64_t id, const c
 	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	conn_bind_text(st, 2, moderation);
 	conn_bind_text(st, 3, published_comment);
 	conn_bind_text(st, 4, reason);
 	if(user_id)
-		sqlite3_bind_int64(st, 5, user_id);
-	sqlite3_bind_int64(st, 6, now);
+		db_bind_int64(st, 5, user_id);
+	db_bind_int64(st, 6, now);
 	enum otd_status s = conn_step_done(tx, st, "moderate feedback", err);
 	if(s == OTD_OK && conn_changes(tx) == 0)
 		s = otd_error_set(err, OTD_ENOTFOUND, "not_found", NULL,
@@ -180,19 +180,19 @@ enum otd_status store_feedback_list(struct otd_conn *c, const char *state, int64
 	*out = NULL;
 	*n = 0;
 	*next = 0;
-	sqlite3_stmt *st = conn_prepare(c,
-	                                "SELECT " FEEDBACK_COLUMNS FEEDBACK_FROM
-	                                "WHERE f.id > ?1 AND (?2 = '' OR f.moderation = ?2) "
-	                                "ORDER BY f.id LIMIT ?3",
-	                                err);
+	struct otd_stmt *st = conn_prepare(c,
+	                                   "SELECT " FEEDBACK_COLUMNS FEEDBACK_FROM
+	                                   "WHERE f.id > ?1 AND (?2 = '' OR f.moderation = ?2) "
+	                                   "ORDER BY f.id LIMIT ?3",
+	                                   err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, after_id);
+	db_bind_int64(st, 1, after_id);
 	conn_bind_text(st, 2, state ? state : "");
-	sqlite3_bind_int(st, 3, limit + 1);
+	db_bind_int(st, 3, limit + 1);
 	size_t cap = 0;
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while((rc = db_step(st)) == DB_ROW) {
 		if(*n == (size_t)limit) {
 			*next = (*out)[*n - 1].id;
 			break;
@@ -204,7 +204,7 @@ enum otd_status store_feedback_list(struct otd_conn *c, const char *state, int64
 		read_feedback(st, &(*out)[(*n)++]);
 	}
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if(rc != DB_ROW && rc != DB_DONE) {
 		otd_feedback_list_free(*out, *n);
 		*out = NULL;
 		*n = 0;

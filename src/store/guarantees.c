@@ -14,28 +14,28 @@
 	"coalesce(g.exempt_reason, ''), coalesce(g.exempt_note, ''), coalesce(g.paid_at, 0), "     \
 	"coalesce(g.paid_minor, 0), g.penalty_minor, coalesce(g.notice_s, -1), g.created_at "
 
-static void read_case(sqlite3_stmt *st, struct otd_case *c)
+static void read_case(struct otd_stmt *st, struct otd_case *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->id = sqlite3_column_int64(st, 0);
-	c->appointment_id = sqlite3_column_int64(st, 1);
+	c->id = db_column_int64(st, 0);
+	c->appointment_id = db_column_int64(st, 1);
 	conn_column_copy(c->reference, sizeof(c->reference), st, 2);
-	c->promise_version = sqlite3_column_int(st, 3);
+	c->promise_version = db_column_int(st, 3);
 	conn_column_copy(c->reason, sizeof(c->reason), st, 4);
 	conn_column_copy(c->rule_set, sizeof(c->rule_set), st, 5);
 	conn_column_copy(c->rule_version, sizeof(c->rule_version), st, 6);
-	c->amount_minor = sqlite3_column_int64(st, 7);
+	c->amount_minor = db_column_int64(st, 7);
 	conn_column_copy(c->currency, sizeof(c->currency), st, 8);
-	c->breached_at = sqlite3_column_int64(st, 9);
-	c->deadline_at = sqlite3_column_int64(st, 10);
+	c->breached_at = db_column_int64(st, 9);
+	c->deadline_at = db_column_int64(st, 10);
 	conn_column_copy(c->state, sizeof(c->state), st, 11);
 	conn_column_copy(c->exempt_reason, sizeof(c->exempt_reason), st, 12);
 	conn_column_copy(c->exempt_note, sizeof(c->exempt_note), st, 13);
-	c->paid_at = sqlite3_column_int64(st, 14);
-	c->paid_minor = sqlite3_column_int64(st, 15);
-	c->penalty_minor = sqlite3_column_int64(st, 16);
-	c->notice_s = sqlite3_column_int64(st, 17);
-	c->created_at = sqlite3_column_int64(st, 18);
+	c->paid_at = db_column_int64(st, 14);
+	c->paid_minor = db_column_int64(st, 15);
+	c->penalty_minor = db_column_int64(st, 16);
+	c->notice_s = db_column_int64(st, 17);
+	c->created_at = db_column_int64(st, 18);
 }
 
 enum otd_status store_case_open(struct otd_conn *tx, const struct otd_case *c,
@@ -43,7 +43,7 @@ enum otd_status store_case_open(struct otd_conn *tx, const struct otd_case *c,
                                 bool *created, struct otd_error *err)
 {
 	*created = false;
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    tx,
 	    "INSERT INTO guarantee_cases(appointment_id, promise_version, reason, rule_set, "
 	    "rule_version, amount_minor, currency, breached_at, deadline_at, state, exempt_reason, "
@@ -53,20 +53,20 @@ enum otd_status store_case_open(struct otd_conn *tx, const struct otd_case *c,
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, c->appointment_id);
-	sqlite3_bind_int(st, 2, c->promise_version);
+	db_bind_int64(st, 1, c->appointment_id);
+	db_bind_int(st, 2, c->promise_version);
 	conn_bind_text(st, 3, c->reason);
 	conn_bind_text(st, 4, c->rule_set);
 	conn_bind_text(st, 5, c->rule_version);
-	sqlite3_bind_int64(st, 6, c->amount_minor);
+	db_bind_int64(st, 6, c->amount_minor);
 	conn_bind_text(st, 7, c->currency);
-	sqlite3_bind_int64(st, 8, c->breached_at);
-	sqlite3_bind_int64(st, 9, c->deadline_at);
+	db_bind_int64(st, 8, c->breached_at);
+	db_bind_int64(st, 9, c->deadline_at);
 	conn_bind_text(st, 10, exempt_reason);
 	conn_bind_text(st, 11, exempt_note);
 	if(c->notice_s >= 0)
-		sqlite3_bind_int64(st, 12, c->notice_s);
-	sqlite3_bind_int64(st, 13, c->created_at);
+		db_bind_int64(st, 12, c->notice_s);
+	db_bind_int64(st, 13, c->created_at);
 	enum otd_status s = conn_step_done(tx, st, "open a guarantee case", err);
 	if(s)
 		return s;
@@ -81,14 +81,14 @@ enum otd_status store_case_open(struct otd_conn *tx, const struct otd_case *c,
 	                  err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, c->appointment_id);
-	sqlite3_bind_int(st, 2, c->promise_version);
+	db_bind_int64(st, 1, c->appointment_id);
+	db_bind_int(st, 2, c->promise_version);
 	conn_bind_text(st, 3, c->reason);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
+		*id = db_column_int64(st, 0);
 	conn_done(st);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(tx, rc, "find the guarantee case", err);
 	return OTD_OK;
 }
@@ -96,22 +96,22 @@ enum otd_status store_case_open(struct otd_conn *tx, const struct otd_case *c,
 enum otd_status store_case_get(struct otd_conn *c, int64_t id, struct otd_case *out,
                                struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(c,
-	                                "SELECT " CASE_COLUMNS
-	                                "FROM guarantee_cases g JOIN appointments a ON a.id = "
-	                                "g.appointment_id WHERE g.id = ?1",
-	                                err);
+	struct otd_stmt *st = conn_prepare(c,
+	                                   "SELECT " CASE_COLUMNS
+	                                   "FROM guarantee_cases g JOIN appointments a ON a.id = "
+	                                   "g.appointment_id WHERE g.id = ?1",
+	                                   err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
 		read_case(st, out);
 	conn_done(st);
-	if(rc == SQLITE_DONE)
+	if(rc == DB_DONE)
 		return otd_error_set(err, OTD_ENOTFOUND, "not_found", NULL,
 		                     "There is no guarantee case %lld.", (long long)id);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(c, rc, "read a guarantee case", err);
 	return OTD_OK;
 }
@@ -121,19 +121,19 @@ enum otd_status store_cases_of_appointment(struct otd_conn *c, int64_t appointme
                                            struct otd_error *err)
 {
 	*n = 0;
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT " CASE_COLUMNS "FROM guarantee_cases g JOIN appointments a ON a.id = "
 	    "g.appointment_id WHERE g.appointment_id = ?1 ORDER BY g.id",
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 1, appointment_id);
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+	while((rc = db_step(st)) == DB_ROW && *n < max)
 		read_case(st, &out[(*n)++]);
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if(rc != DB_ROW && rc != DB_DONE)
 		return conn_fail(c, rc, "read the guarantee cases of an appointment", err);
 	return OTD_OK;
 }
@@ -145,7 +145,7 @@ enum otd_status store_cases_list(struct otd_conn *c, const struct otd_case_filte
 	*out = NULL;
 	*n = 0;
 	*next = 0;
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT " CASE_COLUMNS "FROM guarantee_cases g JOIN appointments a ON a.id = "
 	    "g.appointment_id WHERE g.id > ?1 AND (?2 = '' OR g.state = ?2) AND (?3 = '' OR (?3 = "
@@ -155,17 +155,17 @@ enum otd_status store_cases_list(struct otd_conn *c, const struct otd_case_filte
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, f->after_id);
+	db_bind_int64(st, 1, f->after_id);
 	conn_bind_text(st, 2, f->state ? f->state : "");
 	conn_bind_text(st, 3, f->deadline ? f->deadline : "");
-	sqlite3_bind_int64(st, 4, f->now);
-	sqlite3_bind_int64(st, 5, f->near_s);
-	sqlite3_bind_int64(st, 6, f->from);
-	sqlite3_bind_int64(st, 7, f->to);
-	sqlite3_bind_int(st, 8, f->limit + 1);
+	db_bind_int64(st, 4, f->now);
+	db_bind_int64(st, 5, f->near_s);
+	db_bind_int64(st, 6, f->from);
+	db_bind_int64(st, 7, f->to);
+	db_bind_int(st, 8, f->limit + 1);
 	size_t cap = 0;
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while((rc = db_step(st)) == DB_ROW) {
 		if(*n == (size_t)f->limit) {
 			*next = (*out)[*n - 1].id;
 			break;
@@ -177,7 +177,7 @@ enum otd_status store_cases_list(struct otd_conn *c, const struct otd_case_filte
 		read_case(st, &(*out)[(*n)++]);
 	}
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	if(rc != DB_ROW && rc != DB_DONE) {
 		free(*out);
 		*out = NULL;
 		*n = 0;
@@ -186,7 +186,7 @@ enum otd_status store_cases_list(struct otd_conn *c, const struct otd_case_filte
 	return OTD_OK;
 }
 
-static enum otd_status settle(struct otd_conn *tx, sqlite3_stmt *st, int64_t id,
+static enum otd_status settle(struct otd_conn *tx, struct otd_stmt *st, int64_t id,
                               struct otd_error *err)
 {
 	enum otd_status s = conn_step_done(tx, st, "settle a guarantee case", err);
@@ -203,7 +203,7 @@ static enum otd_status settle(struct otd_conn *tx, sqlite3_stmt *st, int64_t id,
 enum otd_status store_case_pay(struct otd_conn *tx, int64_t id, int64_t paid_at, int64_t paid_minor,
                                int64_t penalty_minor, int64_t user_id, struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(tx,
 	                 "UPDATE guarantee_cases SET state = 'paid', paid_at = ?2, "
 	                 "paid_minor = ?3, penalty_minor = ?4, settled_by = ?5 WHERE "
@@ -211,19 +211,19 @@ enum otd_status store_case_pay(struct otd_conn *tx, int64_t id, int64_t paid_at,
 	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, paid_at);
-	sqlite3_bind_int64(st, 3, paid_minor);
-	sqlite3_bind_int64(st, 4, penalty_minor);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, paid_at);
+	db_bind_int64(st, 3, paid_minor);
+	db_bind_int64(st, 4, penalty_minor);
 	if(user_id)
-		sqlite3_bind_int64(st, 5, user_id);
+		db_bind_int64(st, 5, user_id);
 	return settle(tx, st, id, err);
 }
 
 enum otd_status store_case_exempt(struct otd_conn *tx, int64_t id, const char *reason,
                                   const char *note, int64_t user_id, struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(tx,
 	                 "UPDATE guarantee_cases SET state = 'exempt', exempt_reason "
 	                 "= ?2, exempt_note = ?3, settled_by = ?4 WHERE id = ?1 AND "
@@ -231,21 +231,21 @@ enum otd_status store_case_exempt(struct otd_conn *tx, int64_t id, const char *r
 	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	conn_bind_text(st, 2, reason);
 	conn_bind_text(st, 3, note);
 	if(user_id)
-		sqlite3_bind_int64(st, 4, user_id);
+		db_bind_int64(st, 4, user_id);
 	return settle(tx, st, id, err);
 }
 
-static enum otd_status exists(struct otd_conn *c, sqlite3_stmt *st, bool *has, const char *what,
+static enum otd_status exists(struct otd_conn *c, struct otd_stmt *st, bool *has, const char *what,
                               struct otd_error *err)
 {
-	int rc = sqlite3_step(st);
-	*has = rc == SQLITE_ROW;
+	int rc = db_step(st);
+	*has = rc == DB_ROW;
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if(rc != DB_ROW && rc != DB_DONE)
 		return conn_fail(c, rc, what, err);
 	return OTD_OK;
 }
@@ -253,12 +253,12 @@ static enum otd_status exists(struct otd_conn *c, sqlite3_stmt *st, bool *has, c
 enum otd_status store_appointment_has_event(struct otd_conn *c, int64_t appointment_id,
                                             const char *kind, bool *has, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c, "SELECT 1 FROM appointment_events WHERE appointment_id = ?1 AND kind = ?2 LIMIT 1",
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 1, appointment_id);
 	conn_bind_text(st, 2, kind);
 	return exists(c, st, has, "look for evidence", err);
 }
@@ -266,11 +266,11 @@ enum otd_status store_appointment_has_event(struct otd_conn *c, int64_t appointm
 enum otd_status store_appointment_disrupted(struct otd_conn *c, int64_t appointment_id,
                                             bool *disrupted, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c, "SELECT 1 FROM disruption_appointments WHERE appointment_id = ?1 LIMIT 1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 1, appointment_id);
 	return exists(c, st, disrupted, "look for a disruption", err);
 }
 
@@ -278,7 +278,7 @@ enum otd_status store_cases_report(struct otd_conn *c, int64_t from, int64_t to,
                                    struct otd_case_report *out, struct otd_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT count(*), coalesce(sum(state <> 'exempt'), 0), coalesce(sum(state = 'exempt'), "
 	    "0), coalesce(sum(state = 'open'), 0), coalesce(sum(state = 'paid'), 0), "
@@ -290,23 +290,23 @@ enum otd_status store_cases_report(struct otd_conn *c, int64_t from, int64_t to,
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, from);
-	sqlite3_bind_int64(st, 2, to);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW) {
-		out->cases = sqlite3_column_int64(st, 0);
-		out->breaches = sqlite3_column_int64(st, 1);
-		out->exempt = sqlite3_column_int64(st, 2);
-		out->open = sqlite3_column_int64(st, 3);
-		out->paid = sqlite3_column_int64(st, 4);
-		out->paid_late = sqlite3_column_int64(st, 5);
-		out->owed_minor = sqlite3_column_int64(st, 6);
-		out->paid_minor = sqlite3_column_int64(st, 7);
-		out->penalty_minor = sqlite3_column_int64(st, 8);
+	db_bind_int64(st, 1, from);
+	db_bind_int64(st, 2, to);
+	int rc = db_step(st);
+	if(rc == DB_ROW) {
+		out->cases = db_column_int64(st, 0);
+		out->breaches = db_column_int64(st, 1);
+		out->exempt = db_column_int64(st, 2);
+		out->open = db_column_int64(st, 3);
+		out->paid = db_column_int64(st, 4);
+		out->paid_late = db_column_int64(st, 5);
+		out->owed_minor = db_column_int64(st, 6);
+		out->paid_minor = db_column_int64(st, 7);
+		out->penalty_minor = db_column_int64(st, 8);
 		conn_column_copy(out->currency, sizeof(out->currency), st, 9);
 	}
 	conn_done(st);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(c, rc, "report guarantee cases", err);
 	return OTD_OK;
 }
@@ -317,7 +317,7 @@ enum otd_status store_case_evidence(struct otd_conn *c, int64_t appointment_id, 
 	*json = NULL;
 	/* Events (times, actor, position, detail), then messages with their
 	 * reports, in time order. */
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT json_group_array(json(x)) FROM (SELECT json_object('kind', 'event', 'what', "
 	    "kind, 'at', coalesce(claimed_at, received_at), 'received_at', received_at, 'actor', "
@@ -335,12 +335,12 @@ enum otd_status store_case_evidence(struct otd_conn *c, int64_t appointment_id, 
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
+	db_bind_int64(st, 1, appointment_id);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
 		*json = conn_column_dup(st, 0);
 	conn_done(st);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(c, rc, "gather evidence", err);
 	return OTD_OK;
 }

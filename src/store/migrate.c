@@ -11,6 +11,7 @@
 #include "onthedot/asset.h"
 #include "onthedot/mem.h"
 #include "store/backup.h"
+#include "store/pg.h"
 #include "store/sql.h"
 
 int store_schema_latest(void)
@@ -66,6 +67,8 @@ enum otd_status store_migrate(const char *path, bool create, int busy_timeout_ms
 {
 	if(backup)
 		*backup = NULL;
+	if(store_path_is_pg(path))
+		return pg_migrate(path, from, to, err);
 	struct stat sb;
 	bool exists = stat(path, &sb) == 0;
 	if(!exists && !create)

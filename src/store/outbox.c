@@ -21,7 +21,7 @@ unsigned store_channel_bit(const char *channel)
 
 /* Binds the channels of mask to three parameters from idx (NULL for a
  * channel not in it). */
-static void bind_channels(sqlite3_stmt *st, int idx, unsigned mask)
+static void bind_channels(struct otd_stmt *st, int idx, unsigned mask)
 {
 	conn_bind_text(st, idx, (mask & OTD_CHANNEL_EMAIL) ? "email" : NULL);
 	conn_bind_text(st, idx + 1, (mask & OTD_CHANNEL_SMS) ? "sms" : NULL);
@@ -41,15 +41,15 @@ void store_outbox_msg_cleanup(struct otd_outbox_msg *m)
 enum otd_status store_outbox_recover(struct otd_conn *tx, int64_t now, int64_t sms_grace,
                                      int64_t *n, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    tx,
 	    "UPDATE outbox SET state = 'uncertain', uncertain_at = ?1, claimed_at = NULL, "
 	    "due_at = CASE channel WHEN 'sms' THEN ?1 + ?2 ELSE ?1 END WHERE state = 'sending'",
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, sms_grace);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, sms_grace);
 	enum otd_status s = conn_step_done(tx, st, "recover interrupted sends", err);
 	if(s == OTD_OK)
 		*n = conn_changes(tx);
@@ -62,7 +62,7 @@ enum otd_status store_outbox_claim(struct otd_conn *tx, int64_t now, unsigned ma
 	*n = 0;
 	/* An interrupted text message whose delivery report came in reached
 	 * the customer: it is sent, not sent again. */
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    tx,
 	    "UPDATE outbox SET state = 'sent', sent_at = ?1 WHERE state = 'uncertain' AND channel "
 	    "= "
@@ -71,7 +71,7 @@ enum otd_status store_outbox_claim(struct otd_conn *tx, int64_t now, unsigned ma
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	enum otd_status s = conn_step_done(tx, st, "settle interrupted sends", err);
 	if(s)
 		return s;
@@ -87,28 +87,28 @@ enum otd_status store_outbox_claim(struct otd_conn *tx, int64_t now, unsigned ma
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, now);
+	db_bind_int64(st, 1, now);
 	bind_channels(st, 2, mask);
-	sqlite3_bind_int(st, 5, max);
+	db_bind_int(st, 5, max);
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+	while((rc = db_step(st)) == DB_ROW && *n < max) {
 		struct otd_outbox_msg *m = &out[(*n)++];
-		m->id = sqlite3_column_int64(st, 0);
-		m->appointment_id = sqlite3_column_int64(st, 1);
-		m->customer_id = sqlite3_column_int64(st, 2);
+		m->id = db_column_int64(st, 0);
+		m->appointment_id = db_column_int64(st, 1);
+		m->customer_id = db_column_int64(st, 2);
 		m->idem_key = conn_column_dup(st, 3);
 		m->event_key = conn_column_dup(st, 4);
 		m->channel = conn_column_dup(st, 5);
 		m->template = conn_column_dup(st, 6);
 		m->payload = conn_column_dup(st, 7);
-		m->attempts = sqlite3_column_int(st, 8);
-		m->provider_index = sqlite3_column_int(st, 9);
-		m->uncertain = sqlite3_column_int(st, 10) != 0;
-		m->created_at = sqlite3_column_int64(st, 11);
-		m->provider_attempts = sqlite3_column_int(st, 12);
+		m->attempts = db_column_int(st, 8);
+		m->provider_index = db_column_int(st, 9);
+		m->uncertain = db_column_int(st, 10) != 0;
+		m->created_at = db_column_int64(st, 11);
+		m->provider_attempts = db_column_int(st, 12);
 	}
 	conn_done(st);
-	if(rc != SQLITE_DONE && rc != SQLITE_ROW) {
+	if(rc != DB_DONE && rc != DB_ROW) {
 		for(int i = 0; i < *n; i++)
 			store_outbox_msg_cleanup(&out[i]);
 		*n = 0;
@@ -120,24 +120,25 @@ enum otd_status store_outbox_claim(struct otd_conn *tx, int64_t now, unsigned ma
 enum otd_status store_outbox_next_due(struct otd_conn *c, unsigned mask, int64_t *due,
                                       struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(c,
-	                                "SELECT min(due_at) FROM outbox WHERE state IN ('pending', "
-	                                "'uncertain') AND channel IN (?1, ?2, ?3)",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(c,
+	                 "SELECT min(due_at) FROM outbox WHERE state IN ('pending', "
+	                 "'uncertain') AND channel IN (?1, ?2, ?3)",
+	                 err);
 	if(!st)
 		return OTD_EIO;
 	bind_channels(st, 1, mask);
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 	*due = INT64_MAX;
-	if(rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		*due = sqlite3_column_int64(st, 0);
+	if(rc == DB_ROW && !db_column_is_null(st, 0))
+		*due = db_column_int64(st, 0);
 	conn_done(st);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(c, rc, "next message due", err);
 	return OTD_OK;
 }
 
-static enum otd_status changed_one(struct otd_conn *tx, sqlite3_stmt *st, const char *what,
+static enum otd_status changed_one(struct otd_conn *tx, struct otd_stmt *st, const char *what,
                                    int64_t id, struct otd_error *err)
 {
 	enum otd_status s = conn_step_done(tx, st, what, err);
@@ -153,7 +154,7 @@ enum otd_status store_outbox_mark_sent(struct otd_conn *tx, int64_t id, int64_t 
                                        const char *provider, const char *provider_id,
                                        const char *redact, struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(tx,
 	                 "UPDATE outbox SET state = 'sent', sent_at = ?2, provider = "
 	                 "?3, provider_id = ?4, last_error = NULL, payload = CASE WHEN "
@@ -162,8 +163,8 @@ enum otd_status store_outbox_mark_sent(struct otd_conn *tx, int64_t id, int64_t 
 	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, now);
 	conn_bind_text(st, 3, provider);
 	conn_bind_text(st, 4, provider_id);
 	conn_bind_text(st, 5, redact && redact[0] ? redact : NULL);
@@ -174,7 +175,7 @@ enum otd_status store_outbox_mark_retry(struct otd_conn *tx, int64_t id, int64_t
                                         int provider_index, const char *error,
                                         struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(tx,
 	                 "UPDATE outbox SET state = CASE WHEN uncertain_at IS NULL "
 	                 "THEN 'pending' ELSE 'uncertain' END, claimed_at = NULL, "
@@ -184,9 +185,9 @@ enum otd_status store_outbox_mark_retry(struct otd_conn *tx, int64_t id, int64_t
 	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, due_at);
-	sqlite3_bind_int(st, 3, provider_index);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, due_at);
+	db_bind_int(st, 3, provider_index);
 	conn_bind_text(st, 4, error);
 	return changed_one(tx, st, "put message back", id, err);
 }
@@ -196,18 +197,19 @@ enum otd_status store_outbox_mark_failed(struct otd_conn *tx, int64_t id, const 
 {
 	/* A message already sent can still fail later (a delivery report
 	 * saying it never arrived). */
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "UPDATE outbox SET state = 'failed', sent_at = NULL, "
-	                                "claimed_at = coalesce(claimed_at, created_at), provider = "
-	                                "coalesce(?2, provider), last_error = ?3 WHERE id = ?1 AND "
-	                                "state = CASE WHEN ?4 THEN 'sent' ELSE 'sending' END",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(tx,
+	                 "UPDATE outbox SET state = 'failed', sent_at = NULL, "
+	                 "claimed_at = coalesce(claimed_at, created_at), provider = "
+	                 "coalesce(?2, provider), last_error = ?3 WHERE id = ?1 AND "
+	                 "state = CASE WHEN ?4 THEN 'sent' ELSE 'sending' END",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	conn_bind_text(st, 2, provider);
 	conn_bind_text(st, 3, error);
-	sqlite3_bind_int(st, 4, was_sent);
+	db_bind_int(st, 4, was_sent);
 	return changed_one(tx, st, "mark message failed", id, err);
 }
 
@@ -215,7 +217,7 @@ enum otd_status store_outbox_mark_uncertain(struct otd_conn *tx, int64_t id, int
                                             int64_t due_at, const char *error,
                                             struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(tx,
 	                 "UPDATE outbox SET state = 'uncertain', uncertain_at = "
 	                 "coalesce(uncertain_at, ?2), claimed_at = NULL, due_at = ?3, "
@@ -223,9 +225,9 @@ enum otd_status store_outbox_mark_uncertain(struct otd_conn *tx, int64_t id, int
 	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
-	sqlite3_bind_int64(st, 3, due_at);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, now);
+	db_bind_int64(st, 3, due_at);
 	conn_bind_text(st, 4, error);
 	return changed_one(tx, st, "mark message uncertain", id, err);
 }
@@ -233,19 +235,19 @@ enum otd_status store_outbox_mark_uncertain(struct otd_conn *tx, int64_t id, int
 enum otd_status store_outbox_failed_receipt(struct otd_conn *c, int64_t id, bool *failed,
                                             struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(c,
-	                                "SELECT status FROM delivery_receipts WHERE outbox_id = ?1 "
-	                                "AND status IN ('failed', 'delivered') ORDER BY id DESC "
-	                                "LIMIT 1",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(c,
+	                 "SELECT status FROM delivery_receipts WHERE outbox_id = ?1 "
+	                 "AND status IN ('failed', 'delivered') ORDER BY id DESC "
+	                 "LIMIT 1",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	*failed =
-	    rc == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(st, 0), "failed") == 0;
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	*failed = rc == DB_ROW && strcmp((const char *)db_column_text(st, 0), "failed") == 0;
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if(rc != DB_ROW && rc != DB_DONE)
 		return conn_fail(c, rc, "read delivery reports", err);
 	return OTD_OK;
 }
@@ -253,32 +255,33 @@ enum otd_status store_outbox_failed_receipt(struct otd_conn *c, int64_t id, bool
 enum otd_status store_outbox_state(struct otd_conn *c, int64_t id, struct otd_outbox_state *out,
                                    struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(c,
-	                                "SELECT coalesce(appointment_id, 0), coalesce(customer_id, "
-	                                "0), state, channel, event_key, idem_key, provider, "
-	                                "coalesce(fallback_of, 0) FROM outbox WHERE id = ?1",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(c,
+	                 "SELECT coalesce(appointment_id, 0), coalesce(customer_id, "
+	                 "0), state, channel, event_key, idem_key, provider, "
+	                 "coalesce(fallback_of, 0) FROM outbox WHERE id = ?1",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW) {
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	if(rc == DB_ROW) {
 		memset(out, 0, sizeof(*out));
 		out->id = id;
-		out->appointment_id = sqlite3_column_int64(st, 0);
-		out->customer_id = sqlite3_column_int64(st, 1);
+		out->appointment_id = db_column_int64(st, 0);
+		out->customer_id = db_column_int64(st, 1);
 		conn_column_copy(out->state, sizeof(out->state), st, 2);
 		conn_column_copy(out->channel, sizeof(out->channel), st, 3);
 		conn_column_copy(out->event_key, sizeof(out->event_key), st, 4);
 		conn_column_copy(out->idem_key, sizeof(out->idem_key), st, 5);
 		conn_column_copy(out->provider, sizeof(out->provider), st, 6);
-		out->fallback_of = sqlite3_column_int64(st, 7);
+		out->fallback_of = db_column_int64(st, 7);
 	}
 	conn_done(st);
-	if(rc == SQLITE_DONE)
+	if(rc == DB_DONE)
 		return otd_error_set(err, OTD_ENOTFOUND, NULL, NULL, "No message %lld.",
 		                     (long long)id);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(c, rc, "read message", err);
 	return OTD_OK;
 }
@@ -287,20 +290,20 @@ enum otd_status store_outbox_by_provider_id(struct otd_conn *c, const char *prov
                                             const char *provider_id, int64_t *id,
                                             struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c, "SELECT id FROM outbox WHERE provider = ?1 AND provider_id = ?2 ORDER BY id LIMIT 1",
 	    err);
 	if(!st)
 		return OTD_EIO;
 	conn_bind_text(st, 1, provider);
 	conn_bind_text(st, 2, provider_id);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
+		*id = db_column_int64(st, 0);
 	conn_done(st);
-	if(rc == SQLITE_DONE)
+	if(rc == DB_DONE)
 		return otd_error_set(err, OTD_ENOTFOUND, NULL, NULL, "No message with that id.");
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(c, rc, "find message", err);
 	return OTD_OK;
 }
@@ -312,22 +315,22 @@ enum otd_status store_outbox_event_siblings(struct otd_conn *tx, const char *eve
 	*live = *total = 0;
 	if(!event_key || !event_key[0])
 		return OTD_OK;
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "SELECT coalesce(sum(state IN ('pending', 'sending', "
-	                                "'uncertain', 'sent')), 0), count(*) FROM outbox WHERE "
-	                                "event_key = ?1 AND id <> ?2",
-	                                err);
+	struct otd_stmt *st = conn_prepare(tx,
+	                                   "SELECT coalesce(sum(state IN ('pending', 'sending', "
+	                                   "'uncertain', 'sent')), 0), count(*) FROM outbox WHERE "
+	                                   "event_key = ?1 AND id <> ?2",
+	                                   err);
 	if(!st)
 		return OTD_EIO;
 	conn_bind_text(st, 1, event_key);
-	sqlite3_bind_int64(st, 2, exclude);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW) {
-		*live = sqlite3_column_int(st, 0);
-		*total = sqlite3_column_int(st, 1);
+	db_bind_int64(st, 2, exclude);
+	int rc = db_step(st);
+	if(rc == DB_ROW) {
+		*live = db_column_int(st, 0);
+		*total = db_column_int(st, 1);
 	}
 	conn_done(st);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(tx, rc, "read an event's messages", err);
 	return OTD_OK;
 }
@@ -335,18 +338,18 @@ enum otd_status store_outbox_event_siblings(struct otd_conn *tx, const char *eve
 enum otd_status store_outbox_payload(struct otd_conn *c, int64_t id, char **payload,
                                      struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(c, "SELECT payload FROM outbox WHERE id = ?1", err);
+	struct otd_stmt *st = conn_prepare(c, "SELECT payload FROM outbox WHERE id = ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
+	db_bind_int64(st, 1, id);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
 		*payload = conn_column_dup(st, 0);
 	conn_done(st);
-	if(rc == SQLITE_DONE)
+	if(rc == DB_DONE)
 		return otd_error_set(err, OTD_ENOTFOUND, NULL, NULL, "No message %lld.",
 		                     (long long)id);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(c, rc, "read message", err);
 	return OTD_OK;
 }
@@ -355,14 +358,14 @@ enum otd_status store_receipt_insert(struct otd_conn *tx, int64_t outbox_id, int
                                      const char *provider, const char *status,
                                      const char *detail_json, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "INSERT INTO delivery_receipts(outbox_id, received_at, "
-	                                "provider, status, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
-	                                err);
+	struct otd_stmt *st = conn_prepare(tx,
+	                                   "INSERT INTO delivery_receipts(outbox_id, received_at, "
+	                                   "provider, status, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+	                                   err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, outbox_id);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 1, outbox_id);
+	db_bind_int64(st, 2, now);
 	conn_bind_text(st, 3, provider);
 	conn_bind_text(st, 4, status);
 	conn_bind_text(st, 5, detail_json ? detail_json : "{}");
@@ -372,21 +375,22 @@ enum otd_status store_receipt_insert(struct otd_conn *tx, int64_t outbox_id, int
 enum otd_status store_outbox_counts(struct otd_conn *c, struct otd_outbox_counts *out,
                                     struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(c,
-	                                "SELECT coalesce(sum(uncertain_at IS NOT NULL), 0), "
-	                                "coalesce(sum(state = 'failed'), 0), coalesce(sum(state = "
-	                                "'sent'), 0) FROM outbox",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(c,
+	                 "SELECT coalesce(sum(uncertain_at IS NOT NULL), 0), "
+	                 "coalesce(sum(state = 'failed'), 0), coalesce(sum(state = "
+	                 "'sent'), 0) FROM outbox",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW) {
-		out->uncertain_total = sqlite3_column_int64(st, 0);
-		out->failed = sqlite3_column_int64(st, 1);
-		out->sent = sqlite3_column_int64(st, 2);
+	int rc = db_step(st);
+	if(rc == DB_ROW) {
+		out->uncertain_total = db_column_int64(st, 0);
+		out->failed = db_column_int64(st, 1);
+		out->sent = db_column_int64(st, 2);
 	}
 	conn_done(st);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(c, rc, "count messages", err);
 	return OTD_OK;
 }
@@ -394,16 +398,16 @@ enum otd_status store_outbox_counts(struct otd_conn *c, struct otd_outbox_counts
 enum otd_status store_server_key(struct otd_conn *c, const char *name, unsigned char key[32],
                                  struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(c, "SELECT key FROM server_keys WHERE name = ?1", err);
+	struct otd_stmt *st = conn_prepare(c, "SELECT key FROM server_keys WHERE name = ?1", err);
 	if(!st)
 		return OTD_EIO;
 	conn_bind_text(st, 1, name);
-	int rc = sqlite3_step(st);
-	bool ok = rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32;
+	int rc = db_step(st);
+	bool ok = rc == DB_ROW && db_column_bytes(st, 0) == 32;
 	if(ok)
-		memcpy(key, sqlite3_column_blob(st, 0), 32);
+		memcpy(key, db_column_blob(st, 0), 32);
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if(rc != DB_ROW && rc != DB_DONE)
 		return conn_fail(c, rc, "read server key", err);
 	if(!ok)
 		return otd_error_set(err, OTD_EIO, NULL, NULL,
@@ -414,7 +418,7 @@ enum otd_status store_server_key(struct otd_conn *c, const char *name, unsigned 
 enum otd_status store_inbound_insert(struct otd_conn *tx, const struct otd_inbound *m, int64_t *id,
                                      struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(tx,
 	                 "INSERT INTO inbound_messages(provider, provider_id, sender, "
 	                 "body, customer_id, appointment_id, outcome, state, "
@@ -427,14 +431,14 @@ enum otd_status store_inbound_insert(struct otd_conn *tx, const struct otd_inbou
 	conn_bind_text(st, 3, m->sender);
 	conn_bind_text(st, 4, m->body);
 	if(m->customer_id)
-		sqlite3_bind_int64(st, 5, m->customer_id);
+		db_bind_int64(st, 5, m->customer_id);
 	if(m->appointment_id)
-		sqlite3_bind_int64(st, 6, m->appointment_id);
+		db_bind_int64(st, 6, m->appointment_id);
 	conn_bind_text(st, 7, m->outcome);
 	/* What needs a person waits in the dispatcher's inbox. */
 	bool handled = strcmp(m->outcome, "kept") == 0 || strcmp(m->outcome, "moved") == 0;
 	conn_bind_text(st, 8, handled ? "done" : "open");
-	sqlite3_bind_int64(st, 9, m->received_at);
+	db_bind_int64(st, 9, m->received_at);
 	enum otd_status s = conn_step_done(tx, st, "record inbound message", err);
 	if(s == OTD_OK && id)
 		*id = conn_last_id(tx);
@@ -444,7 +448,7 @@ enum otd_status store_inbound_insert(struct otd_conn *tx, const struct otd_inbou
 enum otd_status store_call_task(struct otd_conn *tx, int64_t appointment_id, const char *note,
                                 int64_t now, bool *added, struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(tx,
 	                 "INSERT INTO tasks(kind, appointment_id, note, created_at) "
 	                 "SELECT 'call', ?1, ?2, ?3 WHERE NOT EXISTS (SELECT 1 FROM "
@@ -453,9 +457,9 @@ enum otd_status store_call_task(struct otd_conn *tx, int64_t appointment_id, con
 	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 1, appointment_id);
 	conn_bind_text(st, 2, note);
-	sqlite3_bind_int64(st, 3, now);
+	db_bind_int64(st, 3, now);
 	enum otd_status s = conn_step_done(tx, st, "add to the call list", err);
 	if(s == OTD_OK && added)
 		*added = conn_changes(tx) > 0;
@@ -468,7 +472,7 @@ enum otd_status store_inbound_target(struct otd_conn *c, const char *phone, int6
 {
 	*customer_id = *appointment_id = 0;
 	/* The contact's coming visit, one with windows held for it first. */
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT cu.id, a.id FROM customers cu LEFT JOIN appointments a ON a.customer_id = "
 	    "cu.id "
@@ -481,14 +485,14 @@ enum otd_status store_inbound_target(struct otd_conn *c, const char *phone, int6
 	if(!st)
 		return OTD_EIO;
 	conn_bind_text(st, 1, phone);
-	sqlite3_bind_int64(st, 2, now);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW) {
-		*customer_id = sqlite3_column_int64(st, 0);
-		*appointment_id = sqlite3_column_int64(st, 1);
+	db_bind_int64(st, 2, now);
+	int rc = db_step(st);
+	if(rc == DB_ROW) {
+		*customer_id = db_column_int64(st, 0);
+		*appointment_id = db_column_int64(st, 1);
 	}
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if(rc != DB_ROW && rc != DB_DONE)
 		return conn_fail(c, rc, "find the sender", err);
 	return OTD_OK;
 }
@@ -497,7 +501,7 @@ enum otd_status store_last_told(struct otd_conn *c, int64_t appointment_id, int6
                                 int64_t *expected_early, struct otd_error *err)
 {
 	*expected_early = 0;
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT coalesce(json_extract(detail, '$.expected_early'), 0) FROM appointment_events "
 	    "WHERE appointment_id = ?1 AND kind IN ('apology', 'notice') AND received_at >= ?2 "
@@ -506,13 +510,13 @@ enum otd_status store_last_told(struct otd_conn *c, int64_t appointment_id, int6
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
-	sqlite3_bind_int64(st, 2, since);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
-		*expected_early = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 2, since);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
+		*expected_early = db_column_int64(st, 0);
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if(rc != DB_ROW && rc != DB_DONE)
 		return conn_fail(c, rc, "read the last message's arrival", err);
 	return OTD_OK;
 }
@@ -521,7 +525,7 @@ enum otd_status store_due_reminders(struct otd_conn *c, int64_t now, int64_t ahe
                                     int max, int *n, struct otd_error *err)
 {
 	*n = 0;
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT a.id FROM appointments a WHERE a.status = 'booked' AND a.window_start > ?1 AND "
 	    "a.window_start <= ?1 + ?2 AND a.created_at <= a.window_start - ?2 AND (a.consent_sms "
@@ -532,14 +536,14 @@ enum otd_status store_due_reminders(struct otd_conn *c, int64_t now, int64_t ahe
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, now);
-	sqlite3_bind_int64(st, 2, ahead);
-	sqlite3_bind_int(st, 3, max);
+	db_bind_int64(st, 1, now);
+	db_bind_int64(st, 2, ahead);
+	db_bind_int(st, 3, max);
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
-		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	while((rc = db_step(st)) == DB_ROW && *n < max)
+		ids[(*n)++] = db_column_int64(st, 0);
 	conn_done(st);
-	if(rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if(rc != DB_DONE && rc != DB_ROW)
 		return conn_fail(c, rc, "find reminders due", err);
 	return OTD_OK;
 }
@@ -555,7 +559,7 @@ enum otd_status store_sms_sent_to(struct otd_conn *c, const char *recipient, boo
 	size_t len = strlen(hi);
 	if(prefix && len)
 		hi[len - 1]++;
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(c,
 	                 "SELECT count(*) FROM outbox WHERE recipient >= ?1 AND "
 	                 "recipient < ?2 AND created_at >= ?3 AND channel IN ('sms', "
@@ -573,12 +577,12 @@ enum otd_status store_sms_sent_to(struct otd_conn *c, const char *recipient, boo
 		exact[strlen(exact) - 1] = '\x01';
 		conn_bind_text(st, 2, exact);
 	}
-	sqlite3_bind_int64(st, 3, since);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
+	db_bind_int64(st, 3, since);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
+		*n = db_column_int64(st, 0);
 	conn_done(st);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(c, rc, "count text messages", err);
 	return OTD_OK;
 }
@@ -587,16 +591,16 @@ enum otd_status store_inbound_seen(struct otd_conn *c, const char *provider,
                                    const char *provider_id, bool *seen, struct otd_error *err)
 {
 	*seen = false;
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c, "SELECT 1 FROM inbound_messages WHERE provider = ?1 AND provider_id = ?2", err);
 	if(!st)
 		return OTD_EIO;
 	conn_bind_text(st, 1, provider);
 	conn_bind_text(st, 2, provider_id);
-	int rc = sqlite3_step(st);
-	*seen = rc == SQLITE_ROW;
+	int rc = db_step(st);
+	*seen = rc == DB_ROW;
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if(rc != DB_ROW && rc != DB_DONE)
 		return conn_fail(c, rc, "look for the inbound message", err);
 	return OTD_OK;
 }
@@ -606,18 +610,18 @@ enum otd_status store_disruption_insert(struct otd_conn *tx, const char *local_d
                                         int64_t user_id, int64_t now, int64_t *id,
                                         struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(tx,
-	                                "INSERT INTO disruptions(local_date, postcodes, note, "
-	                                "created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-	                                err);
+	struct otd_stmt *st = conn_prepare(tx,
+	                                   "INSERT INTO disruptions(local_date, postcodes, note, "
+	                                   "created_by, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	                                   err);
 	if(!st)
 		return OTD_EIO;
 	conn_bind_text(st, 1, local_date);
 	conn_bind_text(st, 2, postcodes_json);
 	conn_bind_text(st, 3, note);
 	if(user_id)
-		sqlite3_bind_int64(st, 4, user_id);
-	sqlite3_bind_int64(st, 5, now);
+		db_bind_int64(st, 4, user_id);
+	db_bind_int64(st, 5, now);
 	enum otd_status s = conn_step_done(tx, st, "record the disruption", err);
 	if(s == OTD_OK)
 		*id = conn_last_id(tx);
@@ -633,7 +637,7 @@ enum otd_status store_disruption_affected(struct otd_conn *tx, int64_t disruptio
 	*n = 0;
 	/* Visits of the day not yet reached; the address's postcode without
 	 * spaces, upper case, against each prefix the same way. */
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    tx,
 	    "SELECT a.id, replace(upper(ad.postcode), ' ', '') FROM appointments a JOIN addresses "
 	    "ad "
@@ -645,8 +649,8 @@ enum otd_status store_disruption_affected(struct otd_conn *tx, int64_t disruptio
 	conn_bind_text(st, 1, local_date);
 	size_t cap = 0;
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *pc = (const char *)sqlite3_column_text(st, 1);
+	while((rc = db_step(st)) == DB_ROW) {
+		const char *pc = (const char *)db_column_text(st, 1);
 		bool in = n_prefixes == 0;
 		for(size_t i = 0; !in && i < n_prefixes; i++)
 			in = pc && strncmp(pc, prefixes[i], strlen(prefixes[i])) == 0;
@@ -656,27 +660,28 @@ enum otd_status store_disruption_affected(struct otd_conn *tx, int64_t disruptio
 			cap = cap ? 2 * cap : 64;
 			*ids = xrealloc(*ids, cap * sizeof(**ids));
 		}
-		(*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+		(*ids)[(*n)++] = db_column_int64(st, 0);
 	}
 	conn_done(st);
-	if(rc != SQLITE_DONE) {
+	if(rc != DB_DONE) {
 		free(*ids);
 		*ids = NULL;
 		*n = 0;
 		return conn_fail(tx, rc, "find the visits a disruption affects", err);
 	}
-	sqlite3_stmt *ins = conn_prepare(tx,
-	                                 "INSERT INTO disruption_appointments(disruption_id, "
-	                                 "appointment_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-	                                 err);
+	struct otd_stmt *ins =
+	    conn_prepare(tx,
+	                 "INSERT INTO disruption_appointments(disruption_id, "
+	                 "appointment_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+	                 err);
 	if(!ins)
 		return OTD_EIO;
 	for(size_t i = 0; i < *n; i++) {
-		sqlite3_reset(ins);
-		sqlite3_bind_int64(ins, 1, disruption_id);
-		sqlite3_bind_int64(ins, 2, (*ids)[i]);
-		rc = sqlite3_step(ins);
-		if(rc != SQLITE_DONE) {
+		conn_done(ins);
+		db_bind_int64(ins, 1, disruption_id);
+		db_bind_int64(ins, 2, (*ids)[i]);
+		rc = db_step(ins);
+		if(rc != DB_DONE) {
 			conn_done(ins);
 			return conn_fail(tx, rc, "link the disruption", err);
 		}
@@ -689,20 +694,20 @@ enum otd_status store_last_event_detail(struct otd_conn *c, int64_t appointment_
                                         const char *kind, char **detail, struct otd_error *err)
 {
 	*detail = NULL;
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(c,
 	                 "SELECT detail FROM appointment_events WHERE appointment_id "
 	                 "= ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1",
 	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 1, appointment_id);
 	conn_bind_text(st, 2, kind);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
+	int rc = db_step(st);
+	if(rc == DB_ROW)
 		*detail = conn_column_dup(st, 0);
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if(rc != DB_ROW && rc != DB_DONE)
 		return conn_fail(c, rc, "read the appointment's last event", err);
 	return OTD_OK;
 }
@@ -713,7 +718,7 @@ enum otd_status store_outbox_cancel_stale(struct otd_conn *tx, int64_t appointme
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "appt:%lld:v%d:", (long long)appointment_id,
 	         promise_version);
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(tx,
 	                 "UPDATE outbox SET state = 'cancelled' WHERE appointment_id "
 	                 "= ?1 AND state = 'pending' AND substr(event_key, 1, "
@@ -721,7 +726,7 @@ enum otd_status store_outbox_cancel_stale(struct otd_conn *tx, int64_t appointme
 	                 err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, appointment_id);
+	db_bind_int64(st, 1, appointment_id);
 	conn_bind_text(st, 2, prefix);
 	enum otd_status s = conn_step_done(tx, st, "cancel stale messages", err);
 	if(s == OTD_OK && n)
@@ -734,11 +739,11 @@ enum otd_status store_outbox_redact(struct otd_conn *tx, int64_t id, const char 
 {
 	if(!secret || !secret[0])
 		return OTD_OK;
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    tx, "UPDATE outbox SET payload = replace(payload, ?2, 'REDACTED') WHERE id = ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	conn_bind_text(st, 2, secret);
 	return conn_step_done(tx, st, "redact a message", err);
 }
@@ -746,11 +751,11 @@ enum otd_status store_outbox_redact(struct otd_conn *tx, int64_t id, const char 
 enum otd_status store_outbox_note_uncertain(struct otd_conn *tx, int64_t id, int64_t now,
                                             struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    tx, "UPDATE outbox SET uncertain_at = coalesce(uncertain_at, ?2) WHERE id = ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
+	db_bind_int64(st, 1, id);
+	db_bind_int64(st, 2, now);
 	return conn_step_done(tx, st, "note an uncertain send", err);
 }

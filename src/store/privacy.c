@@ -20,32 +20,25 @@
 
 /* These statements run rarely: prepared and finalised each time, so they
  * take no place in the connection's statement cache. */
-static sqlite3_stmt *prep(struct otd_conn *c, const char *sql, struct otd_error *err)
+static struct otd_stmt *prep(struct otd_conn *c, const char *sql, struct otd_error *err)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
-	if(rc != SQLITE_OK) {
-		conn_fail(c, rc, "prepare", err);
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return st;
+	return conn_prepare_once(c, sql, err);
 }
 
 /* Steps st to its end, finalises it and adds the rows it changed to
  * *changes (may be NULL). */
-static enum otd_status run(struct otd_conn *c, sqlite3_stmt *st, const char *what, int64_t *changes,
-                           struct otd_error *err)
+static enum otd_status run(struct otd_conn *c, struct otd_stmt *st, const char *what,
+                           int64_t *changes, struct otd_error *err)
 {
-	int rc = sqlite3_step(st);
-	if(rc != SQLITE_DONE) {
+	int rc = db_step(st);
+	if(rc != DB_DONE) {
 		enum otd_status s = conn_fail(c, rc, what, err);
-		sqlite3_finalize(st);
+		db_finalize(st);
 		return s;
 	}
-	sqlite3_finalize(st);
+	db_finalize(st);
 	if(changes)
-		*changes += sqlite3_changes(c->db);
+		*changes += conn_changes(c);
 	return OTD_OK;
 }
 
@@ -53,23 +46,23 @@ static enum otd_status run(struct otd_conn *c, sqlite3_stmt *st, const char *wha
 static enum otd_status exec2(struct otd_conn *c, const char *sql, int64_t a, int64_t b,
                              const char *what, int64_t *changes, struct otd_error *err)
 {
-	sqlite3_stmt *st = prep(c, sql, err);
+	struct otd_stmt *st = prep(c, sql, err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, a);
-	if(sqlite3_bind_parameter_count(st) >= 2)
-		sqlite3_bind_int64(st, 2, b);
+	db_bind_int64(st, 1, a);
+	if(db_bind_parameter_count(st) >= 2)
+		db_bind_int64(st, 2, b);
 	return run(c, st, what, changes, err);
 }
 
 /* The end of a query loop: finalises st; rc the last step's result. */
-static enum otd_status query_end(struct otd_conn *c, sqlite3_stmt *st, int rc, const char *what,
+static enum otd_status query_end(struct otd_conn *c, struct otd_stmt *st, int rc, const char *what,
                                  struct otd_error *err)
 {
 	enum otd_status s = OTD_OK;
-	if(rc != SQLITE_DONE && rc != SQLITE_ROW)
+	if(rc != DB_DONE && rc != DB_ROW)
 		s = conn_fail(c, rc, what, err);
-	sqlite3_finalize(st);
+	db_finalize(st);
 	return s;
 }
 
@@ -78,16 +71,16 @@ static enum otd_status query_end(struct otd_conn *c, sqlite3_stmt *st, int rc, c
 enum otd_status store_privacy_contact_of_reference(struct otd_conn *c, const char *reference,
                                                    int64_t *customer_id, struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    prep(c, "SELECT customer_id FROM appointments WHERE reference = ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_text(st, 1, reference, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
-		*customer_id = sqlite3_column_int64(st, 0);
+	db_bind_text(st, 1, reference);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
+		*customer_id = db_column_int64(st, 0);
 	enum otd_status s = query_end(c, st, rc, "find the appointment", err);
-	if(s == OTD_OK && rc != SQLITE_ROW)
+	if(s == OTD_OK && rc != DB_ROW)
 		return otd_error_set(err, OTD_ENOTFOUND, "not_found", "reference",
 		                     "There is no appointment with reference %s.", reference);
 	return s;
@@ -98,32 +91,33 @@ enum otd_status store_privacy_contacts_by(struct otd_conn *c, const char *phone,
                                           struct otd_error *err)
 {
 	*n = 0;
-	sqlite3_stmt *st = prep(c,
-	                        "SELECT id FROM customers WHERE (?1 IS NOT NULL AND phone = ?1) OR "
-	                        "(?2 IS NOT NULL AND email = ?2) ORDER BY id",
-	                        err);
+	struct otd_stmt *st =
+	    prep(c,
+	         "SELECT id FROM customers WHERE (?1 IS NOT NULL AND phone = ?1) OR "
+	         "(?2 IS NOT NULL AND email = ?2) ORDER BY id",
+	         err);
 	if(!st)
 		return OTD_EIO;
 	conn_bind_text(st, 1, phone && phone[0] ? phone : NULL);
 	conn_bind_text(st, 2, email && email[0] ? email : NULL);
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
-		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	while((rc = db_step(st)) == DB_ROW && *n < max)
+		ids[(*n)++] = db_column_int64(st, 0);
 	return query_end(c, st, rc, "find contacts", err);
 }
 
 enum otd_status store_privacy_erased_at(struct otd_conn *c, int64_t customer_id, int64_t *erased_at,
                                         struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    prep(c, "SELECT coalesce(erased_at, 0) FROM customers WHERE id = ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, customer_id);
-	int rc = sqlite3_step(st);
-	*erased_at = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	db_bind_int64(st, 1, customer_id);
+	int rc = db_step(st);
+	*erased_at = rc == DB_ROW ? db_column_int64(st, 0) : 0;
 	enum otd_status s = query_end(c, st, rc, "read the contact", err);
-	if(s == OTD_OK && rc != SQLITE_ROW)
+	if(s == OTD_OK && rc != DB_ROW)
 		return otd_error_set(err, OTD_ENOTFOUND, "not_found", NULL,
 		                     "There is no such contact.");
 	return s;
@@ -133,7 +127,7 @@ enum otd_status store_privacy_pending_visit(struct otd_conn *c, int64_t customer
                                             char reference[16], struct otd_error *err)
 {
 	reference[0] = '\0';
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    prep(c,
 	         "SELECT reference FROM appointments WHERE customer_id = ?1 AND status "
 	         "IN ('booked', 'travelling', 'arrived') AND window_end > ?2 - 86400 "
@@ -141,10 +135,10 @@ enum otd_status store_privacy_pending_visit(struct otd_conn *c, int64_t customer
 	         err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, customer_id);
-	sqlite3_bind_int64(st, 2, now);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
+	db_bind_int64(st, 1, customer_id);
+	db_bind_int64(st, 2, now);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
 		conn_column_copy(reference, 16, st, 0);
 	return query_end(c, st, rc, "look for visits to come", err);
 }
@@ -215,7 +209,7 @@ struct event_row {
 static enum otd_status scrub_events(struct otd_conn *tx, int64_t customer_id, bool visitor,
                                     int64_t *count, struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    prep(tx,
 	         visitor ? "SELECT id, detail, lat, lon FROM visitor_events WHERE "
 	                   "appointment_id IN " APPTS
@@ -224,21 +218,21 @@ static enum otd_status scrub_events(struct otd_conn *tx, int64_t customer_id, bo
 	         err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, customer_id);
+	db_bind_int64(st, 1, customer_id);
 	struct event_row *rows = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while((rc = db_step(st)) == DB_ROW) {
 		if(n == cap) {
 			cap = cap ? cap * 2 : 32;
 			rows = xrealloc(rows, cap * sizeof(*rows));
 		}
 		struct event_row *r = &rows[n++];
-		r->id = sqlite3_column_int64(st, 0);
+		r->id = db_column_int64(st, 0);
 		r->detail = conn_column_dup(st, 1);
-		r->has_pos = sqlite3_column_type(st, 2) != SQLITE_NULL;
-		r->lat = sqlite3_column_double(st, 2);
-		r->lon = sqlite3_column_double(st, 3);
+		r->has_pos = !db_column_is_null(st, 2);
+		r->lat = db_column_double(st, 2);
+		r->lon = db_column_double(st, 3);
 	}
 	enum otd_status s = query_end(tx, st, rc, "read events", err);
 	for(size_t i = 0; i < n && s == OTD_OK; i++) {
@@ -259,11 +253,11 @@ static enum otd_status scrub_events(struct otd_conn *tx, int64_t customer_id, bo
 			s = OTD_EIO;
 			break;
 		}
-		sqlite3_bind_int64(st, 1, r->id);
-		sqlite3_bind_text(st, 2, detail ? detail : r->detail, -1, SQLITE_TRANSIENT);
+		db_bind_int64(st, 1, r->id);
+		db_bind_text_copy(st, 2, detail ? detail : r->detail);
 		if(r->has_pos) {
-			sqlite3_bind_double(st, 3, round2(r->lat));
-			sqlite3_bind_double(st, 4, round2(r->lon));
+			db_bind_double(st, 3, round2(r->lat));
+			db_bind_double(st, 4, round2(r->lon));
 		}
 		free(detail);
 		s = run(tx, st, "scrub an event", NULL, err);
@@ -285,7 +279,7 @@ struct audit_row {
 static enum otd_status scrub_audit(struct otd_conn *tx, int64_t customer_id, int64_t *count,
                                    struct otd_error *err)
 {
-	sqlite3_stmt *st = prep(
+	struct otd_stmt *st = prep(
 	    tx,
 	    "SELECT id, entity IN ('appointment', 'customer'), actor_kind = 'customer' AND ip <> "
 	    "'', "
@@ -298,19 +292,19 @@ static enum otd_status scrub_audit(struct otd_conn *tx, int64_t customer_id, int
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, customer_id);
+	db_bind_int64(st, 1, customer_id);
 	struct audit_row *rows = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while((rc = db_step(st)) == DB_ROW) {
 		if(n == cap) {
 			cap = cap ? cap * 2 : 32;
 			rows = xrealloc(rows, cap * sizeof(*rows));
 		}
 		struct audit_row *r = &rows[n++];
-		r->id = sqlite3_column_int64(st, 0);
-		r->appointment = sqlite3_column_int(st, 1) != 0;
-		r->customer_ip = sqlite3_column_int(st, 2) != 0;
+		r->id = db_column_int64(st, 0);
+		r->appointment = db_column_int(st, 1) != 0;
+		r->customer_ip = db_column_int(st, 2) != 0;
 		r->detail = conn_column_dup(st, 3);
 	}
 	enum otd_status s = query_end(tx, st, rc, "read audit entries", err);
@@ -328,9 +322,9 @@ static enum otd_status scrub_audit(struct otd_conn *tx, int64_t customer_id, int
 			s = OTD_EIO;
 			break;
 		}
-		sqlite3_bind_int64(st, 1, r->id);
-		sqlite3_bind_text(st, 2, detail ? detail : r->detail, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int(st, 3, r->customer_ip);
+		db_bind_int64(st, 1, r->id);
+		db_bind_text_copy(st, 2, detail ? detail : r->detail);
+		db_bind_int(st, 3, r->customer_ip);
 		free(detail);
 		s = run(tx, st, "scrub an audit entry", NULL, err);
 		(*count)++;
@@ -360,16 +354,16 @@ static enum otd_status placeholder(struct otd_conn *tx, const char *district, co
 	char key[64], line1[64];
 	snprintf(key, sizeof(key), PLACEHOLDER_PREFIX "%s", district);
 	snprintf(line1, sizeof(line1), "Address erased (%s)", district);
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    prep(tx, "SELECT id FROM addresses WHERE uprn IS NULL AND match_key = ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
+	db_bind_text(st, 1, key);
+	int rc = db_step(st);
+	if(rc == DB_ROW)
+		*id = db_column_int64(st, 0);
 	enum otd_status s = query_end(tx, st, rc, "find a placeholder address", err);
-	if(s || rc == SQLITE_ROW)
+	if(s || rc == DB_ROW)
 		return s;
 	st = prep(
 	    tx,
@@ -379,13 +373,13 @@ static enum otd_status placeholder(struct otd_conn *tx, const char *district, co
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_text(st, 1, line1, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, town, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, district, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
-	sqlite3_bind_double(st, 5, round2(lat));
-	sqlite3_bind_double(st, 6, round2(lon));
-	sqlite3_bind_int64(st, 7, now);
+	db_bind_text(st, 1, line1);
+	db_bind_text(st, 2, town);
+	db_bind_text(st, 3, district);
+	db_bind_text(st, 4, key);
+	db_bind_double(st, 5, round2(lat));
+	db_bind_double(st, 6, round2(lon));
+	db_bind_int64(st, 7, now);
 	s = run(tx, st, "make a placeholder address", NULL, err);
 	if(s == OTD_OK)
 		*id = conn_last_id(tx);
@@ -402,28 +396,29 @@ struct address_row {
 static enum otd_status repoint_addresses(struct otd_conn *tx, int64_t customer_id, int64_t now,
                                          int64_t *count, struct otd_error *err)
 {
-	sqlite3_stmt *st = prep(tx,
-	                        "SELECT DISTINCT d.id, d.postcode_norm, d.town, d.lat, d.lon FROM "
-	                        "appointments a JOIN addresses d ON d.id = a.address_id WHERE "
-	                        "a.customer_id = ?1 AND d.match_key NOT LIKE '~erased~|%'",
-	                        err);
+	struct otd_stmt *st =
+	    prep(tx,
+	         "SELECT DISTINCT d.id, d.postcode_norm, d.town, d.lat, d.lon FROM "
+	         "appointments a JOIN addresses d ON d.id = a.address_id WHERE "
+	         "a.customer_id = ?1 AND d.match_key NOT LIKE '~erased~|%'",
+	         err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, customer_id);
+	db_bind_int64(st, 1, customer_id);
 	struct address_row *rows = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while((rc = db_step(st)) == DB_ROW) {
 		if(n == cap) {
 			cap = cap ? cap * 2 : 8;
 			rows = xrealloc(rows, cap * sizeof(*rows));
 		}
 		struct address_row *r = &rows[n++];
-		r->id = sqlite3_column_int64(st, 0);
+		r->id = db_column_int64(st, 0);
 		conn_column_copy(r->postcode, sizeof(r->postcode), st, 1);
 		conn_column_copy(r->town, sizeof(r->town), st, 2);
-		r->lat = sqlite3_column_double(st, 3);
-		r->lon = sqlite3_column_double(st, 4);
+		r->lat = db_column_double(st, 3);
+		r->lon = db_column_double(st, 4);
 	}
 	enum otd_status s = query_end(tx, st, rc, "read addresses", err);
 	for(size_t i = 0; i < n && s == OTD_OK; i++) {
@@ -443,10 +438,10 @@ static enum otd_status repoint_addresses(struct otd_conn *tx, int64_t customer_i
 			s = OTD_EIO;
 			break;
 		}
-		sqlite3_bind_int64(st, 1, customer_id);
-		sqlite3_bind_int64(st, 2, rows[i].id);
-		sqlite3_bind_int64(st, 3, pid);
-		sqlite3_bind_int64(st, 4, now);
+		db_bind_int64(st, 1, customer_id);
+		db_bind_int64(st, 2, rows[i].id);
+		db_bind_int64(st, 3, pid);
+		db_bind_int64(st, 4, now);
 		if((s = run(tx, st, "re-point an appointment's address", count, err)))
 			break;
 		/* An address no longer in the gazetteer that only this contact
@@ -474,28 +469,28 @@ enum otd_status store_privacy_erase(struct otd_conn *tx, int64_t customer_id, in
 	/* The contact's phone and email, to find what they sent or were
 	 * sent without being recognised as them. */
 	char phone[24] = "", email[256] = "";
-	sqlite3_stmt *st = prep(tx, "SELECT phone, email FROM customers WHERE id = ?1", err);
+	struct otd_stmt *st = prep(tx, "SELECT phone, email FROM customers WHERE id = ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, customer_id);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW) {
+	db_bind_int64(st, 1, customer_id);
+	int rc = db_step(st);
+	if(rc == DB_ROW) {
 		conn_column_copy(phone, sizeof(phone), st, 0);
 		conn_column_copy(email, sizeof(email), st, 1);
 	}
 	enum otd_status s = query_end(tx, st, rc, "read the contact", err);
 	if(s)
 		return s;
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return otd_error_set(err, OTD_ENOTFOUND, "not_found", NULL,
 		                     "There is no such contact.");
 
 	st = prep(tx, "SELECT count(*) FROM appointments WHERE customer_id = ?1", err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, customer_id);
-	rc = sqlite3_step(st);
-	counts->appointments = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	db_bind_int64(st, 1, customer_id);
+	rc = db_step(st);
+	counts->appointments = rc == DB_ROW ? db_column_int64(st, 0) : 0;
 	if((s = query_end(tx, st, rc, "count appointments", err)))
 		return s;
 
@@ -510,10 +505,10 @@ enum otd_status store_privacy_erase(struct otd_conn *tx, int64_t customer_id, in
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, customer_id);
-	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	db_bind_int64(st, 1, customer_id);
+	while((rc = db_step(st)) == DB_ROW) {
 		if(days && nd < max_days) {
-			days[nd].visitor_id = sqlite3_column_int64(st, 0);
+			days[nd].visitor_id = db_column_int64(st, 0);
 			conn_column_copy(days[nd].local_date, sizeof(days[nd].local_date), st, 1);
 			nd++;
 		}
@@ -544,7 +539,7 @@ enum otd_status store_privacy_erase(struct otd_conn *tx, int64_t customer_id, in
 		st = prep(tx, sqls[i], err);
 		if(!st)
 			return OTD_EIO;
-		sqlite3_bind_int64(st, 1, customer_id);
+		db_bind_int64(st, 1, customer_id);
 		conn_bind_text(st, 3, phone[0] ? phone : NULL);
 		conn_bind_text(st, 4, email[0] ? email : NULL);
 		if((s = run(tx, st, "clear messages", targets[i], err)))
@@ -560,7 +555,7 @@ enum otd_status store_privacy_erase(struct otd_conn *tx, int64_t customer_id, in
 	          err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, customer_id);
+	db_bind_int64(st, 1, customer_id);
 	conn_bind_text(st, 3, phone[0] ? phone : NULL);
 	if((s = run(tx, st, "clear inbound messages", &counts->inbound, err)))
 		return s;
@@ -602,32 +597,32 @@ enum otd_status store_privacy_erase(struct otd_conn *tx, int64_t customer_id, in
 
 /* ---- the export -------------------------------------------------------------------- */
 
-static json_t *col_text(sqlite3_stmt *st, int i)
+static json_t *col_text(struct otd_stmt *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	const unsigned char *t = db_column_text(st, i);
 	return t ? json_string((const char *)t) : json_null();
 }
 
-static json_t *col_time(sqlite3_stmt *st, int i)
+static json_t *col_time(struct otd_stmt *st, int i)
 {
-	if(sqlite3_column_type(st, i) == SQLITE_NULL)
+	if(db_column_is_null(st, i))
 		return json_null();
 	char buf[32];
-	otd_rfc3339_format(sqlite3_column_int64(st, i), buf, sizeof(buf));
+	otd_rfc3339_format(db_column_int64(st, i), buf, sizeof(buf));
 	return json_string(buf);
 }
 
-static json_t *col_int(sqlite3_stmt *st, int i)
+static json_t *col_int(struct otd_stmt *st, int i)
 {
-	if(sqlite3_column_type(st, i) == SQLITE_NULL)
+	if(db_column_is_null(st, i))
 		return json_null();
-	return json_integer(sqlite3_column_int64(st, i));
+	return json_integer(db_column_int64(st, i));
 }
 
 /* Column i parsed as JSON (the text itself when it is not JSON). */
-static json_t *col_json(sqlite3_stmt *st, int i)
+static json_t *col_json(struct otd_stmt *st, int i)
 {
-	const char *t = (const char *)sqlite3_column_text(st, i);
+	const char *t = (const char *)db_column_text(st, i);
 	if(!t)
 		return json_null();
 	json_t *v = json_loads(t, JSON_DECODE_ANY, NULL);
@@ -635,9 +630,9 @@ static json_t *col_json(sqlite3_stmt *st, int i)
 }
 
 /* The visitor's first name: what customers are told. */
-static json_t *col_first_name(sqlite3_stmt *st, int i)
+static json_t *col_first_name(struct otd_stmt *st, int i)
 {
-	const char *t = (const char *)sqlite3_column_text(st, i);
+	const char *t = (const char *)db_column_text(st, i);
 	if(!t)
 		return json_null();
 	size_t n = strcspn(t, " ");
@@ -645,23 +640,23 @@ static json_t *col_first_name(sqlite3_stmt *st, int i)
 }
 
 /* Rows of sql (?1 = id) as JSON objects through row_fn, into a new array. */
-typedef json_t *(*row_fn)(sqlite3_stmt *st);
+typedef json_t *(*row_fn)(struct otd_stmt *st);
 
 static enum otd_status rows_json(struct otd_conn *c, const char *sql, int64_t id, row_fn fn,
                                  const char *what, json_t **out, struct otd_error *err)
 {
 	*out = json_array();
-	sqlite3_stmt *st = prep(c, sql, err);
+	struct otd_stmt *st = prep(c, sql, err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, id);
+	db_bind_int64(st, 1, id);
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW)
+	while((rc = db_step(st)) == DB_ROW)
 		json_array_append_new(*out, fn(st));
 	return query_end(c, st, rc, what, err);
 }
 
-static json_t *event_json(sqlite3_stmt *st)
+static json_t *event_json(struct otd_stmt *st)
 {
 	json_t *detail = col_json(st, 4);
 	/* The visitor's position is theirs, not the customer's. */
@@ -674,13 +669,13 @@ static json_t *event_json(sqlite3_stmt *st)
 	                 detail);
 }
 
-static json_t *receipt_json(sqlite3_stmt *st)
+static json_t *receipt_json(struct otd_stmt *st)
 {
 	return json_pack("{s:o,s:o,s:o,s:o}", "at", col_time(st, 0), "provider", col_text(st, 1),
 	                 "status", col_text(st, 2), "detail", col_json(st, 3));
 }
 
-static json_t *case_json(sqlite3_stmt *st)
+static json_t *case_json(struct otd_stmt *st)
 {
 	return json_pack(
 	    "{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", col_int(st, 0),
@@ -691,37 +686,37 @@ static json_t *case_json(sqlite3_stmt *st)
 	    col_time(st, 11), "paid_minor", col_int(st, 12), "penalty_minor", col_int(st, 13));
 }
 
-static json_t *task_json(sqlite3_stmt *st)
+static json_t *task_json(struct otd_stmt *st)
 {
 	return json_pack("{s:o,s:o,s:o,s:o,s:o}", "kind", col_text(st, 0), "state", col_text(st, 1),
 	                 "note", col_text(st, 2), "created_at", col_time(st, 3), "done_at",
 	                 col_time(st, 4));
 }
 
-static json_t *feedback_json(sqlite3_stmt *st)
+static json_t *feedback_json(struct otd_stmt *st)
 {
 	return json_pack("{s:o,s:o,s:b,s:o,s:o,s:o,s:o}", "rating", col_int(st, 0), "comment",
-	                 col_text(st, 1), "publish_consent", sqlite3_column_int(st, 2) != 0,
+	                 col_text(st, 1), "publish_consent", db_column_int(st, 2) != 0,
 	                 "moderation", col_text(st, 3), "published_comment", col_text(st, 4),
 	                 "given_at", col_time(st, 5), "updated_at", col_time(st, 6));
 }
 
-static json_t *inbound_json(sqlite3_stmt *st)
+static json_t *inbound_json(struct otd_stmt *st)
 {
 	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "received_at", col_time(st, 0), "provider",
 	                 col_text(st, 1), "sender", col_text(st, 2), "body", col_text(st, 3),
 	                 "outcome", col_text(st, 4), "reference", col_text(st, 5));
 }
 
-static json_t *audit_json(sqlite3_stmt *st)
+static json_t *audit_json(struct otd_stmt *st)
 {
 	json_t *o =
 	    json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", col_int(st, 0), "at", col_time(st, 1),
 	              "actor_kind", col_text(st, 2), "action", col_text(st, 3), "entity",
 	              col_text(st, 4), "entity_id", col_int(st, 5), "detail", col_json(st, 6));
 	/* Their own address on the network; a staff member's is not theirs. */
-	const char *kind = (const char *)sqlite3_column_text(st, 2);
-	const char *ip = (const char *)sqlite3_column_text(st, 7);
+	const char *kind = (const char *)db_column_text(st, 2);
+	const char *ip = (const char *)db_column_text(st, 7);
 	json_object_set_new(o, "ip",
 	                    kind && strcmp(kind, "customer") == 0 && ip && ip[0] ? json_string(ip)
 	                                                                         : json_null());
@@ -733,7 +728,7 @@ static enum otd_status messages_json(struct otd_conn *c, int64_t customer_id, js
                                      struct otd_error *err)
 {
 	*out = json_array();
-	sqlite3_stmt *st = prep(
+	struct otd_stmt *st = prep(
 	    c,
 	    "SELECT o.id, a.reference, o.channel, o.template, o.state, o.created_at, o.sent_at, "
 	    "o.recipient, o.payload, o.provider FROM outbox o LEFT JOIN appointments a ON a.id = "
@@ -746,11 +741,11 @@ static enum otd_status messages_json(struct otd_conn *c, int64_t customer_id, js
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, customer_id);
+	db_bind_int64(st, 1, customer_id);
 	int rc;
 	enum otd_status s = OTD_OK;
-	while(s == OTD_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
+	while(s == OTD_OK && (rc = db_step(st)) == DB_ROW) {
+		int64_t id = db_column_int64(st, 0);
 		json_t *m = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
 		                      (json_int_t)id, "reference", col_text(st, 1), "channel",
 		                      col_text(st, 2), "template", col_text(st, 3), "state",
@@ -766,7 +761,7 @@ static enum otd_status messages_json(struct otd_conn *c, int64_t customer_id, js
 		json_array_append_new(*out, m);
 	}
 	if(s)
-		rc = SQLITE_DONE;
+		rc = DB_DONE;
 	enum otd_status q = query_end(c, st, rc, "read messages", err);
 	return s ? s : q;
 }
@@ -775,7 +770,7 @@ static enum otd_status appointments_json(struct otd_conn *c, int64_t customer_id
                                          struct otd_error *err)
 {
 	*out = json_array();
-	sqlite3_stmt *st = prep(
+	struct otd_stmt *st = prep(
 	    c,
 	    "SELECT a.id, a.reference, a.status, a.local_date, a.window_start, a.window_end, "
 	    "a.promise_version, a.booked_by, a.consent_sms, a.consent_email, a.created_at, "
@@ -788,17 +783,17 @@ static enum otd_status appointments_json(struct otd_conn *c, int64_t customer_id
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, customer_id);
+	db_bind_int64(st, 1, customer_id);
 	int rc;
 	enum otd_status s = OTD_OK;
-	while(s == OTD_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
+	while(s == OTD_OK && (rc = db_step(st)) == DB_ROW) {
+		int64_t id = db_column_int64(st, 0);
 		json_t *a = json_pack(
 		    "{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:{s:b,s:b},s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 		    "reference", col_text(st, 1), "status", col_text(st, 2), "date",
 		    col_text(st, 3), "window_start", col_time(st, 4), "window_end", col_time(st, 5),
 		    "promise_version", col_int(st, 6), "booked_by", col_text(st, 7), "consent",
-		    "sms", sqlite3_column_int(st, 8) != 0, "email", sqlite3_column_int(st, 9) != 0,
+		    "sms", db_column_int(st, 8) != 0, "email", db_column_int(st, 9) != 0,
 		    "booked_at", col_time(st, 10), "arrived_at", col_time(st, 11), "done_at",
 		    col_time(st, 12), "cancelled_at", col_time(st, 13), "cancelled_by",
 		    col_text(st, 14), "cancel_reason", col_text(st, 15), "visit_type",
@@ -845,7 +840,7 @@ static enum otd_status appointments_json(struct otd_conn *c, int64_t customer_id
 		json_array_append_new(*out, a);
 	}
 	if(s)
-		rc = SQLITE_DONE;
+		rc = DB_DONE;
 	enum otd_status q = query_end(c, st, rc, "read appointments", err);
 	return s ? s : q;
 }
@@ -854,17 +849,17 @@ enum otd_status store_privacy_export(struct otd_conn *c, int64_t customer_id, js
                                      struct otd_error *err)
 {
 	*out = NULL;
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    prep(c,
 	         "SELECT id, name, phone, email, access_notes, created_at, erased_at "
 	         "FROM customers WHERE id = ?1",
 	         err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, customer_id);
-	int rc = sqlite3_step(st);
+	db_bind_int64(st, 1, customer_id);
+	int rc = db_step(st);
 	json_t *o = NULL;
-	if(rc == SQLITE_ROW)
+	if(rc == DB_ROW)
 		o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", col_int(st, 0), "name",
 		              col_text(st, 1), "phone", col_text(st, 2), "email", col_text(st, 3),
 		              "access_notes", col_text(st, 4), "created_at", col_time(st, 5),
@@ -934,7 +929,7 @@ enum otd_status store_audit_list(struct otd_conn *c, const struct otd_audit_filt
 	*out = NULL;
 	*n = 0;
 	*next = 0;
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    prep(c,
 	         "SELECT id, at, actor_kind, coalesce(actor_id, 0), action, entity, "
 	         "coalesce(entity_id, 0), ip, detail FROM audit_log WHERE (?1 = 0 OR "
@@ -944,28 +939,28 @@ enum otd_status store_audit_list(struct otd_conn *c, const struct otd_audit_filt
 	if(!st)
 		return OTD_EIO;
 	int limit = f->limit < 1 ? 1 : f->limit;
-	sqlite3_bind_int64(st, 1, f->since);
-	sqlite3_bind_int64(st, 2, f->before_id);
+	db_bind_int64(st, 1, f->since);
+	db_bind_int64(st, 2, f->before_id);
 	conn_bind_text(st, 3, f->entity && f->entity[0] ? f->entity : NULL);
-	sqlite3_bind_int64(st, 4, f->entity_id);
-	sqlite3_bind_int(st, 5, limit + 1);
+	db_bind_int64(st, 4, f->entity_id);
+	db_bind_int(st, 5, limit + 1);
 	struct otd_audit_entry *v = xcalloc((size_t)limit, sizeof(*v));
 	int rc;
 	size_t k = 0;
 	bool more = false;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while((rc = db_step(st)) == DB_ROW) {
 		if(k == (size_t)limit) {
 			more = true;
 			continue;
 		}
 		struct otd_audit_entry *e = &v[k++];
-		e->id = sqlite3_column_int64(st, 0);
-		e->at = sqlite3_column_int64(st, 1);
+		e->id = db_column_int64(st, 0);
+		e->at = db_column_int64(st, 1);
 		conn_column_copy(e->actor_kind, sizeof(e->actor_kind), st, 2);
-		e->actor_id = sqlite3_column_int64(st, 3);
+		e->actor_id = db_column_int64(st, 3);
 		conn_column_copy(e->action, sizeof(e->action), st, 4);
 		conn_column_copy(e->entity, sizeof(e->entity), st, 5);
-		e->entity_id = sqlite3_column_int64(st, 6);
+		e->entity_id = db_column_int64(st, 6);
 		conn_column_copy(e->ip, sizeof(e->ip), st, 7);
 		e->detail = conn_column_dup(st, 8);
 	}
@@ -987,7 +982,7 @@ enum otd_status store_retention_contacts_due(struct otd_conn *c, int64_t cutoff,
                                              size_t max, size_t *n, struct otd_error *err)
 {
 	*n = 0;
-	sqlite3_stmt *st = prep(
+	struct otd_stmt *st = prep(
 	    c,
 	    "SELECT c.id FROM customers c WHERE c.erased_at IS NULL AND c.created_at < ?1 AND NOT "
 	    "EXISTS (SELECT 1 FROM appointments a WHERE a.customer_id = c.id AND "
@@ -1001,11 +996,11 @@ enum otd_status store_retention_contacts_due(struct otd_conn *c, int64_t cutoff,
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, cutoff);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+	db_bind_int64(st, 1, cutoff);
+	db_bind_int64(st, 2, (int64_t)max);
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
-		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	while((rc = db_step(st)) == DB_ROW && *n < max)
+		ids[(*n)++] = db_column_int64(st, 0);
 	return query_end(c, st, rc, "find contacts due for anonymising", err);
 }
 

@@ -10,6 +10,11 @@
  *
  * Serialisation point: store_lock_scope(tx, visitor, day). Under SQLite's
  * single writer it is a no-op; a PostgreSQL store takes an advisory lock.
+ *
+ * A path of the form postgresql://... (or postgres://...) opens a
+ * PostgreSQL store instead (pg.c): a pool of connections, each write job
+ * a SERIALIZABLE transaction retried on serialization failure, each read
+ * a REPEATABLE READ snapshot. Several nodes may share it.
  * Use cases call it before reading anything they decide a booking on. */
 #ifndef OTD_STORE_H
 #define OTD_STORE_H
@@ -64,7 +69,9 @@ void store_close(struct otd_store *s);
 int store_schema_latest(void);
 
 /* Brings the database at path to the latest schema, creating the file when
- * create is true. A database that already has a schema is first copied to
+ * create is true. A postgresql:// connection string migrates that
+ * database instead (the same schema files, translated; no backup copy:
+ * that is pg_dump's, see the README). A database that already has a schema is first copied to
  * "PATH.vFROM-YYYYMMDDTHHMMSSZ.bak" with SQLite's backup API (the copy's
  * name is returned in backup, which may be NULL; the caller frees it). Each
  * migration runs in its own transaction. A database from a newer onthedot
@@ -147,6 +154,9 @@ struct otd_store_stats {
 	 * unused): busy includes the queue and wait refusals above. */
 	uint64_t write_errors[STORE_FAULT_COUNT];
 	uint64_t writer_reopens; /* writer connections replaced after I/O errors */
+	/* PostgreSQL: write jobs run again after a serialization failure (the
+	 * queue depth above is then the pool's connections in use). */
+	uint64_t serialization_retries;
 };
 
 /* A consistent-enough snapshot of counters for /metrics. */

@@ -5,12 +5,12 @@
 
 enum otd_status store_ping(struct otd_conn *c, struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(c, "SELECT count(*) FROM skills WHERE id = 0", err);
+	struct otd_stmt *st = conn_prepare(c, "SELECT count(*) FROM skills WHERE id = 0", err);
 	if(!st)
 		return OTD_EIO;
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 	conn_done(st);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(c, rc, "health check", err);
 	return OTD_OK;
 }
@@ -18,20 +18,21 @@ enum otd_status store_ping(struct otd_conn *c, struct otd_error *err)
 enum otd_status store_outbox_depth(struct otd_conn *c, int64_t *pending, int64_t *uncertain,
                                    struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(c,
-	                                "SELECT coalesce(sum(state IN ('pending', 'sending')), 0), "
-	                                "coalesce(sum(state = 'uncertain'), 0) FROM outbox "
-	                                "WHERE state IN ('pending', 'sending', 'uncertain')",
-	                                err);
+	struct otd_stmt *st =
+	    conn_prepare(c,
+	                 "SELECT coalesce(sum(state IN ('pending', 'sending')), 0), "
+	                 "coalesce(sum(state = 'uncertain'), 0) FROM outbox "
+	                 "WHERE state IN ('pending', 'sending', 'uncertain')",
+	                 err);
 	if(!st)
 		return OTD_EIO;
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW) {
-		*pending = sqlite3_column_int64(st, 0);
-		*uncertain = sqlite3_column_int64(st, 1);
+	int rc = db_step(st);
+	if(rc == DB_ROW) {
+		*pending = db_column_int64(st, 0);
+		*uncertain = db_column_int64(st, 1);
 	}
 	conn_done(st);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(c, rc, "outbox depth", err);
 	return OTD_OK;
 }
@@ -40,7 +41,7 @@ enum otd_status store_ops_gauges(struct otd_conn *c, int64_t now, struct otd_ops
                                  struct otd_error *err)
 {
 	*out = (struct otd_ops_gauges){0};
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT (SELECT coalesce(?1 - min(due_at), 0) FROM outbox "
 	    "        WHERE state = 'pending' AND due_at <= ?1), "
@@ -56,16 +57,16 @@ enum otd_status store_ops_gauges(struct otd_conn *c, int64_t now, struct otd_ops
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, now);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW) {
-		out->oldest_due_age = sqlite3_column_int64(st, 0);
-		out->at_risk_unmessaged = sqlite3_column_int64(st, 1);
-		out->guarantee_due_24h = sqlite3_column_int64(st, 2);
-		out->guarantee_overdue = sqlite3_column_int64(st, 3);
+	db_bind_int64(st, 1, now);
+	int rc = db_step(st);
+	if(rc == DB_ROW) {
+		out->oldest_due_age = db_column_int64(st, 0);
+		out->at_risk_unmessaged = db_column_int64(st, 1);
+		out->guarantee_due_24h = db_column_int64(st, 2);
+		out->guarantee_overdue = db_column_int64(st, 3);
 	}
 	conn_done(st);
-	if(rc != SQLITE_ROW)
+	if(rc != DB_ROW)
 		return conn_fail(c, rc, "operations gauges", err);
 	return OTD_OK;
 }

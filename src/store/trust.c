@@ -9,11 +9,11 @@
 #include "store/sql.h"
 
 /* Every figure is read with one statement into one row or a few. */
-static enum otd_status finish(struct otd_conn *c, sqlite3_stmt *st, int rc, const char *what,
+static enum otd_status finish(struct otd_conn *c, struct otd_stmt *st, int rc, const char *what,
                               struct otd_error *err)
 {
 	conn_done(st);
-	if(rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if(rc != DB_ROW && rc != DB_DONE)
 		return conn_fail(c, rc, what, err);
 	return OTD_OK;
 }
@@ -24,7 +24,7 @@ enum otd_status store_trust_kept(struct otd_conn *c, struct otd_trust_period *p,
 	/* The arrival: arrived_at, or for "no access" the visitor's report
 	 * at the door. Cancelled by the customer is not due; cancelled by us
 	 * is due and has no arrival. */
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT w, count(*), coalesce(sum(CASE WHEN arr IS NOT NULL AND arr < we THEN 1 ELSE 0 "
 	    "END), 0), coalesce(sum(CASE WHEN arr IS NOT NULL AND arr < ws THEN 1 ELSE 0 END), 0) "
@@ -37,12 +37,12 @@ enum otd_status store_trust_kept(struct otd_conn *c, struct otd_trust_period *p,
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, p->from);
-	sqlite3_bind_int64(st, 2, p->to);
+	db_bind_int64(st, 1, p->from);
+	db_bind_int64(st, 2, p->to);
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW)
-		otd_trust_add_kept(p, sqlite3_column_int(st, 0), sqlite3_column_int64(st, 1),
-		                   sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3));
+	while((rc = db_step(st)) == DB_ROW)
+		otd_trust_add_kept(p, db_column_int(st, 0), db_column_int64(st, 1),
+		                   db_column_int64(st, 2), db_column_int64(st, 3));
 	return finish(c, st, rc, "count promises kept", err);
 }
 
@@ -55,7 +55,7 @@ enum otd_status store_trust_notice(struct otd_conn *c, struct otd_trust_period *
 	 * promise's window: the one a later reschedule moved away from (its
 	 * event records from_start and from_end with the new version), or the
 	 * appointment's own when it was not moved since. */
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "WITH d AS (SELECT appointment_id AS id, created_at AS told, event_key AS k, "
 	    "row_number() OVER (PARTITION BY appointment_id ORDER BY created_at, id) AS rn FROM "
@@ -71,14 +71,14 @@ enum otd_status store_trust_notice(struct otd_conn *c, struct otd_trust_period *
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, p->from);
-	sqlite3_bind_int64(st, 2, p->to);
+	db_bind_int64(st, 1, p->from);
+	db_bind_int64(st, 2, p->to);
 	int64_t *minutes = NULL;
 	size_t n = 0, cap = 0;
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t told = sqlite3_column_int64(st, 0);
-		int64_t ws = sqlite3_column_int64(st, 1), we = sqlite3_column_int64(st, 2);
+	while((rc = db_step(st)) == DB_ROW) {
+		int64_t told = db_column_int64(st, 0);
+		int64_t ws = db_column_int64(st, 1), we = db_column_int64(st, 2);
 		if(told >= we)
 			continue; /* after the window: a broken promise, not a delay told */
 		if(n == cap) {
@@ -101,19 +101,19 @@ enum otd_status store_trust_notice(struct otd_conn *c, struct otd_trust_period *
 enum otd_status store_trust_paid(struct otd_conn *c, struct otd_trust_period *p,
                                  struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(c,
-	                                "SELECT count(*), coalesce(sum(paid_minor), 0), "
-	                                "coalesce(min(currency), '') FROM guarantee_cases WHERE "
-	                                "state = 'paid' AND paid_at >= ?1 AND paid_at < ?2",
-	                                err);
+	struct otd_stmt *st = conn_prepare(c,
+	                                   "SELECT count(*), coalesce(sum(paid_minor), 0), "
+	                                   "coalesce(min(currency), '') FROM guarantee_cases WHERE "
+	                                   "state = 'paid' AND paid_at >= ?1 AND paid_at < ?2",
+	                                   err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, p->from);
-	sqlite3_bind_int64(st, 2, p->to);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW) {
-		p->paid_cases = sqlite3_column_int64(st, 0);
-		p->paid_minor = sqlite3_column_int64(st, 1);
+	db_bind_int64(st, 1, p->from);
+	db_bind_int64(st, 2, p->to);
+	int rc = db_step(st);
+	if(rc == DB_ROW) {
+		p->paid_cases = db_column_int64(st, 0);
+		p->paid_minor = db_column_int64(st, 1);
 		conn_column_copy(p->currency, sizeof(p->currency), st, 2);
 	}
 	return finish(c, st, rc, "sum compensation paid", err);
@@ -122,7 +122,7 @@ enum otd_status store_trust_paid(struct otd_conn *c, struct otd_trust_period *p,
 enum otd_status store_trust_feedback(struct otd_conn *c, struct otd_trust_period *p,
                                      struct otd_error *err)
 {
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT count(*), coalesce(sum(CASE WHEN rating >= 4 THEN 1 ELSE 0 END), 0), "
 	    "coalesce(sum(CASE WHEN rating = 3 THEN 1 ELSE 0 END), 0), coalesce(sum(CASE WHEN "
@@ -136,19 +136,19 @@ enum otd_status store_trust_feedback(struct otd_conn *c, struct otd_trust_period
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, p->from);
-	sqlite3_bind_int64(st, 2, p->to);
-	int rc = sqlite3_step(st);
-	if(rc == SQLITE_ROW) {
-		p->feedback = sqlite3_column_int64(st, 0);
-		p->good = sqlite3_column_int64(st, 1);
-		p->neutral = sqlite3_column_int64(st, 2);
-		p->bad = sqlite3_column_int64(st, 3);
-		p->published = sqlite3_column_int64(st, 4);
-		p->published_good = sqlite3_column_int64(st, 5);
-		p->published_bad = sqlite3_column_int64(st, 6);
-		p->withheld = sqlite3_column_int64(st, 7);
-		p->pending = sqlite3_column_int64(st, 8);
+	db_bind_int64(st, 1, p->from);
+	db_bind_int64(st, 2, p->to);
+	int rc = db_step(st);
+	if(rc == DB_ROW) {
+		p->feedback = db_column_int64(st, 0);
+		p->good = db_column_int64(st, 1);
+		p->neutral = db_column_int64(st, 2);
+		p->bad = db_column_int64(st, 3);
+		p->published = db_column_int64(st, 4);
+		p->published_good = db_column_int64(st, 5);
+		p->published_bad = db_column_int64(st, 6);
+		p->withheld = db_column_int64(st, 7);
+		p->pending = db_column_int64(st, 8);
 	}
 	return finish(c, st, rc, "count feedback", err);
 }
@@ -159,7 +159,7 @@ enum otd_status store_trust_latest(struct otd_conn *c, struct otd_trust_comment 
 	*n = 0;
 	if(max > OTD_TRUST_LATEST_MAX)
 		max = OTD_TRUST_LATEST_MAX;
-	sqlite3_stmt *st = conn_prepare(
+	struct otd_stmt *st = conn_prepare(
 	    c,
 	    "SELECT f.rating, f.moderation = 'redacted', f.created_at, t.name, "
 	    "coalesce(f.published_comment, '') FROM feedback f JOIN appointments a ON a.id = "
@@ -168,14 +168,14 @@ enum otd_status store_trust_latest(struct otd_conn *c, struct otd_trust_comment 
 	    err);
 	if(!st)
 		return OTD_EIO;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+	db_bind_int64(st, 1, (int64_t)max);
 	int rc;
-	while((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+	while((rc = db_step(st)) == DB_ROW && *n < max) {
 		struct otd_trust_comment *m = &out[(*n)++];
 		memset(m, 0, sizeof(*m));
-		m->rating = sqlite3_column_int(st, 0);
-		m->redacted = sqlite3_column_int(st, 1) != 0;
-		m->given_at = sqlite3_column_int64(st, 2);
+		m->rating = db_column_int(st, 0);
+		m->redacted = db_column_int(st, 1) != 0;
+		m->given_at = db_column_int64(st, 2);
 		conn_column_copy(m->visit_type, sizeof(m->visit_type), st, 3);
 		conn_column_copy(m->comment, sizeof(m->comment), st, 4);
 	}

@@ -139,13 +139,13 @@ struct insert_ctx {
 static enum otd_status insert_skill(struct otd_conn *tx, void *arg, struct otd_error *err)
 {
 	struct insert_ctx *c = arg;
-	sqlite3_stmt *st = conn_prepare(tx, "INSERT INTO skills(code) VALUES (?1)", err);
+	struct otd_stmt *st = conn_prepare(tx, "INSERT INTO skills(code) VALUES (?1)", err);
 	if(!st)
 		return OTD_EIO;
 	conn_bind_text(st, 1, c->code);
-	int rc = sqlite3_step(st);
+	int rc = db_step(st);
 	conn_done(st);
-	if(rc != SQLITE_DONE)
+	if(rc != DB_DONE)
 		return conn_fail(tx, rc, "insert", err);
 	if(c->fail)
 		return otd_error_set(err, OTD_ESTATE, "refused", NULL, "job refused after writing");
@@ -155,10 +155,10 @@ static enum otd_status insert_skill(struct otd_conn *tx, void *arg, struct otd_e
 static enum otd_status count_skills(struct otd_conn *c, void *arg, struct otd_error *err)
 {
 	int *out = arg;
-	sqlite3_stmt *st = conn_prepare(c, "SELECT count(*) FROM skills", err);
+	struct otd_stmt *st = conn_prepare(c, "SELECT count(*) FROM skills", err);
 	if(!st)
 		return OTD_EIO;
-	*out = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	*out = db_step(st) == DB_ROW ? db_column_int(st, 0) : -1;
 	conn_done(st);
 	return OTD_OK;
 }

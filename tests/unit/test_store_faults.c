@@ -475,7 +475,7 @@ static struct otd_store *open_store(char **out_path, int busy_ms, int wait_ms, s
 
 static enum otd_status insert_tag(struct otd_conn *tx, void *ctx, struct otd_error *err)
 {
-	sqlite3_stmt *st =
+	struct otd_stmt *st =
 	    conn_prepare(tx, "INSERT INTO t(tag, pad) VALUES (?1, randomblob(3000))", err);
 	if(!st)
 		return OTD_EIO;
@@ -486,14 +486,14 @@ static enum otd_status insert_tag(struct otd_conn *tx, void *ctx, struct otd_err
 static enum otd_status count_tag(struct otd_conn *c, void *ctx, struct otd_error *err)
 {
 	const char **q = ctx;
-	sqlite3_stmt *st = conn_prepare(c, "SELECT count(*) FROM t WHERE tag GLOB ?1", err);
+	struct otd_stmt *st = conn_prepare(c, "SELECT count(*) FROM t WHERE tag GLOB ?1", err);
 	if(!st)
 		return OTD_EIO;
 	conn_bind_text(st, 1, q[0]);
-	int rc = sqlite3_step(st);
-	*(long long *)q[1] = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	int rc = db_step(st);
+	*(long long *)q[1] = rc == DB_ROW ? db_column_int64(st, 0) : -1;
 	conn_done(st);
-	return rc == SQLITE_ROW ? OTD_OK : conn_fail(c, rc, "count", err);
+	return rc == DB_ROW ? OTD_OK : conn_fail(c, rc, "count", err);
 }
 
 static long long count(struct otd_store *s, const char *glob)

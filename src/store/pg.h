@@ -1,0 +1,102 @@
+/* onthedot store internals: the PostgreSQL backend (libpq). The store's
+ * public functions (store.h) dispatch here when the database setting is a
+ * postgresql:// connection string; statements come through stmt.c.
+ * Nothing outside src/store includes this header. */
+#ifndef OTD_STORE_PG_H
+#define OTD_STORE_PG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "onthedot/status.h"
+#include "store/store.h"
+
+struct otd_conn;
+struct otd_stmt;
+struct pg_stmt;
+struct pg_conn;
+struct pg_store;
+
+/* How pg_bind holds a value: pointing at the caller's bytes (valid until
+ * the statement is reset), a copy, or the caller's bytes as binary. */
+enum pg_bind_kind { PG_BIND_STATIC, PG_BIND_COPY, PG_BIND_BLOB };
+
+/* True when path is a PostgreSQL connection string (postgresql:// or
+ * postgres://) rather than a SQLite file. */
+bool store_path_is_pg(const char *path);
+
+/* The connection string with any password replaced by "***", for logs and
+ * messages (a heap string). */
+char *pg_url_redacted(const char *url);
+
+/* Rewrites a statement written for both engines into PostgreSQL's
+ * dialect: ?N and ? parameters to $N, "IS ?N" to IS NOT DISTINCT FROM,
+ * two-argument min and max to LEAST and GREATEST, LIKE to ILIKE (SQLite's
+ * LIKE ignores ASCII case), instr to strpos. String literals and quoted
+ * names are left alone. *nparams receives the highest parameter number.
+ * Returns a heap string. */
+char *pg_translate(const char *sql, int *nparams);
+
+/* Rewrites a migration (schema/NNN_*.sql, written for SQLite) for
+ * PostgreSQL: INTEGER PRIMARY KEY becomes a BIGINT identity, INTEGER
+ * BIGINT, REAL DOUBLE PRECISION, BLOB BYTEA, then pg_translate's
+ * expression rules. Returns a heap string. */
+char *pg_translate_schema(const char *ddl);
+
+/* ---- statements (for stmt.c) -------------------------------------------- */
+
+/* Prepares sql on c (a PostgreSQL connection); the server-side prepare
+ * happens at the first step, once the parameters' kinds are known. */
+struct otd_stmt *pg_prepare(struct otd_conn *c, const char *sql, bool persistent,
+                            struct otd_error *err);
+void pg_stmt_reset(struct pg_stmt *ps, bool clear_bindings);
+void pg_stmt_free(struct pg_stmt *ps);
+int pg_step(struct otd_stmt *st);
+int pg_bind(struct pg_stmt *ps, int idx, const void *p, int n, enum pg_bind_kind kind);
+int pg_param_count(struct pg_stmt *ps);
+int64_t pg_column_int64(struct pg_stmt *ps, int i);
+double pg_column_double(struct pg_stmt *ps, int i);
+/* NULL for SQL NULL. */
+const char *pg_column_text(struct pg_stmt *ps, int i);
+const void *pg_column_blob(struct pg_stmt *ps, int i, int *n);
+const char *pg_errmsg(struct pg_conn *pc);
+enum otd_status pg_exec(struct otd_conn *c, const char *sql, struct otd_error *err);
+int64_t pg_last_id(struct otd_conn *c);
+int pg_changes(struct pg_conn *pc);
+
+/* ---- the store (for db.c) ------------------------------------------------ */
+
+/* Connects the pool (read_connections + PG_WRITE_CONNECTIONS) to the
+ * database at opt->path and checks its schema version like the SQLite
+ * store does. owner is the store the connections report counters to. */
+enum otd_status pg_store_open(struct otd_store *owner, const struct otd_store_options *opt,
+                              struct pg_store **out, struct otd_error *err);
+void pg_store_close(struct pg_store *ps);
+
+/* Runs fn in a SERIALIZABLE transaction on a pooled connection; a
+ * serialization failure or deadlock rolls back and runs fn again (up to
+ * PG_RETRIES times), so a job behaves as if it had been alone, as under
+ * SQLite's single writer. *outbox_dirty tells whether the committed
+ * transaction queued a message. */
+enum otd_status pg_store_write(struct pg_store *ps, store_write_fn fn, void *ctx,
+                               bool *outbox_dirty, struct otd_error *err);
+
+/* Runs fn in a REPEATABLE READ, READ ONLY transaction on a pooled
+ * connection. */
+enum otd_status pg_store_read(struct pg_store *ps, store_read_fn fn, void *ctx,
+                              struct otd_error *err);
+
+/* pg_advisory_xact_lock on (visitor, day): held until the transaction ends. */
+void pg_lock_scope(struct otd_conn *tx, int64_t visitor_id, const char *local_date);
+
+/* Migrates the database at url to the latest schema (the translated
+ * schema/NNN_*.sql), each migration in its own transaction, under a
+ * session advisory lock so that nodes starting together migrate once.
+ * *from and *to receive the versions. */
+enum otd_status pg_migrate(const char *url, int *from, int *to, struct otd_error *err);
+
+/* Counters for store_stats. */
+void pg_store_stats(struct pg_store *ps, uint64_t *retries, int *pool_in_use);
+
+#endif
