@@ -17,7 +17,7 @@ for p in "${profiles[@]}"; do
                   libmicrohttpd-dev libsqlite3-dev libpq-dev libcurl4-openssl-dev libical-dev
                   libjansson-dev libsodium-dev libconfig-dev libgnutls28-dev) ;;
     test)  pkgs+=(check libsubunit-dev python3 python3-jsonschema curl procps
-                  python3-icalendar python3-vobject python3-yaml systemd
+                  python3-icalendar python3-vobject python3-yaml python3-psycopg2 systemd
                   clang-14 libclang-rt-14-dev libfuzzer-14-dev
                   kannel kannel-extras postfix openssl util-linux ca-certificates
                   chromium fonts-dejavu-core wrk postgresql

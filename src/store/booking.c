@@ -296,9 +296,9 @@ enum otd_status store_appointment_search(struct otd_conn *c, const struct otd_ap
 	    c,
 	    "SELECT a.id FROM appointments a JOIN customers c ON c.id = a.customer_id "
 	    "JOIN addresses d ON d.id = a.address_id WHERE a.id > ?1 "
-	    "AND (?2 IS NULL OR a.local_date = ?2) AND (?3 = 0 OR a.visitor_id = ?3) "
-	    "AND (?4 IS NULL OR a.status = ?4) "
-	    "AND (?5 IS NULL OR a.reference = upper(?5) OR d.postcode_norm = "
+	    "AND (CAST(?2 AS TEXT) IS NULL OR a.local_date = ?2) AND (?3 = 0 OR a.visitor_id = ?3) "
+	    "AND (CAST(?4 AS TEXT) IS NULL OR a.status = ?4) "
+	    "AND (CAST(?5 AS TEXT) IS NULL OR a.reference = upper(?5) OR d.postcode_norm = "
 	    "upper(replace(?5, ' ', '')) OR c.phone = ?6 OR lower(c.email) = lower(?5) "
 	    "OR lower(c.name) LIKE lower(?7) ESCAPE '\\') "
 	    "ORDER BY a.id LIMIT ?8",

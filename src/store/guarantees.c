@@ -48,7 +48,7 @@ enum otd_status store_case_open(struct otd_conn *tx, const struct otd_case *c,
 	    "INSERT INTO guarantee_cases(appointment_id, promise_version, reason, rule_set, "
 	    "rule_version, amount_minor, currency, breached_at, deadline_at, state, exempt_reason, "
 	    "exempt_note, notice_s, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, CASE "
-	    "WHEN ?10 IS NULL THEN 'open' ELSE 'exempt' END, ?10, ?11, ?12, ?13) ON CONFLICT "
+	    "WHEN CAST(?10 AS TEXT) IS NULL THEN 'open' ELSE 'exempt' END, ?10, ?11, ?12, ?13) ON CONFLICT "
 	    "(appointment_id, promise_version, reason) DO NOTHING",
 	    err);
 	if(!st)

@@ -47,8 +47,8 @@ enum otd_status store_holiday_list(struct otd_conn *c, const char *from_date, co
 	/* Dates are "YYYY-MM-DD", so text order is date order. */
 	struct otd_stmt *st =
 	    conn_prepare(c,
-	                 "SELECT date, name FROM holidays WHERE (?1 IS NULL OR "
-	                 "date >= ?1) AND (?2 IS NULL OR date <= ?2) ORDER BY date",
+	                 "SELECT date, name FROM holidays WHERE (CAST(?1 AS TEXT) IS NULL OR "
+	                 "date >= ?1) AND (CAST(?2 AS TEXT) IS NULL OR date <= ?2) ORDER BY date",
 	                 err);
 	if(!st)
 		return OTD_EIO;

@@ -158,7 +158,7 @@ enum otd_status store_outbox_mark_sent(struct otd_conn *tx, int64_t id, int64_t 
 	    conn_prepare(tx,
 	                 "UPDATE outbox SET state = 'sent', sent_at = ?2, provider = "
 	                 "?3, provider_id = ?4, last_error = NULL, payload = CASE WHEN "
-	                 "?5 IS NULL THEN payload ELSE replace(payload, ?5, "
+	                 "CAST(?5 AS TEXT) IS NULL THEN payload ELSE replace(payload, ?5, "
 	                 "'REDACTED') END WHERE id = ?1 AND state = 'sending'",
 	                 err);
 	if(!st)

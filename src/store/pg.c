@@ -42,7 +42,8 @@ struct pg_stmt {
 	int nparams;
 	bool persistent;
 	char name[24];     /* server-side name once prepared ("" before) */
-	bool *prepared_as; /* per parameter: prepared as bytea */
+	unsigned *types;       /* per parameter: the type of the bound value (0: inferred) */
+	unsigned *prepared_as; /* per parameter: the type it was prepared with */
 	const char **values;
 	int *lengths;
 	int *formats;
@@ -329,6 +330,7 @@ struct otd_stmt *pg_prepare(struct otd_conn *c, const char *sql, bool persistent
 	ps->sql = pg_translate(sql, &ps->nparams);
 	ps->persistent = persistent;
 	int n = ps->nparams > 0 ? ps->nparams : 1;
+	ps->types = xcalloc((size_t)n, sizeof(*ps->types));
 	ps->prepared_as = xcalloc((size_t)n, sizeof(*ps->prepared_as));
 	ps->values = xcalloc((size_t)n, sizeof(*ps->values));
 	ps->lengths = xcalloc((size_t)n, sizeof(*ps->lengths));
@@ -362,6 +364,7 @@ void pg_stmt_reset(struct pg_stmt *ps, bool clear_bindings)
 		ps->values[i] = NULL;
 		ps->lengths[i] = 0;
 		ps->formats[i] = 0;
+		ps->types[i] = 0;
 	}
 }
 
@@ -376,6 +379,7 @@ void pg_stmt_free(struct pg_stmt *ps)
 		PQclear(PQexec(ps->pc->pq, q));
 	}
 	free(ps->sql);
+	free(ps->types);
 	free(ps->prepared_as);
 	free(ps->values);
 	free(ps->lengths);
@@ -385,11 +389,13 @@ void pg_stmt_free(struct pg_stmt *ps)
 	free(ps);
 }
 
-int pg_bind(struct pg_stmt *ps, int idx, const void *p, int n, enum pg_bind_kind kind)
+int pg_bind(struct pg_stmt *ps, int idx, const void *p, int n, enum pg_bind_kind kind,
+            unsigned type)
 {
 	if(idx < 1 || idx > ps->nparams)
 		return DB_ERROR;
 	int i = idx - 1;
+	ps->types[i] = kind == PG_BIND_BLOB ? OID_BYTEA : type;
 	free(ps->owned[i]);
 	ps->owned[i] = NULL;
 	ps->formats[i] = kind == PG_BIND_BLOB ? 1 : 0;
@@ -410,14 +416,15 @@ int pg_param_count(struct pg_stmt *ps)
 	return ps->nparams;
 }
 
-/* Prepares ps on the server for the kinds of its bound values (a
- * parameter bound as a blob is declared bytea, the others left for the
- * server to infer), again when those kinds change. */
+/* Prepares ps on the server for the types of its bound values (integers
+ * as bigint, reals as double precision, blobs as bytea; text and NULL
+ * left for the server to infer from where they stand), again when those
+ * types change. */
 static int ensure_prepared(struct pg_stmt *ps)
 {
 	bool same = ps->name[0] != '\0';
 	for(int i = 0; same && i < ps->nparams; i++)
-		if(ps->prepared_as[i] != (ps->formats[i] == 1) && ps->values[i])
+		if(ps->prepared_as[i] != ps->types[i])
 			same = false;
 	if(same)
 		return DB_OK;
@@ -430,8 +437,8 @@ static int ensure_prepared(struct pg_stmt *ps)
 	}
 	unsigned int types[ps->nparams > 0 ? ps->nparams : 1];
 	for(int i = 0; i < ps->nparams; i++) {
-		ps->prepared_as[i] = ps->formats[i] == 1;
-		types[i] = ps->prepared_as[i] ? OID_BYTEA : 0;
+		ps->prepared_as[i] = ps->types[i];
+		types[i] = ps->types[i];
 	}
 	char name[24];
 	snprintf(name, sizeof(name), "otd%u", ++pc->next_name);
@@ -468,7 +475,7 @@ int pg_step(struct otd_stmt *st)
 	} else {
 		unsigned int types[ps->nparams > 0 ? ps->nparams : 1];
 		for(int i = 0; i < ps->nparams; i++)
-			types[i] = ps->formats[i] == 1 ? OID_BYTEA : 0;
+			types[i] = ps->types[i];
 		r = PQexecParams(pc->pq, ps->sql, ps->nparams, types, ps->values, ps->lengths,
 		                 ps->formats, 0);
 	}

@@ -53,7 +53,10 @@ struct otd_stmt *pg_prepare(struct otd_conn *c, const char *sql, bool persistent
 void pg_stmt_reset(struct pg_stmt *ps, bool clear_bindings);
 void pg_stmt_free(struct pg_stmt *ps);
 int pg_step(struct otd_stmt *st);
-int pg_bind(struct pg_stmt *ps, int idx, const void *p, int n, enum pg_bind_kind kind);
+/* type: the PostgreSQL type OID to prepare the parameter with (20 bigint,
+ * 701 double precision; 0 lets the server infer it). */
+int pg_bind(struct pg_stmt *ps, int idx, const void *p, int n, enum pg_bind_kind kind,
+            unsigned type);
 int pg_param_count(struct pg_stmt *ps);
 int64_t pg_column_int64(struct pg_stmt *ps, int i);
 double pg_column_double(struct pg_stmt *ps, int i);

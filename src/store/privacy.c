@@ -93,8 +93,8 @@ enum otd_status store_privacy_contacts_by(struct otd_conn *c, const char *phone,
 	*n = 0;
 	struct otd_stmt *st =
 	    prep(c,
-	         "SELECT id FROM customers WHERE (?1 IS NOT NULL AND phone = ?1) OR "
-	         "(?2 IS NOT NULL AND email = ?2) ORDER BY id",
+	         "SELECT id FROM customers WHERE (CAST(?1 AS TEXT) IS NOT NULL AND phone = ?1) OR "
+	         "(CAST(?2 AS TEXT) IS NOT NULL AND email = ?2) ORDER BY id",
 	         err);
 	if(!st)
 		return OTD_EIO;
@@ -550,7 +550,7 @@ enum otd_status store_privacy_erase(struct otd_conn *tx, int64_t customer_id, in
 	st = prep(tx,
 	          "UPDATE inbound_messages SET sender = '" OTD_ERASED_NAME "', body = '' WHERE "
 	          "(sender <> '" OTD_ERASED_NAME "' OR body <> '') AND (customer_id = ?1 OR "
-	          "appointment_id IN " APPTS " OR (customer_id IS NULL AND ?3 IS NOT NULL AND "
+	          "appointment_id IN " APPTS " OR (customer_id IS NULL AND CAST(?3 AS TEXT) IS NOT NULL AND "
 	          "sender = ?3))",
 	          err);
 	if(!st)
@@ -933,7 +933,7 @@ enum otd_status store_audit_list(struct otd_conn *c, const struct otd_audit_filt
 	    prep(c,
 	         "SELECT id, at, actor_kind, coalesce(actor_id, 0), action, entity, "
 	         "coalesce(entity_id, 0), ip, detail FROM audit_log WHERE (?1 = 0 OR "
-	         "at >= ?1) AND (?2 = 0 OR id < ?2) AND (?3 IS NULL OR entity = ?3) "
+	         "at >= ?1) AND (?2 = 0 OR id < ?2) AND (CAST(?3 AS TEXT) IS NULL OR entity = ?3) "
 	         "AND (?4 = 0 OR entity_id = ?4) ORDER BY id DESC LIMIT ?5",
 	         err);
 	if(!st)

@@ -113,7 +113,7 @@ int db_bind_int64(struct otd_stmt *st, int idx, int64_t v)
 		return sqlite3_bind_int64(st->lite, idx, v);
 	char buf[24];
 	snprintf(buf, sizeof(buf), "%lld", (long long)v);
-	return pg_bind(st->pg, idx, buf, -1, PG_BIND_COPY);
+	return pg_bind(st->pg, idx, buf, -1, PG_BIND_COPY, 20);
 }
 
 int db_bind_int(struct otd_stmt *st, int idx, int v)
@@ -127,14 +127,14 @@ int db_bind_double(struct otd_stmt *st, int idx, double v)
 		return sqlite3_bind_double(st->lite, idx, v);
 	char buf[40];
 	snprintf(buf, sizeof(buf), "%.17g", v);
-	return pg_bind(st->pg, idx, buf, -1, PG_BIND_COPY);
+	return pg_bind(st->pg, idx, buf, -1, PG_BIND_COPY, 701);
 }
 
 int db_bind_null(struct otd_stmt *st, int idx)
 {
 	if(st->lite)
 		return sqlite3_bind_null(st->lite, idx);
-	return pg_bind(st->pg, idx, NULL, 0, PG_BIND_STATIC);
+	return pg_bind(st->pg, idx, NULL, 0, PG_BIND_STATIC, 0);
 }
 
 int db_bind_text(struct otd_stmt *st, int idx, const char *s)
@@ -142,7 +142,7 @@ int db_bind_text(struct otd_stmt *st, int idx, const char *s)
 	if(st->lite)
 		return s ? sqlite3_bind_text(st->lite, idx, s, -1, SQLITE_STATIC)
 		         : sqlite3_bind_null(st->lite, idx);
-	return pg_bind(st->pg, idx, s, -1, PG_BIND_STATIC);
+	return pg_bind(st->pg, idx, s, -1, PG_BIND_STATIC, 0);
 }
 
 int db_bind_text_copy(struct otd_stmt *st, int idx, const char *s)
@@ -150,14 +150,14 @@ int db_bind_text_copy(struct otd_stmt *st, int idx, const char *s)
 	if(st->lite)
 		return s ? sqlite3_bind_text(st->lite, idx, s, -1, SQLITE_TRANSIENT)
 		         : sqlite3_bind_null(st->lite, idx);
-	return pg_bind(st->pg, idx, s, -1, PG_BIND_COPY);
+	return pg_bind(st->pg, idx, s, -1, PG_BIND_COPY, 0);
 }
 
 int db_bind_blob(struct otd_stmt *st, int idx, const void *p, int n)
 {
 	if(st->lite)
 		return sqlite3_bind_blob(st->lite, idx, p, n, SQLITE_STATIC);
-	return pg_bind(st->pg, idx, p, n, PG_BIND_BLOB);
+	return pg_bind(st->pg, idx, p, n, PG_BIND_BLOB, 0);
 }
 
 int db_bind_parameter_count(struct otd_stmt *st)

@@ -6,6 +6,10 @@ tests/integration/test_*.py with /usr/bin/python3 and these environment variable
   OTD_BIN         the onthedot binary (the asan build)
   OTD_TEST_TMP    a scratch directory (each server makes its own folder in it)
   OTD_SOURCE_DIR  the repository (for src/web/openapi.json and src/http/routes.c)
+  OTD_PG_SLICE    set for the PostgreSQL slice (ctest label pg), which then needs
+  OTD_TEST_PG     a connection string to a PostgreSQL server
+                  that may create databases: each Server then gets a database of
+                  its own there instead of a SQLite file (tests/scripts/pg.sh)
 
 A Server migrates a fresh database, creates an admin API token and staff users
 through the command line, starts `onthedot serve` on 127.0.0.1:0 with a virtual
@@ -66,6 +70,79 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": None,
 }
+
+# The PostgreSQL slice: a server that may create databases, or None (SQLite).
+PG_ADMIN_URL = None
+if os.environ.get("OTD_PG_SLICE"):
+    PG_ADMIN_URL = os.environ.get("OTD_TEST_PG")
+    if not PG_ADMIN_URL:
+        raise SystemExit("the PostgreSQL slice needs OTD_TEST_PG: start a server with "
+                         "tests/scripts/pg.sh start DIR and export what it prints")
+
+
+def pg_connect(url):
+    import psycopg2  # Debian's python3-psycopg2; only the PostgreSQL slice needs it
+    return psycopg2.connect(url)
+
+
+def pg_url_for(admin_url, dbname):
+    """admin_url with its database name replaced by dbname."""
+    base, _, rest = admin_url.rpartition("/")
+    query = ""
+    if "?" in rest:
+        query = "?" + rest.split("?", 1)[1]
+    return "%s/%s%s" % (base, dbname, query)
+
+
+def pg_create_database(name):
+    """A fresh, empty database on OTD_TEST_PG named after name; returns its URL."""
+    dbname = "t_%s_%s" % (re.sub(r"[^a-z0-9]", "_", name.lower())[:40], os.urandom(4).hex())
+    admin = pg_connect(PG_ADMIN_URL)
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute('CREATE DATABASE "%s" TEMPLATE template0 ENCODING \'UTF8\' '
+                        'LC_COLLATE \'C\' LC_CTYPE \'C\'' % dbname)
+    finally:
+        admin.close()
+    return pg_url_for(PG_ADMIN_URL, dbname)
+
+
+def pg_drop_database(url):
+    dbname = url.rpartition("/")[2].split("?", 1)[0]
+    admin = pg_connect(PG_ADMIN_URL)
+    try:
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute('DROP DATABASE IF EXISTS "%s" WITH (FORCE)' % dbname)
+    finally:
+        admin.close()
+
+
+def pg_query(url, query, args=()):
+    """Runs one statement written for SQLite's parameters (?) on PostgreSQL."""
+    q = query.replace("%", "%%")
+    given, bound = list(args), []
+
+    def param(m):
+        bound.append(given[int(m.group(1)) - 1] if m.group(1) else given[len(bound)])
+        return "%s"
+    q = re.sub(r"\?(\d*)", param, q)
+    db = pg_connect(url)
+    try:
+        with db.cursor() as cur:
+            cur.execute(q, tuple(bound))
+            rows = [tuple(r) for r in cur.fetchall()] if cur.description else []
+        db.commit()
+        return rows
+    finally:
+        db.close()
+
+
+def requires_sqlite(reason):
+    """Skips a test (or a class) in the PostgreSQL slice, saying why."""
+    return unittest.skipIf(PG_ADMIN_URL is not None, "SQLite only: " + reason)
+
 
 START_TIMEOUT = 30.0  # seconds for the port file to appear
 STOP_TIMEOUT = 30.0  # seconds for the process to exit after SIGTERM (LeakSanitizer runs then)
@@ -343,6 +420,9 @@ class Server:
         self.name = name
         self.dir = tempfile.mkdtemp(prefix=name + "-", dir=TEST_TMP)
         self.db = os.path.join(self.dir, "onthedot.db")
+        self.pg = PG_ADMIN_URL is not None
+        if self.pg:
+            self.db = pg_create_database(name)
         self.san_dir = os.path.join(self.dir, "san")
         os.makedirs(self.san_dir)
         self.port_file = os.path.join(self.dir, "port")
@@ -497,6 +577,8 @@ class Server:
             raise AssertionError("%s\n(the server's files are kept in %s)" % (e, self.dir))
         if not os.environ.get("OTD_KEEP"):  # OTD_KEEP=1: keep it to read the log
             shutil.rmtree(self.dir, ignore_errors=True)
+            if self.pg:
+                pg_drop_database(self.db)
 
     def check_log(self, text):
         routes = set(self.spec.doc["paths"]) | {"-"}
@@ -533,6 +615,8 @@ class Server:
                                  "the start or the shutdown was not clean")
 
     def check_database(self):
+        if self.pg:  # PostgreSQL enforces its constraints as it goes
+            return
         db = sqlite3.connect(self.db)
         try:
             ok = db.execute("PRAGMA integrity_check").fetchall()
@@ -547,6 +631,8 @@ class Server:
     def sql(self, query, args=()):
         """Runs one statement on the database (the tests' back door; the server
         keeps running). Returns all rows."""
+        if self.pg:
+            return pg_query(self.db, query, args)
         db = sqlite3.connect(self.db, timeout=10)
         try:
             db.execute("PRAGMA foreign_keys = ON")
