@@ -1,6 +1,7 @@
 /* Backups through SQLite's online backup API, the checks of a database
  * file, restore, and the database's lock (store/backup.h). */
 #include "store/backup.h"
+#include "store/pg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -566,6 +567,14 @@ enum otd_status store_backup(const char *db_path, const char *to_path,
                              const struct store_backup_options *opt, struct store_backup_info *info,
                              struct otd_error *err)
 {
+	if(store_path_is_pg(db_path)) {
+		memset(info, 0, sizeof(*info));
+		return otd_error_set(err, OTD_EINVAL, "backup_postgresql", "database",
+		                     "onthedot backup copies SQLite databases; back up PostgreSQL "
+		                     "with its own tools: pg_dump --format=custom --file %s "
+		                     "\"$DATABASE_URL\" (README, \"Several nodes on PostgreSQL\").",
+		                     to_path);
+	}
 	sqlite3 *src = NULL;
 	/* Read-only: the copy never writes to the live database. */
 	enum otd_status s = open_existing(db_path, false, opt->busy_timeout_ms, &src, err);
@@ -636,6 +645,13 @@ enum otd_status store_restore(const char *from, const char *db_path, int busy_ti
 {
 	double t0 = mono_seconds();
 	memset(info, 0, sizeof(*info));
+	if(store_path_is_pg(db_path))
+		return otd_error_set(
+		    err, OTD_EINVAL, "restore_postgresql", "database",
+		    "onthedot restore writes SQLite databases; restore PostgreSQL "
+		    "with pg_restore --clean --dbname \"$DATABASE_URL\" %s (README, "
+		    "\"Several nodes on PostgreSQL\").",
+		    from);
 	struct stat fs, ds;
 	bool have_db = stat(db_path, &ds) == 0;
 	if(have_db && stat(from, &fs) == 0 && fs.st_dev == ds.st_dev && fs.st_ino == ds.st_ino)

@@ -220,12 +220,13 @@ enum otd_status store_inbox(struct otd_conn *c, size_t max, struct otd_inbox_ite
 	    "SELECT * FROM (SELECT t.kind, t.id, t.appointment_id, a.reference, cu.name, cu.phone, "
 	    "t.note, '', t.created_at FROM tasks t JOIN appointments a ON a.id = t.appointment_id "
 	    "JOIN customers cu ON cu.id = a.customer_id WHERE t.state = 'open' ORDER BY "
-	    "t.created_at, t.id LIMIT ?1) UNION ALL SELECT * FROM (SELECT 'message', m.id, "
+	    "t.created_at, t.id LIMIT ?1) AS open_tasks UNION ALL SELECT * FROM (SELECT 'message', "
+	    "m.id, "
 	    "coalesce(m.appointment_id, 0), coalesce(a.reference, ''), coalesce(cu.name, ''), "
 	    "m.sender, m.body, m.outcome, m.received_at FROM inbound_messages m LEFT JOIN "
 	    "appointments a ON a.id = m.appointment_id LEFT JOIN customers cu ON cu.id = "
 	    "m.customer_id WHERE m.state = 'open' AND m.outcome IN ('inbox', 'unknown_sender', "
-	    "'offer_gone') ORDER BY m.received_at, m.id LIMIT ?1)",
+	    "'offer_gone') ORDER BY m.received_at, m.id LIMIT ?1) AS open_messages",
 	    err);
 	if(!st)
 		return OTD_EIO;

@@ -317,8 +317,7 @@ enum otd_status store_case_evidence(struct otd_conn *c, int64_t appointment_id, 
 	*json = NULL;
 	/* Events (times, actor, position, detail), then messages with their
 	 * reports, in time order. */
-	struct otd_stmt *st = conn_prepare(
-	    c,
+	static const char lite_sql[] =
 	    "SELECT json_group_array(json(x)) FROM (SELECT json_object('kind', 'event', 'what', "
 	    "kind, 'at', coalesce(claimed_at, received_at), 'received_at', received_at, 'actor', "
 	    "actor_kind, 'lat', lat, 'lon', lon, 'accuracy_m', accuracy_m, 'detail', json(detail)) "
@@ -331,8 +330,25 @@ enum otd_status store_case_evidence(struct otd_conn *c, int64_t appointment_id, 
 	    "json_group_array(json_object('at', r.received_at, "
 	    "'status', r.status, 'provider', r.provider)) FROM delivery_receipts r WHERE "
 	    "r.outbox_id = o.id)), coalesce(sent_at, created_at), 1, id FROM outbox o WHERE "
-	    "appointment_id = ?1 ORDER BY t, ord, id)",
-	    err);
+	    "appointment_id = ?1 ORDER BY t, ord, id)";
+	/* The same in PostgreSQL's JSON functions (an empty list is [] in
+	 * both, and booleans are true or false in both). */
+	static const char pg_sql[] =
+	    "SELECT coalesce(json_agg(x ORDER BY t, ord, id), '[]'::json) FROM (SELECT "
+	    "json_build_object('kind', 'event', 'what', kind, 'at', coalesce(claimed_at, "
+	    "received_at), 'received_at', received_at, 'actor', actor_kind, 'lat', lat, 'lon', "
+	    "lon, "
+	    "'accuracy_m', accuracy_m, 'detail', CAST(detail AS json)) AS x, coalesce(claimed_at, "
+	    "received_at) AS t, 0 AS ord, id FROM appointment_events WHERE appointment_id = ?1 "
+	    "UNION ALL SELECT json_build_object('kind', 'message', 'what', template, 'channel', "
+	    "channel, 'at', coalesce(sent_at, created_at), 'state', state, 'provider', provider, "
+	    "'provider_id', provider_id, 'uncertain', uncertain_at IS NOT NULL, 'body', CASE WHEN "
+	    "state IN ('sent', 'failed') THEN CAST(payload AS json) END, 'reports', (SELECT "
+	    "coalesce(json_agg(json_build_object('at', r.received_at, 'status', r.status, "
+	    "'provider', r.provider)), '[]'::json) FROM delivery_receipts r WHERE r.outbox_id = "
+	    "o.id)), coalesce(sent_at, created_at), 1, id FROM outbox o WHERE appointment_id = ?1) "
+	    "AS evidence";
+	struct otd_stmt *st = conn_prepare(c, conn_is_pg(c) ? pg_sql : lite_sql, err);
 	if(!st)
 		return OTD_EIO;
 	db_bind_int64(st, 1, appointment_id);

@@ -147,6 +147,31 @@ static bool two_args(const char *open)
 	return false;
 }
 
+/* Whether a '+' written after what b holds is a unary plus: after an
+ * operator, an opening parenthesis, a comma or a keyword. */
+static bool unary_plus(const struct buf *b)
+{
+	size_t i = b->n;
+	while(i > 0 && b->p[i - 1] == ' ')
+		i--;
+	if(i == 0)
+		return true;
+	char last = b->p[i - 1];
+	if(strchr("=(,<>", last))
+		return true;
+	if(!word_char(last))
+		return false;
+	size_t end = i;
+	while(i > 0 && word_char(b->p[i - 1]))
+		i--;
+	static const char *const kw[] = {"AND",  "OR",   "NOT",  "WHERE",  "ON",
+	                                 "WHEN", "THEN", "ELSE", "SELECT", "BY"};
+	for(size_t k = 0; k < sizeof(kw) / sizeof(kw[0]); k++)
+		if(word_is(b->p + i, end - i, kw[k]))
+			return true;
+	return false;
+}
+
 static char *translate(const char *sql, int *nparams, bool schema)
 {
 	struct buf b = {0};
@@ -259,6 +284,12 @@ static char *translate(const char *sql, int *nparams, bool schema)
 			prev_word = s;
 			prev_len = n;
 			s = q;
+			continue;
+		}
+		if(ch == '+' && !schema && unary_plus(&b)) {
+			/* SQLite's "+column" keeps its planner off an index;
+			 * PostgreSQL has no unary plus on text. */
+			s++;
 			continue;
 		}
 		buf_add(&b, s, 1);
@@ -932,6 +963,24 @@ void pg_store_stats(struct pg_store *ps, uint64_t *retries, int *pool_in_use)
 
 /* ---- migrations ------------------------------------------------------------ */
 
+/* What the shared SQL uses of SQLite that PostgreSQL lacks, as functions
+ * of the database (created or replaced by every migrate):
+ * - sum(boolean): SQLite counts with sum(x = y), its comparisons being
+ *   integers; here an aggregate adding one per true.
+ * - json_extract(text, '$.a.b'): the store reads only integer fields of
+ *   its JSON details this way, so it returns bigint.
+ * - date(seconds, 'unixepoch'): the UTC date of an instant, YYYY-MM-DD. */
+static const char PG_COMPAT[] =
+    "CREATE OR REPLACE FUNCTION otd_count_true(bigint, boolean) RETURNS bigint "
+    "LANGUAGE sql IMMUTABLE AS 'SELECT $1 + CASE WHEN $2 THEN 1 ELSE 0 END'; "
+    "CREATE OR REPLACE AGGREGATE sum(boolean) (SFUNC = otd_count_true, STYPE = bigint, "
+    "INITCOND = '0'); "
+    "CREATE OR REPLACE FUNCTION json_extract(text, text) RETURNS bigint "
+    "LANGUAGE sql IMMUTABLE AS "
+    "'SELECT ($1::jsonb #>> string_to_array(substr($2, 3), ''.''))::bigint'; "
+    "CREATE OR REPLACE FUNCTION date(bigint, text) RETURNS text LANGUAGE sql STABLE AS "
+    "'SELECT to_char(to_timestamp($1) AT TIME ZONE ''UTC'', ''YYYY-MM-DD'')'";
+
 enum otd_status pg_migrate(const char *url, int *from, int *to, struct otd_error *err)
 {
 	struct pg_conn *pc = pg_connect(url, err);
@@ -951,6 +1000,12 @@ enum otd_status pg_migrate(const char *url, int *from, int *to, struct otd_error
 	if(st)
 		goto out;
 	int latest = store_schema_latest();
+	if(version <= latest && simple(pc, PG_COMPAT) != DB_OK) {
+		st = otd_error_set(err, OTD_EIO, "migration_failed", "database",
+		                   "Cannot create onthedot's functions in %s: %s.", shown,
+		                   pc->errmsg);
+		goto out;
+	}
 	*from = version;
 	*to = version;
 	if(version > latest) {

@@ -1065,7 +1065,8 @@ enum otd_status store_retention_positions(struct otd_conn *tx, int64_t cutoff, i
 		s = exec2(
 		    tx,
 		    "UPDATE visitor_days SET pos_lat = NULL, pos_lon = NULL, pos_at = NULL WHERE "
-		    "rowid IN (SELECT rowid FROM visitor_days WHERE pos_at < ?1 LIMIT ?2)",
+		    "(visitor_id, local_date) IN (SELECT visitor_id, local_date FROM visitor_days "
+		    "WHERE pos_at < ?1 LIMIT ?2)",
 		    cutoff, max - *n, "clear old day positions", n, err);
 	return s;
 }

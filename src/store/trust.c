@@ -33,7 +33,7 @@ enum otd_status store_trust_kept(struct otd_conn *c, struct otd_trust_period *p,
 	    "(SELECT min(coalesce(e.claimed_at, e.received_at)) FROM appointment_events e WHERE "
 	    "e.appointment_id = a.id AND e.kind = 'no_access') END) AS arr FROM appointments a "
 	    "WHERE a.window_end >= ?1 AND a.window_end < ?2 AND NOT (a.status = 'cancelled' AND "
-	    "a.cancelled_by = 'customer')) GROUP BY w ORDER BY w",
+	    "a.cancelled_by = 'customer')) AS due GROUP BY w ORDER BY w",
 	    err);
 	if(!st)
 		return OTD_EIO;

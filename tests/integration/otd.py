@@ -765,28 +765,20 @@ class Server:
         comes with a later issue): a customer, an address and the appointment.
         start_utc/end_utc are RFC 3339 UTC strings. Returns the appointment id."""
         now = iso_seconds(VIRTUAL_START)
-        db = sqlite3.connect(self.db, timeout=10)
-        try:
-            db.execute("PRAGMA foreign_keys = ON")
-            cur = db.execute(
-                "INSERT INTO customers(name, phone, email, created_at) VALUES (?, ?, ?, ?)",
-                ("Customer of %s" % reference, "+441632960999", None, now))
-            customer = cur.lastrowid
-            cur = db.execute(
-                "INSERT INTO addresses(line1, postcode, postcode_norm, match_key, lat, lon, "
-                "created_at, updated_at) VALUES (?, 'AB1 2CD', 'AB12CD', ?, 51.5, -0.12, ?, ?)",
-                ("1 %s Street" % reference, "1 %s street|AB12CD" % reference.lower(), now, now))
-            address = cur.lastrowid
-            cur = db.execute(
-                "INSERT INTO appointments(reference, customer_id, address_id, visit_type_id, "
-                "visitor_id, local_date, window_start, window_end, status, created_at, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (reference, customer, address, visit_type_id, visitor_id, local_date,
-                 iso_seconds(start_utc), iso_seconds(end_utc), status, now, now))
-            db.commit()
-            return cur.lastrowid
-        finally:
-            db.close()
+        customer = self.sql(
+            "INSERT INTO customers(name, phone, email, created_at) VALUES (?, ?, ?, ?) "
+            "RETURNING id", ("Customer of %s" % reference, "+441632960999", None, now))[0][0]
+        address = self.sql(
+            "INSERT INTO addresses(line1, postcode, postcode_norm, match_key, lat, lon, "
+            "created_at, updated_at) VALUES (?, 'AB1 2CD', 'AB12CD', ?, 51.5, -0.12, ?, ?) "
+            "RETURNING id",
+            ("1 %s Street" % reference, "1 %s street|AB12CD" % reference.lower(), now, now))[0][0]
+        return self.sql(
+            "INSERT INTO appointments(reference, customer_id, address_id, visit_type_id, "
+            "visitor_id, local_date, window_start, window_end, status, created_at, "
+            "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            (reference, customer, address, visit_type_id, visitor_id, local_date,
+             iso_seconds(start_utc), iso_seconds(end_utc), status, now, now))[0][0]
 
 
 def iso_seconds(text):

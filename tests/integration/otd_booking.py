@@ -196,7 +196,7 @@ def addresses_by_line1(srv):
 def outbox(srv, appointment_id=None, template=None):
     """Outbox rows as dicts (payload parsed), in id order."""
     q = ("SELECT id, idem_key, appointment_id, customer_id, channel, template, payload, state, "
-         "due_at, created_at FROM outbox WHERE 1")
+         "due_at, created_at FROM outbox WHERE 1 = 1")
     args = []
     if appointment_id is not None:
         q += " AND appointment_id = ?"
@@ -226,7 +226,7 @@ def events(srv, appointment_id):
 
 
 def audit(srv, action=None, entity_id=None):
-    q = "SELECT action, entity, entity_id, actor_kind, actor_id, detail FROM audit_log WHERE 1"
+    q = "SELECT action, entity, entity_id, actor_kind, actor_id, detail FROM audit_log WHERE 1 = 1"
     args = []
     if action:
         q += " AND action = ?"

@@ -71,6 +71,7 @@ def metric(text, name):
     return float(m.group(1))
 
 
+@otd.requires_sqlite("onthedot backup copies SQLite files; PostgreSQL is backed up with pg_dump (TestPostgreSQLBackup)")
 class TestOnlineBackup(otd.ServerTestCase):
     """One server that keeps running while backups are taken of it."""
 
@@ -186,6 +187,7 @@ class TestOnlineBackup(otd.ServerTestCase):
         self.assertEqual(metric(text, "otd_backup_last_duration_seconds"), 0)
 
 
+@otd.requires_sqlite("onthedot restore writes SQLite files; PostgreSQL is restored with pg_restore")
 class TestRestore(unittest.TestCase):
     """Servers started and stopped around backups and restores."""
 
@@ -345,6 +347,7 @@ class TestRestore(unittest.TestCase):
         self.assertIn('startup_check = "off"', p.stdout)
 
 
+@otd.requires_sqlite("scheduled backups copy the SQLite file")
 class TestScheduledBackups(unittest.TestCase):
 
     def test_backups_rotate_to_keep(self):
@@ -425,6 +428,35 @@ class TestScheduledBackups(unittest.TestCase):
         self.assertEqual(srv.request("GET", "/healthz").status, 200)
         srv.create_visitor(name="Still Serving")
         srv.stop()
+
+
+
+
+@unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
+class TestPostgreSQLBackup(unittest.TestCase):
+    """backup and restore name PostgreSQL's own tools for a PostgreSQL database
+    and change nothing."""
+
+    def test_backup_and_restore_point_to_pg_dump(self):
+        srv = otd.Server("PgBackup")
+        try:
+            srv.prepare()
+            before = srv.sql("SELECT count(*) FROM users")
+            target = os.path.join(srv.dir, "copy.db")
+            p = srv.cli("backup", "--db", srv.db, "--to", target, check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("pg_dump", p.stderr)
+            self.assertFalse(os.path.exists(target))
+            other = os.path.join(srv.dir, "other.db")
+            with open(other, "wb") as f:
+                f.write(b"not used")
+            p = srv.cli("restore", "--from", other, "--db", srv.db, check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("pg_restore", p.stderr)
+            self.assertEqual(srv.sql("SELECT count(*) FROM users"), before)
+        finally:
+            shutil.rmtree(srv.dir, ignore_errors=True)
+            otd.pg_drop_database(srv.db)
 
 
 if __name__ == "__main__":

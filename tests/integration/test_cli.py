@@ -41,6 +41,7 @@ def digest(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
+@otd.requires_sqlite("files: an empty one, a newer one (TestPostgreSQLMigrations)")
 class TestMigrations(unittest.TestCase):
 
     def setUp(self):
@@ -99,6 +100,43 @@ class TestMigrations(unittest.TestCase):
         p = self.serve(self.srv.db)
         self.assertIn("schema version 999", p.stderr)
         self.assertEqual(digest(self.srv.db), before)
+
+
+
+@unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
+class TestPostgreSQLMigrations(unittest.TestCase):
+    """migrate and serve against a PostgreSQL database: an empty one is refused
+    with the command that fixes it, migrate brings it to the latest version once,
+    a newer one is refused."""
+
+    def setUp(self):
+        self.srv = otd.Server(self.id().rsplit(".", 1)[-1], users=())
+        self.addCleanup(otd.pg_drop_database, self.srv.db)
+        self.addCleanup(shutil.rmtree, self.srv.dir, True)
+        self.addCleanup(self.srv.kill)
+
+    def serve_refused(self):
+        p = self.srv.cli("serve", "--db", self.srv.db, "--listen", "127.0.0.1:0", "--port-file",
+                         self.srv.port_file, check=False, timeout=60)
+        self.assertNotEqual(p.returncode, 0, p.stderr)
+        self.assertFalse(os.path.exists(self.srv.port_file), "it listened anyway")
+        return p
+
+    def test_empty_database_then_migrate_then_newer(self):
+        p = self.serve_refused()
+        self.assertIn("onthedot migrate --db %s" % self.srv.db, p.stderr)
+        self.assertIn("from schema version 0 to %d" % LATEST, p.stderr)
+        p = self.srv.cli("migrate", "--db", self.srv.db)
+        self.assertIn("%d" % LATEST, p.stdout + p.stderr)
+        self.assertEqual(self.srv.sql("SELECT version FROM onthedot_schema"), [(LATEST,)])
+        p = self.srv.cli("migrate", "--db", self.srv.db)
+        self.assertIn("nothing to do", p.stdout + p.stderr)
+        self.srv.sql("UPDATE onthedot_schema SET version = ?", (LATEST + 1,))
+        p = self.serve_refused()
+        self.assertIn("newer than this onthedot knows", p.stderr)
+        p = self.srv.cli("migrate", "--db", self.srv.db, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("newer than this onthedot knows", p.stderr)
 
 
 class TestShutdown(unittest.TestCase):

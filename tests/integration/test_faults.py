@@ -118,6 +118,7 @@ class FaultCase(ob.BookingTestCase):
             self.assertLess(time.monotonic() - started, bound, r.raw)
 
 
+@otd.requires_sqlite("another process holding SQLite's write lock")
 class TestLockedDatabase(FaultCase):
     server_env = {"ONTHEDOT_STORE_BUSY_TIMEOUT_MS": str(BUSY_MS),
                   "ONTHEDOT_STORE_WRITER_WAIT_MS": str(WAIT_MS)}
@@ -206,6 +207,7 @@ class TestLockedDatabase(FaultCase):
         self.assertTrue(log_events(srv, "store_writes_recovered"))
 
 
+@otd.requires_sqlite("SQLite's single writer queue and its wait")
 class TestSaturatedWriter(FaultCase):
     server_env = {"ONTHEDOT_STORE_BUSY_TIMEOUT_MS": "4000",
                   "ONTHEDOT_STORE_WRITER_WAIT_MS": str(WAIT_MS),
@@ -284,6 +286,7 @@ def fill(path):
         os.close(fd)
 
 
+@otd.requires_sqlite("the SQLite file on a tmpfs the test fills")
 class TestDiskFull(FaultCase):
     """The server's database on a tmpfs of its own, filled up."""
 

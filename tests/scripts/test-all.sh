@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command (README, .ci/run): installs what the tests use, builds
 # three trees and runs every test.
-#   asan     Debug, AddressSanitizer + UndefinedBehaviorSanitizer: every test
+#   asan     Debug, AddressSanitizer + UndefinedBehaviorSanitizer: every test,
+#            and the integration suite again on PostgreSQL (label pg; a
+#            throwaway server from tests/scripts/pg.sh)
 #   release  -O2 -Werror, warning-free: a smoke test of the real binary and
 #            a 3-minute soak under mixed load (tests/load/mixed.py)
 #   fuzz     clang-14 + libFuzzer: each target for a bounded time
@@ -25,7 +27,18 @@ cmake --build build/asan -j"$jobs"
 step "asan tests"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-(cd build/asan && ctest --output-on-failure -j"$jobs" --timeout 900)
+(cd build/asan && ctest --output-on-failure -j"$jobs" --timeout 900 -LE pg)
+
+step "asan tests, PostgreSQL slice: the integration suite on a PostgreSQL server of its own"
+pgdir=$(mktemp -d /tmp/onthedot-pg.XXXXXX)
+stop_pg() { bash "$top/tests/scripts/pg.sh" stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$pgdir"; }
+trap stop_pg EXIT
+OTD_TEST_PG=$(bash tests/scripts/pg.sh start "$pgdir")
+export OTD_TEST_PG
+(cd build/asan && ctest --output-on-failure -j"$jobs" --timeout 900 -L pg)
+stop_pg
+trap - EXIT
+unset OTD_TEST_PG
 
 step "release build (-O2 -Werror)"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DOTD_WERROR=ON -DOTD_TESTS=OFF >/dev/null
