@@ -1,6 +1,7 @@
 /* Starting and stopping the application object. */
 #include "app/app.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "app/messages.h"
 #include "onthedot/guarantee.h"
 #include "app/planning.h"
+#include "app/publish.h"
 #include "app/rebalance.h"
 #include "app/trust.h"
 #include "app/tzload.h"
@@ -22,6 +24,7 @@
 #include "onthedot/mem.h"
 #include "onthedot/risk.h"
 #include "onthedot/tz.h"
+#include "store/pg.h"
 #include "store/store.h"
 
 #define LIMITER_KEYS 65536
@@ -60,6 +63,10 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 {
 	memset(app, 0, sizeof(*app));
 	app->cfg = cfg;
+	unsigned char node[16];
+	randombytes_buf(node, sizeof(node));
+	sodium_bin2hex(app->node_id, sizeof(app->node_id), node, sizeof(node));
+	app->shared_store = store_path_is_pg(cfg->database);
 	enum otd_status st;
 	struct otd_risk_thresholds th = {cfg->tracking.watch_enter, cfg->tracking.watch_exit,
 	                                 cfg->tracking.at_risk_enter, cfg->tracking.at_risk_exit};
@@ -143,6 +150,9 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 		app->limits->addresses = limiter_new(cfg->limits.address_searches_per_minute,
 		                                     cfg->limits.address_searches_burst, LIMITER_KEYS);
 		app->bus = bus_new((size_t)cfg->streams.ring);
+		st = app_publish_start(app, err);
+		if(st)
+			goto fail;
 		st = app_addresses_start(app, err);
 		if(st)
 			goto fail;
@@ -170,6 +180,7 @@ void app_close(struct otd_app *app)
 {
 	if(app->hasher)
 		hasher_free(app->hasher);
+	app_publish_stop(app); /* its listener publishes on the bus */
 	bus_free(app->bus);
 	if(app->limits) {
 		limiter_free(app->limits->login_ip);

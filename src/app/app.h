@@ -21,6 +21,7 @@ struct otd_hasher;
 struct otd_limits;
 struct otd_planner;
 struct otd_bus;
+struct otd_bus_link;
 struct otd_message_set;
 struct otd_rule_set;
 struct otd_addresses;
@@ -56,6 +57,8 @@ struct otd_app {
 	struct otd_limits *limits;
 	struct otd_planner *planner;
 	struct otd_bus *bus; /* live changes for the streams; NULL on the command line */
+	struct otd_bus_link *bus_link; /* the other nodes sharing the database (app/publish.h);
+	                                * NULL: none (SQLite, the command line) */
 	char *vtimezone; /* the zone as an iCalendar VTIMEZONE, made at start */
 	char *base_url;  /* of links in messages, without a trailing '/' */
 	struct otd_message_set *messages; /* the message templates (app/messages.h) */
@@ -63,6 +66,10 @@ struct otd_app {
 	struct otd_addresses *addresses;  /* the autocomplete index (app/addresses.h); server only */
 	struct otd_trust_cache *trust;    /* the public trust figures, kept a minute (app/trust.h) */
 	struct otd_rebalance_cache *rebalance; /* proposals kept for apply (app/rebalance.h) */
+	/* This process's instance id (32 random hex digits, made by app_open):
+	 * the outbox rows it claims carry it (DESIGN.md, Storage and scale). */
+	char node_id[33];
+	bool shared_store; /* PostgreSQL: other nodes may serve the same database */
 	struct {
 		_Atomic int in_flight;           /* transfers to gateways running now */
 		_Atomic uint64_t transfers;      /* started since start */

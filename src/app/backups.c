@@ -15,6 +15,7 @@
 
 #include "app/log.h"
 #include "onthedot/mem.h"
+#include "store/store.h"
 
 #define NAME_PREFIX "onthedot-"
 #define NAME_LEN 28 /* onthedot-YYYYMMDDTHHMMSSZ.db */
@@ -350,7 +351,8 @@ enum otd_status app_startup_check(const struct otd_config *cfg, struct otd_error
 	struct stat sb;
 	/* Missing or empty (SQLite's empty database): nothing to damage, and
 	 * opening it says to migrate. */
-	if(level == STORE_CHECK_OFF || stat(cfg->database, &sb) != 0 || sb.st_size == 0)
+	if(level == STORE_CHECK_OFF || store_path_is_pg(cfg->database) ||
+	   stat(cfg->database, &sb) != 0 || sb.st_size == 0)
 		return OTD_OK;
 	struct timespec t0 = mono_now(), t1;
 	struct otd_error cerr;

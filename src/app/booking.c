@@ -14,6 +14,7 @@
 
 #include "app/audit.h"
 #include "app/bus.h"
+#include "app/publish.h"
 #include "app/guarantees.h"
 #include "app/log.h"
 #include "app/planning.h"
@@ -1216,6 +1217,7 @@ static enum otd_status book_job(struct otd_conn *tx, void *arg, struct otd_error
 	struct otd_app *app = j->app;
 	const struct otd_booking_request *req = j->req;
 	enum otd_status st;
+	otd_appointment_view_cleanup(j->out); /* a job run again: see reschedule_job */
 	if(req->idem) {
 		unsigned char hash[32];
 		char entity[32];
@@ -2011,7 +2013,7 @@ static void publish_appointment(struct otd_app *app, const struct otd_appointmen
 	                           .visitor_id = visitor_id, .staff_json = staff_text,
 	                           .customer_json = customer_text};
 	if(staff_text && customer_text)
-		bus_publish(app->bus, &ev);
+		app_publish(app, &ev);
 	free(staff_text);
 	free(customer_text);
 	json_decref(staff);
@@ -2032,7 +2034,7 @@ static void publish_moved_away(struct otd_app *app, const struct otd_appointment
 	         (long long)a->id, a->reference, (long long)old_visitor);
 	struct otd_bus_event ev = {.type = "route", .appointment_id = a->id,
 	                           .visitor_id = old_visitor, .staff_json = staff};
-	bus_publish(app->bus, &ev);
+	app_publish(app, &ev);
 }
 
 /* ---- reschedule and cancel -------------------------------------------------- */
@@ -2073,6 +2075,9 @@ static enum otd_status reschedule_job(struct otd_conn *tx, void *arg, struct otd
 	struct change_job *j = arg;
 	struct otd_app *app = j->app;
 	j->n_dirty = 0;
+	/* The store may run a job again (PostgreSQL, after a serialization
+	 * failure): what the rolled-back try loaded goes (zeroed at first). */
+	otd_appointment_view_cleanup(j->out);
 	struct otd_appointment_view before;
 	enum otd_status st = load_view(app, tx, j->cat, j->id, &before, err);
 	if(st)
@@ -2196,6 +2201,7 @@ static enum otd_status cancel_job(struct otd_conn *tx, void *arg, struct otd_err
 	struct change_job *j = arg;
 	struct otd_app *app = j->app;
 	j->n_dirty = 0;
+	otd_appointment_view_cleanup(j->out); /* a job run again: see reschedule_job */
 	enum otd_status st = load_view(app, tx, j->cat, j->id, j->out, err);
 	if(st)
 		return st;

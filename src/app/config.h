@@ -162,6 +162,7 @@ struct otd_config {
 		int connect_timeout_ms;
 		int parallel;              /* transfers at once */
 		int sms_uncertain_grace_s; /* wait for a delivery report before re-sending */
+		int claim_lease_s;         /* PostgreSQL: older claims are taken over by any node */
 	} delivery;
 
 	struct {

@@ -16,48 +16,87 @@
 /* ---- recover, claim ---------------------------------------------------- */
 
 struct recover_job {
-	int64_t now, grace, n;
+	int64_t now, grace, lease, n;
+	const char *node;
 };
 
 static enum otd_status recover_write(struct otd_conn *tx, void *arg, struct otd_error *err)
 {
 	struct recover_job *j = arg;
-	return store_outbox_recover(tx, j->now, j->grace, &j->n, err);
+	store_relax_isolation(tx); /* rows locked by the UPDATE itself */
+	return store_outbox_recover(tx, j->now, j->grace, j->node, j->lease, &j->n, err);
+}
+
+/* Takes over the sends recover_write finds (node: this process's claims
+ * too, or NULL), logging how many. */
+static enum otd_status recover(struct otd_app *app, const char *node, const char *detail,
+                               int64_t *n, struct otd_error *err)
+{
+	struct recover_job j = {.now = otd_clock_now(app->clock),
+	                        .grace = app->cfg->delivery.sms_uncertain_grace_s,
+	                        .lease = app->cfg->delivery.claim_lease_s,
+	                        .node = node};
+	enum otd_status st = store_write(app->store, recover_write, &j, err);
+	if(st == OTD_OK && j.n > 0)
+		otd_log(OTD_LOG_WARN, "uncertain_sends", "{s:I,s:s}", "count", (json_int_t)j.n,
+		        "detail", detail);
+	*n = j.n;
+	return st;
 }
 
 enum otd_status app_delivery_recover(struct otd_app *app, int64_t *n, struct otd_error *err)
 {
-	struct recover_job j = {.now = otd_clock_now(app->clock),
-	                        .grace = app->cfg->delivery.sms_uncertain_grace_s};
-	enum otd_status st = store_write(app->store, recover_write, &j, err);
-	if(st == OTD_OK && j.n > 0)
-		otd_log(
-		    OTD_LOG_WARN, "uncertain_sends", "{s:I,s:s}", "count", (json_int_t)j.n,
-		    "detail",
-		    "messages were being sent when the last process stopped; email is sent again "
-		    "with the same Message-ID, SMS only without a delivery report");
-	*n = j.n;
-	return st;
+	return recover(app, app->node_id,
+	               "messages were being sent when the last process stopped; email is sent "
+	               "again with the same Message-ID, SMS only without a delivery report",
+	               n, err);
+}
+
+enum otd_status app_delivery_takeover(struct otd_app *app, int64_t *n, struct otd_error *err)
+{
+	*n = 0;
+	if(!app->shared_store)
+		return OTD_OK;
+	/* Not this node's own claims: those younger than the lease are in
+	 * flight here. */
+	return recover(app, NULL,
+	               "messages claimed longer than delivery.claim_lease_s ago by a node that "
+	               "stopped were taken over; email is sent again with the same Message-ID, "
+	               "SMS only without a delivery report",
+	               n, err);
 }
 
 struct claim_job {
 	int64_t now;
 	unsigned mask;
 	int max, n;
+	const char *node;
 	struct otd_outbox_msg *out;
 };
 
 static enum otd_status claim_write(struct otd_conn *tx, void *arg, struct otd_error *err)
 {
 	struct claim_job *j = arg;
-	return store_outbox_claim(tx, j->now, j->mask, j->max, j->out, &j->n, err);
+	/* FOR UPDATE SKIP LOCKED: each node locks the rows it claims, and
+	 * under SERIALIZABLE two nodes claiming at once would abort each
+	 * other instead of taking different rows. */
+	store_relax_isolation(tx);
+	/* A job the store runs again (PostgreSQL, after a serialization
+	 * failure at commit) first frees what the rolled-back try claimed. */
+	for(int i = 0; i < j->n; i++)
+		store_outbox_msg_cleanup(&j->out[i]);
+	j->n = 0;
+	return store_outbox_claim(tx, j->now, j->mask, j->max, j->node, j->out, &j->n, err);
 }
 
 enum otd_status app_delivery_claim(struct otd_app *app, unsigned mask, int max,
                                    struct otd_outbox_msg *out, int *n, struct otd_error *err)
 {
-	struct claim_job j = {
-	    .now = otd_clock_now(app->clock), .mask = mask, .max = max, .out = out};
+	struct claim_job j = {.now = otd_clock_now(app->clock),
+	                      .mask = mask,
+	                      .max = max,
+	                      .node = app->node_id,
+	                      .out = out};
 	enum otd_status st = store_write(app->store, claim_write, &j, err);
 	if(st != OTD_OK) {
 		/* The transaction rolled back: nothing was claimed. */
@@ -192,6 +231,7 @@ static enum otd_status outcome_write(struct otd_conn *tx, void *arg, struct otd_
 	const struct otd_outbox_msg *m = j->m;
 	const struct delivery_result *r = j->r;
 	const struct otd_config *cfg = j->app->cfg;
+	const char *node = j->app->node_id;
 	if(r->kind == DELIVERY_SENT) {
 		/* A report that it failed may have come back before this. */
 		bool failed = false;
@@ -202,14 +242,14 @@ static enum otd_status outcome_write(struct otd_conn *tx, void *arg, struct otd_
 			j->what = "failed";
 			fs = store_outbox_mark_failed(tx, m->id, r->provider,
 			                              "the gateway reported it undelivered", false,
-			                              err);
+			                              node, err);
 			return fs ? fs : fall_back(j->app, tx, m->id, "undelivered", j->now, err);
 		}
 		j->what = "sent";
 		char token[128] = "";
 		link_token(m->payload, token, sizeof(token));
 		return store_outbox_mark_sent(tx, m->id, j->now, r->provider, r->provider_id, token,
-		                              err);
+		                              node, err);
 	}
 	if(r->kind == DELIVERY_UNCERTAIN && m->provider_attempts < cfg->delivery.max_attempts) {
 		/* Like a send cut off by a crash: email again (same Message-ID)
@@ -220,7 +260,7 @@ static enum otd_status outcome_write(struct otd_conn *tx, void *arg, struct otd_
 		                       : otd_backoff_seconds(m->provider_attempts,
 		                                             cfg->delivery.backoff_base_s,
 		                                             cfg->delivery.backoff_cap_s, j->u));
-		return store_outbox_mark_uncertain(tx, m->id, j->now, j->due, r->error, err);
+		return store_outbox_mark_uncertain(tx, m->id, j->now, j->due, r->error, node, err);
 	}
 	/* An uncertain send past its attempts goes on like a failure, to the
 	 * next provider or another channel: it may arrive twice, so it is
@@ -236,17 +276,19 @@ static enum otd_status outcome_write(struct otd_conn *tx, void *arg, struct otd_
 		j->what = "retry";
 		j->due = j->now + otd_backoff_seconds(tries_here, cfg->delivery.backoff_base_s,
 		                                      cfg->delivery.backoff_cap_s, j->u);
-		return store_outbox_mark_retry(tx, m->id, j->due, m->provider_index, r->error, err);
+		return store_outbox_mark_retry(tx, m->id, j->due, m->provider_index, r->error, node,
+		                               err);
 	}
 	if(m->provider_index + 1 < j->n_providers) {
 		j->what = "next_provider";
 		j->due = j->now;
 		/* The next provider starts with a full set of attempts. */
 		return store_outbox_mark_retry(tx, m->id, j->now, m->provider_index + 1, r->error,
-		                               err);
+		                               node, err);
 	}
 	j->what = "failed";
-	enum otd_status st = store_outbox_mark_failed(tx, m->id, r->provider, r->error, false, err);
+	enum otd_status st =
+	    store_outbox_mark_failed(tx, m->id, r->provider, r->error, false, node, err);
 	if(st == OTD_OK)
 		st = fall_back(j->app, tx, m->id, r->error, j->now, err);
 	/* A message that never left keeps no live link either. */
@@ -268,6 +310,14 @@ enum otd_status app_delivery_outcome(struct otd_app *app, const struct otd_outbo
 	                        .now = otd_clock_now(app->clock),
 	                        .u = randombytes_uniform(1u << 30) / (double)(1u << 30)};
 	enum otd_status st = store_write(app->store, outcome_write, &j, err);
+	if(st == OTD_ENOTFOUND)
+		/* Nothing of this outcome was written: the message is no longer
+		 * this process's to settle (another node took its claim over
+		 * after delivery.claim_lease_s, or its outcome was recorded). */
+		otd_log(OTD_LOG_WARN, "outcome_superseded", "{s:I,s:s,s:s,s:s}", "outbox_id",
+		        (json_int_t)m->id, "channel", m->channel, "provider", r->provider, "detail",
+		        "the message was no longer claimed by this node; this outcome was dropped "
+		        "and the newer one stands");
 	if(st != OTD_OK)
 		return st;
 	if(r->kind == DELIVERY_SENT)
@@ -313,7 +363,7 @@ static enum otd_status receipt_write(struct otd_conn *tx, void *arg, struct otd_
 	if(strcmp(j->status, "failed") == 0 && strcmp(s.state, "sent") == 0) {
 		char why[120];
 		snprintf(why, sizeof(why), "%s reported the message undelivered", j->provider);
-		st = store_outbox_mark_failed(tx, j->id, NULL, why, true, err);
+		st = store_outbox_mark_failed(tx, j->id, NULL, why, true, NULL, err);
 		if(st == OTD_OK)
 			st = fall_back(j->app, tx, j->id, why, j->now, err);
 		j->fell_back = true;

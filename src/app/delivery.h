@@ -38,9 +38,17 @@ struct delivery_result {
 	const char *error;       /* retry, permanent: what went wrong, for people */
 };
 
-/* At start, before the worker: sends cut off by the last process's death
- * become uncertain (logged and counted). *n receives how many. */
+/* At start, before the worker: sends cut off by a process's death become
+ * uncertain (logged and counted). *n receives how many. SQLite: every
+ * message left 'sending'. PostgreSQL (several nodes): those claimed by
+ * this process or longer than delivery.claim_lease_s ago. */
 enum otd_status app_delivery_recover(struct otd_app *app, int64_t *n, struct otd_error *err);
+
+/* PostgreSQL only (OTD_OK, *n = 0 under SQLite): while nodes run, takes
+ * over the sends of nodes that stopped, i.e. messages claimed by any node
+ * longer than delivery.claim_lease_s ago (they become uncertain, logged
+ * and counted as at start). The worker calls it periodically. */
+enum otd_status app_delivery_takeover(struct otd_app *app, int64_t *n, struct otd_error *err);
 
 /* Claims up to max due messages of the channels in mask (OTD_CHANNEL_*);
  * out must hold max entries; the caller cleans each up. */

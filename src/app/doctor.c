@@ -19,6 +19,7 @@
 #include "onthedot/mem.h"
 #include "onthedot/tz.h"
 #include "store/inspect.h"
+#include "store/store.h"
 
 struct doctor {
 	doctor_report_fn report;
@@ -76,8 +77,61 @@ static void check_log_file(struct doctor *d, const struct otd_config *cfg)
 
 /* ---- the database ------------------------------------------------------ */
 
+/* The schema finding: current, behind (naming migrate) or ahead (then
+ * what to do is newer_advice). */
+static void say_schema(struct doctor *d, int version, int latest, const char *db,
+                       const char *newer_advice)
+{
+	if(version < latest)
+		say(d, DOCTOR_FAIL, "schema",
+		    "version %d, this onthedot needs %d; run: onthedot migrate --db %s", version,
+		    latest, db);
+	else if(version > latest)
+		say(d, DOCTOR_FAIL, "schema",
+		    "version %d is newer than this onthedot knows (%d): %s", version, latest,
+		    newer_advice);
+	else
+		say(d, DOCTOR_OK, "schema", "version %d, current", version);
+}
+
+/* A PostgreSQL database: reachable, migrated, writable, sorted as SQLite. */
+static void check_database_pg(struct doctor *d, const struct otd_config *cfg)
+{
+	struct store_inspect_pg in;
+	struct otd_error err;
+	otd_error_clear(&err);
+	char *db = store_path_shown(cfg->database);
+	if(store_inspect_pg(cfg->database, &in, &err) != OTD_OK) {
+		say(d, DOCTOR_FAIL, "database", "%s", err.message);
+		free(db);
+		return;
+	}
+	say(d, DOCTOR_OK, "database", "%s answers: PostgreSQL %s, %d of %d connections in use", db,
+	    in.server_version, in.connections, in.max_connections);
+	if(in.read_only)
+		say(d, DOCTOR_FAIL, "primary",
+		    "%s is a standby (read-only): point every node at the primary", db);
+	say_schema(d, in.schema_version, in.schema_latest, db,
+	           "run the newer onthedot on every node");
+	if(strcmp(in.collate, "C") != 0 && strcmp(in.collate, "POSIX") != 0)
+		say(d, DOCTOR_WARN, "collation",
+		    "the database sorts text as %s; create it with --locale=C so that lists sort "
+		    "as "
+		    "under SQLite",
+		    in.collate);
+	char size[32];
+	human_bytes((uint64_t)in.db_bytes, size, sizeof(size));
+	say(d, DOCTOR_OK, "nodes", "%d onthedot node(s) seen in the last 5 minutes; %s of data",
+	    in.nodes_alive, size);
+	free(db);
+}
+
 static void check_database(struct doctor *d, const struct otd_config *cfg)
 {
+	if(store_path_is_pg(cfg->database)) {
+		check_database_pg(d, cfg);
+		return;
+	}
 	struct store_inspect in;
 	struct otd_error err;
 	otd_error_clear(&err);
@@ -87,17 +141,8 @@ static void check_database(struct doctor *d, const struct otd_config *cfg)
 		return;
 	}
 	say(d, DOCTOR_OK, "database", "%s opens read-only", db);
-	if(in.schema_version < in.schema_latest)
-		say(d, DOCTOR_FAIL, "schema",
-		    "version %d, this onthedot needs %d; run: onthedot migrate --db %s",
-		    in.schema_version, in.schema_latest, db);
-	else if(in.schema_version > in.schema_latest)
-		say(d, DOCTOR_FAIL, "schema",
-		    "version %d is newer than this onthedot knows (%d): run the newer onthedot, or "
-		    "restore a backup taken before the upgrade",
-		    in.schema_version, in.schema_latest);
-	else
-		say(d, DOCTOR_OK, "schema", "version %d, current", in.schema_version);
+	say_schema(d, in.schema_version, in.schema_latest, db,
+	           "run the newer onthedot, or restore a backup taken before the upgrade");
 	if(in.quick_check_ok)
 		say(d, DOCTOR_OK, "integrity", "PRAGMA quick_check passes");
 	else

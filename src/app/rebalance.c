@@ -9,6 +9,7 @@
 #include "app/audit.h"
 #include "app/booking.h"
 #include "app/bus.h"
+#include "app/publish.h"
 #include "app/log.h"
 #include "app/planning.h"
 #include "app/rebalance.h"
@@ -1347,7 +1348,7 @@ enum otd_status app_reorder(struct otd_app *app, const struct otd_principal *act
 	         "{\"change\":\"reordered\",\"visitor_id\":%lld,\"date\":\"%s\"}",
 	         (long long)visitor_id, local_date);
 	struct otd_bus_event ev = {.type = "route", .visitor_id = visitor_id, .staff_json = staff};
-	bus_publish(app->bus, &ev);
+	app_publish(app, &ev);
 	return OTD_OK;
 }
 

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -13,6 +14,8 @@
 #include "app/rebalance.h"
 #include "app/retention.h"
 #include "app/tracking.h"
+#include "store/shards.h"
+#include "store/store.h"
 #include "onthedot/mem.h"
 
 struct otd_ticker {
@@ -39,7 +42,9 @@ static void step_failed(struct otd_app *app, const char *step, const struct otd_
 		*err = *e;
 }
 
-enum otd_status ticker_pass_checked(struct otd_app *app, struct otd_error *err)
+/* A pass whose risk step covers the routes of shards (one bit per
+ * store_shard_of). */
+static enum otd_status run_pass(struct otd_app *app, uint32_t shards, struct otd_error *err)
 {
 	enum otd_status first = OTD_OK;
 	struct otd_error e;
@@ -47,7 +52,7 @@ enum otd_status ticker_pass_checked(struct otd_app *app, struct otd_error *err)
 	if(app_holds_expire(app, &e) != OTD_OK)
 		step_failed(app, "holds_expire", &e, &first, err);
 	otd_error_clear(&e);
-	if(app_risk_pass(app, NULL, &e) != OTD_OK)
+	if(shards && app_risk_pass_shards(app, shards, NULL, &e) != OTD_OK)
 		step_failed(app, "risk_pass", &e, &first, err);
 	otd_error_clear(&e);
 	bool rebalanced;
@@ -70,6 +75,78 @@ enum otd_status ticker_pass_checked(struct otd_app *app, struct otd_error *err)
 	return first;
 }
 
+enum otd_status ticker_pass_checked(struct otd_app *app, struct otd_error *err)
+{
+	return run_pass(app, UINT32_MAX, err);
+}
+
+/* ---- several nodes on one database ----------------------------------------- */
+
+struct claim_job {
+	const char *node;
+	int64_t now_ms, period_ms;
+	uint32_t shards;
+	int rank, live;
+};
+
+/* This node's shards for this pass: its own share (shard % live == rank)
+ * once half a period has gone since the last pass of each, and any other
+ * shard no node has passed for two periods (its node died or stalled: one
+ * period and a slow pass would not tell a live owner from a dead one),
+ * so each route is evaluated once a period by one node. Wall-clock
+ * milliseconds: the nodes' clocks are synchronised, virtual clocks are
+ * not shared. */
+static enum otd_status claim_write(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct claim_job *j = arg;
+	j->shards = 0;
+	/* Every node runs this each period on the same rows: at SERIALIZABLE
+	 * they would abort each other; the upsert's condition and the shard's
+	 * advisory lock are the coordination. */
+	store_relax_isolation(tx);
+	enum otd_status st =
+	    store_node_heartbeat(tx, j->node, j->now_ms, 3 * j->period_ms, &j->rank, &j->live, err);
+	for(int k = 0; st == OTD_OK && k < STORE_TICKER_SHARDS; k++) {
+		bool own = k % j->live == j->rank;
+		int64_t due = j->now_ms - (own ? j->period_ms / 2 : 2 * j->period_ms);
+		bool mine = false;
+		st = store_shard_claim(tx, k, j->node, j->now_ms, due, &mine, err);
+		if(mine)
+			j->shards |= UINT32_C(1) << k;
+	}
+	return st;
+}
+
+/* The shards this node evaluates now: all of them under SQLite (one
+ * node), its claim under PostgreSQL (none when the claim failed: the pass
+ * is then someone else's, or waits for the database). */
+static uint32_t claim_shards(struct otd_ticker *t, int *last_live)
+{
+	struct otd_app *app = t->app;
+	if(!app->shared_store)
+		return UINT32_MAX;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	struct claim_job j = {.node = app->node_id,
+	                      .now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000,
+	                      .period_ms = (int64_t)t->period_s * 1000};
+	struct otd_error e;
+	otd_error_clear(&e);
+	if(store_write(app->store, claim_write, &j, &e) != OTD_OK) {
+		atomic_fetch_add(&app->ticker.errors, 1);
+		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "claim_shards", "error",
+		        e.message);
+		return 0;
+	}
+	/* Logged when the nodes sharing the work change, not every pass. */
+	if(j.live != *last_live)
+		otd_log(OTD_LOG_INFO, "ticker_nodes", "{s:i,s:i,s:i,s:i}", "nodes", j.live, "rank",
+		        j.rank, "shards_now", __builtin_popcount(j.shards), "shards",
+		        STORE_TICKER_SHARDS);
+	*last_live = j.live;
+	return j.shards;
+}
+
 int ticker_backoff_s(int period_s, int failures)
 {
 	if(failures <= 1)
@@ -88,7 +165,8 @@ static void *ticker_main(void *arg)
 {
 	pthread_setname_np(pthread_self(), "otd-ticker"); /* as top -H shows it */
 	struct otd_ticker *t = arg;
-	int failures = 0; /* passes in a row with a failed step */
+	int failures = 0;  /* passes in a row with a failed step */
+	int last_live = 0; /* nodes sharing the ticker's work at the last pass */
 	pthread_mutex_lock(&t->mu);
 	while(!t->stopping) {
 		/* A failed pass is tried again on a later round, later each time
@@ -102,7 +180,7 @@ static void *ticker_main(void *arg)
 		if(t->stopping)
 			break;
 		pthread_mutex_unlock(&t->mu);
-		enum otd_status st = ticker_pass_checked(t->app, NULL);
+		enum otd_status st = run_pass(t->app, claim_shards(t, &last_live), NULL);
 		if(st == OTD_EBUSY) {
 			/* A saturated writer answered "busy" (counted as an error):
 			 * that is load, not a fault, and the risk pass matters most

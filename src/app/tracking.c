@@ -11,6 +11,7 @@
 #include "app/audit.h"
 #include "app/booking.h"
 #include "app/bus.h"
+#include "app/publish.h"
 #include "app/guarantees.h"
 #include "app/log.h"
 #include "app/planning.h"
@@ -25,6 +26,7 @@
 #include "store/booking.h"
 #include "store/catalog.h"
 #include "store/outbox.h"
+#include "store/shards.h"
 #include "store/store.h"
 #include "store/tracking.h"
 
@@ -208,7 +210,7 @@ static void changes_publish(struct otd_app *app, const struct changes *c)
 		                           .staff_json = s,
 		                           .customer_json = u};
 		if(s)
-			bus_publish(app->bus, &ev);
+			app_publish(app, &ev);
 		free(s);
 		free(u);
 		json_decref(staff);
@@ -229,7 +231,7 @@ static void visitor_publish(struct otd_app *app, const struct otd_visitor_day *d
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	struct otd_bus_event ev = {.type = "visitor", .visitor_id = d->visitor_id, .staff_json = s};
 	if(s)
-		bus_publish(app->bus, &ev);
+		app_publish(app, &ev);
 	free(s);
 	json_decref(o);
 }
@@ -1516,6 +1518,12 @@ static enum otd_status active_job(struct otd_conn *c, void *arg, struct otd_erro
 
 enum otd_status app_risk_pass(struct otd_app *app, size_t *n_routes, struct otd_error *err)
 {
+	return app_risk_pass_shards(app, UINT32_MAX, n_routes, err);
+}
+
+enum otd_status app_risk_pass_shards(struct otd_app *app, uint32_t shards, size_t *n_routes,
+                                     struct otd_error *err)
+{
 	int64_t now = otd_clock_now(app->clock);
 	size_t total = 0;
 	enum otd_status st = OTD_OK;
@@ -1527,6 +1535,13 @@ enum otd_status app_risk_pass(struct otd_app *app, size_t *n_routes, struct otd_
 		void *a[3] = {date, &ids, &n};
 		if((st = store_read(app->store, active_job, a, err)))
 			break;
+		if(shards != UINT32_MAX) { /* keep this node's shards only */
+			size_t kept = 0;
+			for(size_t i = 0; i < n; i++)
+				if(shards & (UINT32_C(1) << store_shard_of(ids[i])))
+					ids[kept++] = ids[i];
+			n = kept;
+		}
 		for(size_t i = 0; i < n; i += PASS_CHUNK) {
 			struct pass_job j = {.app = app, .ids = ids + i,
 			                     .n = n - i < PASS_CHUNK ? n - i : PASS_CHUNK, .date = date,

@@ -110,6 +110,12 @@ void tracking_publish(struct otd_app *app, int64_t visitor_id,
  * *n_routes (may be NULL) receives how many days were projected. */
 enum otd_status app_risk_pass(struct otd_app *app, size_t *n_routes, struct otd_error *err);
 
+/* The same pass over the visitors whose shard (store_shard_of, one bit of
+ * shards each) is in shards only: the part of the routes this node
+ * claimed when several share the database (ticker.c). */
+enum otd_status app_risk_pass_shards(struct otd_app *app, uint32_t shards, size_t *n_routes,
+                                     struct otd_error *err);
+
 /* ---- reading ---------------------------------------------------------- */
 
 struct otd_tracked_stop {

@@ -13,6 +13,7 @@
 #include "cli/config_file.h"
 #include "store/backup.h"
 #include "store/store.h"
+#include "store/store.h"
 
 static void restore_usage(FILE *out)
 {
@@ -107,6 +108,8 @@ int cli_serve_lock(const struct otd_config *cfg, struct store_lock **lock)
 	otd_error_clear(&err);
 	*lock = NULL;
 	struct stat sb;
+	if(store_path_is_pg(cfg->database))
+		return 0; /* several nodes may serve a PostgreSQL database */
 	if(stat(cfg->database, &sb) != 0 && errno == ENOENT)
 		return 0; /* nothing to own: opening it says how to make one */
 	if(store_lock_take(cfg->database, "serve", lock, &err) != OTD_OK) {

@@ -24,6 +24,7 @@
 #include "onthedot/mem.h"
 #include "sim/drive.h"
 #include "store/backup.h"
+#include "store/store.h"
 
 static void serve_usage(FILE *out)
 {
@@ -235,9 +236,11 @@ int cmd_serve(int argc, char **argv)
 		cli_error("serve", "cannot write the port file %s: %s", cfg.port_file, strerror(errno));
 		goto out_srv;
 	}
+	char *shown = store_path_shown(cfg.database); /* no password in the log */
 	otd_log(OTD_LOG_INFO, "listening", "{s:s,s:i,s:s,s:s,s:b,s:b}", "listen", cfg.listen,
-	        "port", (int)port, "database", cfg.database, "timezone", cfg.timezone,
-	        "virtual_clock", cfg.virtual_clock, "demo_drive", demo_drive);
+	        "port", (int)port, "database", shown, "timezone", cfg.timezone, "virtual_clock",
+	        cfg.virtual_clock, "demo_drive", demo_drive);
+	free(shown);
 	for(;;) {
 		int sig = 0;
 		if(sigwait(&sigs, &sig) != 0)

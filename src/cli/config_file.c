@@ -357,6 +357,9 @@ static const struct opt_def options[] = {
     OPTION_INT("delivery.parallel", delivery.parallel, 1, 1000, 32, "transfers at once"),
     OPTION_INT("delivery.sms_uncertain_grace_s", delivery.sms_uncertain_grace_s, 0, 86400, 60,
                "seconds to wait for a delivery report before re-sending an interrupted SMS"),
+    OPTION_INT("delivery.claim_lease_s", delivery.claim_lease_s, 2, 86400, 300,
+               "seconds after which another node takes over a message a node claimed for "
+               "sending (PostgreSQL)"),
 
     OPTION_DOUBLE("limits.login_ip_per_minute", limits.login_ip_per_minute, 0.001, 1e6, 10.0,
                   "sign-in attempts per minute per client address (refill rate)"),

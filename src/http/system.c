@@ -76,6 +76,12 @@ enum otd_status h_metrics(struct otd_req *req)
 	               "I/O error.\n# TYPE otd_store_writer_reopens_total counter\n"
 	               "otd_store_writer_reopens_total %llu\n",
 	               (unsigned long long)m.store.writer_reopens);
+	otd_buf_printf(&out,
+	               "# HELP otd_store_serialization_retries_total Write jobs run again after a "
+	               "serialization failure or deadlock (PostgreSQL; 0 under SQLite).\n"
+	               "# TYPE otd_store_serialization_retries_total counter\n"
+	               "otd_store_serialization_retries_total %llu\n",
+	               (unsigned long long)m.store.serialization_retries);
 	if(st == OTD_OK)
 		otd_buf_printf(&out,
 		               "# HELP otd_outbox_depth Messages waiting to be sent.\n"

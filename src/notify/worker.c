@@ -45,6 +45,8 @@ struct otd_notifier {
 	int64_t claim_after_ms; /* monotonic: no claim before (after a failed one) */
 	int claim_failures;     /* failed claims in a row: the pause doubles */
 	int64_t next_due; /* clock seconds; INT64_MAX when nothing waits */
+	int64_t takeover_after_ms; /* monotonic: next look for dead nodes' claims */
+	int64_t poll_after_ms;     /* monotonic: next look for other nodes' messages */
 };
 
 static void wake(void *arg)
@@ -289,6 +291,37 @@ static void claim(struct otd_notifier *n)
 	}
 }
 
+/* Under a shared store, how often a worker looks for due messages that
+ * other nodes queued (their commits wake only their own worker). */
+#define SHARED_POLL_MS 1000
+
+/* PostgreSQL (several nodes share the outbox): every quarter of
+ * delivery.claim_lease_s, takes over the claims of nodes that stopped and
+ * looks for due work again (other nodes' messages do not wake this one).
+ * Under SQLite it never runs: the one process took over at start. */
+static void takeover(struct otd_notifier *n)
+{
+	if(!n->app->shared_store)
+		return;
+	/* Messages other nodes queued wake nobody here: look each second. */
+	if(mono_ms() >= n->poll_after_ms) {
+		n->poll_after_ms = mono_ms() + SHARED_POLL_MS;
+		atomic_store(&n->woken, true);
+	}
+	if(mono_ms() < n->takeover_after_ms)
+		return;
+	int64_t every = (int64_t)n->app->cfg->delivery.claim_lease_s * 1000 / 4;
+	n->takeover_after_ms = mono_ms() + (every < 250 ? 250 : every);
+	struct otd_error err;
+	otd_error_clear(&err);
+	int64_t taken = 0;
+	if(app_delivery_takeover(n->app, &taken, &err) != OTD_OK) {
+		atomic_fetch_add(&n->app->delivery.errors, 1);
+		otd_log(OTD_LOG_WARN, "takeover_failed", "{s:s}", "error", err.message);
+	}
+	atomic_store(&n->woken, true);
+}
+
 #define STOP_RECORD_MS 10000 /* at SIGTERM, how long unstored outcomes are tried */
 
 static void *worker_main(void *arg)
@@ -305,6 +338,8 @@ static void *worker_main(void *arg)
 			stop_by = mono_ms() + STOP_RECORD_MS;
 		if(stopping && n->n_inflight == 0 && (!n->unrecorded || mono_ms() > stop_by))
 			break;
+		if(!stopping)
+			takeover(n);
 		int64_t now = otd_clock_now(n->app->clock);
 		bool may_claim = !stopping && mono_ms() >= n->claim_after_ms;
 		if(may_claim && (atomic_exchange(&n->woken, false) || now >= n->next_due))
@@ -387,6 +422,16 @@ enum otd_status notifier_start(struct otd_app *app, struct otd_notifier **out,
 		free(n);
 		return st;
 	}
+	if(app->shared_store &&
+	   (int64_t)cfg->delivery.claim_lease_s * 1000 <= 2 * (int64_t)cfg->delivery.timeout_ms)
+		otd_log(OTD_LOG_WARN, "claim_lease_short", "{s:i,s:i,s:s}", "claim_lease_s",
+		        cfg->delivery.claim_lease_s, "timeout_ms", cfg->delivery.timeout_ms,
+		        "detail",
+		        "delivery.claim_lease_s should be well above delivery.timeout_ms: another "
+		        "node may take over a send still in flight and send it twice");
+	/* The takeover at start (app_delivery_recover) just ran. */
+	int64_t every = (int64_t)cfg->delivery.claim_lease_s * 1000 / 4;
+	n->takeover_after_ms = mono_ms() + (every < 250 ? 250 : every);
 	n->env.cfg = cfg;
 	n->env.base_url = app->base_url;
 	n->multi = curl_multi_init();
@@ -403,9 +448,9 @@ enum otd_status notifier_start(struct otd_app *app, struct otd_notifier **out,
 	}
 	store_on_outbox_commit(app->store, wake, n);
 	atomic_store(&app->delivery.running, true);
-	otd_log(OTD_LOG_INFO, "delivery_started", "{s:i,s:i,s:i}", "email_providers",
+	otd_log(OTD_LOG_INFO, "delivery_started", "{s:i,s:i,s:i,s:s}", "email_providers",
 	        n->channels[0].n, "sms_providers", n->channels[1].n, "parallel",
-	        cfg->delivery.parallel);
+	        cfg->delivery.parallel, "node", app->node_id);
 	*out = n;
 	return OTD_OK;
 }

@@ -748,7 +748,7 @@ enum otd_status store_waitlist_set(struct otd_conn *tx, int64_t appointment_id, 
 	    on ? "INSERT INTO waitlist(appointment_id, created_at, updated_at) VALUES (?1, ?2, ?2) "
 	         "ON CONFLICT (appointment_id) DO UPDATE SET state = 'waiting', offered_hold = "
 	         "NULL, "
-	         "updated_at = max(?2, created_at) WHERE state <> 'waiting'"
+	         "updated_at = max(?2, waitlist.created_at) WHERE waitlist.state <> 'waiting'"
 	       : "UPDATE waitlist SET state = 'withdrawn', updated_at = max(?2, created_at) WHERE "
 	         "appointment_id = ?1 AND state IN ('waiting', 'offered')",
 	    err);

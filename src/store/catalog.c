@@ -81,20 +81,31 @@ static enum otd_status write_children(struct otd_conn *tx, struct otd_visitor *v
 	}
 	for(size_t i = 0; i < v->n_shifts; i++) {
 		struct otd_shift *sh = &v->shifts[i];
-		st = conn_prepare(tx,
-		                  "INSERT INTO shifts(visitor_id, tzid, dtstart_local, duration_min, "
-		                  "rrule) VALUES (?1, ?2, ?3, ?4, ?5)",
-		                  err);
+		/* A shift kept from before keeps its id (as the API showed it);
+		 * a new one gets the next. */
+		st = sh->id > 0
+		         ? conn_prepare(tx,
+		                        "INSERT INTO shifts(visitor_id, tzid, dtstart_local, "
+		                        "duration_min, rrule, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		                        err)
+		         : conn_prepare(tx,
+		                        "INSERT INTO shifts(visitor_id, tzid, dtstart_local, "
+		                        "duration_min, rrule) VALUES (?1, ?2, ?3, ?4, ?5)",
+		                        err);
 		if(!st)
 			return OTD_EIO;
+		if(sh->id > 0)
+			db_bind_int64(st, 6, sh->id);
 		db_bind_int64(st, 1, v->id);
 		db_bind_text(st, 2, sh->tzid);
 		db_bind_text(st, 3, sh->start);
 		db_bind_int(st, 4, sh->duration_min);
 		db_bind_text(st, 5, sh->rrule);
+		bool kept = sh->id > 0;
 		if((s = step_done(tx, st, "add shift", err)))
 			return s;
-		sh->id = conn_last_id(tx);
+		if(!kept)
+			sh->id = conn_last_id(tx);
 		for(size_t k = 0; k < sh->n_exdates; k++) {
 			st = conn_prepare(tx,
 			                  "INSERT INTO shift_exdates(shift_id, date) VALUES (?1, ?2) "

@@ -88,6 +88,11 @@ void store_on_fault(struct otd_store *s,
 	pthread_mutex_unlock(&s->mu);
 }
 
+struct pg_store *store_pg_backend(struct otd_store *s)
+{
+	return s->pg;
+}
+
 const char *store_fault_name(enum otd_store_fault fault)
 {
 	switch(fault) {
@@ -694,6 +699,12 @@ enum otd_status store_read(struct otd_store *s, store_read_fn fn, void *ctx,
 	return st;
 }
 
+void store_relax_isolation(struct otd_conn *tx)
+{
+	if(tx->pg)
+		pg_relax_isolation(tx);
+}
+
 void store_lock_scope(struct otd_conn *tx, int64_t visitor_id, const char *local_date)
 {
 	if(tx->pg) {
@@ -858,7 +869,7 @@ void store_stats(struct otd_store *s, struct otd_store_stats *out)
 		out->wal_bytes = 0;
 		int in_use = 0;
 		uint64_t retries = 0;
-		pg_store_stats(s->pg, &retries, &in_use);
+		pg_store_stats(s->pg, &retries, &in_use, &out->busy_seconds, &out->commit_seconds);
 		out->writer_queue_depth = in_use;
 		out->serialization_retries = retries;
 	}

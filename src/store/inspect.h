@@ -30,4 +30,23 @@ struct store_inspect {
  * it is in *out for the caller to judge. */
 enum otd_status store_inspect(const char *path, struct store_inspect *out, struct otd_error *err);
 
+/* What store_inspect_pg found in a PostgreSQL database. */
+struct store_inspect_pg {
+	char server_version[32]; /* SHOW server_version */
+	int schema_version;      /* onthedot_schema's version; 0 before migrate */
+	int schema_latest;
+	int64_t db_bytes;    /* pg_database_size */
+	char collate[64];    /* the database's collation: "C" sorts as SQLite does */
+	int max_connections; /* SHOW max_connections */
+	int connections;     /* sessions connected to this database now */
+	int nodes_alive;     /* onthedot nodes whose ticker was seen in the last 5 minutes */
+	bool read_only;      /* a standby (pg_is_in_recovery): nodes must use the primary */
+};
+
+/* Connects to the PostgreSQL database at url and fills *out with read-only
+ * queries. OTD_EIO with the server's words (the password shown as ***)
+ * when it cannot connect or read. */
+enum otd_status store_inspect_pg(const char *url, struct store_inspect_pg *out,
+                                 struct otd_error *err);
+
 #endif

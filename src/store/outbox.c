@@ -39,17 +39,31 @@ void store_outbox_msg_cleanup(struct otd_outbox_msg *m)
 }
 
 enum otd_status store_outbox_recover(struct otd_conn *tx, int64_t now, int64_t sms_grace,
-                                     int64_t *n, struct otd_error *err)
+                                     const char *node, int64_t lease_s, int64_t *n,
+                                     struct otd_error *err)
 {
+	/* SQLite: one process serves the file, so every 'sending' row is one
+	 * the last process left. PostgreSQL: other nodes may be sending
+	 * theirs; only this node's and those claimed longer than a lease ago
+	 * (their node died or lost the database) are taken over. */
+	bool pg = conn_is_pg(tx);
 	struct otd_stmt *st = conn_prepare(
 	    tx,
-	    "UPDATE outbox SET state = 'uncertain', uncertain_at = ?1, claimed_at = NULL, "
-	    "due_at = CASE channel WHEN 'sms' THEN ?1 + ?2 ELSE ?1 END WHERE state = 'sending'",
+	    pg ? "UPDATE outbox SET state = 'uncertain', uncertain_at = ?1, claimed_at = NULL, "
+	         "claimed_by = NULL, due_at = CASE channel WHEN 'sms' THEN ?1 + ?2 ELSE ?1 END "
+	         "WHERE state = 'sending' AND (claimed_by = ?3 OR coalesce(claimed_at, 0) <= ?4)"
+	       : "UPDATE outbox SET state = 'uncertain', uncertain_at = ?1, claimed_at = NULL, "
+	         "claimed_by = NULL, due_at = CASE channel WHEN 'sms' THEN ?1 + ?2 ELSE ?1 END "
+	         "WHERE state = 'sending'",
 	    err);
 	if(!st)
 		return OTD_EIO;
 	db_bind_int64(st, 1, now);
 	db_bind_int64(st, 2, sms_grace);
+	if(pg) {
+		conn_bind_text(st, 3, node);
+		db_bind_int64(st, 4, now - lease_s);
+	}
 	enum otd_status s = conn_step_done(tx, st, "recover interrupted sends", err);
 	if(s == OTD_OK)
 		*n = conn_changes(tx);
@@ -57,17 +71,25 @@ enum otd_status store_outbox_recover(struct otd_conn *tx, int64_t now, int64_t s
 }
 
 enum otd_status store_outbox_claim(struct otd_conn *tx, int64_t now, unsigned mask, int max,
-                                   struct otd_outbox_msg *out, int *n, struct otd_error *err)
+                                   const char *node, struct otd_outbox_msg *out, int *n,
+                                   struct otd_error *err)
 {
 	*n = 0;
+	/* PostgreSQL: rows another node's claim holds are skipped, not waited
+	 * for, so nodes never claim the same message nor queue behind each
+	 * other. */
+	bool pg = conn_is_pg(tx);
 	/* An interrupted text message whose delivery report came in reached
 	 * the customer: it is sent, not sent again. */
 	struct otd_stmt *st = conn_prepare(
 	    tx,
-	    "UPDATE outbox SET state = 'sent', sent_at = ?1 WHERE state = 'uncertain' AND channel "
-	    "= "
-	    "'sms' AND EXISTS (SELECT 1 FROM delivery_receipts r WHERE r.outbox_id = outbox.id AND "
-	    "r.status IN ('delivered', 'accepted'))",
+	    pg ? "UPDATE outbox SET state = 'sent', sent_at = ?1 WHERE id IN (SELECT o.id FROM "
+	         "outbox o WHERE o.state = 'uncertain' AND o.channel = 'sms' AND EXISTS (SELECT 1 "
+	         "FROM delivery_receipts r WHERE r.outbox_id = o.id AND r.status IN ('delivered', "
+	         "'accepted')) FOR UPDATE SKIP LOCKED)"
+	       : "UPDATE outbox SET state = 'sent', sent_at = ?1 WHERE state = 'uncertain' AND "
+	         "channel = 'sms' AND EXISTS (SELECT 1 FROM delivery_receipts r WHERE r.outbox_id "
+	         "= outbox.id AND r.status IN ('delivered', 'accepted'))",
 	    err);
 	if(!st)
 		return OTD_EIO;
@@ -75,21 +97,27 @@ enum otd_status store_outbox_claim(struct otd_conn *tx, int64_t now, unsigned ma
 	enum otd_status s = conn_step_done(tx, st, "settle interrupted sends", err);
 	if(s)
 		return s;
-	st = conn_prepare(
-	    tx,
-	    "UPDATE outbox SET state = 'sending', claimed_at = ?1, attempts = attempts + 1, "
-	    "provider_attempts = provider_attempts + 1 "
-	    "WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'uncertain') "
-	    "AND due_at <= ?1 AND channel IN (?2, ?3, ?4) ORDER BY due_at, id LIMIT ?5) "
-	    "RETURNING id, coalesce(appointment_id, 0), coalesce(customer_id, 0), "
-	    "idem_key, event_key, channel, template, payload, attempts, provider_index, "
-	    "uncertain_at IS NOT NULL, created_at, provider_attempts",
-	    err);
+#define CLAIM_SET                                                                                  \
+	"UPDATE outbox SET state = 'sending', claimed_at = ?1, claimed_by = ?6, attempts = "       \
+	"attempts + 1, provider_attempts = provider_attempts + 1 "                                 \
+	"WHERE id IN (SELECT id FROM outbox WHERE state IN ('pending', 'uncertain') "              \
+	"AND due_at <= ?1 AND channel IN (?2, ?3, ?4) ORDER BY due_at, id LIMIT ?5"
+#define CLAIM_RETURNING                                                                            \
+	"RETURNING id, coalesce(appointment_id, 0), coalesce(customer_id, 0), "                    \
+	"idem_key, event_key, channel, template, payload, attempts, provider_index, "              \
+	"uncertain_at IS NOT NULL, created_at, provider_attempts"
+	st = conn_prepare(tx,
+	                  pg ? CLAIM_SET " FOR UPDATE SKIP LOCKED) " CLAIM_RETURNING
+	                     : CLAIM_SET ") " CLAIM_RETURNING,
+	                  err);
+#undef CLAIM_SET
+#undef CLAIM_RETURNING
 	if(!st)
 		return OTD_EIO;
 	db_bind_int64(st, 1, now);
 	bind_channels(st, 2, mask);
 	db_bind_int(st, 5, max);
+	conn_bind_text(st, 6, node);
 	int rc;
 	while((rc = db_step(st)) == DB_ROW && *n < max) {
 		struct otd_outbox_msg *m = &out[(*n)++];
@@ -150,19 +178,30 @@ static enum otd_status changed_one(struct otd_conn *tx, struct otd_stmt *st, con
 	return s;
 }
 
+/* Whether an outcome must also find the row still claimed by node: under
+ * PostgreSQL, where another node may have taken the claim over. */
+static bool check_owner(struct otd_conn *tx, const char *node)
+{
+	return node && conn_is_pg(tx);
+}
+
 enum otd_status store_outbox_mark_sent(struct otd_conn *tx, int64_t id, int64_t now,
                                        const char *provider, const char *provider_id,
-                                       const char *redact, struct otd_error *err)
+                                       const char *redact, const char *node, struct otd_error *err)
 {
+#define MARK_SENT                                                                                  \
+	"UPDATE outbox SET state = 'sent', sent_at = ?2, provider = "                              \
+	"?3, provider_id = ?4, last_error = NULL, payload = CASE WHEN "                            \
+	"CAST(?5 AS TEXT) IS NULL THEN payload ELSE replace(payload, ?5, "                         \
+	"'REDACTED') END WHERE id = ?1 AND state = 'sending'"
+	bool owner = check_owner(tx, node);
 	struct otd_stmt *st =
-	    conn_prepare(tx,
-	                 "UPDATE outbox SET state = 'sent', sent_at = ?2, provider = "
-	                 "?3, provider_id = ?4, last_error = NULL, payload = CASE WHEN "
-	                 "CAST(?5 AS TEXT) IS NULL THEN payload ELSE replace(payload, ?5, "
-	                 "'REDACTED') END WHERE id = ?1 AND state = 'sending'",
-	                 err);
+	    conn_prepare(tx, owner ? MARK_SENT " AND claimed_by = ?6" : MARK_SENT, err);
+#undef MARK_SENT
 	if(!st)
 		return OTD_EIO;
+	if(owner)
+		conn_bind_text(st, 6, node);
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, now);
 	conn_bind_text(st, 3, provider);
@@ -172,19 +211,23 @@ enum otd_status store_outbox_mark_sent(struct otd_conn *tx, int64_t id, int64_t 
 }
 
 enum otd_status store_outbox_mark_retry(struct otd_conn *tx, int64_t id, int64_t due_at,
-                                        int provider_index, const char *error,
+                                        int provider_index, const char *error, const char *node,
                                         struct otd_error *err)
 {
+#define MARK_RETRY                                                                                 \
+	"UPDATE outbox SET state = CASE WHEN uncertain_at IS NULL "                                \
+	"THEN 'pending' ELSE 'uncertain' END, claimed_at = NULL, claimed_by = NULL, "              \
+	"due_at = ?2, provider_attempts = CASE WHEN provider_index = "                             \
+	"?3 THEN provider_attempts ELSE 0 END, provider_index = ?3, "                              \
+	"last_error = ?4 WHERE id = ?1 AND state = 'sending'"
+	bool owner = check_owner(tx, node);
 	struct otd_stmt *st =
-	    conn_prepare(tx,
-	                 "UPDATE outbox SET state = CASE WHEN uncertain_at IS NULL "
-	                 "THEN 'pending' ELSE 'uncertain' END, claimed_at = NULL, "
-	                 "due_at = ?2, provider_attempts = CASE WHEN provider_index = "
-	                 "?3 THEN provider_attempts ELSE 0 END, provider_index = ?3, "
-	                 "last_error = ?4 WHERE id = ?1 AND state = 'sending'",
-	                 err);
+	    conn_prepare(tx, owner ? MARK_RETRY " AND claimed_by = ?5" : MARK_RETRY, err);
+#undef MARK_RETRY
 	if(!st)
 		return OTD_EIO;
+	if(owner)
+		conn_bind_text(st, 5, node);
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, due_at);
 	db_bind_int(st, 3, provider_index);
@@ -193,19 +236,24 @@ enum otd_status store_outbox_mark_retry(struct otd_conn *tx, int64_t id, int64_t
 }
 
 enum otd_status store_outbox_mark_failed(struct otd_conn *tx, int64_t id, const char *provider,
-                                         const char *error, bool was_sent, struct otd_error *err)
+                                         const char *error, bool was_sent, const char *node,
+                                         struct otd_error *err)
 {
 	/* A message already sent can still fail later (a delivery report
 	 * saying it never arrived). */
+#define MARK_FAILED                                                                                \
+	"UPDATE outbox SET state = 'failed', sent_at = NULL, "                                     \
+	"claimed_at = coalesce(claimed_at, created_at), provider = "                               \
+	"coalesce(?2, provider), last_error = ?3 WHERE id = ?1 AND "                               \
+	"state = CASE WHEN ?4 <> 0 THEN 'sent' ELSE 'sending' END"
+	bool owner = !was_sent && check_owner(tx, node);
 	struct otd_stmt *st =
-	    conn_prepare(tx,
-	                 "UPDATE outbox SET state = 'failed', sent_at = NULL, "
-	                 "claimed_at = coalesce(claimed_at, created_at), provider = "
-	                 "coalesce(?2, provider), last_error = ?3 WHERE id = ?1 AND "
-	                 "state = CASE WHEN ?4 THEN 'sent' ELSE 'sending' END",
-	                 err);
+	    conn_prepare(tx, owner ? MARK_FAILED " AND claimed_by = ?5" : MARK_FAILED, err);
+#undef MARK_FAILED
 	if(!st)
 		return OTD_EIO;
+	if(owner)
+		conn_bind_text(st, 5, node);
 	db_bind_int64(st, 1, id);
 	conn_bind_text(st, 2, provider);
 	conn_bind_text(st, 3, error);
@@ -214,17 +262,21 @@ enum otd_status store_outbox_mark_failed(struct otd_conn *tx, int64_t id, const 
 }
 
 enum otd_status store_outbox_mark_uncertain(struct otd_conn *tx, int64_t id, int64_t now,
-                                            int64_t due_at, const char *error,
+                                            int64_t due_at, const char *error, const char *node,
                                             struct otd_error *err)
 {
+#define MARK_UNCERTAIN                                                                             \
+	"UPDATE outbox SET state = 'uncertain', uncertain_at = "                                   \
+	"coalesce(uncertain_at, ?2), claimed_at = NULL, claimed_by = NULL, due_at = ?3, "          \
+	"last_error = ?4 WHERE id = ?1 AND state = 'sending'"
+	bool owner = check_owner(tx, node);
 	struct otd_stmt *st =
-	    conn_prepare(tx,
-	                 "UPDATE outbox SET state = 'uncertain', uncertain_at = "
-	                 "coalesce(uncertain_at, ?2), claimed_at = NULL, due_at = ?3, "
-	                 "last_error = ?4 WHERE id = ?1 AND state = 'sending'",
-	                 err);
+	    conn_prepare(tx, owner ? MARK_UNCERTAIN " AND claimed_by = ?5" : MARK_UNCERTAIN, err);
+#undef MARK_UNCERTAIN
 	if(!st)
 		return OTD_EIO;
+	if(owner)
+		conn_bind_text(st, 5, node);
 	db_bind_int64(st, 1, id);
 	db_bind_int64(st, 2, now);
 	db_bind_int64(st, 3, due_at);

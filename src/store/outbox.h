@@ -35,21 +35,32 @@ struct otd_outbox_msg {
 
 void store_outbox_msg_cleanup(struct otd_outbox_msg *m);
 
-/* At start, before any worker: every message left 'sending' by a process
- * that died becomes 'uncertain' (uncertain_at = now), due again at now for
- * email and at now + sms_grace for text messages (a delivery report may
- * still arrive and show it went). *n receives the count. */
+/* Takes over sends cut off by a process that died: each such 'sending'
+ * message becomes 'uncertain' (uncertain_at = now, unclaimed), due again
+ * at now for email and at now + sms_grace for text messages (a delivery
+ * report may still arrive and show it went). *n receives the count.
+ * SQLite (one process serves the file; called at start, before any
+ * worker): every 'sending' message; node and lease_s are not used.
+ * PostgreSQL (several nodes may share the database): only those claimed
+ * by node (may be NULL: none) or claimed lease_s or more seconds before
+ * now, whichever node claimed them; another node's younger claims are
+ * left alone. */
 enum otd_status store_outbox_recover(struct otd_conn *tx, int64_t now, int64_t sms_grace,
-                                     int64_t *n, struct otd_error *err);
+                                     const char *node, int64_t lease_s, int64_t *n,
+                                     struct otd_error *err);
 
 /* Claims up to max messages due at now (pending, or uncertain) of the
  * channels in mask, oldest due first: each becomes 'sending' with
- * claimed_at = now and one more attempt. An uncertain text message that
- * already has a delivery report is marked sent instead of claimed (it
- * reached the customer). out must hold max entries; *n receives the
- * count. */
+ * claimed_at = now, claimed_by = node (this process's instance id; may be
+ * NULL) and one more attempt. An uncertain text message that already has
+ * a delivery report is marked sent instead of claimed (it reached the
+ * customer). Under PostgreSQL rows locked by another node's transaction
+ * are skipped (FOR UPDATE SKIP LOCKED): concurrent nodes never claim the
+ * same message nor wait for each other. out must hold max entries; *n
+ * receives the count. */
 enum otd_status store_outbox_claim(struct otd_conn *tx, int64_t now, unsigned mask, int max,
-                                   struct otd_outbox_msg *out, int *n, struct otd_error *err);
+                                   const char *node, struct otd_outbox_msg *out, int *n,
+                                   struct otd_error *err);
 
 /* The earliest due_at of a message waiting for the channels in mask, or
  * INT64_MAX when none waits. */
@@ -62,23 +73,28 @@ enum otd_status store_outbox_next_due(struct otd_conn *c, unsigned mask, int64_t
  * its link; NULL for none) replaced by "REDACTED": what is kept as
  * evidence opens nothing (DESIGN.md, Security model). mark_failed with
  * was_sent fails a message already 'sent' instead (a delivery report
- * saying it never arrived); without, the message must be 'sending'. */
+ * saying it never arrived); without, the message must be 'sending'.
+ * node: the instance id that claimed it, or NULL. Under PostgreSQL a
+ * non-NULL node must also still hold the claim (claimed_by = node), else
+ * OTD_ENOTFOUND: another node took the claim over and its outcome stands.
+ * Under SQLite (and for mark_failed with was_sent) node is not used. */
 enum otd_status store_outbox_mark_sent(struct otd_conn *tx, int64_t id, int64_t now,
                                        const char *provider, const char *provider_id,
-                                       const char *redact, struct otd_error *err);
+                                       const char *redact, const char *node, struct otd_error *err);
 /* mark_retry with another provider_index starts that provider's count of
  * attempts afresh. */
 enum otd_status store_outbox_mark_retry(struct otd_conn *tx, int64_t id, int64_t due_at,
-                                        int provider_index, const char *error,
+                                        int provider_index, const char *error, const char *node,
                                         struct otd_error *err);
 enum otd_status store_outbox_mark_failed(struct otd_conn *tx, int64_t id, const char *provider,
-                                         const char *error, bool was_sent, struct otd_error *err);
+                                         const char *error, bool was_sent, const char *node,
+                                         struct otd_error *err);
 
 /* A send that may have reached the gateway without our hearing so: the
  * message becomes 'uncertain' (uncertain_at set once, and counted), due
- * again at due_at on the same provider. */
+ * again at due_at on the same provider. node as for the outcomes above. */
 enum otd_status store_outbox_mark_uncertain(struct otd_conn *tx, int64_t id, int64_t now,
-                                            int64_t due_at, const char *error,
+                                            int64_t due_at, const char *error, const char *node,
                                             struct otd_error *err);
 
 /* Whether a delivery report said the message failed. */

@@ -16,17 +16,23 @@
 
 #include "onthedot/asset.h"
 #include "onthedot/mem.h"
+#include "store/inspect.h"
 #include "store/pg.h"
 #include "store/sql.h"
 
 #define OID_BYTEA 17
 #define OID_BOOL 16
+#define OID_TEXT 25
 /* Connections beyond the read pool, for write jobs running at once. */
-#define PG_WRITE_CONNECTIONS 4
+#define PG_WRITE_CONNECTIONS 12
 /* A write job meeting serialization failures runs at most this often. */
 #define PG_RETRIES 12
 /* The session advisory lock migrations hold (a fixed key: "otd1"). */
 #define PG_MIGRATE_LOCK 0x6f746431LL
+
+/* Booking scopes (visitor, day) one write job locks at most, remembered
+ * to lock before the transaction when it runs again. */
+#define PG_MAX_SCOPES 8
 
 struct pg_conn {
 	PGconn *pq;
@@ -34,6 +40,13 @@ struct pg_conn {
 	char sqlstate[6];
 	int changes;
 	unsigned next_name;
+	/* In the current write job: a serialization failure or deadlock was
+	 * met (the statements after it fail as "transaction aborted"), the
+	 * scopes it locked, and whether it asked for READ COMMITTED. */
+	bool conflict;
+	int scopes[PG_MAX_SCOPES][2];
+	int n_scopes;
+	bool relaxed;
 };
 
 struct pg_stmt {
@@ -43,6 +56,7 @@ struct pg_stmt {
 	bool persistent;
 	char name[24];     /* server-side name once prepared ("" before) */
 	unsigned *types;       /* per parameter: the type of the bound value (0: inferred) */
+	uint64_t used;         /* parameters the text refers to (bit n-1 for ?n) */
 	unsigned *prepared_as; /* per parameter: the type it was prepared with */
 	const char **values;
 	int *lengths;
@@ -70,6 +84,11 @@ bool store_path_is_pg(const char *path)
 {
 	return path &&
 	       (strncmp(path, "postgresql://", 13) == 0 || strncmp(path, "postgres://", 11) == 0);
+}
+
+char *store_path_shown(const char *path)
+{
+	return store_path_is_pg(path) ? pg_url_redacted(path) : xstrdup(path);
 }
 
 char *pg_url_redacted(const char *url)
@@ -172,7 +191,7 @@ static bool unary_plus(const struct buf *b)
 	return false;
 }
 
-static char *translate(const char *sql, int *nparams, bool schema)
+static char *translate(const char *sql, int *nparams, uint64_t *used, bool schema)
 {
 	struct buf b = {0};
 	int seq = 0, maxp = 0;
@@ -210,6 +229,8 @@ static char *translate(const char *sql, int *nparams, bool schema)
 				n = ++seq;
 			if(n > maxp)
 				maxp = n;
+			if(used && n >= 1 && n <= 64)
+				*used |= UINT64_C(1) << (n - 1);
 			char num[16];
 			snprintf(num, sizeof(num), "$%d", n);
 			buf_str(&b, num);
@@ -304,12 +325,12 @@ static char *translate(const char *sql, int *nparams, bool schema)
 
 char *pg_translate(const char *sql, int *nparams)
 {
-	return translate(sql, nparams, false);
+	return translate(sql, nparams, NULL, false);
 }
 
 char *pg_translate_schema(const char *ddl)
 {
-	return translate(ddl, NULL, true);
+	return translate(ddl, NULL, NULL, true);
 }
 
 /* ---- errors ------------------------------------------------------------- */
@@ -326,6 +347,8 @@ static int pg_error_code(struct pg_conn *pc, const PGresult *res)
 	while(len && (pc->errmsg[len - 1] == '\n' || pc->errmsg[len - 1] == ' '))
 		pc->errmsg[--len] = '\0';
 	snprintf(pc->sqlstate, sizeof(pc->sqlstate), "%s", state ? state : "");
+	if(state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0))
+		pc->conflict = true;
 	if(PQstatus(pc->pq) != CONNECTION_OK || !state)
 		return DB_IOERR;
 	if(strcmp(state, "23505") == 0)
@@ -358,7 +381,7 @@ struct otd_stmt *pg_prepare(struct otd_conn *c, const char *sql, bool persistent
 	(void)err;
 	struct pg_stmt *ps = xcalloc(1, sizeof(*ps));
 	ps->pc = c->pg;
-	ps->sql = pg_translate(sql, &ps->nparams);
+	ps->sql = translate(sql, &ps->nparams, &ps->used, false);
 	ps->persistent = persistent;
 	int n = ps->nparams > 0 ? ps->nparams : 1;
 	ps->types = xcalloc((size_t)n, sizeof(*ps->types));
@@ -447,6 +470,16 @@ int pg_param_count(struct pg_stmt *ps)
 	return ps->nparams;
 }
 
+/* The type parameter i is prepared with: its bound value's, except that
+ * one the text never mentions (SQLite ignores those) is declared text, as
+ * the server could not infer its type. */
+static unsigned param_type(const struct pg_stmt *ps, int i)
+{
+	if(i < 64 && !(ps->used & (UINT64_C(1) << i)))
+		return OID_TEXT;
+	return ps->types[i];
+}
+
 /* Prepares ps on the server for the types of its bound values (integers
  * as bigint, reals as double precision, blobs as bytea; text and NULL
  * left for the server to infer from where they stand), again when those
@@ -469,7 +502,7 @@ static int ensure_prepared(struct pg_stmt *ps)
 	unsigned int types[ps->nparams > 0 ? ps->nparams : 1];
 	for(int i = 0; i < ps->nparams; i++) {
 		ps->prepared_as[i] = ps->types[i];
-		types[i] = ps->types[i];
+		types[i] = param_type(ps, i);
 	}
 	char name[24];
 	snprintf(name, sizeof(name), "otd%u", ++pc->next_name);
@@ -506,7 +539,7 @@ int pg_step(struct otd_stmt *st)
 	} else {
 		unsigned int types[ps->nparams > 0 ? ps->nparams : 1];
 		for(int i = 0; i < ps->nparams; i++)
-			types[i] = ps->types[i];
+			types[i] = param_type(ps, i);
 		r = PQexecParams(pc->pq, ps->sql, ps->nparams, types, ps->values, ps->lengths,
 		                 ps->formats, 0);
 	}
@@ -664,7 +697,8 @@ static struct pg_conn *pg_connect(const char *url, struct otd_error *err)
 	struct pg_conn *pc = xcalloc(1, sizeof(*pc));
 	pc->pq = pq;
 	/* Integer seconds everywhere; the zone only matters to logs. */
-	if(simple(pc, "SET TIME ZONE 'UTC'; SET client_min_messages = warning") != DB_OK) {
+	if(simple(pc, "SET TIME ZONE 'UTC'; SET client_min_messages = warning; SET lock_timeout = "
+	              "'10s'") != DB_OK) {
 		otd_error_set(err, OTD_EIO, "database_open_failed", "database",
 		              "Cannot set up the PostgreSQL session: %s.", pc->errmsg);
 		PQfinish(pq);
@@ -714,7 +748,15 @@ struct pg_store {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	_Atomic uint64_t retries;
+	_Atomic uint64_t busy_ns, commit_ns; /* write jobs' time in transactions, in COMMIT */
 };
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 static enum otd_status schema_version(struct pg_conn *pc, int *version, struct otd_error *err)
 {
@@ -855,7 +897,8 @@ static void release(struct pg_store *ps, int slot)
 		c->n_cache = 0;
 		PQreset(c->pg->pq);
 		if(PQstatus(c->pg->pq) == CONNECTION_OK)
-			simple(c->pg, "SET TIME ZONE 'UTC'; SET client_min_messages = warning");
+			simple(c->pg, "SET TIME ZONE 'UTC'; SET client_min_messages = warning; SET "
+			              "lock_timeout = '10s'");
 	} else if(PQtransactionStatus(c->pg->pq) != PQTRANS_IDLE) {
 		simple(c->pg, "ROLLBACK");
 	}
@@ -865,11 +908,44 @@ static void release(struct pg_store *ps, int slot)
 	pthread_mutex_unlock(&ps->mu);
 }
 
-/* Whether the connection's last failure asks for the job to run again. */
-static bool retryable(struct otd_conn *c)
+/* Locks (session level) the scopes the failed attempt of a job locked,
+ * before its next transaction begins: that transaction's snapshot then
+ * comes after the commit of whoever held them, so it does not fail again
+ * on the same conflict (a SERIALIZABLE snapshot is taken by the first
+ * statement, before an advisory lock taken inside could be granted). */
+static int prelock(struct pg_conn *pc, int scopes[][2], int n)
 {
-	const char *s = c->pg->sqlstate;
-	return strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0;
+	/* In order, so that two jobs prelocking the same pair cannot deadlock. */
+	for(int i = 1; i < n; i++)
+		for(int j = i; j > 0 && (scopes[j - 1][0] > scopes[j][0] ||
+		                         (scopes[j - 1][0] == scopes[j][0] &&
+		                          scopes[j - 1][1] > scopes[j][1]));
+		    j--) {
+			int t0 = scopes[j][0], t1 = scopes[j][1];
+			scopes[j][0] = scopes[j - 1][0];
+			scopes[j][1] = scopes[j - 1][1];
+			scopes[j - 1][0] = t0;
+			scopes[j - 1][1] = t1;
+		}
+	for(int i = 0; i < n; i++) {
+		char q[96];
+		snprintf(q, sizeof(q), "SELECT pg_advisory_lock(%d, %d)", scopes[i][0],
+		         scopes[i][1]);
+		int rc = simple(pc, q);
+		if(rc != DB_OK)
+			return rc;
+	}
+	return DB_OK;
+}
+
+static void unlock_all(struct pg_conn *pc, int scopes[][2], int n)
+{
+	for(int i = 0; i < n; i++) {
+		char q[96];
+		snprintf(q, sizeof(q), "SELECT pg_advisory_unlock(%d, %d)", scopes[i][0],
+		         scopes[i][1]);
+		simple(pc, q);
+	}
 }
 
 enum otd_status pg_store_write(struct pg_store *ps, store_write_fn fn, void *ctx,
@@ -880,37 +956,78 @@ enum otd_status pg_store_write(struct pg_store *ps, store_write_fn fn, void *ctx
 	struct otd_conn *c = acquire(ps, &slot, err);
 	if(!c)
 		return OTD_EBUSY;
+	struct pg_conn *pc = c->pg;
 	enum otd_status st = OTD_OK;
+	int held[PG_MAX_SCOPES][2], n_held = 0;
 	for(int attempt = 0;; attempt++) {
 		c->outbox_dirty = false;
 		c->fault = 0;
-		c->pg->sqlstate[0] = '\0';
+		pc->sqlstate[0] = '\0';
+		pc->conflict = false;
+		pc->n_scopes = 0;
+		pc->relaxed = false;
 		otd_error_clear(err);
-		int rc = simple(c->pg, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+		uint64_t t0 = now_ns();
+		int rc = simple(pc, "BEGIN ISOLATION LEVEL SERIALIZABLE");
 		if(rc != DB_OK) {
 			st = conn_fail(c, rc, "begin", err);
 			break;
 		}
 		st = fn(c, ctx, err);
 		if(st == OTD_OK) {
-			rc = simple(c->pg, "COMMIT");
+			uint64_t t1 = now_ns();
+			rc = simple(pc, "COMMIT");
+			uint64_t t2 = now_ns();
+			atomic_fetch_add(&ps->commit_ns, t2 - t1);
+			atomic_fetch_add(&ps->busy_ns, t2 - t0);
 			if(rc == DB_OK) {
 				*outbox_dirty = c->outbox_dirty;
 				break;
 			}
 			st = conn_fail(c, rc, "commit", err);
 		} else {
-			simple(c->pg, "ROLLBACK");
+			simple(pc, "ROLLBACK");
 		}
-		if(!retryable(c) || attempt + 1 >= PG_RETRIES)
+		/* A job whose statements failed after a serialization failure
+		 * reports those later failures: the conflict is what counts. */
+		if(!pc->conflict || attempt + 1 >= PG_RETRIES)
 			break;
-		simple(c->pg, "ROLLBACK");
 		atomic_fetch_add(&ps->retries, 1);
-		/* Let the transaction we collided with finish. */
-		usleep((useconds_t)(200 + randombytes_uniform(800) * (unsigned)(attempt + 1)));
+		unlock_all(pc, held, n_held);
+		n_held = 0;
+		for(int i = 0; i < pc->n_scopes; i++) {
+			held[n_held][0] = pc->scopes[i][0];
+			held[n_held][1] = pc->scopes[i][1];
+			n_held++;
+		}
+		if(n_held) {
+			if(prelock(pc, held, n_held) != DB_OK) {
+				st = conn_fail(c, DB_IOERR, "lock before retrying", err);
+				break;
+			}
+		} else {
+			/* Let the transaction we collided with finish. */
+			usleep(
+			    (useconds_t)(200 + randombytes_uniform(800) * (unsigned)(attempt + 1)));
+		}
+	}
+	unlock_all(pc, held, n_held);
+	if(st != OTD_OK && pc->conflict) {
+		st = otd_error_set(err, OTD_EBUSY, "database_busy", NULL,
+		                   "The database is busy; try again in a moment.");
+		if(err)
+			err->retry_after = 1;
 	}
 	release(ps, slot);
 	return st;
+}
+
+void pg_relax_isolation(struct otd_conn *tx)
+{
+	if(tx->pg->relaxed)
+		return;
+	tx->pg->relaxed = true;
+	simple(tx->pg, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
 }
 
 enum otd_status pg_store_read(struct pg_store *ps, store_read_fn fn, void *ctx,
@@ -943,6 +1060,12 @@ void pg_lock_scope(struct otd_conn *tx, int64_t visitor_id, const char *local_da
 	snprintf(a, sizeof(a), "%d", (int)(visitor_id & 0x7fffffff));
 	snprintf(b, sizeof(b), "%d", day);
 	const char *vals[2] = {a, b};
+	struct pg_conn *pc = tx->pg;
+	if(pc->n_scopes < PG_MAX_SCOPES) {
+		pc->scopes[pc->n_scopes][0] = (int)(visitor_id & 0x7fffffff);
+		pc->scopes[pc->n_scopes][1] = day;
+		pc->n_scopes++;
+	}
 	PGresult *r = PQexecParams(tx->pg->pq, "SELECT pg_advisory_xact_lock($1::int4, $2::int4)",
 	                           2, NULL, vals, NULL, NULL, 0);
 	if(PQresultStatus(r) != PGRES_TUPLES_OK)
@@ -950,15 +1073,44 @@ void pg_lock_scope(struct otd_conn *tx, int64_t visitor_id, const char *local_da
 	PQclear(r);
 }
 
-void pg_store_stats(struct pg_store *ps, uint64_t *retries, int *pool_in_use)
+void pg_store_stats(struct pg_store *ps, uint64_t *retries, int *pool_in_use, double *busy_s,
+                    double *commit_s)
 {
 	*retries = atomic_load(&ps->retries);
+	*busy_s = (double)atomic_load(&ps->busy_ns) / 1e9;
+	*commit_s = (double)atomic_load(&ps->commit_ns) / 1e9;
 	int n = 0;
 	pthread_mutex_lock(&ps->mu);
 	for(int i = 0; i < ps->n; i++)
 		n += ps->busy[i];
 	pthread_mutex_unlock(&ps->mu);
 	*pool_in_use = n;
+}
+
+const char *pg_store_url(struct pg_store *ps)
+{
+	return ps->url;
+}
+
+enum otd_status pg_store_notify(struct pg_store *ps, const char *channel, const char *payload,
+                                struct otd_error *err)
+{
+	int slot;
+	struct otd_conn *c = acquire(ps, &slot, err);
+	if(!c)
+		return OTD_EBUSY;
+	const char *params[2] = {channel, payload};
+	PGresult *r =
+	    PQexecParams(c->pg->pq, "SELECT pg_notify($1, $2)", 2, NULL, params, NULL, NULL, 0);
+	enum otd_status st = OTD_OK;
+	if(PQresultStatus(r) != PGRES_TUPLES_OK) {
+		pg_error_code(c->pg, r);
+		st = otd_error_set(err, OTD_EIO, "database_error", "database",
+		                   "Cannot notify the other nodes: %s.", c->pg->errmsg);
+	}
+	PQclear(r);
+	release(ps, slot);
+	return st;
 }
 
 /* ---- migrations ------------------------------------------------------------ */
@@ -1039,6 +1191,68 @@ enum otd_status pg_migrate(const char *url, int *from, int *to, struct otd_error
 	}
 out:
 	free(shown);
+	pg_disconnect(pc);
+	return st;
+}
+
+/* ---- doctor ----------------------------------------------------------------- */
+
+/* The first value of sql's result as text into dst ("" when none). */
+static int one_text(struct pg_conn *pc, const char *sql, char *dst, size_t size)
+{
+	dst[0] = '\0';
+	PGresult *r = PQexec(pc->pq, sql);
+	int rc = DB_OK;
+	if(PQresultStatus(r) != PGRES_TUPLES_OK)
+		rc = pg_error_code(pc, r);
+	else if(PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		snprintf(dst, size, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return rc;
+}
+
+enum otd_status store_inspect_pg(const char *url, struct store_inspect_pg *out,
+                                 struct otd_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->schema_latest = store_schema_latest();
+	struct pg_conn *pc = pg_connect(url, err);
+	if(!pc)
+		return OTD_EIO;
+	char v[64];
+	int rc =
+	    one_text(pc, "SHOW server_version", out->server_version, sizeof(out->server_version));
+	if(rc == DB_OK)
+		rc = one_text(
+		    pc, "SELECT datcollate FROM pg_database WHERE datname = current_database()",
+		    out->collate, sizeof(out->collate));
+	if(rc == DB_OK && (rc = one_text(pc, "SELECT pg_database_size(current_database())", v,
+	                                 sizeof(v))) == DB_OK)
+		out->db_bytes = strtoll(v, NULL, 10);
+	if(rc == DB_OK && (rc = one_text(pc, "SHOW max_connections", v, sizeof(v))) == DB_OK)
+		out->max_connections = (int)strtol(v, NULL, 10);
+	if(rc == DB_OK && (rc = one_text(pc,
+	                                 "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+	                                 "current_database()",
+	                                 v, sizeof(v))) == DB_OK)
+		out->connections = (int)strtol(v, NULL, 10);
+	if(rc == DB_OK && (rc = one_text(pc, "SELECT pg_is_in_recovery()", v, sizeof(v))) == DB_OK)
+		out->read_only = v[0] == 't';
+	enum otd_status st = OTD_OK;
+	if(rc != DB_OK) {
+		char *shown = pg_url_redacted(url);
+		st = otd_error_set(err, OTD_EIO, "database_error", "database",
+		                   "Cannot inspect %s: %s.", shown, pc->errmsg);
+		free(shown);
+	} else {
+		st = schema_version(pc, &out->schema_version, err);
+	}
+	if(st == OTD_OK && out->schema_version >= 7 &&
+	   one_text(pc,
+	            "SELECT count(*) FROM ticker_nodes WHERE seen_at > "
+	            "(extract(epoch FROM clock_timestamp()) * 1000)::bigint - 300000",
+	            v, sizeof(v)) == DB_OK)
+		out->nodes_alive = (int)strtol(v, NULL, 10);
 	pg_disconnect(pc);
 	return st;
 }

@@ -22,10 +22,6 @@ struct pg_store;
  * the statement is reset), a copy, or the caller's bytes as binary. */
 enum pg_bind_kind { PG_BIND_STATIC, PG_BIND_COPY, PG_BIND_BLOB };
 
-/* True when path is a PostgreSQL connection string (postgresql:// or
- * postgres://) rather than a SQLite file. */
-bool store_path_is_pg(const char *path);
-
 /* The connection string with any password replaced by "***", for logs and
  * messages (a heap string). */
 char *pg_url_redacted(const char *url);
@@ -90,6 +86,9 @@ enum otd_status pg_store_write(struct pg_store *ps, store_write_fn fn, void *ctx
 enum otd_status pg_store_read(struct pg_store *ps, store_read_fn fn, void *ctx,
                               struct otd_error *err);
 
+/* SET TRANSACTION ISOLATION LEVEL READ COMMITTED: store_relax_isolation. */
+void pg_relax_isolation(struct otd_conn *tx);
+
 /* pg_advisory_xact_lock on (visitor, day): held until the transaction ends. */
 void pg_lock_scope(struct otd_conn *tx, int64_t visitor_id, const char *local_date);
 
@@ -99,7 +98,25 @@ void pg_lock_scope(struct otd_conn *tx, int64_t visitor_id, const char *local_da
  * *from and *to receive the versions. */
 enum otd_status pg_migrate(const char *url, int *from, int *to, struct otd_error *err);
 
-/* Counters for store_stats. */
-void pg_store_stats(struct pg_store *ps, uint64_t *retries, int *pool_in_use);
+/* Counters for store_stats: write jobs run again, connections in use, the
+ * committed write jobs' seconds in their transactions and in COMMIT. */
+void pg_store_stats(struct pg_store *ps, uint64_t *retries, int *pool_in_use, double *busy_s,
+                    double *commit_s);
+
+/* ---- notifications (for notify.c) ----------------------------------------- */
+
+/* The connection string the store was opened with (password included:
+ * never log it; pg_url_redacted for that). Lives as long as ps. */
+const char *pg_store_url(struct pg_store *ps);
+
+/* Runs SELECT pg_notify(channel, payload) on a pooled connection outside
+ * any transaction, so the other sessions LISTENing on channel get payload
+ * at once. Waits for a free connection like a write does (OTD_EBUSY);
+ * OTD_EIO when the server refuses it (a payload of 8000 bytes or more). */
+enum otd_status pg_store_notify(struct pg_store *ps, const char *channel, const char *payload,
+                                struct otd_error *err);
+
+/* The PostgreSQL backend of s; NULL for a SQLite store (db.c). */
+struct pg_store *store_pg_backend(struct otd_store *s);
 
 #endif

@@ -313,10 +313,11 @@ static enum otd_status scrub_audit(struct otd_conn *tx, int64_t customer_id, int
 		char *detail = scrub_detail(r->detail, r->appointment);
 		if(!detail && !r->customer_ip)
 			continue;
-		st = prep(tx,
-		          "UPDATE audit_log SET detail = ?2, ip = CASE WHEN ?3 THEN '' ELSE ip END "
-		          "WHERE id = ?1",
-		          err);
+		st = prep(
+		    tx,
+		    "UPDATE audit_log SET detail = ?2, ip = CASE WHEN ?3 <> 0 THEN '' ELSE ip END "
+		    "WHERE id = ?1",
+		    err);
 		if(!st) {
 			free(detail);
 			s = OTD_EIO;

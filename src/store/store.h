@@ -37,6 +37,14 @@ struct otd_store_options {
 	bool synchronous_off; /* throw-away databases only (the simulator) */
 };
 
+/* True when path is a PostgreSQL connection string (postgresql:// or
+ * postgres://) rather than a SQLite file. */
+bool store_path_is_pg(const char *path);
+
+/* path as it may be shown (logs, messages): a connection string's password
+ * replaced by "***", a file path as it is. A heap string. */
+char *store_path_shown(const char *path);
+
 /* The page cache of each connection, KiB: the writer's and each reader's. */
 #define STORE_WRITER_CACHE_KIB 65536
 #define STORE_READER_CACHE_KIB 16384
@@ -109,6 +117,13 @@ enum otd_status store_read(struct otd_store *s, store_read_fn fn, void *ctx,
  * call about visitor's route on local_date is stable until COMMIT. A no-op
  * under SQLite, whose writer is single. */
 void store_lock_scope(struct otd_conn *tx, int64_t visitor_id, const char *local_date);
+
+/* Asks for READ COMMITTED instead of SERIALIZABLE for this write job,
+ * under PostgreSQL; a no-op under SQLite. Must be the job's first call,
+ * before it reads anything. For jobs that lock what they change
+ * themselves (FOR UPDATE SKIP LOCKED: the outbox's claims), which
+ * SERIALIZABLE would only make collide with each other. */
+void store_relax_isolation(struct otd_conn *tx);
 
 /* Registers fn(arg), called on the writer thread after each COMMIT that
  * queued an outbox message (it must only wake someone: it may not block

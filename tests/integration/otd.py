@@ -412,16 +412,23 @@ class Server:
     users: roles (from STAFF_LOGINS) to create with `user add`.
     ssl_context: an ssl.SSLContext to talk HTTPS with (the server has
     http.tls_cert and http.tls_key in env); None talks plain HTTP.
+    db: another Server's database (PostgreSQL) to serve as one more node on it.
     """
 
     def __init__(self, name, env=None, virtual_clock=True, users=("admin", "dispatcher",
-                                                                   "finance"), ssl_context=None):
+                                                                   "finance"), ssl_context=None,
+                 db=None):
         os.makedirs(TEST_TMP, exist_ok=True)
         self.name = name
         self.dir = tempfile.mkdtemp(prefix=name + "-", dir=TEST_TMP)
         self.db = os.path.join(self.dir, "onthedot.db")
         self.pg = PG_ADMIN_URL is not None
-        if self.pg:
+        # db: another Server's PostgreSQL database, to run as a second node
+        # on it (that Server creates and drops it).
+        self.shared_db = db is not None
+        if self.shared_db:
+            self.db = db
+        elif self.pg:
             self.db = pg_create_database(name)
         self.san_dir = os.path.join(self.dir, "san")
         os.makedirs(self.san_dir)
@@ -577,7 +584,7 @@ class Server:
             raise AssertionError("%s\n(the server's files are kept in %s)" % (e, self.dir))
         if not os.environ.get("OTD_KEEP"):  # OTD_KEEP=1: keep it to read the log
             shutil.rmtree(self.dir, ignore_errors=True)
-            if self.pg:
+            if self.pg and not self.shared_db:
                 pg_drop_database(self.db)
 
     def check_log(self, text):

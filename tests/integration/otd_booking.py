@@ -346,8 +346,10 @@ class BookingTestCase(otd.ServerTestCase):
     # -- the clock --
 
     def clock(self, seconds=None, to=None):
+        # A long move runs a ticker pass per period of its last day before
+        # answering: on PostgreSQL each pass is many round trips.
         body = {"seconds": seconds} if to is None else {"to": to}
-        r = self.srv.request("POST", "/api/v1/admin/clock", body, token="admin")
+        r = self.srv.request("POST", "/api/v1/admin/clock", body, token="admin", timeout=180)
         self.assertEqual(r.status, 200, r.raw)
         return r.body["now"]
 

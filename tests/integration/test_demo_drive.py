@@ -144,6 +144,7 @@ class DemoServer(otd.Server):
         raise AssertionError("the driver did not settle within %.0f s" % deadline_s)
 
 
+@otd.requires_sqlite("each server runs on a copy of the demo town's SQLite file")
 class DemoDriveTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -69,6 +69,7 @@ class Listener:
         self.sock.close()
 
 
+@otd.requires_sqlite("the database file's checks (TestDoctorPostgreSQL)")
 class TestDoctor(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -265,6 +266,54 @@ class TestDoctor(unittest.TestCase):
         p = self.srv.cli("doctor", "extra", check=False)
         self.assertEqual(p.returncode, 2)
 
+
+
+@unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
+class TestDoctorPostgreSQL(unittest.TestCase):
+    """doctor on a PostgreSQL database: it answers, its schema, the nodes; the
+    password never shown."""
+
+    def setUp(self):
+        self.srv = otd.Server("doctorpg", users=())
+        self.addCleanup(otd.pg_drop_database, self.srv.db)
+        self.addCleanup(shutil.rmtree, self.srv.dir, True)
+        # Trust authentication ignores it; what matters is that no output shows it.
+        self.url = self.srv.db.replace("postgresql://postgres@", "postgresql://postgres:Sekr1tPw@")
+
+    def findings(self):
+        p = self.srv.cli("doctor", "--db", self.url, check=False)
+        self.assertNotIn("Sekr1tPw", p.stdout + p.stderr)
+        out = {}
+        for line in p.stdout.splitlines():
+            m = LINE.match(line)
+            self.assertIsNotNone(m, "not a finding line: %r\n%s" % (line, p.stdout))
+            out[m.group(2)] = (m.group(1).strip(), m.group(3))
+        return p, out
+
+    def test_unmigrated_then_migrated(self):
+        p, f = self.findings()
+        self.assertNotEqual(p.returncode, 0)
+        self.assertEqual(f["database"][0], "ok", f)
+        self.assertIn("PostgreSQL", f["database"][1])
+        self.assertIn("postgres:***@", f["database"][1])
+        self.assertEqual(f["schema"][0], "FAIL", f)
+        self.assertIn("onthedot migrate --db", f["schema"][1])
+        self.srv.cli("migrate", "--db", self.url)
+        p, f = self.findings()
+        self.assertEqual(f["schema"], ("ok", "version %d, current" % len(
+            [n for n in os.listdir(os.path.join(otd.SOURCE_DIR, "schema"))
+             if n.endswith(".sql")])), f)
+        self.assertEqual(f["nodes"][0], "ok", f)
+        self.assertNotIn("collation", f)
+
+    def test_unreachable_server_is_named(self):
+        port = free_port()  # nothing listens there
+        bad = "postgresql://postgres:Sekr1tPw@127.0.0.1:%d/nothing" % port
+        p = self.srv.cli("doctor", "--db", bad, check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertNotIn("Sekr1tPw", p.stdout + p.stderr)
+        self.assertRegex(p.stdout, r"FAIL +database: Cannot connect to the PostgreSQL database "
+                                   r"postgresql://postgres:\*\*\*@127\.0\.0\.1")
 
 if __name__ == "__main__":
     unittest.main()

@@ -48,7 +48,12 @@ TYPES = [{"code": VT, "name": "Planning inspection", "skill": "planning",
 
 
 def raw_files(srv):
-    """The bytes of the database file and of its write-ahead log (if any)."""
+    """The bytes of the database file and of its write-ahead log (if any).
+    None under PostgreSQL, whose files are the server's: an erasure there
+    leaves old row versions until VACUUM reuses their space (README,
+    Privacy), so only the database's answers are checked."""
+    if srv.pg:
+        return None
     out = {}
     for suffix in ("", "-wal"):
         path = srv.db + suffix
@@ -87,6 +92,8 @@ class PrivacyCase(ob.BookingTestCase):
         return self.hold_and_book(a, vt, ws[index]["start"], **kw)
 
     def assert_absent(self, strings, blobs, where):
+        if blobs is None:  # PostgreSQL: see raw_files
+            return
         for name, data in blobs.items():
             for s in strings:
                 self.assertNotIn(s.encode("utf-8"), data, "%r is still in %s (%s)"
@@ -136,7 +143,8 @@ class TestErasure(PrivacyCase):
 
         # The data is there before: in the database and in the export.
         blobs = raw_files(srv)
-        self.assertIn(NAME.encode(), b"".join(blobs.values()))
+        if blobs is not None:
+            self.assertIn(NAME.encode(), b"".join(blobs.values()))
         ex = self.export(ref, token="admin")
         self.assertEqual(ex.status, 200, ex.raw)
         self.assertEqual(ex.headers.get("Cache-Control"), "no-store")
@@ -202,8 +210,9 @@ class TestErasure(PrivacyCase):
         needles = [NAME, "Quillfeather", PHONE, PHONE_STORED, PHONE_STORED[1:], "7700 900765",
                    EMAIL, "zebedee", NOTES, "heron statue", COMMENT]
         blobs = raw_files(srv)
-        self.assertIn("onthedot.db", blobs)
-        self.assert_absent(needles, blobs, "after the API erasure")
+        if blobs is not None:
+            self.assertIn("onthedot.db", blobs)
+            self.assert_absent(needles, blobs, "after the API erasure")
         row = srv.sql("SELECT name, phone, email, access_notes, erased_at IS NOT NULL FROM "
                       "customers c JOIN appointments a ON a.customer_id = c.id WHERE "
                       "a.reference = ?", (ref,))[0]

@@ -9,7 +9,10 @@
  * 'accepted' report settled as sent); a message's state, its provider id,
  * its event's siblings, its payload; receipts; the /metrics counts; the
  * URL key; inbound messages (one per provider id); the call list (once
- * while open); who sent an inbound text; the arrival last told. Reference
+ * while open); who sent an inbound text; the arrival last told; under
+ * SQLite, the node ids and claim lease of PostgreSQL's several nodes
+ * change nothing (recover takes every send over, any node's outcome is
+ * recorded). Reference
  * rows are written with sqlite3 directly, as the schema allows. */
 #include <sqlite3.h>
 #include <stdint.h>
@@ -172,6 +175,8 @@ struct job {
 	int64_t id, now, due, grace, n64, appointment_id, customer_id, since;
 	const char *provider, *provider_id, *redact, *error, *status, *detail, *name, *event_key,
 	    *phone, *note;
+	const char *node; /* claim, recover, outcomes: the instance id (NULL: none) */
+	int64_t lease;    /* recover */
 	unsigned mask;
 	int max, n, provider_index, live, total;
 	bool added;
@@ -190,16 +195,20 @@ static enum otd_status run(struct otd_conn *c, struct job *j, struct otd_error *
 {
 	switch(j->op) {
 	case OP_INSERT: return store_outbox_insert(c, &j->row, j->now, err);
-	case OP_CLAIM: return store_outbox_claim(c, j->now, j->mask, j->max, j->msgs, &j->n, err);
-	case OP_RECOVER: return store_outbox_recover(c, j->now, j->grace, &j->n64, err);
+	case OP_CLAIM:
+		return store_outbox_claim(c, j->now, j->mask, j->max, j->node, j->msgs, &j->n, err);
+	case OP_RECOVER:
+		return store_outbox_recover(c, j->now, j->grace, j->node, j->lease, &j->n64, err);
 	case OP_NEXT_DUE: return store_outbox_next_due(c, j->mask, &j->due, err);
 	case OP_SENT:
 		return store_outbox_mark_sent(c, j->id, j->now, j->provider, j->provider_id,
-		                              j->redact, err);
+		                              j->redact, j->node, err);
 	case OP_RETRY:
-		return store_outbox_mark_retry(c, j->id, j->due, j->provider_index, j->error, err);
+		return store_outbox_mark_retry(c, j->id, j->due, j->provider_index, j->error,
+		                               j->node, err);
 	case OP_FAILED:
-		return store_outbox_mark_failed(c, j->id, j->provider, j->error, j->was_sent, err);
+		return store_outbox_mark_failed(c, j->id, j->provider, j->error, j->was_sent,
+		                                j->node, err);
 	case OP_STATE: return store_outbox_state(c, j->id, &j->state, err);
 	case OP_BY_PROVIDER_ID:
 		return store_outbox_by_provider_id(c, j->provider, j->provider_id, &j->id, err);
@@ -634,6 +643,76 @@ START_TEST(recover_then_claim_keeps_uncertain_at_and_the_count)
 }
 END_TEST
 
+/* SQLite is served by one process: the instance ids of PostgreSQL's
+ * several nodes change nothing. A claim records its node; recover at start
+ * takes over every message being sent, however young its claim and
+ * whichever node made it; an outcome is recorded whichever node reports
+ * it. */
+/* Every message as "id:state:claimed_by". */
+#define CLAIMS_SQL                                                                                 \
+	"SELECT id || ':' || state || ':' || coalesce(claimed_by, '-') FROM outbox "               \
+	"ORDER BY id"
+
+START_TEST(under_sqlite_node_ids_and_the_lease_change_nothing)
+{
+	seed();
+	int64_t a = insert("a", "email", 100);
+	int64_t b = insert("b", "sms", 100);
+	int64_t c = insert("c", "email", 100);
+	int64_t d = insert("d", "email", 100);
+	int64_t e = insert("e", "email", 100);
+	struct otd_outbox_msg m[4];
+	memset(m, 0, sizeof(m));
+	struct job j = {.op = OP_CLAIM,
+	                .now = 1000,
+	                .mask = OTD_CHANNEL_EMAIL | OTD_CHANNEL_SMS,
+	                .max = 4,
+	                .node = "node-a",
+	                .msgs = m};
+	ck_assert_int_eq(write_job(&j), OTD_OK);
+	ck_assert_int_eq(j.n, 4);
+	for(int i = 0; i < j.n; i++)
+		store_outbox_msg_cleanup(&m[i]);
+	ASSERT_LIST(CLAIMS_SQL, "1:sending:node-a;2:sending:node-a;3:sending:node-a;"
+	                        "4:sending:node-a;5:pending:-");
+	/* Another node's outcomes are recorded: no owner check under SQLite. */
+	struct job o = {.op = OP_RETRY, .id = c, .due = 1100, .error = "503", .node = "node-b"};
+	ck_assert_int_eq(write_job(&o), OTD_OK);
+	o = (struct job){.op = OP_SENT, .id = d, .now = 1001, .provider = "smtp", .node = "node-b"};
+	ck_assert_int_eq(write_job(&o), OTD_OK);
+	ASSERT_LIST(ROW_SQL(3), "pending|1|1100|-|-|-|-|503|0|-");
+	ASSERT_LIST(CLAIMS_SQL, "1:sending:node-a;2:sending:node-a;3:pending:-;"
+	                        "4:sent:node-a;5:pending:-");
+	/* At a start one second later, by a process with another id and a long
+	 * lease: every message being sent is taken over, as before. */
+	j = (struct job){.op = OP_RECOVER,
+	                 .now = 1001,
+	                 .grace = 60,
+	                 .node = "node-b",
+	                 .lease = 86400,
+	                 .n64 = -1};
+	ck_assert_int_eq(write_job(&j), OTD_OK);
+	ck_assert_int_eq(j.n64, 2);
+	ASSERT_LIST(ROW_SQL(1), "uncertain|1|1001|-|-|-|-|-|0|1001");
+	ASSERT_LIST(ROW_SQL(2), "uncertain|1|1061|-|-|-|-|-|0|1001");
+	ASSERT_LIST(CLAIMS_SQL, "1:uncertain:-;2:uncertain:-;3:pending:-;4:sent:node-a;"
+	                        "5:pending:-");
+	/* A claim without a node, taken over the same way. */
+	j = (struct job){
+	    .op = OP_CLAIM, .now = 1001, .mask = OTD_CHANNEL_EMAIL, .max = 1, .msgs = m};
+	ck_assert_int_eq(write_job(&j), OTD_OK);
+	ck_assert_int_eq(j.n, 1);
+	ck_assert_int_eq(m[0].id, e); /* due first */
+	store_outbox_msg_cleanup(&m[0]);
+	ASSERT_LIST("SELECT state || ':' || coalesce(claimed_by, '-') FROM outbox WHERE id = 5",
+	            "sending:-");
+	ck_assert_int_eq(recover(1002, 60), 1);
+	ck_assert_int_eq(failed(e, "smtp", "x"), OTD_ENOTFOUND);
+	(void)a;
+	(void)b;
+}
+END_TEST
+
 START_TEST(an_uncertain_sms_with_a_delivery_report_is_settled_as_sent)
 {
 	seed();
@@ -1042,6 +1121,7 @@ int main(void)
 	tcase_add_test(tc, outcomes_only_for_a_message_being_sent);
 	tcase_add_test(tc, a_sent_payload_has_every_copy_of_the_link_secret_redacted);
 	tcase_add_test(tc, recover_then_claim_keeps_uncertain_at_and_the_count);
+	tcase_add_test(tc, under_sqlite_node_ids_and_the_lease_change_nothing);
 	tcase_add_test(tc, an_uncertain_sms_with_a_delivery_report_is_settled_as_sent);
 	tcase_add_test(tc, state_provider_id_siblings_and_receipts);
 	tcase_add_test(tc, counts_for_metrics);

@@ -1,0 +1,195 @@
+"""Several onthedot nodes on one PostgreSQL database (the PostgreSQL slice only).
+
+Three `onthedot serve` processes on loopback share one database, as behind a
+load balancer:
+
+- the booking storm of test_booking_concurrency (64 clients, one window with
+  room for exactly 10 visits) with every hold and every booking sent to the
+  next node in turn: exactly 10 bookings, no visitor double booked, replays
+  answered alike by whichever node gets them;
+- the late day of test_messaging (real Kannel and Postfix): the tickers of all
+  three nodes run, and each promise at risk still gets exactly one apology;
+- the ticker's shards: each of the 16 is passed by one node at a time; after a
+  node is killed (SIGKILL), the shards it held keep being passed, by the others,
+  within a couple of periods."""
+
+import os
+import signal
+import threading
+import time
+import unittest
+
+import otd
+import otd_booking as ob
+import test_booking_concurrency as tbc
+import test_messaging as tm
+
+NODES = 3
+
+
+def start_nodes(cls, count=NODES):
+    """Starts count - 1 more nodes on cls.srv's database (cls.nodes[0] is
+    cls.srv), with the same settings, token and secrets."""
+    cls.nodes = [cls.srv]
+    for k in range(1, count):
+        node = otd.Server("%s-node%d" % (cls.__name__, k + 1), env=cls.srv.extra_env,
+                          virtual_clock=cls.srv.virtual_clock, users=(), db=cls.srv.db)
+        node.token = cls.srv.token
+        node.secrets = cls.srv.secrets
+        cls.addClassCleanup(node.kill)
+        node.start(prepare=False)
+        cls.nodes.append(node)
+
+
+def stop_nodes(cls):
+    """Stops the extra nodes with every check of a clean run."""
+    for node in cls.nodes[1:]:
+        if node.proc and node.proc.poll() is None:
+            node.stop()
+
+
+class _On:
+    """The test case seen through one node: self.srv is that node."""
+
+    def __init__(self, case, srv):
+        self._case = case
+        self.srv = srv
+
+    def __getattr__(self, name):
+        return getattr(self._case, name)
+
+
+@unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
+class TestStormAcrossNodes(tbc.TestConcurrencyOracle):
+    """The concurrency oracle with its requests spread over three nodes."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        start_nodes(cls)
+        cls.turn = 0
+        cls.turn_lock = threading.Lock()
+        cls.used = [0] * NODES
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_nodes(cls)
+        super().tearDownClass()
+
+    def next_node(self):
+        with self.turn_lock:
+            k = type(self).turn % NODES
+            type(self).turn += 1
+            self.used[k] += 1
+        return self.nodes[k]
+
+    def hold(self, *args, **kw):
+        return ob.BookingTestCase.hold(_On(self, self.next_node()), *args, **kw)
+
+    def book(self, *args, **kw):
+        return ob.BookingTestCase.book(_On(self, self.next_node()), *args, **kw)
+
+    def test_z_every_node_served(self):
+        # The storms above went through all three nodes.
+        self.assertTrue(all(n > 0 for n in self.used), self.used)
+
+
+@unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
+class TestLateDayAcrossNodes(tm.TestLateDay):
+    """The late day with three tickers: still one apology per promise. Each
+    move of the clock goes to all three nodes, and each runs the ticker's passes
+    the move makes due at once, on the same routes."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        start_nodes(cls)
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_nodes(cls)
+        super().tearDownClass()
+
+    def clock(self, seconds=None, to=None):
+        """Moves every node's virtual clock alike."""
+        now = None
+        for node in self.nodes:
+            now = ob.BookingTestCase.clock(_On(self, node), seconds, to)
+        return now
+
+
+@unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
+class TestTickerShards(unittest.TestCase):
+    """Each shard is passed by one node at a time; a killed node's shards are
+    taken over."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = otd.Server(cls.__name__, env={"ONTHEDOT_TRACKING_TICKER_SECONDS": "1"},
+                             users=("admin",))
+        cls.addClassCleanup(cls.srv.kill)
+        cls.srv.start()
+        start_nodes(cls)
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_nodes(cls)
+        cls.srv.stop()
+        otd.pg_drop_database(cls.srv.db)
+
+    def shards(self):
+        return {s: (at, node) for s, at, node in
+                self.srv.sql("SELECT shard, pass_at, node FROM ticker_shards")}
+
+    def wait(self, check, timeout, what):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = check()
+            if got:
+                return got
+            time.sleep(0.2)
+        self.fail("no %s within %.0f s" % (what, timeout))
+
+    def test_shards_shared_then_taken_over(self):
+        # Every shard is passed, and every node takes part (over a few
+        # samples: a slow pass lets another node take a shard that was due).
+        seen = set()
+
+        def all_three():
+            s = self.shards()
+            seen.update(node for _, node in s.values())
+            return s if len(s) == 16 and len(seen) == NODES else None
+        self.wait(all_three, 60, "pass of all 16 shards, by each of the three nodes")
+        live = self.srv.sql("SELECT node FROM ticker_nodes ORDER BY node")
+        self.assertEqual(len(live), NODES, live)
+        # Kill the third node. Once the two others have been seen since, the
+        # dead one is the node not seen.
+        victim = self.nodes[2]
+        victim.proc.send_signal(signal.SIGKILL)
+        victim.proc.wait(10)
+        victim.stderr_file.close()
+        killed_at = int(time.time() * 1000)
+
+        def two_seen_since():
+            rows = self.srv.sql("SELECT node, seen_at FROM ticker_nodes")
+            return rows if sum(1 for _, at in rows if at > killed_at) == NODES - 1 else None
+        seen_rows = self.wait(two_seen_since, 30, "the two live nodes seen after the kill")
+        dead = {node for node, in live} - {node for node, at in seen_rows if at > killed_at}
+        self.assertEqual(len(dead), 1, (live, seen_rows))
+        # Within a few periods, every shard has been passed after the kill,
+        # by a live node.
+        def taken_over():
+            s = self.shards()
+            fresh = [at > killed_at and node not in dead for at, node in s.values()]
+            return s if len(s) == 16 and all(fresh) else None
+        after = self.wait(taken_over, 30, "takeover of the killed node's shards")
+        self.assertTrue({node for _, node in after.values()} <= {n for n, in live} - dead)
+        # The dead node leaves the list of live nodes after three periods.
+        self.wait(lambda: len(self.srv.sql("SELECT node FROM ticker_nodes")) == NODES - 1,
+                  30, "the dead node dropped from ticker_nodes")
+        self.nodes = self.nodes[:2]
+        type(self).nodes = self.nodes
+
+
+if __name__ == "__main__":
+    unittest.main()
