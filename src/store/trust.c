@@ -51,7 +51,8 @@ enum otd_status store_trust_notice(struct otd_conn *c, struct otd_trust_period *
 {
 	/* The first delay message per appointment in the period (the outbox
 	 * holds one row per channel; the earliest counts), the promise version
-	 * it was about (from its event key "appt:ID:vN:EVENT"), and that
+	 * it was about (from its event key "appt:ID:vN:EVENT": the digits up
+	 * to the next ':', as PostgreSQL casts no trailing text), and that
 	 * promise's window: the one a later reschedule moved away from (its
 	 * event records from_start and from_end with the new version), or the
 	 * appointment's own when it was not moved since. */
@@ -62,7 +63,8 @@ enum otd_status store_trust_notice(struct otd_conn *c, struct otd_trust_period *
 	    "outbox WHERE template IN ('apology', 'update', 'cannot_attend') AND (state <> "
 	    "'cancelled' OR uncertain_at IS NOT NULL) AND appointment_id IS NOT NULL AND "
 	    "created_at >= ?1 AND created_at < ?2), "
-	    "f AS (SELECT id, told, CAST(substr(k, length('appt:' || id || ':v') + 1) AS INTEGER) "
+	    "f AS (SELECT id, told, CAST(substr(k, length('appt:' || id || ':v') + 1, "
+	    "instr(substr(k, length('appt:' || id || ':v') + 1) || ':', ':') - 1) AS INTEGER) "
 	    "AS v FROM d WHERE rn = 1) SELECT f.told, coalesce(json_extract(e.detail, "
 	    "'$.from_start'), a.window_start), coalesce(json_extract(e.detail, '$.from_end'), "
 	    "a.window_end) FROM f JOIN appointments a ON a.id = f.id LEFT JOIN appointment_events "
