@@ -121,7 +121,8 @@ enum otd_status store_appointment_insert(struct otd_conn *tx, struct otd_appoint
 	    "INSERT INTO appointments(reference, customer_id, address_id, visit_type_id, "
 	    "visitor_id, local_date, window_start, window_end, promise_version, status, "
 	    "consent_sms, consent_email, booked_by, created_at, updated_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, 'booked', ?9, ?10, ?11, ?12, ?12)",
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, 'booked', ?9, ?10, ?11, ?12, ?12) "
+	    "ON CONFLICT (reference) DO NOTHING",
 	    err);
 	if(!st)
 		return OTD_EIO;
@@ -139,7 +140,10 @@ enum otd_status store_appointment_insert(struct otd_conn *tx, struct otd_appoint
 	db_bind_int64(st, 12, now);
 	int rc = db_step(st);
 	conn_done(st);
-	if(rc == DB_CONSTRAINT_UNIQUE)
+	/* A reference taken inserts nothing (ON CONFLICT DO NOTHING): the
+	 * caller draws another in the same transaction, which a failed
+	 * statement would end under PostgreSQL. */
+	if(rc == DB_CONSTRAINT_UNIQUE || (rc == DB_DONE && conn_changes(tx) == 0))
 		return otd_error_set(err, OTD_ECONFLICT, "reference_taken", NULL,
 		                     "The reference is taken.");
 	if(rc != DB_DONE)

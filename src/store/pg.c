@@ -44,6 +44,7 @@ struct pg_conn {
 	 * met (the statements after it fail as "transaction aborted"), the
 	 * scopes it locked, and whether it asked for READ COMMITTED. */
 	bool conflict;
+	char last_tag[32]; /* the command tag of the last simple(): "COMMIT", "ROLLBACK" */
 	int scopes[PG_MAX_SCOPES][2];
 	int n_scopes;
 	bool relaxed;
@@ -91,7 +92,33 @@ char *store_path_shown(const char *path)
 	return store_path_is_pg(path) ? pg_url_redacted(path) : xstrdup(path);
 }
 
+static char *pg_url_redacted_userinfo(const char *url);
+
+/* Masks every "password=VALUE" (a query parameter) in out, in place. */
+static void mask_password_param(char *out)
+{
+	for(char *p = strstr(out, "password="); p; p = strstr(p, "password=")) {
+		char *v = p + 9;
+		size_t n = strcspn(v, "&");
+		if(n > 3) {
+			memset(v, '*', 3);
+			memmove(v + 3, v + n, strlen(v + n) + 1);
+		} else {
+			memset(v, '*', n);
+		}
+		p = v;
+	}
+}
+
 char *pg_url_redacted(const char *url)
+{
+	char *out = pg_url_redacted_userinfo(url);
+	mask_password_param(out);
+	return out;
+}
+
+/* Hides the password of user:password@host. */
+static char *pg_url_redacted_userinfo(const char *url)
 {
 	/* postgresql://user:password@host/db: hide what lies between the
 	 * first ':' after the scheme and the '@'. */
@@ -636,6 +663,7 @@ static int simple(struct pg_conn *pc, const char *sql)
 	PGresult *r = PQexec(pc->pq, sql);
 	ExecStatusType es = PQresultStatus(r);
 	int rc = DB_OK;
+	snprintf(pc->last_tag, sizeof(pc->last_tag), "%s", r ? PQcmdStatus(r) : "");
 	if(es == PGRES_COMMAND_OK || es == PGRES_TUPLES_OK)
 		pc->changes = (int)strtol(PQcmdTuples(r), NULL, 10);
 	else
@@ -974,9 +1002,17 @@ enum otd_status pg_store_write(struct pg_store *ps, store_write_fn fn, void *ctx
 			break;
 		}
 		st = fn(c, ctx, err);
+		if(st == OTD_OK && PQtransactionStatus(pc->pq) == PQTRANS_INERROR) {
+			/* A statement failed and the job went on: PostgreSQL would
+			 * answer COMMIT with a rollback, so nothing is saved. */
+			st = conn_fail(c, pc->conflict ? DB_BUSY : DB_ERROR,
+			               "a statement of this change", err);
+		}
 		if(st == OTD_OK) {
 			uint64_t t1 = now_ns();
 			rc = simple(pc, "COMMIT");
+			if(rc == DB_OK && strcmp(pc->last_tag, "COMMIT") != 0)
+				rc = DB_ERROR;
 			uint64_t t2 = now_ns();
 			atomic_fetch_add(&ps->commit_ns, t2 - t1);
 			atomic_fetch_add(&ps->busy_ns, t2 - t0);

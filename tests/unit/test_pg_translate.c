@@ -95,6 +95,13 @@ START_TEST(connection_strings)
 	r = pg_url_redacted("postgresql://otd@db.example/otd");
 	ck_assert_str_eq(r, "postgresql://otd@db.example/otd");
 	free(r);
+	/* A password given as a parameter is hidden too. */
+	r = pg_url_redacted("postgresql://db.example/otd?user=otd&password=s3cret&sslmode=require");
+	ck_assert_str_eq(r, "postgresql://db.example/otd?user=otd&password=***&sslmode=require");
+	free(r);
+	r = pg_url_redacted("postgresql://u:pw@db/otd?password=x");
+	ck_assert_str_eq(r, "postgresql://u:***@db/otd?password=*");
+	free(r);
 }
 END_TEST
 
