@@ -8,22 +8,6 @@
 #include "onthedot/mem.h"
 #include "store/sql.h"
 
-static enum otd_status done(struct otd_conn *c, struct otd_stmt *st, const char *what,
-                            struct otd_error *err)
-{
-	int rc = db_step(st);
-	conn_done(st);
-	if(rc != DB_DONE)
-		return conn_fail(c, rc, what, err);
-	return OTD_OK;
-}
-
-static void copy_text(char *dst, size_t size, struct otd_stmt *st, int i)
-{
-	const unsigned char *t = db_column_text(st, i);
-	snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
 /* ---- customers --------------------------------------------------------- */
 
 /* A contact is its phone and email together: a booking that gives the same
@@ -50,7 +34,7 @@ enum otd_status store_customer_insert(struct otd_conn *tx, struct otd_customer *
 	conn_bind_text(st, 3, c->email[0] ? c->email : NULL);
 	db_bind_text(st, 4, c->access_notes ? c->access_notes : "");
 	db_bind_int64(st, 5, now);
-	enum otd_status s = done(tx, st, "save customer", err);
+	enum otd_status s = conn_step_done(tx, st, "save customer", err);
 	if(s == OTD_OK)
 		c->id = conn_last_id(tx);
 	return s;
@@ -80,7 +64,7 @@ enum otd_status store_customer_upsert(struct otd_conn *tx, struct otd_customer *
 	db_bind_text(st, 1, c->name);
 	db_bind_text(st, 2, c->access_notes ? c->access_notes : "");
 	db_bind_int64(st, 3, id);
-	enum otd_status s = done(tx, st, "save customer", err);
+	enum otd_status s = conn_step_done(tx, st, "save customer", err);
 	if(s == OTD_OK)
 		c->id = id;
 	return s;
@@ -99,8 +83,8 @@ enum otd_status store_customer_get(struct otd_conn *c, int64_t id, struct otd_cu
 	if(rc == DB_ROW) {
 		out->id = id;
 		out->name = conn_column_dup(st, 0);
-		copy_text(out->phone, sizeof(out->phone), st, 1);
-		copy_text(out->email, sizeof(out->email), st, 2);
+		conn_column_copy(out->phone, sizeof(out->phone), st, 1);
+		conn_column_copy(out->email, sizeof(out->email), st, 2);
 		out->access_notes = conn_column_dup(st, 3);
 	}
 	conn_done(st);
@@ -166,25 +150,25 @@ static void read_appointment(struct otd_stmt *st, struct otd_appointment *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->id = db_column_int64(st, 0);
-	copy_text(a->reference, sizeof(a->reference), st, 1);
+	conn_column_copy(a->reference, sizeof(a->reference), st, 1);
 	a->customer_id = db_column_int64(st, 2);
 	a->address_id = db_column_int64(st, 3);
 	a->visit_type_id = db_column_int64(st, 4);
 	a->visitor_id = db_column_int64(st, 5);
-	copy_text(a->local_date, sizeof(a->local_date), st, 6);
+	conn_column_copy(a->local_date, sizeof(a->local_date), st, 6);
 	a->window_start = db_column_int64(st, 7);
 	a->window_end = db_column_int64(st, 8);
 	a->promise_version = db_column_int(st, 9);
-	copy_text(a->status, sizeof(a->status), st, 10);
-	copy_text(a->risk, sizeof(a->risk), st, 11);
+	conn_column_copy(a->status, sizeof(a->status), st, 10);
+	conn_column_copy(a->risk, sizeof(a->risk), st, 11);
 	a->route_position = db_column_int(st, 12);
 	a->consent_sms = db_column_int(st, 13) != 0;
 	a->consent_email = db_column_int(st, 14) != 0;
-	copy_text(a->booked_by, sizeof(a->booked_by), st, 15);
+	conn_column_copy(a->booked_by, sizeof(a->booked_by), st, 15);
 	a->created_at = db_column_int64(st, 16);
 	a->updated_at = db_column_int64(st, 17);
 	a->cancelled_at = db_column_int64(st, 18);
-	copy_text(a->cancelled_by, sizeof(a->cancelled_by), st, 19);
+	conn_column_copy(a->cancelled_by, sizeof(a->cancelled_by), st, 19);
 	a->cancel_notice_s = db_column_int64(st, 20);
 }
 
@@ -266,7 +250,7 @@ enum otd_status store_appointment_move(struct otd_conn *tx, int64_t id, int64_t 
 	db_bind_int64(st, 5, end);
 	db_bind_int(st, 6, promise_version);
 	db_bind_int64(st, 7, now);
-	return done(tx, st, "move appointment", err);
+	return conn_step_done(tx, st, "move appointment", err);
 }
 
 enum otd_status store_appointment_cancel(struct otd_conn *tx, int64_t id, const char *by,
@@ -287,7 +271,7 @@ enum otd_status store_appointment_cancel(struct otd_conn *tx, int64_t id, const 
 	db_bind_text(st, 3, by);
 	conn_bind_text(st, 4, reason && reason[0] ? reason : NULL);
 	db_bind_int64(st, 5, notice_s);
-	return done(tx, st, "cancel appointment", err);
+	return conn_step_done(tx, st, "cancel appointment", err);
 }
 
 enum otd_status store_appointment_search(struct otd_conn *c, const struct otd_appointment_filter *f,
@@ -421,7 +405,7 @@ enum otd_status store_route_order(struct otd_conn *tx, const struct otd_route_it
 			return OTD_EIO;
 		db_bind_int64(st, 1, items[i].id);
 		db_bind_int(st, 2, items[i].route_position);
-		enum otd_status s = done(tx, st, "order route", err);
+		enum otd_status s = conn_step_done(tx, st, "order route", err);
 		if(s)
 			return s;
 	}
@@ -441,12 +425,12 @@ static void read_hold(struct otd_stmt *st, struct otd_hold *out)
 	out->visitor_id = db_column_int64(st, 1);
 	out->visit_type_id = db_column_int64(st, 2);
 	out->address_id = db_column_int64(st, 3);
-	copy_text(out->local_date, sizeof(out->local_date), st, 4);
+	conn_column_copy(out->local_date, sizeof(out->local_date), st, 4);
 	out->window_start = db_column_int64(st, 5);
 	out->window_end = db_column_int64(st, 6);
-	copy_text(out->client_key, sizeof(out->client_key), st, 7);
+	conn_column_copy(out->client_key, sizeof(out->client_key), st, 7);
 	out->for_appointment = db_column_int64(st, 8);
-	copy_text(out->purpose, sizeof(out->purpose), st, 9);
+	conn_column_copy(out->purpose, sizeof(out->purpose), st, 9);
 	out->created_at = db_column_int64(st, 10);
 	out->expires_at = db_column_int64(st, 11);
 }
@@ -477,7 +461,7 @@ enum otd_status store_hold_insert(struct otd_conn *tx, struct otd_hold *h,
 	db_bind_text(st, 10, h->purpose[0] ? h->purpose : "booking");
 	db_bind_int64(st, 11, h->created_at);
 	db_bind_int64(st, 12, h->expires_at);
-	enum otd_status s = done(tx, st, "insert hold", err);
+	enum otd_status s = conn_step_done(tx, st, "insert hold", err);
 	if(s == OTD_OK)
 		h->id = conn_last_id(tx);
 	return s;
@@ -511,7 +495,7 @@ enum otd_status store_hold_delete(struct otd_conn *tx, int64_t id, struct otd_er
 	if(!st)
 		return OTD_EIO;
 	db_bind_int64(st, 1, id);
-	return done(tx, st, "delete hold", err);
+	return conn_step_done(tx, st, "delete hold", err);
 }
 
 enum otd_status store_holds_drop_offers(struct otd_conn *tx, int64_t appointment_id,
@@ -523,7 +507,7 @@ enum otd_status store_holds_drop_offers(struct otd_conn *tx, int64_t appointment
 		return OTD_EIO;
 	db_bind_int64(st, 1, appointment_id);
 	db_bind_text(st, 2, purpose);
-	return done(tx, st, "drop offers", err);
+	return conn_step_done(tx, st, "drop offers", err);
 }
 
 enum otd_status store_holds_live(struct otd_conn *c, const char *client_key, int64_t now,
@@ -557,14 +541,14 @@ enum otd_status store_holds_expire(struct otd_conn *tx, int64_t now, int64_t kee
 	if(!st)
 		return OTD_EIO;
 	db_bind_int64(st, 1, now);
-	enum otd_status s = done(tx, st, "expire offers", err);
+	enum otd_status s = conn_step_done(tx, st, "expire offers", err);
 	if(s)
 		return s;
 	st = conn_prepare(tx, "DELETE FROM holds WHERE expires_at <= ?1", err);
 	if(!st)
 		return OTD_EIO;
 	db_bind_int64(st, 1, now - keep);
-	s = done(tx, st, "expire holds", err);
+	s = conn_step_done(tx, st, "expire holds", err);
 	if(s == OTD_OK)
 		*n = conn_changes(tx);
 	return s;
@@ -595,10 +579,10 @@ enum otd_status store_hold_offers(struct otd_conn *c, int64_t appointment_id, in
 		h->visitor_id = db_column_int64(st, 1);
 		h->visit_type_id = db_column_int64(st, 2);
 		h->address_id = db_column_int64(st, 3);
-		copy_text(h->local_date, sizeof(h->local_date), st, 4);
+		conn_column_copy(h->local_date, sizeof(h->local_date), st, 4);
 		h->window_start = db_column_int64(st, 5);
 		h->window_end = db_column_int64(st, 6);
-		copy_text(h->purpose, sizeof(h->purpose), st, 7);
+		conn_column_copy(h->purpose, sizeof(h->purpose), st, 7);
 		h->created_at = db_column_int64(st, 8);
 		h->expires_at = db_column_int64(st, 9);
 		h->for_appointment = appointment_id;
@@ -647,7 +631,7 @@ enum otd_status store_link_insert(struct otd_conn *tx, int64_t appointment_id,
 	db_bind_blob(st, 2, hash, 32);
 	db_bind_int64(st, 3, now);
 	db_bind_int64(st, 4, expires_at > now ? expires_at : now + 1);
-	return done(tx, st, "insert link", err);
+	return conn_step_done(tx, st, "insert link", err);
 }
 
 enum otd_status store_link_lookup(struct otd_conn *c, const unsigned char hash[32], int64_t now,
@@ -684,7 +668,7 @@ enum otd_status store_links_revoke(struct otd_conn *tx, int64_t appointment_id, 
 		return OTD_EIO;
 	db_bind_int64(st, 1, appointment_id);
 	db_bind_int64(st, 2, now);
-	return done(tx, st, "revoke links", err);
+	return conn_step_done(tx, st, "revoke links", err);
 }
 
 enum otd_status store_links_expire_at(struct otd_conn *tx, int64_t appointment_id,
@@ -699,7 +683,7 @@ enum otd_status store_links_expire_at(struct otd_conn *tx, int64_t appointment_i
 		return OTD_EIO;
 	db_bind_int64(st, 1, appointment_id);
 	db_bind_int64(st, 2, expires_at);
-	return done(tx, st, "move link expiry", err);
+	return conn_step_done(tx, st, "move link expiry", err);
 }
 
 /* ---- outbox -------------------------------------------------------------- */
@@ -734,7 +718,7 @@ enum otd_status store_outbox_insert(struct otd_conn *tx, struct otd_outbox_row *
 	if(row->fallback_of)
 		db_bind_int64(st, 10, row->fallback_of);
 	conn_bind_text(st, 11, row->recipient);
-	enum otd_status s = done(tx, st, "queue message", err);
+	enum otd_status s = conn_step_done(tx, st, "queue message", err);
 	if(s == OTD_OK) {
 		row->id = conn_last_id(tx);
 		tx->outbox_dirty = true;
@@ -760,7 +744,7 @@ enum otd_status store_waitlist_set(struct otd_conn *tx, int64_t appointment_id, 
 		return OTD_EIO;
 	db_bind_int64(st, 1, appointment_id);
 	db_bind_int64(st, 2, now);
-	return done(tx, st, "waitlist", err);
+	return conn_step_done(tx, st, "waitlist", err);
 }
 
 enum otd_status store_waitlist_done(struct otd_conn *tx, int64_t appointment_id, int64_t now,
@@ -775,7 +759,7 @@ enum otd_status store_waitlist_done(struct otd_conn *tx, int64_t appointment_id,
 		return OTD_EIO;
 	db_bind_int64(st, 1, appointment_id);
 	db_bind_int64(st, 2, now);
-	return done(tx, st, "waitlist done", err);
+	return conn_step_done(tx, st, "waitlist done", err);
 }
 
 enum otd_status store_waitlist_waiting(struct otd_conn *c, int64_t **ids, size_t *n,
@@ -817,7 +801,7 @@ enum otd_status store_waitlist_offered(struct otd_conn *tx, int64_t appointment_
 	db_bind_int64(st, 1, appointment_id);
 	db_bind_int64(st, 2, hold_id);
 	db_bind_int64(st, 3, now);
-	return done(tx, st, "waitlist offer", err);
+	return conn_step_done(tx, st, "waitlist offer", err);
 }
 
 enum otd_status store_waitlist_state(struct otd_conn *c, int64_t appointment_id, char *state,
@@ -830,7 +814,7 @@ enum otd_status store_waitlist_state(struct otd_conn *c, int64_t appointment_id,
 	db_bind_int64(st, 1, appointment_id);
 	int rc = db_step(st);
 	if(rc == DB_ROW)
-		copy_text(state, size, st, 0);
+		conn_column_copy(state, size, st, 0);
 	else
 		snprintf(state, size, "none");
 	conn_done(st);

@@ -8,16 +8,6 @@
 #include "onthedot/mem.h"
 #include "store/sql.h"
 
-static enum otd_status step_done(struct otd_conn *c, struct otd_stmt *st, const char *what,
-                                 struct otd_error *err)
-{
-	int rc = db_step(st);
-	conn_done(st);
-	if(rc != DB_DONE)
-		return conn_fail(c, rc, what, err);
-	return OTD_OK;
-}
-
 enum otd_status store_skill_id(struct otd_conn *tx, const char *code, bool create, int64_t *id,
                                struct otd_error *err)
 {
@@ -41,7 +31,7 @@ enum otd_status store_skill_id(struct otd_conn *tx, const char *code, bool creat
 	if(!st)
 		return OTD_EIO;
 	db_bind_text(st, 1, code);
-	enum otd_status s = step_done(tx, st, "insert skill", err);
+	enum otd_status s = conn_step_done(tx, st, "insert skill", err);
 	if(s == OTD_OK)
 		*id = conn_last_id(tx);
 	return s;
@@ -55,14 +45,14 @@ static enum otd_status write_children(struct otd_conn *tx, struct otd_visitor *v
 	if(!st)
 		return OTD_EIO;
 	db_bind_int64(st, 1, v->id);
-	enum otd_status s = step_done(tx, st, "clear skills", err);
+	enum otd_status s = conn_step_done(tx, st, "clear skills", err);
 	if(s)
 		return s;
 	st = conn_prepare(tx, "DELETE FROM shifts WHERE visitor_id = ?1", err);
 	if(!st)
 		return OTD_EIO;
 	db_bind_int64(st, 1, v->id);
-	if((s = step_done(tx, st, "clear shifts", err)))
+	if((s = conn_step_done(tx, st, "clear shifts", err)))
 		return s;
 	for(size_t i = 0; i < v->n_skills; i++) {
 		int64_t sid;
@@ -76,7 +66,7 @@ static enum otd_status write_children(struct otd_conn *tx, struct otd_visitor *v
 			return OTD_EIO;
 		db_bind_int64(st, 1, v->id);
 		db_bind_int64(st, 2, sid);
-		if((s = step_done(tx, st, "add skill", err)))
+		if((s = conn_step_done(tx, st, "add skill", err)))
 			return s;
 	}
 	for(size_t i = 0; i < v->n_shifts; i++) {
@@ -102,7 +92,7 @@ static enum otd_status write_children(struct otd_conn *tx, struct otd_visitor *v
 		db_bind_int(st, 4, sh->duration_min);
 		db_bind_text(st, 5, sh->rrule);
 		bool kept = sh->id > 0;
-		if((s = step_done(tx, st, "add shift", err)))
+		if((s = conn_step_done(tx, st, "add shift", err)))
 			return s;
 		if(!kept)
 			sh->id = conn_last_id(tx);
@@ -115,7 +105,7 @@ static enum otd_status write_children(struct otd_conn *tx, struct otd_visitor *v
 				return OTD_EIO;
 			db_bind_int64(st, 1, sh->id);
 			db_bind_text(st, 2, sh->exdates[k]);
-			if((s = step_done(tx, st, "add exdate", err)))
+			if((s = conn_step_done(tx, st, "add exdate", err)))
 				return s;
 		}
 	}
@@ -339,7 +329,7 @@ enum otd_status store_visitor_set_active(struct otd_conn *tx, int64_t id, bool a
 	db_bind_int64(st, 1, id);
 	db_bind_int(st, 2, active ? 1 : 0);
 	db_bind_int64(st, 3, now);
-	enum otd_status s = step_done(tx, st, "update visitor", err);
+	enum otd_status s = conn_step_done(tx, st, "update visitor", err);
 	if(s == OTD_OK && conn_changes(tx) == 0)
 		return otd_error_set(err, OTD_ENOTFOUND, "not_found", NULL, "There is no visitor %lld.",
 		                     (long long)id);
@@ -407,7 +397,7 @@ enum otd_status store_appointment_event(struct otd_conn *tx, int64_t appointment
 	else
 		db_bind_null(st, 5);
 	db_bind_text(st, 6, detail ? detail : "{}");
-	return step_done(tx, st, "record appointment event", err);
+	return conn_step_done(tx, st, "record appointment event", err);
 }
 
 static void bind_visit_type(struct otd_stmt *st, const struct otd_visit_type *t, int64_t skill_id,
@@ -599,7 +589,7 @@ enum otd_status store_idem_put(struct otd_conn *tx, const char *scope, const cha
 	db_bind_text(st, 4, entity);
 	db_bind_int64(st, 5, entity_id);
 	db_bind_int64(st, 6, now);
-	return step_done(tx, st, "store idempotency key", err);
+	return conn_step_done(tx, st, "store idempotency key", err);
 }
 
 enum otd_status store_catalog_fingerprint(struct otd_conn *c, char *out, size_t size,

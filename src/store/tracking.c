@@ -8,22 +8,6 @@
 #include "onthedot/mem.h"
 #include "store/sql.h"
 
-static enum otd_status done(struct otd_conn *c, struct otd_stmt *st, const char *what,
-                            struct otd_error *err)
-{
-	int rc = db_step(st);
-	conn_done(st);
-	if(rc != DB_DONE)
-		return conn_fail(c, rc, what, err);
-	return OTD_OK;
-}
-
-static void text(char *dst, size_t size, struct otd_stmt *st, int i)
-{
-	const unsigned char *t = db_column_text(st, i);
-	snprintf(dst, size, "%s", t ? (const char *)t : "");
-}
-
 enum otd_status store_visitor_day_get(struct otd_conn *c, int64_t visitor_id,
                                       const char *local_date, struct otd_visitor_day *out,
                                       struct otd_error *err)
@@ -48,7 +32,7 @@ enum otd_status store_visitor_day_get(struct otd_conn *c, int64_t visitor_id,
 	db_bind_text(st, 2, local_date);
 	int rc = db_step(st);
 	if(rc == DB_ROW) {
-		text(out->state, sizeof(out->state), st, 0);
+		conn_column_copy(out->state, sizeof(out->state), st, 0);
 		out->appointment_id = db_column_int64(st, 1);
 		out->since = db_column_int64(st, 2);
 		out->has_from = !db_column_is_null(st, 3);
@@ -56,7 +40,7 @@ enum otd_status store_visitor_day_get(struct otd_conn *c, int64_t visitor_id,
 		out->from_lon = db_column_double(st, 4);
 		out->late_s = db_column_int64(st, 5);
 		out->last_event_at = db_column_int64(st, 6);
-		text(out->unavailable_reason, sizeof(out->unavailable_reason), st, 7);
+		conn_column_copy(out->unavailable_reason, sizeof(out->unavailable_reason), st, 7);
 		out->silent = db_column_int(st, 8) != 0;
 		out->break_taken = db_column_int(st, 9) != 0;
 		out->pos_at = db_column_int64(st, 12);
@@ -137,7 +121,7 @@ enum otd_status store_visitor_day_put(struct otd_conn *tx, const struct otd_visi
 		db_bind_int64(st, 18, d->projected_at);
 	else
 		db_bind_null(st, 18);
-	return done(tx, st, "save visitor day", err);
+	return conn_step_done(tx, st, "save visitor day", err);
 }
 
 enum otd_status store_active_visitors(struct otd_conn *c, const char *local_date, int64_t **ids,
@@ -238,7 +222,7 @@ enum otd_status store_visitor_event_insert(struct otd_conn *tx,
 		db_bind_null(st, 12);
 	}
 	db_bind_text(st, 13, e->detail ? e->detail : "{}");
-	return done(tx, st, "keep visitor event", err);
+	return conn_step_done(tx, st, "keep visitor event", err);
 }
 
 enum otd_status store_position_insert(struct otd_conn *tx, int64_t visitor_id, int64_t at,
@@ -264,7 +248,7 @@ enum otd_status store_position_insert(struct otd_conn *tx, int64_t visitor_id, i
 		db_bind_null(st, 5);
 	conn_bind_text(st, 6, client_id);
 	db_bind_int64(st, 7, received_at);
-	enum otd_status s = done(tx, st, "keep position", err);
+	enum otd_status s = conn_step_done(tx, st, "keep position", err);
 	if(s == OTD_OK)
 		*inserted = conn_changes(tx) > 0;
 	return s;
@@ -287,18 +271,18 @@ enum otd_status store_appointment_status(struct otd_conn *tx, int64_t id, const 
 	db_bind_int64(st, 3, arrived_at);
 	db_bind_int64(st, 4, done_at);
 	db_bind_int64(st, 5, now);
-	return done(tx, st, "set appointment status", err);
+	return conn_step_done(tx, st, "set appointment status", err);
 }
 
 static void read_risk(struct otd_stmt *st, int i, struct otd_appointment_risk *r)
 {
 	memset(r, 0, sizeof(*r));
-	text(r->risk, sizeof(r->risk), st, i);
+	conn_column_copy(r->risk, sizeof(r->risk), st, i);
 	r->p_late = db_column_double(st, i + 1);
 	r->expected_arrival = db_column_int64(st, i + 2);
 	r->band_early = db_column_int64(st, i + 3);
 	r->band_late = db_column_int64(st, i + 4);
-	text(r->reason, sizeof(r->reason), st, i + 5);
+	conn_column_copy(r->reason, sizeof(r->reason), st, i + 5);
 	r->forced = db_column_int(st, i + 6) != 0;
 	r->changed_at = db_column_int64(st, i + 7);
 }
@@ -354,7 +338,7 @@ enum otd_status store_appointment_risk_put(struct otd_conn *tx, int64_t id,
 	else
 		db_bind_null(st, 9);
 	db_bind_int64(st, 10, now);
-	return done(tx, st, "save risk", err);
+	return conn_step_done(tx, st, "save risk", err);
 }
 
 enum otd_status store_day_stops(struct otd_conn *c, int64_t visitor_id, const char *local_date,
@@ -385,8 +369,8 @@ enum otd_status store_day_stops(struct otd_conn *c, int64_t visitor_id, const ch
 		struct otd_day_stop *s = &(*out)[(*n)++];
 		memset(s, 0, sizeof(*s));
 		s->appointment_id = db_column_int64(st, 0);
-		text(s->reference, sizeof(s->reference), st, 1);
-		text(s->status, sizeof(s->status), st, 2);
+		conn_column_copy(s->reference, sizeof(s->reference), st, 1);
+		conn_column_copy(s->status, sizeof(s->status), st, 2);
 		s->lat = db_column_double(st, 3);
 		s->lon = db_column_double(st, 4);
 		s->window_start = db_column_int64(st, 5);
@@ -436,7 +420,7 @@ enum otd_status store_observation_insert(struct otd_conn *tx, const char *kind,
 	else
 		db_bind_null(st, 6);
 	db_bind_int64(st, 7, at);
-	return done(tx, st, "keep observation", err);
+	return conn_step_done(tx, st, "keep observation", err);
 }
 
 enum otd_status store_observations(struct otd_conn *c, const char *kind, int64_t visit_type_id,
@@ -500,7 +484,7 @@ enum otd_status store_learned_duration_put(struct otd_conn *tx, int64_t visit_ty
 	db_bind_double(st, 4, median_s);
 	db_bind_double(st, 5, sigma);
 	db_bind_int64(st, 6, now);
-	return done(tx, st, "save learned duration", err);
+	return conn_step_done(tx, st, "save learned duration", err);
 }
 
 enum otd_status store_learned_duration_get(struct otd_conn *c, int64_t visit_type_id,
@@ -606,7 +590,7 @@ enum otd_status store_learned_travel_put(struct otd_conn *tx, int64_t visitor_id
 	db_bind_double(st, 4, factor);
 	db_bind_double(st, 5, spread);
 	db_bind_int64(st, 6, now);
-	return done(tx, st, "save learned travel", err);
+	return conn_step_done(tx, st, "save learned travel", err);
 }
 
 enum otd_status store_learned_travel_get(struct otd_conn *c, int64_t visitor_id,
@@ -647,5 +631,5 @@ enum otd_status store_task_insert(struct otd_conn *tx, const char *kind, int64_t
 	db_bind_int64(st, 2, appointment_id);
 	db_bind_text(st, 3, note ? note : "");
 	db_bind_int64(st, 4, now);
-	return done(tx, st, "add task", err);
+	return conn_step_done(tx, st, "add task", err);
 }
