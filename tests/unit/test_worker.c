@@ -108,7 +108,9 @@ START_TEST(the_worker_survives_failing_claims_and_recovers)
 	testutil_sql_exec(db_path, "DROP TRIGGER broken");
 	uint64_t errors = atomic_load(&app.delivery.errors);
 	long long tried = 0;
-	for(int i = 0; i < 400 && tried == 0; i++) {
+	/* The claim commits (attempts + 1) before the transfer is started and
+	 * counted, so wait for both. */
+	for(int i = 0; i < 400 && (tried == 0 || atomic_load(&app.delivery.transfers) == 0); i++) {
 		sleep_ms(50);
 		tried = testutil_sql_int(db_path, "SELECT attempts FROM outbox WHERE idem_key = "
 		                                  "'worker:1'");
