@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/addresses.h"
 #include "app/backups.h"
@@ -150,9 +151,6 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 		app->limits->addresses = limiter_new(cfg->limits.address_searches_per_minute,
 		                                     cfg->limits.address_searches_burst, LIMITER_KEYS);
 		app->bus = bus_new((size_t)cfg->streams.ring);
-		st = app_publish_start(app, err);
-		if(st)
-			goto fail;
 		st = app_addresses_start(app, err);
 		if(st)
 			goto fail;
@@ -163,17 +161,36 @@ fail:
 	return st;
 }
 
-void app_set_listen_port(struct otd_app *app, unsigned port)
+enum otd_status app_listening(struct otd_app *app, unsigned port, struct otd_error *err)
 {
-	if(app->cfg->public_url && app->cfg->public_url[0])
-		return;
 	const char *listen = app->cfg->listen;
 	const char *colon = strrchr(listen, ':');
-	size_t host = colon ? (size_t)(colon - listen) : strlen(listen);
-	const char *tls = app->cfg->http.tls_cert;
-	free(app->base_url);
-	app->base_url =
-	    xasprintf("%s://%.*s:%u", tls && tls[0] ? "https" : "http", (int)host, listen, port);
+	int host = (int)(colon ? (size_t)(colon - listen) : strlen(listen));
+	if(!app->cfg->public_url || !app->cfg->public_url[0]) {
+		const char *tls = app->cfg->http.tls_cert;
+		free(app->base_url);
+		app->base_url =
+		    xasprintf("%s://%.*s:%u", tls && tls[0] ? "https" : "http", host, listen, port);
+	}
+	if(!app->shared_store)
+		return OTD_OK;
+	/* The name: given, or this host's name and the address bound, which no
+	 * other running process can hold. */
+	char *name;
+	if(app->cfg->node_name && app->cfg->node_name[0]) {
+		name = xstrdup(app->cfg->node_name);
+	} else {
+		char hostname[256] = "";
+		if(gethostname(hostname, sizeof(hostname) - 1) != 0)
+			hostname[0] = '\0';
+		name = xasprintf("%s/%.*s:%u", hostname, host, listen, port);
+	}
+	unsigned char id[OTD_NODE_ID_LEN / 2];
+	crypto_generichash(id, sizeof(id), (const unsigned char *)name, strlen(name), NULL, 0);
+	sodium_bin2hex(app->node_id, sizeof(app->node_id), id, sizeof(id));
+	otd_log(OTD_LOG_INFO, "node", "{s:s,s:s}", "name", name, "node", app->node_id);
+	free(name);
+	return app_publish_start(app, err);
 }
 
 void app_close(struct otd_app *app)

@@ -57,8 +57,9 @@ struct otd_app {
 	struct otd_limits *limits;
 	struct otd_planner *planner;
 	struct otd_bus *bus; /* live changes for the streams; NULL on the command line */
-	struct otd_bus_link *bus_link; /* the other nodes sharing the database (app/publish.h);
-	                                * NULL: none (SQLite, the command line) */
+	struct otd_bus_link
+	    *_Atomic bus_link; /* the other nodes sharing the database (app/publish.h);
+	                        * NULL: none (SQLite, the command line) */
 	char *vtimezone; /* the zone as an iCalendar VTIMEZONE, made at start */
 	char *base_url;  /* of links in messages, without a trailing '/' */
 	struct otd_message_set *messages; /* the message templates (app/messages.h) */
@@ -66,8 +67,10 @@ struct otd_app {
 	struct otd_addresses *addresses;  /* the autocomplete index (app/addresses.h); server only */
 	struct otd_trust_cache *trust;    /* the public trust figures, kept a minute (app/trust.h) */
 	struct otd_rebalance_cache *rebalance; /* proposals kept for apply (app/rebalance.h) */
-	/* This process's instance id (32 random hex digits, made by app_open):
-	 * the outbox rows it claims carry it (DESIGN.md, Storage and scale). */
+	/* This node's id (32 hex digits): random from app_open, and on a
+	 * shared store a hash of the node's name from app_listening. The
+	 * outbox rows it claims, its ticker shards and the events it publishes
+	 * carry it (DESIGN.md, Storage and scale). */
 	char node_id[33];
 	bool shared_store; /* PostgreSQL: other nodes may serve the same database */
 	struct {
@@ -112,10 +115,15 @@ enum otd_app_mode { OTD_APP_CLI, OTD_APP_SERVER, OTD_APP_SIMULATION };
 enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum otd_app_mode mode,
                          struct otd_error *err);
 
-/* Sets the base of links in messages to http://HOST:port when the
- * configuration gives no public_url (the server calls it once it knows
- * the port it bound). */
-void app_set_listen_port(struct otd_app *app, unsigned port);
+/* The server calls this once it has bound port, before anything else
+ * starts (delivery, ticker). Sets the base of links in messages to
+ * http://HOST:port when the configuration gives no public_url. On a
+ * shared store (PostgreSQL) it names this node: node_id becomes a hash of
+ * node_name, or of the host name and HOST:port when node_name is "", so
+ * that the same node restarted finds its own unfinished claims; then it
+ * starts the live streams' link to the other nodes (app/publish.h).
+ * OTD_OK, or err if that link cannot start. */
+enum otd_status app_listening(struct otd_app *app, unsigned port, struct otd_error *err);
 
 /* Stops and frees everything app_open started. */
 void app_close(struct otd_app *app);

@@ -13,6 +13,7 @@ struct otd_config {
 	char *timezone;      /* the organisation's zone, "Europe/London" */
 	char *organisation;  /* shown to people */
 	char *public_url;    /* base of links in messages; "" = from listen */
+	char *node_name;     /* this node among several on one database; "" = host + listen */
 	char *log_level;     /* debug, info, warn, error */
 	char *log_file;      /* append log lines here; "" = stderr */
 	char *port_file;     /* write the bound port here once listening */

@@ -221,7 +221,10 @@ int cmd_serve(int argc, char **argv)
 		goto out_app;
 	}
 	unsigned port = http_server_port(srv);
-	app_set_listen_port(&app, port);
+	if(app_listening(&app, port, &err) != OTD_OK) {
+		cli_error("serve", "%s", err.message);
+		goto out_srv;
+	}
 	if(notifier_start(&app, &notifier, &err) != OTD_OK) {
 		cli_error("serve", "%s", err.message);
 		goto out_srv;

@@ -104,6 +104,9 @@ static const struct opt_def options[] = {
     OPTION_STRING("public_url", public_url, 0, 2048, "", parse_url,
                   "\"\" or a URL starting with http:// or https://",
                   "base URL of links in messages; \"\" derives it from listen"),
+    OPTION_STRING("node_name", node_name, 0, 200, "", NULL, "a name of at most 200 bytes",
+                  "this node's name among nodes sharing a PostgreSQL database; \"\" for the "
+                  "host name and the address it listens on"),
     OPTION_STRING("log_level", log_level, 1, 5, "info", parse_log_level,
                   "one of \"debug\", \"info\", \"warn\", \"error\"", "least severe level logged"),
     OPTION_STRING("log_file", log_file, 0, 4096, "", NULL,

@@ -31,9 +31,6 @@ ROUNDS = 20
 PER_ROUND = 3
 
 
-@otd.requires_sqlite("the restarted server takes over its own sends at once; under PostgreSQL a "
-                     "restarted node has a new id and takes them over after the claim lease "
-                     "(test_pg_outbox.py)")
 class TestKilledWhileSending(ob.BookingTestCase):
 
     @classmethod

@@ -49,9 +49,6 @@ LOAD_DIR = os.path.join(os.environ.get("OTD_SOURCE_DIR",
 TRANSIENT = (OSError, http.client.HTTPException)
 
 
-@otd.requires_sqlite("each restarted server takes over its own sends at once; under "
-                     "PostgreSQL a restarted node has a new id and takes them over after the "
-                     "claim lease (test_pg_outbox.py)")
 class TestKilledUnderLoad(ob.BookingTestCase):
     visit_types = [
         {"code": VT, "name": "Planning inspection", "skill": "planning",
