@@ -35,7 +35,8 @@
 static void log_store_fault(void *arg, const char *event, const char *kind, const char *detail)
 {
 	(void)arg;
-	bool recovered = strcmp(event, "store_writes_recovered") == 0;
+	bool recovered =
+	    strcmp(event, "store_writes_recovered") == 0 || strcmp(event, "store_reachable") == 0;
 	otd_log(recovered                   ? OTD_LOG_INFO
 	        : strcmp(kind, "busy") == 0 ? OTD_LOG_WARN
 	                                    : OTD_LOG_ERROR,

@@ -88,6 +88,16 @@ void store_on_fault(struct otd_store *s,
 	pthread_mutex_unlock(&s->mu);
 }
 
+void store_tell(struct otd_store *s, const char *event, const char *kind, const char *detail)
+{
+	pthread_mutex_lock(&s->mu);
+	void (*fn)(void *, const char *, const char *, const char *) = s->fault_hook;
+	void *arg = s->fault_hook_arg;
+	pthread_mutex_unlock(&s->mu);
+	if(fn)
+		fn(arg, event, kind, detail);
+}
+
 struct pg_store *store_pg_backend(struct otd_store *s)
 {
 	return s->pg;
@@ -140,6 +150,20 @@ enum otd_status conn_fail(struct otd_conn *c, int rc, const char *what, struct o
 		    "before is lost); try again in a few minutes.");
 		if(err)
 			err->retry_after = STORAGE_RETRY_AFTER_S;
+		return OTD_EBUSY;
+	}
+	if(c->pg && pg_conn_lost(c->pg)) {
+		/* PostgreSQL cannot be reached: the message's first line says why. */
+		c->fault = STORE_FAULT_IO;
+		const char *why = conn_errmsg(c);
+		int len = (int)strcspn(why, "\n");
+		otd_error_set(
+		    err, OTD_EBUSY, "database_unreachable", NULL,
+		    "The database cannot be reached (%.*s), so this was not done (nothing "
+		    "saved before is lost); try again in a moment.",
+		    len, why);
+		if(err)
+			err->retry_after = 5; /* a restart or a failover takes seconds */
 		return OTD_EBUSY;
 	}
 	if(base == SQLITE_IOERR) {

@@ -705,9 +705,23 @@ static void quiet_notices(void *arg, const char *message)
 	(void)message;
 }
 
+/* What every session runs first. Integer seconds everywhere; the zone
+ * only matters to logs. */
+static const char SESSION_SETUP[] =
+    "SET TIME ZONE 'UTC'; SET client_min_messages = warning; SET lock_timeout = '10s'";
+
 static struct pg_conn *pg_connect(const char *url, struct otd_error *err)
 {
-	PGconn *pq = PQconnectdb(url);
+	/* Bounds on a server that stops answering, so that no request waits
+	 * on it for long: a connection attempt gives up after 10 s, and
+	 * keepalives and a TCP user timeout notice a silently dropped
+	 * connection within about a minute. The URL comes last, so whatever it
+	 * sets wins. */
+	const char *keys[] = {"connect_timeout",     "keepalives",       "keepalives_idle",
+	                      "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+	                      "application_name",    "dbname",           NULL};
+	const char *vals[] = {"10", "1", "30", "10", "3", "30000", "onthedot", url, NULL};
+	PGconn *pq = PQconnectdbParams(keys, vals, 1);
 	if(!pq || PQstatus(pq) != CONNECTION_OK) {
 		char *shown = pg_url_redacted(url);
 		char msg[512];
@@ -724,9 +738,7 @@ static struct pg_conn *pg_connect(const char *url, struct otd_error *err)
 	PQsetNoticeProcessor(pq, quiet_notices, NULL);
 	struct pg_conn *pc = xcalloc(1, sizeof(*pc));
 	pc->pq = pq;
-	/* Integer seconds everywhere; the zone only matters to logs. */
-	if(simple(pc, "SET TIME ZONE 'UTC'; SET client_min_messages = warning; SET lock_timeout = "
-	              "'10s'") != DB_OK) {
+	if(simple(pc, SESSION_SETUP) != DB_OK) {
 		otd_error_set(err, OTD_EIO, "database_open_failed", "database",
 		              "Cannot set up the PostgreSQL session: %s.", pc->errmsg);
 		PQfinish(pq);
@@ -777,6 +789,7 @@ struct pg_store {
 	pthread_cond_t cv;
 	_Atomic uint64_t retries;
 	_Atomic uint64_t busy_ns, commit_ns; /* write jobs' time in transactions, in COMMIT */
+	_Atomic bool unreachable;            /* the last BEGIN found the server gone */
 };
 
 static uint64_t now_ns(void)
@@ -914,19 +927,54 @@ static struct otd_conn *acquire(struct pg_store *ps, int *slot, struct otd_error
 	return NULL;
 }
 
-/* Returns a connection to the pool; a broken one is reconnected first
- * (its cached statements die with it). */
+bool pg_conn_lost(struct pg_conn *pc)
+{
+	return PQstatus(pc->pq) != CONNECTION_OK;
+}
+
+/* Connects a broken connection again (its cached statements die with
+ * it); true when it is usable. */
+static bool reconnect(struct otd_conn *c)
+{
+	for(size_t i = 0; i < c->n_cache; i++)
+		db_finalize(c->cache[i].stmt);
+	c->n_cache = 0;
+	PQreset(c->pg->pq);
+	return PQstatus(c->pg->pq) == CONNECTION_OK && simple(c->pg, SESSION_SETUP) == DB_OK;
+}
+
+/* Begins a transaction. A connection found broken (PostgreSQL restarted,
+ * or an administrator ended the session) is connected again once first:
+ * nothing of the job has run on it yet. Tells the store's fault hook when
+ * the server stops and starts answering. */
+static int begin(struct pg_store *ps, struct otd_conn *c, const char *sql)
+{
+	int rc = simple(c->pg, sql);
+	if(rc != DB_OK && pg_conn_lost(c->pg)) {
+		if(reconnect(c))
+			rc = simple(c->pg, sql);
+		else
+			rc = pg_error_code(c->pg, NULL); /* why the connection failed */
+	}
+	if(rc != DB_OK && pg_conn_lost(c->pg)) {
+		if(!atomic_exchange(&ps->unreachable, true)) {
+			char why[256];
+			snprintf(why, sizeof(why), "%.*s", (int)strcspn(c->pg->errmsg, "\n"),
+			         c->pg->errmsg);
+			store_tell(ps->owner, "store_unreachable", "io", why);
+		}
+	} else if(atomic_load(&ps->unreachable) && atomic_exchange(&ps->unreachable, false)) {
+		store_tell(ps->owner, "store_reachable", "io", "");
+	}
+	return rc;
+}
+
+/* Returns a connection to the pool; a broken one is reconnected first. */
 static void release(struct pg_store *ps, int slot)
 {
 	struct otd_conn *c = ps->conns[slot];
-	if(PQstatus(c->pg->pq) != CONNECTION_OK) {
-		for(size_t i = 0; i < c->n_cache; i++)
-			db_finalize(c->cache[i].stmt);
-		c->n_cache = 0;
-		PQreset(c->pg->pq);
-		if(PQstatus(c->pg->pq) == CONNECTION_OK)
-			simple(c->pg, "SET TIME ZONE 'UTC'; SET client_min_messages = warning; SET "
-			              "lock_timeout = '10s'");
+	if(pg_conn_lost(c->pg)) {
+		reconnect(c);
 	} else if(PQtransactionStatus(c->pg->pq) != PQTRANS_IDLE) {
 		simple(c->pg, "ROLLBACK");
 	}
@@ -996,7 +1044,9 @@ enum otd_status pg_store_write(struct pg_store *ps, store_write_fn fn, void *ctx
 		pc->relaxed = false;
 		otd_error_clear(err);
 		uint64_t t0 = now_ns();
-		int rc = simple(pc, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+		/* A retry's session locks would not survive a reconnection. */
+		int rc = attempt == 0 ? begin(ps, c, "BEGIN ISOLATION LEVEL SERIALIZABLE")
+		                      : simple(pc, "BEGIN ISOLATION LEVEL SERIALIZABLE");
 		if(rc != DB_OK) {
 			st = conn_fail(c, rc, "begin", err);
 			break;
@@ -1074,7 +1124,7 @@ enum otd_status pg_store_read(struct pg_store *ps, store_read_fn fn, void *ctx,
 	if(!c)
 		return OTD_EBUSY;
 	enum otd_status st;
-	int rc = simple(c->pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+	int rc = begin(ps, c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
 	if(rc != DB_OK) {
 		st = conn_fail(c, rc, "begin", err);
 	} else {

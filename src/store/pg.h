@@ -60,6 +60,9 @@ double pg_column_double(struct pg_stmt *ps, int i);
 const char *pg_column_text(struct pg_stmt *ps, int i);
 const void *pg_column_blob(struct pg_stmt *ps, int i, int *n);
 const char *pg_errmsg(struct pg_conn *pc);
+/* True when pc's connection to the server is gone (the server stopped or
+ * restarted, the network failed, the session was ended). */
+bool pg_conn_lost(struct pg_conn *pc);
 enum otd_status pg_exec(struct otd_conn *c, const char *sql, struct otd_error *err);
 int64_t pg_last_id(struct otd_conn *c);
 int pg_changes(struct pg_conn *pc);

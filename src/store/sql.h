@@ -127,6 +127,10 @@ const char *conn_errmsg(struct otd_conn *c);
  * the operation. */
 enum otd_status conn_fail(struct otd_conn *c, int rc, const char *what, struct otd_error *err);
 
+/* Calls s's fault hook (store_on_fault), if one is set, with event, kind
+ * and detail. */
+void store_tell(struct otd_store *s, const char *event, const char *kind, const char *detail);
+
 /* Steps a statement that returns no rows and resets it: OTD_OK on
  * DB_DONE, else conn_fail naming what. */
 enum otd_status conn_step_done(struct otd_conn *c, struct otd_stmt *st, const char *what,

@@ -148,9 +148,12 @@ const char *store_fault_name(enum otd_store_fault fault);
  * or "io", detail SQLite's words, never personal data), when the writer
  * replaced its connection after an I/O error ("store_writer_reopened")
  * and when a write reaches the disk again after such failures
- * ("store_writes_recovered", kind the one that had failed). Each is
- * called once per change, not per failed write. fn may only log: it must
- * not block or write. Set it once, before writes start. */
+ * ("store_writes_recovered", kind the one that had failed). PostgreSQL:
+ * on the thread of the job that found out, "store_unreachable" (kind
+ * "io", detail libpq's words) when the server cannot be reached and
+ * "store_reachable" when it answers again. Each is called once per
+ * change, not per failed job. fn may only log: it must not block or
+ * write. Set it once, before writes start. */
 void store_on_fault(struct otd_store *s,
                     void (*fn)(void *arg, const char *event, const char *kind, const char *detail),
                     void *arg);

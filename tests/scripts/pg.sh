@@ -5,13 +5,17 @@
 # synchronous=FULL). PostgreSQL refuses to run as root: as root it runs as the
 # "postgres" user the Debian package creates.
 #
-#   tests/scripts/pg.sh start DIR   prints the connection string of the
-#                                   "postgres" database (may create databases)
+#   tests/scripts/pg.sh start DIR [PORT]
+#                                   prints the connection string of the
+#                                   "postgres" database (may create databases);
+#                                   PORT: that port (a restart keeping its
+#                                   address), else a free one
 #   tests/scripts/pg.sh stop DIR    stops the server by the PID it recorded
 set -euo pipefail
 
 cmd=${1:-}
 dir=${2:-}
+want_port=${3:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
 
 bindir() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
@@ -31,7 +35,7 @@ start)
     as_pg "$B/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-locale \
       >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
   fi
-  port=$(free_port)
+  port=${want_port:-$(free_port)}
   # max_connections: three nodes' pools and the tests' own connections.
   as_pg "$B/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
     -o "-h 127.0.0.1 -p $port -k $dir -c fsync=on -c max_connections=300" start >/dev/null ||
