@@ -105,6 +105,8 @@ struct otd_req {
 
 	struct otd_error err;
 	json_t *err_extra; /* more members for the error object ("affected"), owned */
+	char err_code[OTD_ERR_CODE_MAX]; /* the error answered (req_reply_error), for the request
+	                                    log */
 };
 
 /* The route table (routes.c), terminated by an entry with template NULL. */

@@ -259,6 +259,7 @@ void req_reply_error(struct otd_req *req, const struct otd_error *err)
 		snprintf(ra, sizeof(ra), "%d", e.retry_after > 0 ? e.retry_after : 1);
 		req_add_header(req, "Retry-After", ra);
 	}
+	snprintf(req->err_code, sizeof(req->err_code), "%s", e.code);
 	int http = otd_status_http(e.status);
 	if(http >= 500 && http != 503)
 		otd_log(OTD_LOG_ERROR, "request_failed", "{s:s,s:s,s:s}", "route",
@@ -581,13 +582,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		int mi = __builtin_ctz((unsigned)req->method);
 		if(http_metrics_access_sample(srv->metrics, status,
 		                              srv->app->cfg->log.access_sample))
-			otd_log(OTD_LOG_INFO, "request", "{s:s,s:s,s:i,s:f,s:s,s:s,s:i}", "method",
-			        method_names[mi], "route", route, "status", status, "duration_ms",
-			        secs * 1000.0, "request_id", req->request_id, "outcome",
+			otd_log(OTD_LOG_INFO, "request", "{s:s,s:s,s:i,s:f,s:s,s:s,s:i,s:s*}",
+			        "method", method_names[mi], "route", route, "status", status,
+			        "duration_ms", secs * 1000.0, "request_id", req->request_id,
+			        "outcome",
 			        toe == MHD_REQUEST_TERMINATED_COMPLETED_OK      ? "sent"
 			        : toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED ? "timeout"
 			                                                        : "aborted",
-			        "user", (int)req->principal.user_id);
+			        "user", (int)req->principal.user_id, "error",
+			        req->err_code[0] ? req->err_code : NULL);
 	}
 	if(req->job && req->job_free)
 		req->job_free(req->job);

@@ -82,6 +82,12 @@ enum otd_status h_metrics(struct otd_req *req)
 	               "# TYPE otd_store_serialization_retries_total counter\n"
 	               "otd_store_serialization_retries_total %llu\n",
 	               (unsigned long long)m.store.serialization_retries);
+	otd_buf_printf(&out,
+	               "# HELP otd_store_writes_run_alone_total Write jobs that met repeated "
+	               "serialization failures and then ran alone (PostgreSQL; 0 under SQLite).\n"
+	               "# TYPE otd_store_writes_run_alone_total counter\n"
+	               "otd_store_writes_run_alone_total %llu\n",
+	               (unsigned long long)m.store.writes_run_alone);
 	if(st == OTD_OK)
 		otd_buf_printf(&out,
 		               "# HELP otd_outbox_depth Messages waiting to be sent.\n"

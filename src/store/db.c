@@ -892,10 +892,12 @@ void store_stats(struct otd_store *s, struct otd_store_stats *out)
 	if(s->pg) {
 		out->wal_bytes = 0;
 		int in_use = 0;
-		uint64_t retries = 0;
-		pg_store_stats(s->pg, &retries, &in_use, &out->busy_seconds, &out->commit_seconds);
+		uint64_t retries = 0, alone = 0;
+		pg_store_stats(s->pg, &retries, &alone, &in_use, &out->busy_seconds,
+		               &out->commit_seconds);
 		out->writer_queue_depth = in_use;
 		out->serialization_retries = retries;
+		out->writes_run_alone = alone;
 	}
 }
 

@@ -27,6 +27,12 @@
 #define PG_WRITE_CONNECTIONS 12
 /* A write job meeting serialization failures runs at most this often. */
 #define PG_RETRIES 12
+/* Every write job holds the write gate ("otdw", a session advisory lock)
+ * shared while it runs; one that has met this many serialization failures
+ * takes it exclusively for its next attempts, so it runs alone and cannot
+ * fail that way again (a job must not starve under contention). */
+#define PG_GATE_LOCK 0x6f746477LL
+#define PG_ALONE_AFTER 3
 /* The session advisory lock migrations hold (a fixed key: "otd1"). */
 #define PG_MIGRATE_LOCK 0x6f746431LL
 
@@ -790,6 +796,8 @@ struct pg_store {
 	_Atomic uint64_t retries;
 	_Atomic uint64_t busy_ns, commit_ns; /* write jobs' time in transactions, in COMMIT */
 	_Atomic bool unreachable;            /* the last BEGIN found the server gone */
+	int writers, writers_max;            /* write jobs running; at most (under mu) */
+	_Atomic uint64_t alone;              /* jobs that took the gate exclusively */
 };
 
 static uint64_t now_ns(void)
@@ -864,6 +872,8 @@ enum otd_status pg_store_open(struct otd_store *owner, const struct otd_store_op
 	ps->opt = *opt;
 	ps->opt.path = ps->url;
 	ps->n = (opt->read_connections > 0 ? opt->read_connections : 1) + PG_WRITE_CONNECTIONS;
+	/* Reads keep read_connections of their own however many writes run. */
+	ps->writers_max = PG_WRITE_CONNECTIONS;
 	ps->conns = xcalloc((size_t)ps->n, sizeof(*ps->conns));
 	ps->busy = xcalloc((size_t)ps->n, sizeof(*ps->busy));
 	pthread_mutex_init(&ps->mu, NULL);
@@ -895,8 +905,9 @@ void pg_store_close(struct pg_store *ps)
 	free(ps);
 }
 
-/* Takes a free connection, waiting at most writer_wait_ms. */
-static struct otd_conn *acquire(struct pg_store *ps, int *slot, struct otd_error *err)
+/* Takes a free connection, for a write job (write) only while fewer than
+ * writers_max run, waiting at most writer_wait_ms. */
+static struct otd_conn *acquire(struct pg_store *ps, int *slot, bool write, struct otd_error *err)
 {
 	struct timespec deadline;
 	clock_gettime(CLOCK_REALTIME, &deadline);
@@ -909,9 +920,11 @@ static struct otd_conn *acquire(struct pg_store *ps, int *slot, struct otd_error
 	}
 	pthread_mutex_lock(&ps->mu);
 	for(;;) {
-		for(int i = 0; i < ps->n; i++) {
+		for(int i = 0; i < ps->n && (!write || ps->writers < ps->writers_max); i++) {
 			if(!ps->busy[i]) {
 				ps->busy[i] = true;
+				if(write)
+					ps->writers++;
 				pthread_mutex_unlock(&ps->mu);
 				*slot = i;
 				return ps->conns[i];
@@ -943,10 +956,11 @@ static bool reconnect(struct otd_conn *c)
 	return PQstatus(c->pg->pq) == CONNECTION_OK && simple(c->pg, SESSION_SETUP) == DB_OK;
 }
 
-/* Begins a transaction. A connection found broken (PostgreSQL restarted,
- * or an administrator ended the session) is connected again once first:
- * nothing of the job has run on it yet. Tells the store's fault hook when
- * the server stops and starts answering. */
+/* Runs sql, the first statement of a job (a BEGIN, or taking the write
+ * gate). A connection found broken (PostgreSQL restarted, or an
+ * administrator ended the session) is connected again once first: nothing
+ * of the job has run on it yet. Tells the store's fault hook when the
+ * server stops and starts answering. */
 static int begin(struct pg_store *ps, struct otd_conn *c, const char *sql)
 {
 	int rc = simple(c->pg, sql);
@@ -969,8 +983,9 @@ static int begin(struct pg_store *ps, struct otd_conn *c, const char *sql)
 	return rc;
 }
 
-/* Returns a connection to the pool; a broken one is reconnected first. */
-static void release(struct pg_store *ps, int slot)
+/* Returns a connection to the pool (write: acquire's); a broken one is
+ * reconnected first. */
+static void release(struct pg_store *ps, int slot, bool write)
 {
 	struct otd_conn *c = ps->conns[slot];
 	if(pg_conn_lost(c->pg)) {
@@ -980,8 +995,33 @@ static void release(struct pg_store *ps, int slot)
 	}
 	pthread_mutex_lock(&ps->mu);
 	ps->busy[slot] = false;
-	pthread_cond_signal(&ps->cv);
+	if(write)
+		ps->writers--;
+	pthread_cond_broadcast(&ps->cv); /* readers and writers wait for different things */
 	pthread_mutex_unlock(&ps->mu);
+}
+
+#define GATE_KEY "1869898871" /* PG_GATE_LOCK in decimal, for the SQL */
+_Static_assert(PG_GATE_LOCK == 1869898871LL, "GATE_KEY is PG_GATE_LOCK");
+
+/* Takes the write gate with fn (pg_advisory_lock_shared or
+ * pg_advisory_lock) on c: the job's first statement, so a connection
+ * found broken is connected again first (see begin). */
+static int gate_lock(struct pg_store *ps, struct otd_conn *c, const char *fn)
+{
+	char q[80];
+	snprintf(q, sizeof(q), "SELECT %s(" GATE_KEY ")", fn);
+	return begin(ps, c, q);
+}
+
+/* Releases the gate with fn (NULL: not held). */
+static void gate_unlock_now(struct pg_conn *pc, const char *fn)
+{
+	if(!fn || pg_conn_lost(pc))
+		return;
+	char q[80];
+	snprintf(q, sizeof(q), "SELECT %s(" GATE_KEY ")", fn);
+	simple(pc, q);
 }
 
 /* Locks (session level) the scopes the failed attempt of a job locked,
@@ -1029,12 +1069,21 @@ enum otd_status pg_store_write(struct pg_store *ps, store_write_fn fn, void *ctx
 {
 	*outbox_dirty = false;
 	int slot;
-	struct otd_conn *c = acquire(ps, &slot, err);
+	struct otd_conn *c = acquire(ps, &slot, true, err);
 	if(!c)
 		return OTD_EBUSY;
 	struct pg_conn *pc = c->pg;
 	enum otd_status st = OTD_OK;
 	int held[PG_MAX_SCOPES][2], n_held = 0;
+	/* The gate, shared, before the transaction (a lock taken inside would
+	 * come after its snapshot); a broken connection is replaced first. */
+	int gate = gate_lock(ps, c, "pg_advisory_lock_shared");
+	if(gate != DB_OK) {
+		st = conn_fail(c, gate, "begin", err);
+		release(ps, slot, true);
+		return st;
+	}
+	const char *gate_unlock = "pg_advisory_unlock_shared";
 	for(int attempt = 0;; attempt++) {
 		c->outbox_dirty = false;
 		c->fault = 0;
@@ -1044,9 +1093,7 @@ enum otd_status pg_store_write(struct pg_store *ps, store_write_fn fn, void *ctx
 		pc->relaxed = false;
 		otd_error_clear(err);
 		uint64_t t0 = now_ns();
-		/* A retry's session locks would not survive a reconnection. */
-		int rc = attempt == 0 ? begin(ps, c, "BEGIN ISOLATION LEVEL SERIALIZABLE")
-		                      : simple(pc, "BEGIN ISOLATION LEVEL SERIALIZABLE");
+		int rc = simple(pc, "BEGIN ISOLATION LEVEL SERIALIZABLE");
 		if(rc != DB_OK) {
 			st = conn_fail(c, rc, "begin", err);
 			break;
@@ -1081,6 +1128,18 @@ enum otd_status pg_store_write(struct pg_store *ps, store_write_fn fn, void *ctx
 		atomic_fetch_add(&ps->retries, 1);
 		unlock_all(pc, held, n_held);
 		n_held = 0;
+		if(attempt + 1 == PG_ALONE_AFTER) {
+			/* Alone from now on: the gate before the scopes, in the
+			 * order every job takes them, so that they cannot deadlock. */
+			gate_unlock_now(pc, gate_unlock);
+			gate_unlock = NULL;
+			if(simple(pc, "SELECT pg_advisory_lock(" GATE_KEY ")") != DB_OK) {
+				st = conn_fail(c, DB_IOERR, "wait to run alone", err);
+				break;
+			}
+			gate_unlock = "pg_advisory_unlock";
+			atomic_fetch_add(&ps->alone, 1);
+		}
 		for(int i = 0; i < pc->n_scopes; i++) {
 			held[n_held][0] = pc->scopes[i][0];
 			held[n_held][1] = pc->scopes[i][1];
@@ -1098,13 +1157,14 @@ enum otd_status pg_store_write(struct pg_store *ps, store_write_fn fn, void *ctx
 		}
 	}
 	unlock_all(pc, held, n_held);
+	gate_unlock_now(pc, gate_unlock);
 	if(st != OTD_OK && pc->conflict) {
 		st = otd_error_set(err, OTD_EBUSY, "database_busy", NULL,
 		                   "The database is busy; try again in a moment.");
 		if(err)
 			err->retry_after = 1;
 	}
-	release(ps, slot);
+	release(ps, slot, true);
 	return st;
 }
 
@@ -1120,7 +1180,7 @@ enum otd_status pg_store_read(struct pg_store *ps, store_read_fn fn, void *ctx,
                               struct otd_error *err)
 {
 	int slot;
-	struct otd_conn *c = acquire(ps, &slot, err);
+	struct otd_conn *c = acquire(ps, &slot, false, err);
 	if(!c)
 		return OTD_EBUSY;
 	enum otd_status st;
@@ -1131,7 +1191,7 @@ enum otd_status pg_store_read(struct pg_store *ps, store_read_fn fn, void *ctx,
 		st = fn(c, ctx, err);
 		simple(c->pg, st == OTD_OK ? "COMMIT" : "ROLLBACK");
 	}
-	release(ps, slot);
+	release(ps, slot, false);
 	return st;
 }
 
@@ -1159,10 +1219,11 @@ void pg_lock_scope(struct otd_conn *tx, int64_t visitor_id, const char *local_da
 	PQclear(r);
 }
 
-void pg_store_stats(struct pg_store *ps, uint64_t *retries, int *pool_in_use, double *busy_s,
-                    double *commit_s)
+void pg_store_stats(struct pg_store *ps, uint64_t *retries, uint64_t *alone, int *pool_in_use,
+                    double *busy_s, double *commit_s)
 {
 	*retries = atomic_load(&ps->retries);
+	*alone = atomic_load(&ps->alone);
 	*busy_s = (double)atomic_load(&ps->busy_ns) / 1e9;
 	*commit_s = (double)atomic_load(&ps->commit_ns) / 1e9;
 	int n = 0;
@@ -1182,7 +1243,7 @@ enum otd_status pg_store_notify(struct pg_store *ps, const char *channel, const 
                                 struct otd_error *err)
 {
 	int slot;
-	struct otd_conn *c = acquire(ps, &slot, err);
+	struct otd_conn *c = acquire(ps, &slot, false, err);
 	if(!c)
 		return OTD_EBUSY;
 	const char *params[2] = {channel, payload};
@@ -1195,7 +1256,7 @@ enum otd_status pg_store_notify(struct pg_store *ps, const char *channel, const 
 		                   "Cannot notify the other nodes: %s.", c->pg->errmsg);
 	}
 	PQclear(r);
-	release(ps, slot);
+	release(ps, slot, false);
 	return st;
 }
 

@@ -101,10 +101,11 @@ void pg_lock_scope(struct otd_conn *tx, int64_t visitor_id, const char *local_da
  * *from and *to receive the versions. */
 enum otd_status pg_migrate(const char *url, int *from, int *to, struct otd_error *err);
 
-/* Counters for store_stats: write jobs run again, connections in use, the
- * committed write jobs' seconds in their transactions and in COMMIT. */
-void pg_store_stats(struct pg_store *ps, uint64_t *retries, int *pool_in_use, double *busy_s,
-                    double *commit_s);
+/* Counters for store_stats: write jobs run again, write jobs that went on
+ * to run alone (the write gate), connections in use, the committed write
+ * jobs' seconds in their transactions and in COMMIT. */
+void pg_store_stats(struct pg_store *ps, uint64_t *retries, uint64_t *alone, int *pool_in_use,
+                    double *busy_s, double *commit_s);
 
 /* ---- notifications (for notify.c) ----------------------------------------- */
 

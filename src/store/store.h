@@ -175,6 +175,7 @@ struct otd_store_stats {
 	/* PostgreSQL: write jobs run again after a serialization failure (the
 	 * queue depth above is then the pool's connections in use). */
 	uint64_t serialization_retries;
+	uint64_t writes_run_alone; /* of those, jobs that then ran alone (the write gate) */
 };
 
 /* A consistent-enough snapshot of counters for /metrics. */

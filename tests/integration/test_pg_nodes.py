@@ -11,7 +11,9 @@ load balancer:
   three nodes run, and each promise at risk still gets exactly one apology;
 - the ticker's shards: each of the 16 is passed by one node at a time; after a
   node is killed (SIGKILL), the shards it held keep being passed, by the others,
-  within a couple of periods."""
+  within a couple of periods;
+- a visitor's phone sending the same batch of taps through all three nodes at
+  once (a retry the proxy routed elsewhere): each tap is applied once."""
 
 import os
 import signal
@@ -23,6 +25,7 @@ import otd
 import otd_booking as ob
 import test_booking_concurrency as tbc
 import test_messaging as tm
+import test_tracking as tt
 
 NODES = 3
 
@@ -189,6 +192,61 @@ class TestTickerShards(unittest.TestCase):
                   30, "the dead node dropped from ticker_nodes")
         self.nodes = self.nodes[:2]
         type(self).nodes = self.nodes
+
+
+@unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
+class TestVisitorEventsAcrossNodes(tt.TrackingCase):
+    """Visitor events' client ids are unique in the shared database."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        start_nodes(cls)
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_nodes(cls)
+        super().tearDownClass()
+
+    def clock(self, seconds=None, to=None):
+        """Moves every node's virtual clock alike."""
+        now = None
+        for node in self.nodes:
+            now = ob.BookingTestCase.clock(_On(self, node), seconds, to)
+        return now
+
+    def test_the_same_taps_sent_to_three_nodes_at_once_apply_once(self):
+        v = self.org_visitors[0]
+        ref = self.appointment(v, "Meadow Cottage", "11:00", "12:00", 1)
+        self.to(tt.DAY, "10:00")
+        now = ob.secs(ob.local(tt.DAY, "10:00"))
+        session = self.srv.login("visitor0")  # the clock moved past the first one's idle time
+        taps = [self.ev("start_travel", now - 20, ref), self.ev("late", now - 10, minutes=5)]
+        barrier = threading.Barrier(NODES)
+        answers = [None] * NODES
+
+        def send(k):
+            barrier.wait(30)
+            answers[k] = self.nodes[k].request("POST", "/api/v1/visitor/events",
+                                               {"events": taps}, session=session)
+
+        threads = [threading.Thread(target=send, args=(k,)) for k in range(NODES)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        for r in answers:
+            self.assertEqual(r.status, 200, r.raw)
+        self.assertEqual(sum(r.body["applied"] for r in answers), len(taps),
+                         [r.body for r in answers])
+        self.assertEqual(sum(r.body["duplicates"] for r in answers), len(taps) * (NODES - 1),
+                         [r.body for r in answers])
+        for tap in taps:
+            self.assertEqual(self.srv.sql("SELECT count(*) FROM visitor_events WHERE "
+                                          "client_event_id = ?", (tap["client_event_id"],)),
+                             [(1,)])
+        day = self.day(v)
+        self.assertEqual((day["state"], day["late_minutes"]), ("travelling", 5))
 
 
 if __name__ == "__main__":
