@@ -23,6 +23,7 @@
 #include "store/board.h"
 #include "store/booking.h"
 #include "store/guarantees.h"
+#include "store/proposals.h"
 #include "store/store.h"
 #include "store/tracking.h"
 
@@ -616,6 +617,191 @@ static struct kept *cache_take(struct otd_rebalance_cache *c, const char *id, in
 	return k;
 }
 
+/* ---- proposals shared by the nodes (PostgreSQL) ------------------------ */
+
+/* k as JSON text for store_proposal_put: what apply needs, and no more
+ * (route items: kind, id and new position). A heap string. */
+static char *kept_encode(const struct kept *k)
+{
+	char version[sizeof(k->version) * 2 + 1];
+	sodium_bin2hex(version, sizeof(version), k->version, sizeof(k->version));
+	json_t *visitors = json_array(), *routes = json_array(), *moves = json_array();
+	for(size_t i = 0; i < k->n_visitors; i++)
+		json_array_append_new(visitors, json_integer(k->visitors[i]));
+	for(size_t r = 0; r < k->n_routes; r++) {
+		json_t *items = json_array();
+		for(size_t i = 0; i < k->route_n[r]; i++) {
+			const struct otd_route_item *it = &k->route_items[r][i];
+			json_array_append_new(items,
+			                      json_pack("[i,I,i]", (int)it->kind,
+			                                (json_int_t)it->id, it->route_position));
+		}
+		json_array_append_new(routes,
+		                      json_pack("{s:I,s:o}", "visitor",
+		                                (json_int_t)k->route_visitor[r], "items", items));
+	}
+	for(size_t m = 0; m < k->n_moves; m++)
+		json_array_append_new(moves, json_pack("[I,I,I]", (json_int_t)k->move_id[m],
+		                                       (json_int_t)k->move_from[m],
+		                                       (json_int_t)k->move_to[m]));
+	json_t *o = json_pack("{s:s,s:I,s:s,s:o,s:o,s:o}", "date", k->date, "expires_at",
+	                      (json_int_t)k->expires_at, "version", version, "visitors", visitors,
+	                      "routes", routes, "moves", moves);
+	char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return text;
+}
+
+/* The proposal id that kept_encode wrote as text, or NULL when text is not
+ * such a proposal. */
+static struct kept *kept_decode(const char *id, const char *text)
+{
+	json_error_t jerr;
+	json_t *o = json_loads(text, 0, &jerr);
+	const char *date = NULL, *version = NULL;
+	json_int_t expires = 0;
+	json_t *visitors = NULL, *routes = NULL, *moves = NULL;
+	struct kept *k = NULL;
+	if(!o ||
+	   json_unpack(o, "{s:s,s:I,s:s,s:o,s:o,s:o}", "date", &date, "expires_at", &expires,
+	               "version", &version, "visitors", &visitors, "routes", &routes, "moves",
+	               &moves) != 0 ||
+	   !json_is_array(visitors) || !json_is_array(routes) || !json_is_array(moves))
+		goto out;
+	k = xcalloc(1, sizeof(*k));
+	snprintf(k->id, sizeof(k->id), "%s", id);
+	snprintf(k->date, sizeof(k->date), "%s", date);
+	k->expires_at = expires;
+	bool ok = strlen(version) == sizeof(k->version) * 2 &&
+	          sodium_hex2bin(k->version, sizeof(k->version), version, strlen(version), NULL,
+	                         NULL, NULL) == 0;
+	size_t nv = json_array_size(visitors), nr = json_array_size(routes);
+	size_t nm = json_array_size(moves);
+	k->visitors = xcalloc(nv + 1, sizeof(int64_t));
+	for(size_t i = 0; ok && i < nv; i++) {
+		json_t *v = json_array_get(visitors, i);
+		ok = json_is_integer(v);
+		k->visitors[k->n_visitors++] = json_integer_value(v);
+	}
+	k->route_visitor = xcalloc(nr + 1, sizeof(int64_t));
+	k->route_n = xcalloc(nr + 1, sizeof(size_t));
+	k->route_items = xcalloc(nr + 1, sizeof(*k->route_items));
+	for(size_t r = 0; ok && r < nr; r++) {
+		json_int_t visitor = 0;
+		json_t *items = NULL;
+		ok = json_unpack(json_array_get(routes, r), "{s:I,s:o}", "visitor", &visitor,
+		                 "items", &items) == 0 &&
+		     json_is_array(items);
+		if(!ok)
+			break;
+		size_t n = json_array_size(items);
+		k->route_visitor[r] = visitor;
+		k->route_items[r] = xcalloc(n + 1, sizeof(struct otd_route_item));
+		k->n_routes++;
+		for(size_t i = 0; ok && i < n; i++) {
+			int kind = 0, position = 0;
+			json_int_t item = 0;
+			ok = json_unpack(json_array_get(items, i), "[i,I,i]", &kind, &item,
+			                 &position) == 0 &&
+			     (kind == OTD_ITEM_VISIT || kind == OTD_ITEM_HOLD);
+			struct otd_route_item *it = &k->route_items[r][k->route_n[r]++];
+			it->kind = (enum otd_route_item_kind)kind;
+			it->id = item;
+			it->route_position = position;
+		}
+	}
+	k->move_id = xcalloc(nm + 1, sizeof(int64_t));
+	k->move_from = xcalloc(nm + 1, sizeof(int64_t));
+	k->move_to = xcalloc(nm + 1, sizeof(int64_t));
+	for(size_t m = 0; ok && m < nm; m++) {
+		json_int_t a = 0, from = 0, to = 0;
+		ok = json_unpack(json_array_get(moves, m), "[I,I,I]", &a, &from, &to) == 0;
+		k->move_id[k->n_moves] = a;
+		k->move_from[k->n_moves] = from;
+		k->move_to[k->n_moves] = to;
+		k->n_moves++;
+	}
+	if(!ok) {
+		kept_free(k);
+		k = NULL;
+	}
+out:
+	json_decref(o);
+	return k;
+}
+
+struct share_job {
+	const struct kept *k;
+	const char *body;
+	int64_t now;
+};
+
+static enum otd_status share_write(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct share_job *j = arg;
+	return store_proposal_put(tx, j->k->id, j->k->expires_at, j->body, j->now, err);
+}
+
+/* Stores k for the other nodes. */
+static enum otd_status share_proposal(struct otd_app *app, const struct kept *k, int64_t now,
+                                      struct otd_error *err)
+{
+	char *body = kept_encode(k);
+	if(!body)
+		return otd_error_set(err, OTD_ENOMEM, NULL, NULL, "Cannot encode the proposal.");
+	struct share_job j = {.k = k, .body = body, .now = now};
+	enum otd_status st = store_write(app->store, share_write, &j, err);
+	free(body);
+	return st;
+}
+
+static enum otd_status unshare_write(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	bool removed;
+	return store_proposal_remove(tx, arg, &removed, err);
+}
+
+/* Deletes proposal id for every node (a failure is logged: the proposal
+ * then lasts until it expires, and the day's version still guards it). */
+static void unshare_proposal(struct otd_app *app, const char *id)
+{
+	struct otd_error e;
+	otd_error_clear(&e);
+	if(store_write(app->store, unshare_write, (void *)id, &e) != OTD_OK)
+		otd_log(OTD_LOG_WARN, "rebalance", "{s:s,s:s}", "proposal", id, "error", e.message);
+}
+
+struct fetch_job {
+	const char *id;
+	int64_t now;
+	char *body;
+};
+
+static enum otd_status fetch_read(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	struct fetch_job *j = arg;
+	free(j->body);
+	j->body = NULL;
+	return store_proposal_get(c, j->id, j->now, &j->body, err);
+}
+
+/* Proposal id as another node stored it (NULL: none live, or err). */
+static struct kept *fetch_proposal(struct otd_app *app, const char *id, int64_t now,
+                                   enum otd_status *st, struct otd_error *err)
+{
+	struct fetch_job j = {.id = id, .now = now};
+	*st = store_read(app->store, fetch_read, &j, err);
+	struct kept *k = NULL;
+	if(*st == OTD_OK && j.body) {
+		k = kept_decode(id, j.body);
+		if(!k)
+			otd_log(OTD_LOG_ERROR, "rebalance", "{s:s,s:s}", "proposal", id, "error",
+			        "a stored proposal could not be read");
+	}
+	free(j.body);
+	return k;
+}
+
 void otd_rebalance_cleanup(struct otd_rebalance *r)
 {
 	free(r->moves);
@@ -834,6 +1020,7 @@ static enum otd_status propose(struct otd_app *app, const char *local_date,
 		snapshot_cleanup(&s);
 		return st;
 	}
+	enum otd_status shared = OTD_OK; /* storing the proposal for the other nodes */
 	snprintf(out->local_date, sizeof(out->local_date), "%s", local_date);
 	out->at_risk = s.at_risk;
 	if(automatic && auto_skip(app->rebalance, &s)) {
@@ -1055,18 +1242,28 @@ static enum otd_status propose(struct otd_app *app, const char *local_date,
 				}
 			}
 		}
-		cache_put(app->rebalance, k, s.now);
+		/* PostgreSQL: stored for apply through whichever node (the cache
+		 * is the fast path on this one). */
+		if(app->shared_store && !automatic)
+			shared = share_proposal(app, k, s.now, err);
+		if(shared == OTD_OK) {
+			cache_put(app->rebalance, k, s.now);
+		} else {
+			kept_free(k);
+			otd_rebalance_cleanup(out);
+		}
 	}
-	otd_log(OTD_LOG_INFO, "rebalance", "{s:s,s:s,s:i,s:i,s:i,s:i,s:f,s:f,s:I}", "mode",
-	        mode == OTD_REBALANCE_PLAN ? "plan" : "day", "date", local_date, "visitors",
-	        (int)s.n, "visits", visits, "broken_before", out->broken_before, "broken_after",
-	        out->broken_after, "travel_before_s", out->travel_before_s, "travel_after_s",
-	        out->travel_after_s, "moves", (json_int_t)out->n_moves);
+	if(shared == OTD_OK)
+		otd_log(OTD_LOG_INFO, "rebalance", "{s:s,s:s,s:i,s:i,s:i,s:i,s:f,s:f,s:I}", "mode",
+		        mode == OTD_REBALANCE_PLAN ? "plan" : "day", "date", local_date, "visitors",
+		        (int)s.n, "visits", visits, "broken_before", out->broken_before,
+		        "broken_after", out->broken_after, "travel_before_s", out->travel_before_s,
+		        "travel_after_s", out->travel_after_s, "moves", (json_int_t)out->n_moves);
 	eval_free(&e, nv);
 	otd_vrp_solution_cleanup(&sol);
 	problem_cleanup(&pb);
 	snapshot_cleanup(&s);
-	return OTD_OK;
+	return shared;
 }
 
 /* ---- applying --------------------------------------------------------------------- */
@@ -1085,6 +1282,19 @@ static enum otd_status apply_write(struct otd_conn *tx, void *arg, struct otd_er
 	struct apply_job *j = arg;
 	struct kept *k = j->k;
 	j->out->moved = j->out->reordered = j->out->told = 0;
+	if(j->app->shared_store && !k->automatic) {
+		/* Applied once, through whichever node takes it first. */
+		bool mine = false;
+		enum otd_status st = store_proposal_remove(tx, k->id, &mine, err);
+		if(st)
+			return st;
+		if(!mine)
+			return otd_error_set(
+			    err, OTD_ENOTFOUND, "proposal_not_found", NULL,
+			    "No such proposal: it was applied already, or it expired "
+			    "(they last %d minutes); ask for a new one.",
+			    OTD_REBALANCE_TTL / 60);
+	}
 	struct snapshot s = {.app = j->app,
 	                     .date = k->date,
 	                     .want = k->visitors,
@@ -1137,6 +1347,12 @@ enum otd_status app_rebalance_apply(struct otd_app *app, const struct otd_princi
 	memset(out, 0, sizeof(*out));
 	int64_t now = otd_clock_now(app->clock);
 	struct kept *k = id ? cache_take(app->rebalance, id, now) : NULL;
+	if(!k && id && app->shared_store) { /* computed on another node */
+		enum otd_status st = OTD_OK;
+		k = fetch_proposal(app, id, now, &st, err);
+		if(st)
+			return st;
+	}
 	if(!k)
 		return otd_error_set(
 		    err, OTD_ENOTFOUND, "proposal_not_found", NULL,
@@ -1150,12 +1366,15 @@ enum otd_status app_rebalance_apply(struct otd_app *app, const struct otd_princi
 	                      .out = out,
 	                      .moved = xcalloc(k->n_moves + 1, sizeof(struct otd_appointment))};
 	enum otd_status st = store_write(app->store, apply_write, &j, err);
-	if(st != OTD_OK && st != OTD_ECONFLICT && st != OTD_ESTATE && k->expires_at > now) {
+	if(st != OTD_OK && st != OTD_ECONFLICT && st != OTD_ESTATE && st != OTD_ENOTFOUND &&
+	   k->expires_at > now) {
 		/* Busy, or a passing failure: the proposal may be tried again. */
 		free(j.moved);
 		cache_put(app->rebalance, k, now);
 		return st;
 	}
+	if((st == OTD_ECONFLICT || st == OTD_ESTATE) && app->shared_store && !k->automatic)
+		unshare_proposal(app, k->id); /* used up, as on one node */
 	if(st == OTD_OK) {
 		for(size_t i = 0; i < k->n_visitors; i++)
 			planner_day_invalidate(app->planner, k->visitors[i], k->date);

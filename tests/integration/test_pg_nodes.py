@@ -13,7 +13,10 @@ load balancer:
   node is killed (SIGKILL), the shards it held keep being passed, by the others,
   within a couple of periods;
 - a visitor's phone sending the same batch of taps through all three nodes at
-  once (a retry the proxy routed elsewhere): each tap is applied once."""
+  once (a retry the proxy routed elsewhere): each tap is applied once;
+- rebalance proposals: computed on one node, applied through another (the
+  day's moves written as on one node), refused as used through the third; a
+  day that changed since is 409 through any of them."""
 
 import os
 import signal
@@ -25,6 +28,7 @@ import otd
 import otd_booking as ob
 import test_booking_concurrency as tbc
 import test_messaging as tm
+import test_rebalance as trb
 import test_tracking as tt
 
 NODES = 3
@@ -247,6 +251,44 @@ class TestVisitorEventsAcrossNodes(tt.TrackingCase):
                              [(1,)])
         day = self.day(v)
         self.assertEqual((day["state"], day["late_minutes"]), ("travelling", 5))
+
+
+@unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
+class TestRebalanceAcrossNodes(trb.TestRebalance):
+    """test_rebalance's proposals, each applied through the next node in
+    turn (node 1 proposes): the proposal is stored in the shared database
+    and taken, once, by whichever node applies it."""
+
+    # The cases about proposals; the rest of test_rebalance runs in the slice
+    # on one node.
+    test_c_a_dispatcher_reassigns_by_hand = None
+    test_d_bad_input_is_named = None
+    test_e_plan_cuts_travel_inside_the_windows = None
+    test_an_unavailable_visitors_visits_are_given_away_on_the_next_pass = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        start_nodes(cls)
+        cls.turn = 0
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_nodes(cls)
+        super().tearDownClass()
+
+    def clock(self, seconds=None, to=None):
+        """Moves every node's virtual clock alike."""
+        now = None
+        for node in self.nodes:
+            now = ob.BookingTestCase.clock(_On(self, node), seconds, to)
+        return now
+
+    def apply(self, pid):
+        type(self).turn += 1
+        node = self.nodes[1 + (type(self).turn - 1) % (NODES - 1)]  # never node 1
+        return node.request("POST", "/api/v1/dispatch/rebalance/%s/apply" % pid, {},
+                            session=self.disp)
 
 
 if __name__ == "__main__":
