@@ -29,6 +29,9 @@
 #include "store/store.h"
 
 #define LIMITER_KEYS 65536
+/* How long a node waits at start for a process of the same name (one
+ * stopping, or killed and not yet noticed by the server) to let go. */
+#define NODE_NAME_WAIT_S 15
 
 /* The store's word that writes fail for the storage or a lock, or work
  * again (store_on_fault): one log line per change, not per write. */
@@ -152,6 +155,11 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 		app->limits->addresses = limiter_new(cfg->limits.address_searches_per_minute,
 		                                     cfg->limits.address_searches_burst, LIMITER_KEYS);
 		app->bus = bus_new((size_t)cfg->streams.ring);
+		/* Before the server takes requests, so that none of their changes
+		 * misses the other nodes. */
+		st = app_publish_start(app, err);
+		if(st)
+			goto fail;
 		st = app_addresses_start(app, err);
 		if(st)
 			goto fail;
@@ -189,9 +197,20 @@ enum otd_status app_listening(struct otd_app *app, unsigned port, struct otd_err
 	unsigned char id[OTD_NODE_ID_LEN / 2];
 	crypto_generichash(id, sizeof(id), (const unsigned char *)name, strlen(name), NULL, 0);
 	sodium_bin2hex(app->node_id, sizeof(app->node_id), id, sizeof(id));
-	otd_log(OTD_LOG_INFO, "node", "{s:s,s:s}", "name", name, "node", app->node_id);
+	/* A second process under the same name would take this one's sends in
+	 * flight for its own: refused (one that is stopping is waited for). */
+	int64_t key = 0;
+	memcpy(&key, id, sizeof(key));
+	enum otd_status st = store_hold_node_name(app->store, key, NODE_NAME_WAIT_S, err);
+	if(st == OTD_OK)
+		otd_log(OTD_LOG_INFO, "node", "{s:s,s:s}", "name", name, "node", app->node_id);
+	else if(st == OTD_ECONFLICT)
+		otd_error_set(err, st, "node_name_taken", "node_name",
+		              "Another onthedot node named \"%s\" is connected to this database "
+		              "(waited %d s for it to stop); give each node its own node_name.",
+		              name, NODE_NAME_WAIT_S);
 	free(name);
-	return app_publish_start(app, err);
+	return st;
 }
 
 void app_close(struct otd_app *app)

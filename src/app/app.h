@@ -69,8 +69,10 @@ struct otd_app {
 	struct otd_rebalance_cache *rebalance; /* proposals kept for apply (app/rebalance.h) */
 	/* This node's id (32 hex digits): random from app_open, and on a
 	 * shared store a hash of the node's name from app_listening. The
-	 * outbox rows it claims, its ticker shards and the events it publishes
-	 * carry it (DESIGN.md, Storage and scale). */
+	 * outbox rows it claims and its ticker shards carry it (DESIGN.md,
+	 * Storage and scale). The events it publishes carry the random id it
+	 * had when app_open started the link, so that no two processes ever
+	 * take each other's events for their own. */
 	char node_id[33];
 	bool shared_store; /* PostgreSQL: other nodes may serve the same database */
 	struct {
@@ -115,14 +117,15 @@ enum otd_app_mode { OTD_APP_CLI, OTD_APP_SERVER, OTD_APP_SIMULATION };
 enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum otd_app_mode mode,
                          struct otd_error *err);
 
-/* The server calls this once it has bound port, before anything else
- * starts (delivery, ticker). Sets the base of links in messages to
- * http://HOST:port when the configuration gives no public_url. On a
- * shared store (PostgreSQL) it names this node: node_id becomes a hash of
- * node_name, or of the host name and HOST:port when node_name is "", so
- * that the same node restarted finds its own unfinished claims; then it
- * starts the live streams' link to the other nodes (app/publish.h).
- * OTD_OK, or err if that link cannot start. */
+/* The server calls this once it has bound port (requests may already be
+ * served), before the delivery worker and the ticker start. Sets the base
+ * of links in messages to http://HOST:port when the configuration gives
+ * no public_url. On a shared store (PostgreSQL) it names this node:
+ * node_id becomes a hash of node_name, or of the host name and HOST:port
+ * when node_name is "", so that the same node restarted finds its own
+ * unfinished claims; it holds that name in the database while it runs.
+ * OTD_ECONFLICT ("node_name_taken") when another process holds the same
+ * name for longer than a stopping one would, or a store error. */
 enum otd_status app_listening(struct otd_app *app, unsigned port, struct otd_error *err);
 
 /* Stops and frees everything app_open started. */

@@ -167,7 +167,7 @@ enum otd_status app_publish_start(struct otd_app *app, struct otd_error *err)
 	struct otd_bus_link *link = xcalloc(1, sizeof(*link));
 	link->app = app;
 	_Static_assert(sizeof(app->node_id) == sizeof(link->node), "one node id");
-	memcpy(link->node, app->node_id, sizeof(link->node)); /* app_listening named it */
+	memcpy(link->node, app->node_id, sizeof(link->node)); /* random: unique to this process */
 	struct store_listen_hooks hooks = {.payload = on_payload, .state = on_state, .arg = link};
 	enum otd_status st = store_listen_start(app->store, &hooks, &link->listener, err);
 	if(st) {

@@ -42,8 +42,8 @@ struct otd_app;
  * Returns the local event id (0 without a bus: the command line). */
 uint64_t app_publish(struct otd_app *app, const struct otd_bus_event *ev);
 
-/* Server mode, after the bus exists and the node is named (app_listening
- * calls it): when the store is shared, starts
+/* Server mode, after the bus exists (app_open calls it): when the store is
+ * shared, starts
  * listening to the other nodes
  * (app->bus_link). Does nothing under SQLite or without a bus. */
 enum otd_status app_publish_start(struct otd_app *app, struct otd_error *err);

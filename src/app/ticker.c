@@ -132,6 +132,11 @@ static uint32_t claim_shards(struct otd_ticker *t, int *last_live)
 	                      .period_ms = (int64_t)t->period_s * 1000};
 	struct otd_error e;
 	otd_error_clear(&e);
+	/* The node's name, lost with its connection when the server restarted:
+	 * held again, or the clash said (the node carries on). */
+	if(store_renew_node_name(app->store, &e) == OTD_ECONFLICT)
+		otd_log(OTD_LOG_ERROR, "node_name_taken", "{s:s}", "detail", e.message);
+	otd_error_clear(&e);
 	if(store_write(app->store, claim_write, &j, &e) != OTD_OK) {
 		atomic_fetch_add(&app->ticker.errors, 1);
 		otd_log(OTD_LOG_WARN, "ticker", "{s:s,s:s}", "step", "claim_shards", "error",

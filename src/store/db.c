@@ -98,6 +98,17 @@ void store_tell(struct otd_store *s, const char *event, const char *kind, const 
 		fn(arg, event, kind, detail);
 }
 
+enum otd_status store_hold_node_name(struct otd_store *s, int64_t key, int wait_s,
+                                     struct otd_error *err)
+{
+	return s->pg ? pg_store_hold_name(s->pg, key, wait_s, err) : OTD_OK;
+}
+
+enum otd_status store_renew_node_name(struct otd_store *s, struct otd_error *err)
+{
+	return s->pg ? pg_store_renew_name(s->pg, err) : OTD_OK;
+}
+
 struct pg_store *store_pg_backend(struct otd_store *s)
 {
 	return s->pg;

@@ -712,9 +712,14 @@ static void quiet_notices(void *arg, const char *message)
 }
 
 /* What every session runs first. Integer seconds everywhere; the zone
- * only matters to logs. */
+ * only matters to logs. The server ends a session left inside a
+ * transaction for a minute, and its own keepalives notice a node that
+ * vanished, so that a dead node's locks (the write gate, booking scopes)
+ * do not stall the others for long. */
 static const char SESSION_SETUP[] =
-    "SET TIME ZONE 'UTC'; SET client_min_messages = warning; SET lock_timeout = '10s'";
+    "SET TIME ZONE 'UTC'; SET client_min_messages = warning; SET lock_timeout = '10s'; "
+    "SET idle_in_transaction_session_timeout = '60s'; SET tcp_keepalives_idle = 30; "
+    "SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3";
 
 static struct pg_conn *pg_connect(const char *url, struct otd_error *err)
 {
@@ -797,6 +802,9 @@ struct pg_store {
 	_Atomic uint64_t busy_ns, commit_ns; /* write jobs' time in transactions, in COMMIT */
 	_Atomic bool unreachable;            /* the last BEGIN found the server gone */
 	int writers, writers_max;            /* write jobs running; at most (under mu) */
+	struct pg_conn *name_conn;           /* holds this node's name (pg_store_hold_name) */
+	int64_t name_key;
+	bool name_held; /* only the thread that renews it reads it after start */
 	_Atomic uint64_t alone;              /* jobs that took the gate exclusively */
 };
 
@@ -895,6 +903,8 @@ void pg_store_close(struct pg_store *ps)
 {
 	if(!ps)
 		return;
+	if(ps->name_conn)
+		pg_disconnect(ps->name_conn);
 	for(int i = 0; i < ps->n; i++)
 		conn_free(ps->conns[i]);
 	free(ps->conns);
@@ -940,6 +950,74 @@ static struct otd_conn *acquire(struct pg_store *ps, int *slot, bool write, stru
 	return NULL;
 }
 
+enum otd_status pg_store_hold_name(struct pg_store *ps, int64_t key, int wait_s,
+                                   struct otd_error *err)
+{
+	if(ps->name_conn)
+		return OTD_OK;
+	struct pg_conn *pc = pg_connect(ps->url, err);
+	if(!pc)
+		return OTD_EIO;
+	char q[96];
+	snprintf(q, sizeof(q), "SET lock_timeout = '%ds'", wait_s > 0 ? wait_s : 1);
+	int rc = simple(pc, q);
+	if(rc == DB_OK) {
+		snprintf(q, sizeof(q), "SELECT pg_advisory_lock(%lld)", (long long)key);
+		rc = simple(pc, q);
+	}
+	if(rc != DB_OK) {
+		enum otd_status st =
+		    rc == DB_BUSY
+		        ? otd_error_set(
+		              err, OTD_ECONFLICT, "node_name_taken", "node_name",
+		              "Another onthedot node with this node's name is connected to "
+		              "the database (waited %d s for it to stop); give each node "
+		              "its own node_name.",
+		              wait_s)
+		        : otd_error_set(err, OTD_EIO, "database_error", "database",
+		                        "Cannot take this node's name in the database: %s.",
+		                        pc->errmsg);
+		pg_disconnect(pc);
+		return st;
+	}
+	ps->name_conn = pc;
+	ps->name_key = key;
+	ps->name_held = true;
+	return OTD_OK;
+}
+
+enum otd_status pg_store_renew_name(struct pg_store *ps, struct otd_error *err)
+{
+	struct pg_conn *pc = ps->name_conn;
+	if(!pc)
+		return OTD_OK;
+	/* An idle connection learns it was cut only when used. */
+	if(!pg_conn_lost(pc))
+		simple(pc, "SELECT 1");
+	if(pg_conn_lost(pc)) { /* the server restarted: the lock went with the session */
+		ps->name_held = false;
+		PQreset(pc->pq);
+		if(pg_conn_lost(pc))
+			return otd_error_set(err, OTD_EBUSY, "database_unreachable", NULL,
+			                     "Cannot hold this node's name: the database cannot be "
+			                     "reached.");
+	}
+	if(ps->name_held)
+		return OTD_OK;
+	char q[96];
+	snprintf(q, sizeof(q), "SELECT pg_try_advisory_lock(%lld)", (long long)ps->name_key);
+	PGresult *r = PQexec(pc->pq, q);
+	ps->name_held = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	                PQgetvalue(r, 0, 0)[0] == 't';
+	PQclear(r);
+	if(!ps->name_held)
+		return otd_error_set(
+		    err, OTD_ECONFLICT, "node_name_taken", "node_name",
+		    "Another onthedot node with this node's name connected to the "
+		    "database while this one was cut off from it; stop one of them.");
+	return OTD_OK;
+}
+
 bool pg_conn_lost(struct pg_conn *pc)
 {
 	return PQstatus(pc->pq) != CONNECTION_OK;
@@ -983,14 +1061,13 @@ static int begin(struct pg_store *ps, struct otd_conn *c, const char *sql)
 	return rc;
 }
 
-/* Returns a connection to the pool (write: acquire's); a broken one is
- * reconnected first. */
+/* Returns a connection to the pool (write: acquire's). A broken one stays
+ * broken until begin() connects it again for the next job, so that a
+ * request does not wait twice on a server that does not answer. */
 static void release(struct pg_store *ps, int slot, bool write)
 {
 	struct otd_conn *c = ps->conns[slot];
-	if(pg_conn_lost(c->pg)) {
-		reconnect(c);
-	} else if(PQtransactionStatus(c->pg->pq) != PQTRANS_IDLE) {
+	if(!pg_conn_lost(c->pg) && PQtransactionStatus(c->pg->pq) != PQTRANS_IDLE) {
 		simple(c->pg, "ROLLBACK");
 	}
 	pthread_mutex_lock(&ps->mu);
@@ -1117,6 +1194,22 @@ enum otd_status pg_store_write(struct pg_store *ps, store_write_fn fn, void *ctx
 				*outbox_dirty = c->outbox_dirty;
 				break;
 			}
+			if(pg_conn_lost(pc)) {
+				/* The server may have committed before the connection
+				 * went: say so, and do not run the job again. */
+				conn_fail(c, rc, "commit", err);
+				st = otd_error_set(err, OTD_EBUSY, "outcome_unknown", NULL,
+				                   "The connection to the database was lost while "
+				                   "this change was being "
+				                   "saved, so it may or may not have been saved; "
+				                   "check before trying again "
+				                   "(a request with an Idempotency-Key may be "
+				                   "repeated with the same key).");
+				if(err)
+					err->retry_after = 5;
+				pc->conflict = false;
+				break;
+			}
 			st = conn_fail(c, rc, "commit", err);
 		} else {
 			simple(pc, "ROLLBACK");
@@ -1133,8 +1226,11 @@ enum otd_status pg_store_write(struct pg_store *ps, store_write_fn fn, void *ctx
 			 * order every job takes them, so that they cannot deadlock. */
 			gate_unlock_now(pc, gate_unlock);
 			gate_unlock = NULL;
-			if(simple(pc, "SELECT pg_advisory_lock(" GATE_KEY ")") != DB_OK) {
-				st = conn_fail(c, DB_IOERR, "wait to run alone", err);
+			int lrc = simple(pc, "SELECT pg_advisory_lock(" GATE_KEY ")");
+			if(lrc != DB_OK) {
+				st = conn_fail(c, lrc, "wait to run alone", err);
+				pc->conflict =
+				    lrc == DB_BUSY; /* lock_timeout: busy, said so below */
 				break;
 			}
 			gate_unlock = "pg_advisory_unlock";
@@ -1146,8 +1242,10 @@ enum otd_status pg_store_write(struct pg_store *ps, store_write_fn fn, void *ctx
 			n_held++;
 		}
 		if(n_held) {
-			if(prelock(pc, held, n_held) != DB_OK) {
-				st = conn_fail(c, DB_IOERR, "lock before retrying", err);
+			int lrc = prelock(pc, held, n_held);
+			if(lrc != DB_OK) {
+				st = conn_fail(c, lrc, "lock before retrying", err);
+				pc->conflict = lrc == DB_BUSY;
 				break;
 			}
 		} else {

@@ -60,6 +60,20 @@ double pg_column_double(struct pg_stmt *ps, int i);
 const char *pg_column_text(struct pg_stmt *ps, int i);
 const void *pg_column_blob(struct pg_stmt *ps, int i, int *n);
 const char *pg_errmsg(struct pg_conn *pc);
+/* Takes the session advisory lock key on a connection of its own, held
+ * until pg_store_close, waiting at most wait_s seconds for another
+ * process holding it to go: OTD_ECONFLICT "node_name_taken" if it does
+ * not, OTD_EIO if the server cannot be reached. */
+enum otd_status pg_store_hold_name(struct pg_store *ps, int64_t key, int wait_s,
+                                   struct otd_error *err);
+
+/* Takes the name lock of pg_store_hold_name again if its connection was
+ * lost (the server restarted) and connects again: OTD_ECONFLICT
+ * "node_name_taken" if another process took it meanwhile, OTD_EBUSY if the
+ * server cannot be reached; OTD_OK otherwise (or when no name is held).
+ * One thread (the ticker's) calls it. */
+enum otd_status pg_store_renew_name(struct pg_store *ps, struct otd_error *err);
+
 /* True when pc's connection to the server is gone (the server stopped or
  * restarted, the network failed, the session was ended). */
 bool pg_conn_lost(struct pg_conn *pc);
@@ -76,11 +90,18 @@ enum otd_status pg_store_open(struct otd_store *owner, const struct otd_store_op
                               struct pg_store **out, struct otd_error *err);
 void pg_store_close(struct pg_store *ps);
 
-/* Runs fn in a SERIALIZABLE transaction on a pooled connection; a
- * serialization failure or deadlock rolls back and runs fn again (up to
- * PG_RETRIES times), so a job behaves as if it had been alone, as under
- * SQLite's single writer. *outbox_dirty tells whether the committed
- * transaction queued a message. */
+/* Runs fn in a SERIALIZABLE transaction on a pooled connection (at most
+ * 12 write jobs of a node at once); a serialization failure or deadlock
+ * rolls back and runs fn again (up to PG_RETRIES times), so a job behaves
+ * as if it had been alone, as under SQLite's single writer. Every job
+ * holds the write gate shared; after PG_ALONE_AFTER failures it holds it
+ * exclusively, and runs alone across all nodes. fn must not start another
+ * write job (it would wait behind a job waiting to run alone). Failures:
+ * "database_busy" when the retries are spent or a lock waited past
+ * lock_timeout, "database_unreachable" when the server cannot be reached,
+ * "outcome_unknown" when the connection went during COMMIT (the job is not
+ * run again). *outbox_dirty tells whether the committed transaction
+ * queued a message. */
 enum otd_status pg_store_write(struct pg_store *ps, store_write_fn fn, void *ctx,
                                bool *outbox_dirty, struct otd_error *err);
 

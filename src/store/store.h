@@ -139,6 +139,20 @@ enum otd_store_fault {
 	STORE_FAULT_COUNT
 };
 
+/* Several nodes on one database (PostgreSQL): holds key, standing for this
+ * node's name, for as long as s is open, so that no second process runs
+ * under the same name, waiting up to wait_s seconds for one that is
+ * stopping. OTD_ECONFLICT ("node_name_taken") when another holds it still.
+ * SQLite (one process): does nothing, OTD_OK. */
+enum otd_status store_hold_node_name(struct otd_store *s, int64_t key, int wait_s,
+                                     struct otd_error *err);
+
+/* Holds the name of store_hold_node_name again after its connection was
+ * lost (the server restarted), from one thread (the ticker's, each pass):
+ * OTD_ECONFLICT ("node_name_taken") if another process took it
+ * meanwhile, OTD_EBUSY if the server cannot be reached. SQLite: OTD_OK. */
+enum otd_status store_renew_node_name(struct otd_store *s, struct otd_error *err);
+
 /* "busy", "full" or "io" ("none" for STORE_FAULT_NONE); never NULL. */
 const char *store_fault_name(enum otd_store_fault fault);
 

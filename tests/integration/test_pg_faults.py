@@ -5,9 +5,9 @@ cluster in the test's folder), so that stopping it disturbs no other test of
 the slice; the onthedot server's database is created there.
 
 1. Every session of the node ended (pg_terminate_backend, as an
-   administrator or a failover does): the next requests are all served;
-   each pooled connection is connected again before its next job runs, so
-   none of them answers 503.
+   administrator or a failover does): the next requests, 24 at once, twice,
+   are all served; each pooled connection is connected again before its next
+   job runs, so none of them answers 503.
 2. PostgreSQL stopped (fast shutdown) while the node runs: reads and writes
    answer 503 `database_unreachable` at once (no hang), with Retry-After and
    a message saying the database cannot be reached and nothing saved is
@@ -16,12 +16,17 @@ the slice; the onthedot server's database is created there.
    the same port: the same process serves again without a restart
    (store_reachable logged), the booking made before the outage is intact
    with its confirmation in the outbox, and a new booking goes through.
+3. A second node started under the first one's node_name: it waits for the
+   name (a stopping process would let it go), then exits naming the clash;
+   the first serves on. The first held its name again after tests 1 and 2
+   cut the connection holding it (its ticker renews it).
 """
 
 import json
 import os
 import shutil
 import subprocess
+import threading
 import time
 import unittest
 
@@ -45,6 +50,9 @@ def pg_sh(*args):
 
 @unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
 class TestPostgreSQLGoesAway(ob.BookingTestCase):
+    # The ticker (each second) holds the node's name again once the tests
+    # before have cut its connection.
+    server_env = {"ONTHEDOT_NODE_NAME": "faults-a", "ONTHEDOT_TRACKING_TICKER_SECONDS": "1"}
 
     @classmethod
     def setUpClass(cls):
@@ -87,11 +95,26 @@ class TestPostgreSQLGoesAway(ob.BookingTestCase):
                               "WHERE datname = current_database() AND pid <> pg_backend_pid() "
                               "AND application_name = 'onthedot'")[0][0]
         self.assertGreaterEqual(killed, 1)
-        # More requests than the pool has connections, one after the other:
-        # each broken connection is connected again when next taken.
-        for _ in range(40):
+        # More requests at once than the pool has connections, so that many
+        # of its broken connections are taken: each is connected again before
+        # its job runs.
+        answers = []
+        lock = threading.Lock()
+
+        def read():
             r = self.srv.request("GET", "/api/v1/appointments?reference=%s"
                                  % before["reference"], token="admin")
+            with lock:
+                answers.append(r)
+
+        for _ in range(2):
+            threads = [threading.Thread(target=read) for _ in range(24)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+        self.assertEqual(len(answers), 48)
+        for r in answers:
             self.assertEqual(r.status, 200, r.raw)
         after = self.book_on("2026-03-05", index=2)
         self.assertNotEqual(after["reference"], before["reference"])
@@ -146,6 +169,22 @@ class TestPostgreSQLGoesAway(ob.BookingTestCase):
         self.assertEqual(r.status, 200, r.raw)
         self.book_on("2026-03-09")
         self.assertEqual(self.srv.proc.poll(), None)  # the same process throughout
+
+    def test_3_a_second_node_of_the_same_name_is_refused(self):
+        time.sleep(3)  # ticker passes (each second) since PostgreSQL came back (test 2)
+        twin = otd.Server(type(self).__name__ + "-twin",
+                          env=dict(ob.BOOKING_ENV, ONTHEDOT_NODE_NAME="faults-a"),
+                          virtual_clock=self.virtual_clock, users=(), db=self.srv.db)
+        self.addCleanup(twin.kill)
+        t0 = time.monotonic()
+        with self.assertRaises(AssertionError) as cm:
+            twin.start(prepare=False)
+        waited = time.monotonic() - t0
+        self.assertIn("exited 1 before listening", str(cm.exception))
+        self.assertIn('onthedot serve: Another onthedot node named "faults-a" is connected to '
+                      "this database", str(cm.exception))
+        self.assertGreaterEqual(waited, 14)  # it waited for the other to stop
+        self.assertEqual(self.srv.request("GET", "/healthz").status, 200)  # the first serves on
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ load balancer:
   once (a retry the proxy routed elsewhere): each tap is applied once;
 - rebalance proposals: computed on one node, applied through another (the
   day's moves written as on one node), refused as used through the third; a
-  day that changed since is 409 through any of them."""
+  day that changed since is 409 through any of them; one proposal applied
+  through the three nodes at once is applied by exactly one."""
 
 import os
 import signal
@@ -289,6 +290,36 @@ class TestRebalanceAcrossNodes(trb.TestRebalance):
         node = self.nodes[1 + (type(self).turn - 1) % (NODES - 1)]  # never node 1
         return node.request("POST", "/api/v1/dispatch/rebalance/%s/apply" % pid, {},
                             session=self.disp)
+
+    def test_f_one_proposal_applied_through_three_nodes_at_once(self):
+        date = "2026-03-10"
+        booked = [self.book_window(date, line1, i) for line1, i in
+                  (("1 Mill Road", 2), ("7 Church Lane", 4), ("12 High Street", 6),
+                   ("2 Orchard Way", 3))]
+        self.to(date, "07:00")
+        self.unavailable(self.visitor_of(booked[0]["reference"]))
+        p = self.propose(date).body
+        self.assertIsNotNone(p["id"], p)
+        runs = len(ob.audit(self.srv, "dispatch.rebalance"))
+        barrier = threading.Barrier(NODES)
+        answers = [None] * NODES
+
+        def apply_on(k):
+            barrier.wait(30)
+            answers[k] = self.nodes[k].request(
+                "POST", "/api/v1/dispatch/rebalance/%s/apply" % p["id"], {}, session=self.disp)
+
+        threads = [threading.Thread(target=apply_on, args=(k,)) for k in range(NODES)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(sorted(r.status for r in answers), [200] + [404] * (NODES - 1),
+                         [r.raw for r in answers])
+        for r in answers:
+            if r.status == 404:
+                self.assertError(r, 404, "proposal_not_found")
+        self.assertEqual(len(ob.audit(self.srv, "dispatch.rebalance")), runs + 1)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
  * store: a proposal stored is read back while live and not once expired;
  * storing the next forgets the expired ones; removing tells whether it was
  * there, so a second remove (another node applying the same proposal)
- * finds nothing; an id stored twice is refused. Several nodes taking the
+ * finds nothing; an id stored twice is refused. Three nodes applying the
  * same proposal at once run in the PostgreSQL slice (test_pg_nodes.py). */
 #include <stdbool.h>
 #include <stdint.h>

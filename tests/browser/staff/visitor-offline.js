@@ -83,20 +83,28 @@ run('visitor-offline', async (j) => {
     await j.look(page, 'offline-reload');
   });
 
-  await j.step('signal back, server back: the three taps are stored once each, in order', async () => {
-    const r = await j.control({ op: 'start', minutes: 10 });
-    j.check(r.started, 'server started');
-    await context.setOffline(false);
-    await waitApp('data-waiting', '0', 30000);
-    await waitApp('data-queue', '0', 30000);
-    const got = await j.control({ op: 'events', visitor_id: S.visitor_id });
-    const mine = got.events.filter((e) => e.reference === v1.reference);
-    j.equal(mine.map((e) => e.kind).join(','), 'start_travel,arrived,done', 'stored taps');
-    j.equal(new Set(mine.map((e) => e.client_event_id)).size, 3, 'distinct client ids');
-    j.check(mine[0].at < mine[1].at && mine[1].at < mine[2].at, `in order: ${mine.map((e) => e.at)}`);
-    j.check((await j.text(page, '#sync')).includes('All taps sent'), 'the page says all is sent');
-    await page.waitForFunction(() => !/No signal/.test(document.querySelector('.day-head').textContent));
-  });
+  await j.step(
+      'signal back, server back: the three taps are stored once each, in order', async () => {
+	      const r = await j.control({op : 'start', minutes : 10});
+	      j.check(r.started, 'server started');
+	      await context.setOffline(false);
+	      // The "online" event replays at once; should that try meet a server still
+	      // starting (a loaded machine), the retry timer's next try may be up to
+	      // RETRY_MAX_MS (60 s) away.
+	      await waitApp('data-waiting', '0', 70000);
+	      await waitApp('data-queue', '0', 70000);
+	      const got = await j.control({op : 'events', visitor_id : S.visitor_id});
+	      const mine = got.events.filter((e) => e.reference === v1.reference);
+	      j.equal(mine.map((e) => e.kind).join(','), 'start_travel,arrived,done',
+		      'stored taps');
+	      j.equal(new Set(mine.map((e) => e.client_event_id)).size, 3, 'distinct client ids');
+	      j.check(mine[0].at < mine[1].at && mine[1].at < mine[2].at,
+		      `in order: ${mine.map((e) => e.at)}`);
+	      j.check((await j.text(page, '#sync')).includes('All taps sent'),
+		      'the page says all is sent');
+	      await page.waitForFunction(
+		  () => !/No signal/.test(document.querySelector('.day-head').textContent));
+      }, {timeout : 150000});
 
   await j.step('a tap without signal while the session ends: "Sign in", then replayed', async () => {
     await context.setOffline(true);
