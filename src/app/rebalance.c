@@ -1268,6 +1268,15 @@ static enum otd_status propose(struct otd_app *app, const char *local_date,
 
 /* ---- applying --------------------------------------------------------------------- */
 
+/* The answer to applying a proposal that is not there (any more). */
+static enum otd_status proposal_not_found(struct otd_error *err)
+{
+	return otd_error_set(err, OTD_ENOTFOUND, "proposal_not_found", NULL,
+	                     "No such proposal: it was applied already, or it expired (they last "
+	                     "%d minutes); ask for a new one.",
+	                     OTD_REBALANCE_TTL / 60);
+}
+
 struct apply_job {
 	struct otd_app *app;
 	const struct otd_principal *actor;
@@ -1289,11 +1298,7 @@ static enum otd_status apply_write(struct otd_conn *tx, void *arg, struct otd_er
 		if(st)
 			return st;
 		if(!mine)
-			return otd_error_set(
-			    err, OTD_ENOTFOUND, "proposal_not_found", NULL,
-			    "No such proposal: it was applied already, or it expired "
-			    "(they last %d minutes); ask for a new one.",
-			    OTD_REBALANCE_TTL / 60);
+			return proposal_not_found(err);
 	}
 	struct snapshot s = {.app = j->app,
 	                     .date = k->date,
@@ -1354,11 +1359,7 @@ enum otd_status app_rebalance_apply(struct otd_app *app, const struct otd_princi
 			return st;
 	}
 	if(!k)
-		return otd_error_set(
-		    err, OTD_ENOTFOUND, "proposal_not_found", NULL,
-		    "No such proposal: it was applied already, or it expired (they "
-		    "last %d minutes); ask for a new one.",
-		    OTD_REBALANCE_TTL / 60);
+		return proposal_not_found(err);
 	struct apply_job j = {.app = app,
 	                      .actor = actor,
 	                      .k = k,

@@ -164,15 +164,13 @@ enum otd_status conn_fail(struct otd_conn *c, int rc, const char *what, struct o
 		return OTD_EBUSY;
 	}
 	if(c->pg && pg_conn_lost(c->pg)) {
-		/* PostgreSQL cannot be reached: the message's first line says why. */
+		/* PostgreSQL cannot be reached. Why (libpq's words, with the
+		 * server's address) goes to the log once (store_unreachable), not
+		 * to whoever asked. */
 		c->fault = STORE_FAULT_IO;
-		const char *why = conn_errmsg(c);
-		int len = (int)strcspn(why, "\n");
-		otd_error_set(
-		    err, OTD_EBUSY, "database_unreachable", NULL,
-		    "The database cannot be reached (%.*s), so this was not done (nothing "
-		    "saved before is lost); try again in a moment.",
-		    len, why);
+		otd_error_set(err, OTD_EBUSY, "database_unreachable", NULL,
+		              "The database cannot be reached just now, so this was not done "
+		              "(nothing saved before is lost); try again in a moment.");
 		if(err)
 			err->retry_after = 5; /* a restart or a failover takes seconds */
 		return OTD_EBUSY;

@@ -494,6 +494,23 @@ class Server:
         for role in self.users:
             self.add_user(role, STAFF_LOGINS[role], "Test %s" % role)
 
+    def another_node(self, name, env=None):
+        """Starts one more `serve` on this server's PostgreSQL database, as
+        another node behind a load balancer: this server's settings (or env),
+        API token and secrets (the same set: a secret noted on either is
+        looked for in both logs). It never drops the database (this server
+        does); the caller stops or kills it."""
+        node = Server(name, env=self.extra_env if env is None else env,
+                      virtual_clock=self.virtual_clock, users=(), db=self.db)
+        node.token = self.token
+        node.secrets = self.secrets
+        try:
+            node.start(prepare=False)
+        except BaseException:
+            node.kill()
+            raise
+        return node
+
     def add_user(self, role, login, name, visitor_id=None, password=PASSWORD):
         args = ["user", "add", "--db", self.db, "--role", role, "--login", login, "--name", name,
                 "--password-stdin"]

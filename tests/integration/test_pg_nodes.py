@@ -19,7 +19,6 @@ load balancer:
   day that changed since is 409 through any of them; one proposal applied
   through the three nodes at once is applied by exactly one."""
 
-import os
 import signal
 import threading
 import time
@@ -40,12 +39,8 @@ def start_nodes(cls, count=NODES):
     cls.srv), with the same settings, token and secrets."""
     cls.nodes = [cls.srv]
     for k in range(1, count):
-        node = otd.Server("%s-node%d" % (cls.__name__, k + 1), env=cls.srv.extra_env,
-                          virtual_clock=cls.srv.virtual_clock, users=(), db=cls.srv.db)
-        node.token = cls.srv.token
-        node.secrets = cls.srv.secrets
+        node = cls.srv.another_node("%s-node%d" % (cls.__name__, k + 1))
         cls.addClassCleanup(node.kill)
-        node.start(prepare=False)
         cls.nodes.append(node)
 
 
@@ -67,22 +62,39 @@ class _On:
         return getattr(self._case, name)
 
 
-@unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
-class TestStormAcrossNodes(tbc.TestConcurrencyOracle):
-    """The concurrency oracle with its requests spread over three nodes."""
+class _AcrossNodes:
+    """Mixin, before the test case it runs across nodes: the class's server
+    and NODES - 1 more on its database (cls.nodes), every node's virtual
+    clock moved alike."""
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         start_nodes(cls)
-        cls.turn = 0
-        cls.turn_lock = threading.Lock()
-        cls.used = [0] * NODES
 
     @classmethod
     def tearDownClass(cls):
         stop_nodes(cls)
         super().tearDownClass()
+
+    def clock(self, seconds=None, to=None):
+        """Moves every node's virtual clock alike."""
+        now = None
+        for node in self.nodes:
+            now = ob.BookingTestCase.clock(_On(self, node), seconds, to)
+        return now
+
+
+@unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
+class TestStormAcrossNodes(_AcrossNodes, tbc.TestConcurrencyOracle):
+    """The concurrency oracle with its requests spread over three nodes."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.turn = 0
+        cls.turn_lock = threading.Lock()
+        cls.used = [0] * NODES
 
     def next_node(self):
         with self.turn_lock:
@@ -103,27 +115,10 @@ class TestStormAcrossNodes(tbc.TestConcurrencyOracle):
 
 
 @unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
-class TestLateDayAcrossNodes(tm.TestLateDay):
+class TestLateDayAcrossNodes(_AcrossNodes, tm.TestLateDay):
     """The late day with three tickers: still one apology per promise. Each
     move of the clock goes to all three nodes, and each runs the ticker's passes
     the move makes due at once, on the same routes."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        start_nodes(cls)
-
-    @classmethod
-    def tearDownClass(cls):
-        stop_nodes(cls)
-        super().tearDownClass()
-
-    def clock(self, seconds=None, to=None):
-        """Moves every node's virtual clock alike."""
-        now = None
-        for node in self.nodes:
-            now = ob.BookingTestCase.clock(_On(self, node), seconds, to)
-        return now
 
 
 @unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
@@ -200,25 +195,8 @@ class TestTickerShards(unittest.TestCase):
 
 
 @unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
-class TestVisitorEventsAcrossNodes(tt.TrackingCase):
+class TestVisitorEventsAcrossNodes(_AcrossNodes, tt.TrackingCase):
     """Visitor events' client ids are unique in the shared database."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        start_nodes(cls)
-
-    @classmethod
-    def tearDownClass(cls):
-        stop_nodes(cls)
-        super().tearDownClass()
-
-    def clock(self, seconds=None, to=None):
-        """Moves every node's virtual clock alike."""
-        now = None
-        for node in self.nodes:
-            now = ob.BookingTestCase.clock(_On(self, node), seconds, to)
-        return now
 
     def test_the_same_taps_sent_to_three_nodes_at_once_apply_once(self):
         v = self.org_visitors[0]
@@ -255,7 +233,7 @@ class TestVisitorEventsAcrossNodes(tt.TrackingCase):
 
 
 @unittest.skipUnless(otd.PG_ADMIN_URL, "PostgreSQL slice only")
-class TestRebalanceAcrossNodes(trb.TestRebalance):
+class TestRebalanceAcrossNodes(_AcrossNodes, trb.TestRebalance):
     """test_rebalance's proposals, each applied through the next node in
     turn (node 1 proposes): the proposal is stored in the shared database
     and taken, once, by whichever node applies it."""
@@ -267,23 +245,7 @@ class TestRebalanceAcrossNodes(trb.TestRebalance):
     test_e_plan_cuts_travel_inside_the_windows = None
     test_an_unavailable_visitors_visits_are_given_away_on_the_next_pass = None
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        start_nodes(cls)
-        cls.turn = 0
-
-    @classmethod
-    def tearDownClass(cls):
-        stop_nodes(cls)
-        super().tearDownClass()
-
-    def clock(self, seconds=None, to=None):
-        """Moves every node's virtual clock alike."""
-        now = None
-        for node in self.nodes:
-            now = ob.BookingTestCase.clock(_On(self, node), seconds, to)
-        return now
+    turn = 0  # applies so far (apply sends each to the next node)
 
     def apply(self, pid):
         type(self).turn += 1

@@ -142,22 +142,10 @@ class TestThreeNodesOneOutbox(ob.BookingTestCase):
         env["ONTHEDOT_DELIVERY_SMTP_URL"] = "smtp://127.0.0.1:%d" % cls.relay.port
         # A held send must outlast the test, not time out on its own.
         env["ONTHEDOT_DELIVERY_TIMEOUT_MS"] = "600000"
-        cls.srv_b = cls.another_node("_b", env)
-        env_c = dict(ob.BOOKING_ENV)
-        env_c.update(cls.server_env)
-        cls.srv_c = cls.another_node("_c", env_c)
-
-    @classmethod
-    def another_node(cls, suffix, env):
-        """Starts a node on node A's database (Server(db=...): it never drops
-        it) with A's users and secrets."""
-        n = otd.Server(cls.__name__ + suffix, env=env, virtual_clock=cls.virtual_clock,
-                       users=(), db=cls.srv.db)
-        n.token = cls.srv.token
-        n.secrets = set(cls.srv.secrets)
-        cls.addClassCleanup(n.kill)
-        n.start(prepare=False)
-        return n
+        cls.srv_b = cls.srv.another_node(cls.__name__ + "_b", env)
+        cls.addClassCleanup(cls.srv_b.kill)
+        cls.srv_c = cls.srv.another_node(cls.__name__ + "_c")  # A's settings
+        cls.addClassCleanup(cls.srv_c.kill)
 
     def emails(self):
         """Rows of the email outbox: (id, state, provider_id, claimed_by, uncertain)."""

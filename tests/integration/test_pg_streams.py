@@ -23,24 +23,14 @@ class TestStreamsAcrossNodes(ts.StreamCase):
 
     @classmethod
     def setUpOrganisation(cls):
-        env = dict(ts.ob.BOOKING_ENV)
-        env.update(cls.server_env)
-        cls.srv2, cls.srv3 = (cls.another_node(k, env) for k in (2, 3))
+        cls.srv2, cls.srv3 = (cls.srv.another_node("%s-node%d" % (cls.__name__, k))
+                              for k in (2, 3))
+        for n in (cls.srv2, cls.srv3):
+            cls.addClassCleanup(n.kill)
         cls.disp = cls.srv.login("disp")
         # The sessions live in the shared database: each node knows them all.
         cls.disp2 = cls.srv2.login("disp")
         cls.disp3 = cls.srv3.login("disp")
-
-    @classmethod
-    def another_node(cls, k, env):
-        """Node k on node 1's database (Server(db=...) never drops it)."""
-        n = otd.Server("%s-node%d" % (cls.__name__, k), env=env,
-                       virtual_clock=cls.virtual_clock, users=(), db=cls.srv.db)
-        n.token = cls.srv.token
-        n.secrets |= cls.srv.secrets
-        cls.addClassCleanup(n.kill)
-        n.start(prepare=False)
-        return n
 
     @classmethod
     def tearDownClass(cls):

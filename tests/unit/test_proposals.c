@@ -20,15 +20,7 @@ static struct otd_store *store;
 static void setup(void)
 {
 	db_path = testutil_migrated_db("proposals");
-	struct otd_store_options o = {.path = db_path,
-	                              .read_connections = 1,
-	                              .writer_queue = 8,
-	                              .writer_wait_ms = 5000,
-	                              .busy_timeout_ms = 5000,
-	                              .group_commit_max = 1};
-	struct otd_error err;
-	otd_error_clear(&err);
-	ck_assert_int_eq(store_open(&o, &store, &err), OTD_OK);
+	store = testutil_store_open(db_path);
 }
 
 static void teardown(void)

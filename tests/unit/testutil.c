@@ -35,6 +35,21 @@ const char *testutil_tmpdir(void)
 	return path;
 }
 
+struct otd_store *testutil_store_open(const char *path)
+{
+	struct otd_store_options o = {.path = path,
+	                              .read_connections = 1,
+	                              .writer_queue = 8,
+	                              .writer_wait_ms = 5000,
+	                              .busy_timeout_ms = 5000,
+	                              .group_commit_max = 1};
+	struct otd_store *store = NULL;
+	struct otd_error err;
+	otd_error_clear(&err);
+	ck_assert_msg(store_open(&o, &store, &err) == OTD_OK, "%s", err.message);
+	return store;
+}
+
 char *testutil_migrated_db(const char *prefix)
 {
 	static int seq;

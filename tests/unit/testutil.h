@@ -4,6 +4,8 @@
 
 #include <check.h>
 
+struct otd_store;
+
 /* Runs suite s and returns the process exit status (0 when all passed). */
 int testutil_run(Suite *s);
 
@@ -14,6 +16,11 @@ const char *testutil_tmpdir(void);
 /* A fresh database file <tmpdir>/<prefix>-<n>.db with every migration
  * applied; the path is the caller's (free). Fails the test otherwise. */
 char *testutil_migrated_db(const char *prefix);
+
+/* Opens the store on the database at path with small settings (one
+ * reader, a writer queue of 8, 5 s waits, one job per commit); fails the
+ * test otherwise. Close it with store_close. */
+struct otd_store *testutil_store_open(const char *path);
 
 /* Runs sql (several statements) on the database at path through a
  * connection of its own, foreign keys on; fails the test on an error. */
