@@ -68,6 +68,19 @@ void otd_travel_model_default(struct otd_travel_model *m);
  * the two points' unit vectors. Symmetric to the bit. */
 double otd_distance_km(double lat1, double lon1, double lat2, double lon2);
 
+/* A place as its unit vector, for ranking many places by distance from one. */
+struct otd_geo_point {
+	double x, y, z;
+};
+
+/* The unit vector of (lat, lon), in degrees. */
+void otd_geo_point_set(struct otd_geo_point *out, double lat, double lon);
+
+/* The squared chord between a and b: it grows with their great-circle
+ * distance (otd_distance_km is a function of it), so it ranks places by
+ * distance without trigonometry. 0 for the same place, 4 for antipodes. */
+double otd_geo_chord2(const struct otd_geo_point *a, const struct otd_geo_point *b);
+
 /* Mean (s) and variance (s^2) of a leg of km great-circle kilometres at the
  * slowest speed of the local hours touched by [depart, latest] (latest <
  * depart is treated as depart; tz NULL means UTC). km == 0 gives 0 and 0.

@@ -159,29 +159,77 @@ static void offer_request(struct otd_app *app, const struct plan_visit_type *t, 
 /* Eligible visitors for a visit type at a place, nearest base first. */
 struct candidate {
 	const struct plan_visitor *v;
-	double km;
+	double key; /* grows with the distance from the place (otd_geo_chord2) */
 };
 
+/* Nearer first; the same distance by visitor id, so the order is fixed. */
 static int candidate_cmp(const void *a, const void *b)
 {
 	const struct candidate *x = a, *y = b;
-	return x->km < y->km ? -1 : x->km > y->km;
+	if(x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->v->id < y->v->id ? -1 : x->v->id > y->v->id;
 }
 
-static size_t eligible_visitors(const struct plan_catalog *cat, const char *skill, double lat,
-                                double lon, struct candidate *out)
+/* The visitors of cat with the skill into out (room for all of them), each
+ * keyed by distance from (lat, lon), in catalog order. Returns how many. */
+static size_t skilled_visitors(const struct plan_catalog *cat, const char *skill, double lat,
+                               double lon, struct candidate *out)
 {
+	struct otd_geo_point at;
+	otd_geo_point_set(&at, lat, lon);
 	size_t n = 0;
 	for(size_t i = 0; i < cat->n_visitors; i++) {
 		const struct plan_visitor *v = &cat->visitors[i];
 		if(!plan_visitor_has_skill(v, skill))
 			continue;
 		out[n].v = v;
-		out[n].km = otd_distance_km(v->base_lat, v->base_lon, lat, lon);
+		out[n].key = otd_geo_chord2(&v->base, &at);
 		n++;
 	}
+	return n;
+}
+
+/* skilled_visitors, nearest first. */
+static size_t eligible_visitors(const struct plan_catalog *cat, const char *skill, double lat,
+                                double lon, struct candidate *out)
+{
+	size_t n = skilled_visitors(cat, skill, lat, lon, out);
 	qsort(out, n, sizeof(*out), candidate_cmp);
 	return n;
+}
+
+/* A binary min-heap of candidates (candidate_cmp), for taking the nearest
+ * few of many without sorting them all. */
+static void heap_down(struct candidate *h, size_t n, size_t i)
+{
+	for(;;) {
+		size_t l = 2 * i + 1, m = i;
+		if(l < n && candidate_cmp(&h[l], &h[m]) < 0)
+			m = l;
+		if(l + 1 < n && candidate_cmp(&h[l + 1], &h[m]) < 0)
+			m = l + 1;
+		if(m == i)
+			return;
+		struct candidate t = h[i];
+		h[i] = h[m];
+		h[m] = t;
+		i = m;
+	}
+}
+
+static void heap_make(struct candidate *h, size_t n)
+{
+	for(size_t i = n / 2; i-- > 0;)
+		heap_down(h, n, i);
+}
+
+/* Removes the nearest of the n candidates of heap h into *out; n > 0. */
+static void heap_pop(struct candidate *h, size_t *n, struct candidate *out)
+{
+	*out = h[0];
+	h[0] = h[--*n];
+	heap_down(h, *n, 0);
 }
 
 /* Whether one of v's shift occurrences holds the whole window. */
@@ -511,27 +559,31 @@ static enum otd_status hold_plan_job(struct otd_conn *c, void *arg, struct otd_e
 		                     "Windows start every %d minutes from midnight; choose one of the "
 		                     "windows offered.",
 		                     app->cfg->planning.step_minutes);
-	struct candidate *cand = xcalloc(j->cat->n_visitors + 1, sizeof(*cand));
-	size_t n = eligible_visitors(j->cat, j->type->skill, j->lat, j->lon, cand);
+	/* Visitors nearest first, taken from a heap: usually a few are enough. */
+	struct candidate *heap = xcalloc(j->cat->n_visitors + 1, sizeof(*heap));
+	size_t n = skilled_visitors(j->cat, j->type->skill, j->lat, j->lon, heap);
+	heap_make(heap, n);
 	bool covered = false; /* some visitor with the skill works the whole window */
-	for(size_t i = 0; i < n && st == OTD_OK; i++) {
-		if(!plan_visitor_works_on(cand[i].v, r.day_start, r.day_end))
+	while(n > 0 && st == OTD_OK) {
+		struct candidate next;
+		heap_pop(heap, &n, &next);
+		if(!plan_visitor_works_on(next.v, r.day_start, r.day_end))
 			continue;
 		struct otd_stop s;
-		plan_visit_stop(j->cat, j->type, cand[i].v->id, j->lat, j->lon, j->start, j->end,
+		plan_visit_stop(j->cat, j->type, next.v->id, j->lat, j->lon, j->start, j->end,
 		                OTD_STOP_HOLD, 0, &s);
-		if(shift_covers(cand[i].v, j->start, j->end))
+		if(shift_covers(next.v, j->start, j->end))
 			covered = true;
 		/* Moving a booking: its own place is free on its own route. */
 		struct plan_day own = {0}, *pd = NULL;
-		bool own_day = j->req->for_appointment && cand[i].v->id == j->own_visitor &&
+		bool own_day = j->req->for_appointment && next.v->id == j->own_visitor &&
 		               strcmp(j->date, j->own_date) == 0;
 		if(own_day) {
-			st = planner_build_day(app->planner, c, j->cat, cand[i].v, j->date, j->now,
+			st = planner_build_day(app->planner, c, j->cat, next.v, j->date, j->now,
 			                       j->req->for_appointment, 0, &own, err);
 			pd = &own;
 		} else {
-			st = planner_day(app->planner, c, j->cat, cand[i].v, j->date, j->now, gen, &pd,
+			st = planner_day(app->planner, c, j->cat, next.v, j->date, j->now, gen, &pd,
 			                 err);
 		}
 		if(st)
@@ -552,9 +604,9 @@ static enum otd_status hold_plan_job(struct otd_conn *c, void *arg, struct otd_e
 		if(!ok)
 			continue;
 		if(j->n_cand < CANDIDATES_MAX) {
-			j->cand[j->n_cand++] = (struct hold_candidate){cand[i].v->id, added};
+			j->cand[j->n_cand++] = (struct hold_candidate){next.v->id, added};
 		} else if(added < j->cand[CANDIDATES_MAX - 1].travel) {
-			j->cand[CANDIDATES_MAX - 1] = (struct hold_candidate){cand[i].v->id, added};
+			j->cand[CANDIDATES_MAX - 1] = (struct hold_candidate){next.v->id, added};
 		}
 		qsort(j->cand, j->n_cand, sizeof(j->cand[0]), hold_candidate_cmp);
 		/* Visitors come nearest first: once enough can take it, the rest
@@ -562,7 +614,7 @@ static enum otd_status hold_plan_job(struct otd_conn *c, void *arg, struct otd_e
 		if(j->n_cand == CANDIDATES_MAX)
 			break;
 	}
-	free(cand);
+	free(heap);
 	if(st == OTD_OK && !covered)
 		return otd_error_set(err, OTD_EINVAL, "window_not_offered", "window_start",
 		                     "Nobody who makes this kind of visit works then; choose one of the "

@@ -34,6 +34,13 @@ struct otd_planner {
 	size_t n_cols;     /* dates per visitor */
 	size_t n_rows;     /* visitors of cells_for (kept: that catalog may be freed first) */
 	struct plan_day **cells;
+	/* The generation of each cell's last invalidation, beside cells, and
+	 * of the last one that touched every day (the catalog changed): a day
+	 * read from a snapshot that began at generation g is cached only when
+	 * neither is above g, so a change committed meanwhile is never hidden
+	 * behind a stale copy, and a booking elsewhere does not stop it. */
+	uint64_t *cell_gen;
+	uint64_t wide_gen;
 	size_t n_days;
 	uint64_t generation; /* bumped by every invalidation */
 	uint64_t hits, builds;
@@ -129,6 +136,7 @@ void planner_free(struct otd_planner *p)
 	catalog_free(p->catalog);
 	drop_all_days(p);
 	free(p->cells);
+	free(p->cell_gen);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
@@ -195,6 +203,7 @@ static enum otd_status catalog_build(struct otd_planner *p, struct otd_conn *c, 
 			pv->id = v.id;
 			pv->base_lat = v.base_lat;
 			pv->base_lon = v.base_lon;
+			otd_geo_point_set(&pv->base, v.base_lat, v.base_lon);
 			pv->skills = v.skills;
 			pv->n_skills = v.n_skills;
 			v.skills = NULL;
@@ -350,7 +359,7 @@ enum otd_status planner_catalog(struct otd_planner *p, struct otd_conn *c, int64
 			cat->refs--;
 			drop_all_days(p);
 			p->cells_for = NULL;
-			p->generation++; /* the data changed */
+			p->wide_gen = ++p->generation; /* the data changed */
 		}
 		pthread_mutex_unlock(&p->mu);
 		planner_catalog_release(p, cat);
@@ -366,6 +375,7 @@ enum otd_status planner_catalog(struct otd_planner *p, struct otd_conn *c, int64
 		p->catalog = fresh;
 		drop_all_days(p);
 		free(p->cells);
+		free(p->cell_gen);
 		int y, m, d;
 		char first[11];
 		planner_local_date(p, fresh->from, first);
@@ -373,6 +383,10 @@ enum otd_status planner_catalog(struct otd_planner *p, struct otd_conn *c, int64
 		p->first_day = otd_days_from_civil(y, m, d);
 		p->n_cols = (size_t)((fresh->to - fresh->from) / 86400 + 3);
 		p->cells = xcalloc(fresh->n_visitors * p->n_cols + 1, sizeof(*p->cells));
+		p->cell_gen = xcalloc(fresh->n_visitors * p->n_cols + 1, sizeof(*p->cell_gen));
+		/* The old table's invalidations are forgotten: days read before now
+		 * are not cached in the new one. */
+		p->wide_gen = p->generation;
 		p->n_rows = fresh->n_visitors;
 		p->cells_for = fresh;
 	} else {
@@ -402,7 +416,7 @@ void planner_catalog_invalidate(struct otd_planner *p)
 	p->catalog = NULL;
 	drop_all_days(p);
 	p->cells_for = NULL;
-	p->generation++; /* the data changed */
+	p->wide_gen = ++p->generation; /* the data changed */
 	bool last = cat && --cat->refs == 0;
 	pthread_mutex_unlock(&p->mu);
 	if(last)
@@ -773,11 +787,13 @@ enum otd_status planner_days(struct otd_planner *p, struct otd_conn *c,
 		d->refs = 1; /* the caller's */
 		pthread_mutex_lock(&p->mu);
 		p->builds++;
-		/* Cache what was read only when nothing was invalidated since the
-		 * caller's snapshot began: else a change committed meanwhile would
-		 * be hidden behind a stale copy. */
+		/* Cache what was read only when neither this day nor everything
+		 * was invalidated since the caller's snapshot began: else a change
+		 * committed meanwhile would be hidden behind a stale copy. */
 		struct plan_day **cell =
-		    p->generation == snapshot_gen ? cell_of(p, cat, vs[i], local_date) : NULL;
+		    p->wide_gen <= snapshot_gen ? cell_of(p, cat, vs[i], local_date) : NULL;
+		if(cell && p->cell_gen[cell - p->cells] > snapshot_gen)
+			cell = NULL;
 		if(cell) {
 			if(*cell && --(*cell)->refs == 0)
 				day_free(*cell);
@@ -818,6 +834,10 @@ void planner_day_invalidate(struct otd_planner *p, int64_t visitor_id, const cha
 	const struct plan_catalog *cat = p->cells_for;
 	const struct plan_visitor *v = cat ? plan_catalog_visitor(cat, visitor_id) : NULL;
 	struct plan_day **cell = v ? cell_of(p, cat, v, local_date) : NULL;
+	if(cell)
+		p->cell_gen[cell - p->cells] = p->generation;
+	else
+		p->wide_gen = p->generation; /* no cell of its own: as if all changed */
 	if(cell && *cell) {
 		struct plan_day *d = *cell;
 		*cell = NULL;

@@ -29,6 +29,7 @@ struct otd_conn;
 struct plan_visitor {
 	int64_t id;
 	double base_lat, base_lon;
+	struct otd_geo_point base; /* the base as a unit vector, for ranking by distance */
 	char **skills;
 	size_t n_skills;
 	char *name;       /* full name (staff only) */

@@ -141,6 +141,19 @@ static double place_km(const struct place *p, const struct place *q)
 	return 2.0 * EARTH_RADIUS_KM * atan2(c, sqrt(sx * sx + sy * sy + sz * sz));
 }
 
+void otd_geo_point_set(struct otd_geo_point *out, double lat, double lon)
+{
+	struct place p;
+	place_set(&p, lat, lon);
+	*out = (struct otd_geo_point){p.x, p.y, p.z};
+}
+
+double otd_geo_chord2(const struct otd_geo_point *a, const struct otd_geo_point *b)
+{
+	double dx = a->x - b->x, dy = a->y - b->y, dz = a->z - b->z;
+	return dx * dx + dy * dy + dz * dz;
+}
+
 double otd_distance_km(double lat1, double lon1, double lat2, double lon2)
 {
 	struct place p, q;

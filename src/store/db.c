@@ -23,6 +23,7 @@ struct write_job {
 	int fault; /* enum otd_store_fault when result is not OTD_OK */
 	bool started;
 	bool done;
+	pthread_cond_t cv; /* signalled when done: only its caller wakes */
 	struct write_job *next;
 };
 
@@ -38,7 +39,6 @@ struct otd_store {
 
 	pthread_mutex_t mu;
 	pthread_cond_t cv_writer; /* work arrived or stopping */
-	pthread_cond_t cv_done;   /* a batch finished */
 	pthread_cond_t cv_reader; /* a read connection was released */
 	struct write_job *head, *tail;
 	int depth;
@@ -299,9 +299,10 @@ static uint64_t mono_ns(void)
 static void finish_batch(struct otd_store *s, struct write_job **batch, int n)
 {
 	pthread_mutex_lock(&s->mu);
-	for(int i = 0; i < n; i++)
+	for(int i = 0; i < n; i++) {
 		batch[i]->done = true;
-	pthread_cond_broadcast(&s->cv_done);
+		pthread_cond_signal(&batch[i]->cv);
+	}
 	pthread_mutex_unlock(&s->mu);
 }
 
@@ -356,13 +357,19 @@ static int run_batch(struct otd_store *s, struct write_job **batch, int *np, int
 		batch_fail(batch, 0, n, &berr, c->fault, false);
 		return c->fault;
 	}
+	/* jobs_in: jobs whose changes the open transaction holds. The first
+	 * job of a transaction runs without a savepoint: should it fail, the
+	 * whole transaction, which holds nothing else, is rolled back and
+	 * begun again, and the page copies a savepoint keeps are not made. */
+	int jobs_in = 0;
 	for(i = 0; i < n; i++) {
 		struct write_job *j = batch[i];
 		struct otd_error serr;
 		if(i == n - 1)
 			*np = n = take_jobs(s, batch, n, max);
 		c->fault = STORE_FAULT_NONE;
-		if(conn_control(c, SQL_SAVEPOINT, &serr) != OTD_OK) {
+		bool savepoint = jobs_in > 0;
+		if(savepoint && conn_control(c, SQL_SAVEPOINT, &serr) != OTD_OK) {
 			berr = serr;
 			goto abort;
 		}
@@ -385,15 +392,27 @@ static int run_batch(struct otd_store *s, struct write_job **batch, int *np, int
 				berr = *j->err;
 				goto abort;
 			}
+			if(!savepoint) {
+				/* Its transaction held nothing else: begin anew. */
+				if(conn_control(c, SQL_ROLLBACK, &serr) != OTD_OK ||
+				   conn_control(c, SQL_BEGIN_IMMEDIATE, &serr) != OTD_OK) {
+					berr = serr;
+					goto abort;
+				}
+				c->outbox_dirty = false;
+				continue;
+			}
 			if(conn_control(c, SQL_ROLLBACK_TO, &serr) != OTD_OK) {
 				berr = serr;
 				goto abort;
 			}
 		}
-		if(conn_control(c, SQL_RELEASE, &serr) != OTD_OK) {
+		if(savepoint && conn_control(c, SQL_RELEASE, &serr) != OTD_OK) {
 			berr = serr;
 			goto abort;
 		}
+		if(j->result == OTD_OK)
+			jobs_in++;
 	}
 	c->fault = STORE_FAULT_NONE;
 	uint64_t commit_start = mono_ns();
@@ -631,6 +650,7 @@ enum otd_status store_write(struct otd_store *s, store_write_fn fn, void *ctx,
 		err->retry_after = 1;
 		return OTD_EBUSY;
 	}
+	pthread_cond_init(&job.cv, NULL);
 	if(s->tail)
 		s->tail->next = &job;
 	else
@@ -648,10 +668,10 @@ enum otd_status store_write(struct otd_store *s, store_write_fn fn, void *ctx,
 	}
 	while(!job.done) {
 		if(job.started) {
-			pthread_cond_wait(&s->cv_done, &s->mu);
+			pthread_cond_wait(&job.cv, &s->mu);
 			continue;
 		}
-		if(pthread_cond_timedwait(&s->cv_done, &s->mu, &deadline) == ETIMEDOUT &&
+		if(pthread_cond_timedwait(&job.cv, &s->mu, &deadline) == ETIMEDOUT &&
 		   !job.started) {
 			/* Still queued: take it out and tell the caller to retry. */
 			struct write_job **pp = &s->head, *prev = NULL;
@@ -666,6 +686,7 @@ enum otd_status store_write(struct otd_store *s, store_write_fn fn, void *ctx,
 				s->depth--;
 			}
 			pthread_mutex_unlock(&s->mu);
+			pthread_cond_destroy(&job.cv);
 			atomic_fetch_add(&s->busy_rejections, 1);
 			atomic_fetch_add(&s->write_errors[STORE_FAULT_BUSY], 1);
 			otd_error_set(err, OTD_EBUSY, "busy", NULL,
@@ -675,6 +696,7 @@ enum otd_status store_write(struct otd_store *s, store_write_fn fn, void *ctx,
 		}
 	}
 	pthread_mutex_unlock(&s->mu);
+	pthread_cond_destroy(&job.cv);
 	if(job.result != OTD_OK && job.fault > STORE_FAULT_NONE && job.fault < STORE_FAULT_COUNT)
 		atomic_fetch_add(&s->write_errors[job.fault], 1);
 	return job.result;
@@ -789,7 +811,6 @@ enum otd_status store_open(const struct otd_store_options *opt, struct otd_store
 		s->opt.group_commit_max = 1;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv_writer, NULL);
-	pthread_cond_init(&s->cv_done, NULL);
 	pthread_cond_init(&s->cv_reader, NULL);
 	pthread_cond_init(&s->cv_ckpt, NULL);
 	enum otd_status st = conn_open(s, true, &s->wconn, err);
@@ -871,7 +892,6 @@ void store_close(struct otd_store *s)
 	free(s->reader_busy);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv_writer);
-	pthread_cond_destroy(&s->cv_done);
 	pthread_cond_destroy(&s->cv_reader);
 	pthread_cond_destroy(&s->cv_ckpt);
 	free(s->path);

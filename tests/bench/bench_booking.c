@@ -19,7 +19,10 @@
  * multi): REQUESTS slot queries; then SECONDS seconds of bookings (hold +
  * confirm, distinct Idempotency-Keys) at offered windows, reporting
  * confirmed per second, the 409 rate and p99. synchronous=FULL throughout.
- * Prints a table and JSON lines. Run it from the release tree. */
+ * Prints a table and JSON lines. Run it from the release tree.
+ * OTD_BENCH_ORG=FILE keeps the organisation built in FILE and reuses it on
+ * later runs of the same day and size (diagnosis: building it takes
+ * minutes); OTD_BENCH_CONNECTIONS=N changes the 8 connections. */
 #include <curl/curl.h>
 #include <jansson.h>
 #include <math.h>
@@ -78,6 +81,25 @@ static double now_s(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Copies the file from to to; 0 on success. */
+static int copy_file(const char *from, const char *to)
+{
+	FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+	char buf[1 << 16];
+	size_t n;
+	int rc = in && out ? 0 : -1;
+	while(rc == 0 && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		if(fwrite(buf, 1, n, out) != n)
+			rc = -1;
+	if(in && ferror(in))
+		rc = -1;
+	if(in)
+		fclose(in);
+	if(out && fclose(out) != 0)
+		rc = -1;
+	return rc;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -323,7 +345,16 @@ int main(int argc, char **argv)
 	cfg.booking.lead_minutes = 0;
 	cfg.booking.holds_per_client = 100000;
 	struct otd_error err;
+	otd_error_clear(&err);
 	int from, to;
+	/* OTD_BENCH_ORG=FILE keeps the organisation for the next run of the
+	 * same day and size (diagnosis only: building it takes minutes). */
+	const char *org = getenv("OTD_BENCH_ORG");
+	bool reuse = org && access(org, R_OK) == 0;
+	if(reuse && copy_file(org, db) != 0) {
+		fprintf(stderr, "bench_booking: cannot copy %s\n", org);
+		return 1;
+	}
 	if(store_migrate(db, true, 5000, &from, &to, NULL, &err) != OTD_OK)
 		goto fail;
 	struct otd_app app;
@@ -332,6 +363,11 @@ int main(int argc, char **argv)
 	struct otd_principal cli;
 	app_principal_cli(&cli);
 	double t0 = now_s();
+	int64_t now = otd_clock_now(app.clock);
+	if(reuse) {
+		printf("organisation: %zu visitors reused from %s\n", visitors, org);
+		goto organised;
+	}
 	/* The gazetteer. */
 	struct otd_buf csv;
 	otd_buf_init(&csv, 0);
@@ -354,7 +390,6 @@ int main(int argc, char **argv)
 	if(app_visit_type_create(&app, &cli, &t, NULL, &replayed, &err) != OTD_OK)
 		goto fail;
 	otd_visit_type_cleanup(&t);
-	int64_t now = otd_clock_now(app.clock);
 	struct otd_local l;
 	otd_tz_to_local(app.tz, now, &l);
 	for(size_t i = 0; i < visitors; i++) {
@@ -390,6 +425,9 @@ int main(int argc, char **argv)
 	       "working time (setup %.1f s)\n",
 	       visitors, ADDRESSES, fc.booked, 100 * fc.utilisation / (double)(fc.days ? fc.days : 1),
 	       setup);
+	free(alat);
+	free(alon);
+organised:;
 
 	/* ---- in process ---- */
 	struct otd_slot_query q = {.visit_type_id = 1};
@@ -468,6 +506,8 @@ int main(int argc, char **argv)
 	       visitors, requests, warm50, warm99, pct(lat_ms, after_done, 0.5),
 	       pct(lat_ms, after_done, 0.99));
 	app_close(&app);
+	if(org && !reuse && copy_file(db, org) != 0)
+		fprintf(stderr, "bench_booking: cannot keep the organisation in %s\n", org);
 
 	/* ---- over HTTP ---- */
 	char portfile[300], logfile[300];
@@ -707,8 +747,6 @@ int main(int argc, char **argv)
 	free(blat);
 	free(lat_ms);
 	free(targets);
-	free(alat);
-	free(alon);
 	otd_config_cleanup(&cfg);
 	tzload_shutdown();
 	char cmd[400];

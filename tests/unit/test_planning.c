@@ -3,10 +3,10 @@
  * in the zone, visit types, holidays in its range), its rebuild when
  * another process changes the catalog (the fingerprint) or a use case
  * invalidates it, the day cache (hits, builds, days held, one day dropped,
- * a day that expires with its hold), routes built from the store with the
- * caller's exclusions and the lunch break placed in them, and
- * plan_route_place falling back to an exact re-time where the O(1) check
- * refuses a fit closer than its tolerance. */
+ * a day that expires with its hold, a day read from a snapshot older than
+ * its own change not cached while changes elsewhere do not stop it), routes built from the store
+ * with the caller's exclusions and the lunch break placed in them, and plan_route_place falling
+ * back to an exact re-time where the O(1) check refuses a fit closer than its tolerance. */
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -169,16 +169,11 @@ static enum otd_status catalog_fn(struct otd_conn *c, void *arg, struct otd_erro
 	return planner_catalog(app.planner, c, j->now, &j->cat, err);
 }
 
-static enum otd_status day_fn(struct otd_conn *c, void *arg, struct otd_error *err)
-{
-	struct plan_job *j = arg;
-	return planner_day(app.planner, c, j->cat, j->v, j->date, j->now, planner_generation(app.planner), &j->day, err);
-}
-
 static enum otd_status days_fn(struct otd_conn *c, void *arg, struct otd_error *err)
 {
 	struct plan_job *j = arg;
-	return planner_days(app.planner, c, j->cat, j->vs, j->n, j->date, j->now, planner_generation(app.planner), j->days, err);
+	return planner_days(app.planner, c, j->cat, j->vs, j->n, j->date, j->now,
+	                    planner_generation(app.planner), j->days, err);
 }
 
 static enum otd_status build_fn(struct otd_conn *c, void *arg, struct otd_error *err)
@@ -198,16 +193,40 @@ static struct plan_catalog *catalog_at(int64_t now)
 	return j.cat;
 }
 
-static struct plan_day *day_of(struct plan_catalog *cat, int64_t visitor, const char *date,
-                               int64_t now)
+/* Day d of visitor v read from a snapshot said to have begun at generation
+ * gen (planner_generation before it), as a request's would. */
+struct gen_job {
+	struct plan_catalog *cat;
+	const struct plan_visitor *v;
+	const char *date;
+	int64_t now;
+	uint64_t gen;
+	struct plan_day *day;
+};
+
+static enum otd_status day_at_gen_fn(struct otd_conn *c, void *arg, struct otd_error *err)
 {
-	struct plan_job j = {.now = now, .cat = cat, .date = date};
+	struct gen_job *j = arg;
+	return planner_day(app.planner, c, j->cat, j->v, j->date, j->now, j->gen, &j->day, err);
+}
+
+static struct plan_day *day_since(struct plan_catalog *cat, int64_t visitor, const char *date,
+                                  int64_t now, uint64_t gen)
+{
+	struct gen_job j = {.cat = cat, .date = date, .now = now, .gen = gen};
 	j.v = plan_catalog_visitor(cat, visitor);
 	ck_assert_ptr_nonnull(j.v);
 	struct otd_error err;
 	otd_error_clear(&err);
-	ck_assert_msg(store_read(app.store, day_fn, &j, &err) == OTD_OK, "%s", err.message);
+	ck_assert_msg(store_read(app.store, day_at_gen_fn, &j, &err) == OTD_OK, "%s", err.message);
 	return j.day;
+}
+
+/* Day d of visitor v as a request beginning now would read it. */
+static struct plan_day *day_of(struct plan_catalog *cat, int64_t visitor, const char *date,
+                               int64_t now)
+{
+	return day_since(cat, visitor, date, now, planner_generation(app.planner));
 }
 
 static void build(struct plan_catalog *cat, int64_t visitor, const char *date, int64_t now,
@@ -519,6 +538,53 @@ START_TEST(the_day_cache_counts_hits_and_builds_and_drops_one_day)
 }
 END_TEST
 
+START_TEST(a_day_read_before_its_own_change_is_not_cached_but_others_are)
+{
+	seed();
+	int64_t now = at(START);
+	struct plan_catalog *cat = catalog_at(now);
+	stats(0, 0, 0);
+	uint64_t g0 = planner_generation(app.planner);
+	/* Other days change while the request reads: its day is still cached. */
+	planner_day_invalidate(app.planner, 1, "2026-03-10");
+	planner_day_invalidate(app.planner, 2, "2026-03-09");
+	struct plan_day *d = day_since(cat, 1, "2026-03-09", now, g0);
+	stats(0, 1, 1);
+	struct plan_day *hit = day_of(cat, 1, "2026-03-09", now);
+	ck_assert_ptr_eq(hit, d);
+	stats(1, 1, 1);
+	planner_day_release(app.planner, hit);
+	planner_day_release(app.planner, d);
+
+	/* Its own day changes after the snapshot began: built, not cached. */
+	uint64_t g1 = planner_generation(app.planner);
+	planner_day_invalidate(app.planner, 2, "2026-03-10");
+	d = day_since(cat, 2, "2026-03-10", now, g1);
+	stats(1, 2, 1);
+	planner_day_release(app.planner, d);
+	d = day_of(cat, 2, "2026-03-10", now); /* a later snapshot: cached */
+	stats(1, 3, 2);
+	planner_day_release(app.planner, d);
+
+	/* A change to someone not in the catalog counts for every day. */
+	uint64_t g2 = planner_generation(app.planner);
+	planner_day_invalidate(app.planner, 99, "2026-03-11");
+	d = day_since(cat, 1, "2026-03-11", now, g2);
+	stats(1, 4, 2);
+	planner_day_release(app.planner, d);
+	/* So does a catalog change (a snapshot from before it caches nothing
+	 * in the new table). */
+	uint64_t g3 = planner_generation(app.planner);
+	planner_catalog_release(app.planner, cat);
+	planner_catalog_invalidate(app.planner);
+	cat = catalog_at(now);
+	d = day_since(cat, 1, "2026-03-11", now, g3);
+	stats(1, 5, 0);
+	planner_day_release(app.planner, d);
+	planner_catalog_release(app.planner, cat);
+}
+END_TEST
+
 /* ---- building a day from the store ------------------------------------------------ */
 
 START_TEST(a_day_is_built_with_exclusions_and_a_break)
@@ -804,6 +870,7 @@ int main(void)
 	tcase_add_test(tc, catalog_holds_active_visitors_types_and_holidays);
 	tcase_add_test(tc, a_catalog_change_rebuilds_the_catalog_and_drops_cached_days);
 	tcase_add_test(tc, the_day_cache_counts_hits_and_builds_and_drops_one_day);
+	tcase_add_test(tc, a_day_read_before_its_own_change_is_not_cached_but_others_are);
 	tcase_add_test(tc, a_day_is_built_with_exclusions_and_a_break);
 	tcase_add_test(tc, the_break_keeps_local_hours_in_summer_time);
 	tcase_add_test(tc, plan_route_place_falls_back_to_an_exact_retime);

@@ -96,6 +96,39 @@ START_TEST(haversine_known_distances)
 }
 END_TEST
 
+START_TEST(the_chord_ranks_places_as_the_distance_does)
+{
+	struct otd_geo_point a, b;
+	otd_geo_point_set(&a, 51.5, -0.1);
+	ck_assert_double_eq(otd_geo_chord2(&a, &a), 0);
+	otd_geo_point_set(&b, -51.5, 179.9);
+	ck_assert_double_eq_tol(otd_geo_chord2(&a, &b), 4, 1e-12); /* antipodes */
+	/* Pairs at random around a place: the chord orders them as the
+	 * great-circle distance does, from a few metres to the other side. */
+	uint64_t seed = 7;
+	struct otd_geo_point at;
+	otd_geo_point_set(&at, 52.2, -1.5);
+	double prev_km = -1, prev_chord = -1;
+	for(int i = 0; i < 2000; i++) {
+		seed = seed * 6364136223846793005u + 1442695040888963407u;
+		double scale = i < 1000 ? 0.5 : 90; /* near, then anywhere */
+		double lat = 52.2 + scale * ((double)(seed >> 40) / (double)(1u << 24) - 0.5);
+		double lon =
+		    -1.5 + 2 * scale * ((double)((seed >> 16) & 0xffffff) / (1u << 24) - 0.5);
+		if(lat > 90 || lat < -90)
+			continue;
+		struct otd_geo_point p;
+		otd_geo_point_set(&p, lat, lon);
+		double km = otd_distance_km(52.2, -1.5, lat, lon), chord = otd_geo_chord2(&at, &p);
+		if(prev_km >= 0 && fabs(km - prev_km) > 1e-6)
+			ck_assert_msg((km < prev_km) == (chord < prev_chord),
+			              "%.6f km vs %.6f km ranked the other way", km, prev_km);
+		prev_km = km;
+		prev_chord = chord;
+	}
+}
+END_TEST
+
 START_TEST(leg_mean_var_and_the_slowest_hour)
 {
 	struct otd_travel_model m;
@@ -638,6 +671,7 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, zones_setup, zones_teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, haversine_known_distances);
+	tcase_add_test(tc, the_chord_ranks_places_as_the_distance_does);
 	tcase_add_test(tc, leg_mean_var_and_the_slowest_hour);
 	tcase_add_test(tc, lognormal_moments);
 	tcase_add_test(tc, normal_quantile);

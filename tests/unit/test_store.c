@@ -273,6 +273,30 @@ static void *gate_thread(void *p)
 	return NULL;
 }
 
+/* Starts a gate job and returns once the writer is inside it. */
+static pthread_t gate_hold(struct otd_store *s)
+{
+	gate_open = false;
+	gate_entered = false;
+	pthread_t g;
+	pthread_create(&g, NULL, gate_thread, s);
+	pthread_mutex_lock(&gate_mu);
+	while(!gate_entered)
+		pthread_cond_wait(&gate_cv, &gate_mu);
+	pthread_mutex_unlock(&gate_mu);
+	return g;
+}
+
+/* Lets the gate job of thread g finish, and waits for it. */
+static void gate_release(pthread_t g)
+{
+	pthread_mutex_lock(&gate_mu);
+	gate_open = true;
+	pthread_cond_broadcast(&gate_cv);
+	pthread_mutex_unlock(&gate_mu);
+	pthread_join(g, NULL);
+}
+
 static void *queued_thread(void *p)
 {
 	struct thread_arg *a = p;
@@ -288,14 +312,7 @@ START_TEST(full_queue_answers_busy_with_retry_after)
 {
 	char *path;
 	struct otd_store *s = open_fresh("busy", &path, 1);
-	gate_open = false;
-	gate_entered = false;
-	pthread_t g;
-	pthread_create(&g, NULL, gate_thread, s);
-	pthread_mutex_lock(&gate_mu);
-	while(!gate_entered)
-		pthread_cond_wait(&gate_cv, &gate_mu);
-	pthread_mutex_unlock(&gate_mu);
+	pthread_t g = gate_hold(s);
 	/* The writer is inside the gate job; one job fits in the queue. */
 	struct thread_arg queued = {s, 1, -1};
 	pthread_t q;
@@ -313,13 +330,83 @@ START_TEST(full_queue_answers_busy_with_retry_after)
 	ck_assert_int_eq(store_write(s, insert_skill, &c, &err), OTD_EBUSY);
 	ck_assert_int_ge(err.retry_after, 1);
 	ck_assert_int_eq(otd_status_http(err.status), 503);
-	pthread_mutex_lock(&gate_mu);
-	gate_open = true;
-	pthread_cond_broadcast(&gate_cv);
-	pthread_mutex_unlock(&gate_mu);
-	pthread_join(g, NULL);
+	gate_release(g);
 	pthread_join(q, NULL);
 	ck_assert_int_eq(queued.ok, OTD_OK);
+	store_close(s);
+	free(path);
+}
+END_TEST
+
+struct batch_arg {
+	struct otd_store *s;
+	struct insert_ctx c;
+	enum otd_status st;
+};
+
+static void *batch_thread(void *p)
+{
+	struct batch_arg *a = p;
+	struct otd_error err;
+	a->st = store_write(a->s, insert_skill, &a->c, &err);
+	return NULL;
+}
+
+static enum otd_status has_skill(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	struct insert_ctx *q = arg;
+	struct otd_stmt *st = conn_prepare(c, "SELECT count(*) FROM skills WHERE code = ?1", err);
+	if(!st)
+		return OTD_EIO;
+	conn_bind_text(st, 1, q->code);
+	q->fail = db_step(st) == DB_ROW && db_column_int(st, 0) == 1; /* found */
+	conn_done(st);
+	return OTD_OK;
+}
+
+/* Four jobs committed together, queued in order behind a gate: the first
+ * fails after writing (it runs without a savepoint, so the transaction is
+ * rolled back and begun again), the second succeeds, the third fails
+ * after writing (rolled back to its savepoint), the fourth succeeds. */
+START_TEST(failed_jobs_in_one_commit_roll_back_only_themselves)
+{
+	char *path;
+	struct otd_store *s = open_fresh("batch", &path, 64);
+	pthread_t g = gate_hold(s);
+	struct batch_arg a[4] = {{s, {"first-fails", true}, -1},
+	                         {s, {"second-ok", false}, -1},
+	                         {s, {"third-fails", true}, -1},
+	                         {s, {"fourth-ok", false}, -1}};
+	pthread_t t[4];
+	struct otd_store_stats stats;
+	for(int i = 0; i < 4; i++) {
+		pthread_create(&t[i], NULL, batch_thread, &a[i]);
+		for(int k = 0; k < 400; k++) { /* queued in this order */
+			store_stats(s, &stats);
+			if(stats.writer_queue_depth == i + 1)
+				break;
+			usleep(5000);
+		}
+		ck_assert_int_eq(stats.writer_queue_depth, i + 1);
+	}
+	store_stats(s, &stats);
+	uint64_t commits = stats.commits;
+	gate_release(g);
+	for(int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_int_eq(a[0].st, OTD_ESTATE);
+	ck_assert_int_eq(a[1].st, OTD_OK);
+	ck_assert_int_eq(a[2].st, OTD_ESTATE);
+	ck_assert_int_eq(a[3].st, OTD_OK);
+	store_stats(s, &stats);
+	ck_assert_uint_eq(stats.commits, commits + 2); /* the gate's, then the four's */
+	struct otd_error err;
+	for(int i = 0; i < 4; i++) {
+		struct insert_ctx q = {a[i].c.code, false};
+		ck_assert_int_eq(store_read(s, has_skill, &q, &err), OTD_OK);
+		ck_assert_msg(q.fail == (i % 2 == 1), "%s stored: %d", q.code, q.fail);
+	}
+	ck_assert_int_eq(store_integrity_check(s, &err), OTD_OK);
 	store_close(s);
 	free(path);
 }
@@ -335,24 +422,13 @@ START_TEST(waiting_too_long_answers_busy)
 	o.writer_wait_ms = 100;
 	struct otd_store *s = NULL;
 	ck_assert_int_eq(store_open(&o, &s, &err), OTD_OK);
-	gate_open = false;
-	gate_entered = false;
-	pthread_t g;
-	pthread_create(&g, NULL, gate_thread, s);
-	pthread_mutex_lock(&gate_mu);
-	while(!gate_entered)
-		pthread_cond_wait(&gate_cv, &gate_mu);
-	pthread_mutex_unlock(&gate_mu);
+	pthread_t g = gate_hold(s);
 	struct insert_ctx c = {"late", false};
 	ck_assert_int_eq(store_write(s, insert_skill, &c, &err), OTD_EBUSY);
 	struct otd_store_stats stats;
 	store_stats(s, &stats);
 	ck_assert_int_eq(stats.writer_queue_depth, 0); /* taken out again */
-	pthread_mutex_lock(&gate_mu);
-	gate_open = true;
-	pthread_cond_broadcast(&gate_cv);
-	pthread_mutex_unlock(&gate_mu);
-	pthread_join(g, NULL);
+	gate_release(g);
 	int n = -1;
 	ck_assert_int_eq(store_read(s, count_skills, &n, &err), OTD_OK);
 	ck_assert_int_eq(n, 0); /* the timed-out job never ran */
@@ -413,6 +489,7 @@ int main(void)
 	tcase_add_test(tc, pending_migration_names_the_command);
 	tcase_add_test(tc, failed_job_rolls_back_only_itself);
 	tcase_add_test(tc, concurrent_writers_group_commit);
+	tcase_add_test(tc, failed_jobs_in_one_commit_roll_back_only_themselves);
 	tcase_add_test(tc, full_queue_answers_busy_with_retry_after);
 	tcase_add_test(tc, waiting_too_long_answers_busy);
 	tcase_add_test(tc, schema_rejects_invalid_states);
