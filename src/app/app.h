@@ -1,8 +1,9 @@
 /* onthedot use cases: the application object and the principal.
  *
  * http and cli call only this layer; it composes core (pure logic) and
- * store (SQLite). Every write use case runs in one SAVEPOINT on the single
- * writer and records an audit entry in the same transaction. */
+ * store (SQLite). Every write use case runs as one write job on the single
+ * writer (all of its changes kept, or none) and records an audit entry in
+ * the same transaction. */
 #ifndef OTD_APP_H
 #define OTD_APP_H
 

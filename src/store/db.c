@@ -242,9 +242,9 @@ static enum otd_status conn_open(struct otd_store *s, bool writer, struct otd_co
 	 * so a file that is not an onthedot database is left untouched. */
 	/* A page cache of 64 MiB for the writer and 16 MiB for each reader:
 	 * the default 2 MiB re-reads index pages from the OS on every write.
-	 * Temporary storage in memory: every write job runs in a savepoint,
-	 * whose sub-journal would otherwise be a temporary file created,
-	 * written and deleted on every transaction. secure_delete: what a
+	 * Temporary storage in memory: write jobs run in savepoints (all but
+	 * the first of a transaction), whose sub-journal would otherwise be a
+	 * temporary file created, written and deleted on every transaction. secure_delete: what a
 	 * write frees (an old row, a cleared payload) is overwritten with
 	 * zeros, so an erasure leaves no copy in the file's free space. */
 	snprintf(pragmas, sizeof(pragmas),
@@ -393,13 +393,20 @@ static int run_batch(struct otd_store *s, struct write_job **batch, int *np, int
 				goto abort;
 			}
 			if(!savepoint) {
-				/* Its transaction held nothing else: begin anew. */
-				if(conn_control(c, SQL_ROLLBACK, &serr) != OTD_OK ||
-				   conn_control(c, SQL_BEGIN_IMMEDIATE, &serr) != OTD_OK) {
+				/* Its transaction held nothing else: undone whole, and
+				 * begun anew only for jobs still to run (the lock is not
+				 * held for nothing). */
+				if(conn_control(c, SQL_ROLLBACK, &serr) != OTD_OK) {
 					berr = serr;
 					goto abort;
 				}
 				c->outbox_dirty = false;
+				if(i + 1 == n)
+					return STORE_FAULT_NONE; /* nothing committed */
+				if(conn_control(c, SQL_BEGIN_IMMEDIATE, &serr) != OTD_OK) {
+					berr = serr;
+					goto abort;
+				}
 				continue;
 			}
 			if(conn_control(c, SQL_ROLLBACK_TO, &serr) != OTD_OK) {
@@ -410,6 +417,12 @@ static int run_batch(struct otd_store *s, struct write_job **batch, int *np, int
 		if(savepoint && conn_control(c, SQL_RELEASE, &serr) != OTD_OK) {
 			berr = serr;
 			goto abort;
+		}
+		if(j->result == OTD_OK && sqlite3_get_autocommit(c->db)) {
+			/* The job said OK, but the transaction is gone (it ended it,
+			 * or SQLite rolled it back under an error it did not pass
+			 * on): nothing of it or before it is kept. */
+			goto abort; /* which says the transaction was lost */
 		}
 		if(j->result == OTD_OK)
 			jobs_in++;

@@ -13,7 +13,7 @@ struct otd_conn;
 
 /* Inside write job tx, deletes every stored holiday and inserts list[0..n)
  * (dates "YYYY-MM-DD", distinct; names 1..200 characters). On failure the
- * job's SAVEPOINT undoes it all: OTD_ECONFLICT when a date is given twice
+ * failed job's changes are all undone (store_write_fn): OTD_ECONFLICT when a date is given twice
  * or a name does not fit, OTD_EIO otherwise. */
 enum otd_status store_holidays_replace(struct otd_conn *tx, const struct otd_holiday *list,
                                        size_t n, struct otd_error *err);

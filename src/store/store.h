@@ -1,8 +1,10 @@
 /* onthedot store: SQLite behind one interface.
  *
- * One writer connection owned by a writer thread and fed by a queue: each
- * write job runs in its own SAVEPOINT, several share one COMMIT (group
- * commit), and each caller is answered only after its COMMIT. A caller
+ * One writer connection owned by a writer thread and fed by a queue: the
+ * changes of each write job are kept or undone as a whole (the first job
+ * of a transaction alone in it, each later one in its own SAVEPOINT),
+ * several share one COMMIT (group commit), and each caller is answered
+ * only after its COMMIT. A caller
  * waits for the writer at most writer_wait_ms, then gets OTD_EBUSY (503
  * with Retry-After). Reads use a small pool of read-only connections, one
  * snapshot (BEGIN ... COMMIT) per store_read call. busy_timeout only
@@ -87,10 +89,11 @@ int store_schema_latest(void);
 enum otd_status store_migrate(const char *path, bool create, int busy_timeout_ms, int *from,
                               int *to, char **backup, struct otd_error *err);
 
-/* A write job: runs on the writer thread inside its own SAVEPOINT. Return
- * OTD_OK to keep its changes; any other status rolls back to the savepoint
- * (other jobs in the same COMMIT are unaffected) and is returned to the
- * caller with err. The job must not block on anything but SQLite. */
+/* A write job: runs on the writer thread inside a transaction. Return
+ * OTD_OK to keep its changes; any other status undoes all of them (other
+ * jobs in the same COMMIT are unaffected) and is returned to the caller
+ * with err. The job must not block on anything but SQLite, and must not
+ * end the transaction (no COMMIT, ROLLBACK or RELEASE of its own). */
 typedef enum otd_status (*store_write_fn)(struct otd_conn *tx, void *ctx, struct otd_error *err);
 
 /* Queues fn and waits until its transaction committed (or failed).

@@ -103,8 +103,8 @@ START_TEST(the_chord_ranks_places_as_the_distance_does)
 	ck_assert_double_eq(otd_geo_chord2(&a, &a), 0);
 	otd_geo_point_set(&b, -51.5, 179.9);
 	ck_assert_double_eq_tol(otd_geo_chord2(&a, &b), 4, 1e-12); /* antipodes */
-	/* Pairs at random around a place: the chord orders them as the
-	 * great-circle distance does, from a few metres to the other side. */
+	/* Places at random around one: the chord orders them as the
+	 * great-circle distance does, near (within about 35 km), then anywhere. */
 	uint64_t seed = 7;
 	struct otd_geo_point at;
 	otd_geo_point_set(&at, 52.2, -1.5);

@@ -171,6 +171,7 @@ static struct otd_store *open_fresh(const char *name, char **path_out, int queue
 	ck_assert_int_eq(store_migrate(path, true, 1000, &from, &to, NULL, &err), OTD_OK);
 	struct otd_store_options o = opts(path);
 	o.writer_queue = queue;
+	o.writer_wait_ms = 10000; /* jobs queued behind a gate on a slow machine */
 	struct otd_store *s = NULL;
 	ck_assert_int_eq(store_open(&o, &s, &err), OTD_OK);
 	*path_out = path;
