@@ -900,19 +900,34 @@ static void address_line(const struct otd_address *a, char *out, size_t size)
 	         a->town[0] ? ", " : "", a->town, a->postcode);
 }
 
+/* The address of the customer's page behind link token. */
+static void link_url(const struct otd_app *app, const char *token, char *url, size_t size)
+{
+	snprintf(url, size, "%s/a/%s", app->base_url, token);
+}
+
+/* Stores link token (made by secret) for the appointment and writes its
+ * text into url (when given). */
+static enum otd_status store_link(struct otd_app *app, struct otd_conn *tx,
+                                  const struct otd_appointment *a, int64_t now, const char *token,
+                                  char *url, size_t url_size, struct otd_error *err)
+{
+	unsigned char hash[32];
+	secret_hash(token, hash);
+	int64_t expires = a->window_end + (int64_t)app->cfg->booking.link_days * 86400;
+	enum otd_status st = store_link_insert(tx, a->id, hash, now, expires, err);
+	if(url)
+		link_url(app, token, url, url_size);
+	return st;
+}
+
 /* Mints a link for the appointment and writes its text into url. */
 static enum otd_status mint_link(struct otd_app *app, struct otd_conn *tx,
                                  const struct otd_appointment *a, int64_t now, char *token,
                                  char *url, size_t url_size, struct otd_error *err)
 {
 	secret(16, token, OTD_LINK_TOKEN_LEN + 1);
-	unsigned char hash[32];
-	secret_hash(token, hash);
-	int64_t expires = a->window_end + (int64_t)app->cfg->booking.link_days * 86400;
-	enum otd_status st = store_link_insert(tx, a->id, hash, now, expires, err);
-	if(url)
-		snprintf(url, url_size, "%s/a/%s", app->base_url, token);
-	return st;
+	return store_link(app, tx, a, now, token, url, url_size, err);
 }
 
 /* Minutes after midnight of "HH:MM", or -1 for "". */
@@ -965,9 +980,166 @@ static int64_t quiet_due(const struct otd_app *app, enum otd_message_kind kind,
 	return soonest < release + 3 * 3600 ? now : release;
 }
 
+/* One message as the outbox keeps it. */
+struct rendered {
+	const char *template; /* static: "booking_confirmation", ... */
+	char *payload;        /* heap: the JSON the delivery worker sends */
+};
+
+/* Renders the message of kind for one channel (0: email, with the calendar
+ * invite when ics_method >= 0; 1: SMS) from facts f, with the link url.
+ * Pure: reads the configuration and the facts, touches no store, so it
+ * may run before the write job (see struct message_memo). On success
+ * out->payload is the caller's to free. */
+static enum otd_status render_message(struct otd_app *app, enum otd_message_kind kind,
+                                      int ics_method, const struct message_facts *f, int channel,
+                                      int64_t now, const char *url, struct rendered *out,
+                                      struct otd_error *err)
+{
+	const struct otd_appointment *a = f->a;
+	const struct otd_customer *cu = f->customer;
+	char addr[700];
+	address_line(f->address, addr, sizeof(addr));
+	char privacy[512];
+	snprintf(privacy, sizeof(privacy), "%s/privacy", app->base_url);
+	struct otd_message_context ctx = {
+	    .tz = app->tz,
+	    .organisation = app->cfg->organisation,
+	    .signature = app->cfg->messages.signature,
+	    .phone = app->cfg->messages.phone,
+	    .customer_name = cu->name,
+	    .visit_type = f->visit_type,
+	    .visitor_first_name = f->visitor_first_name,
+	    .visitor_role = f->visitor_role,
+	    .address = addr,
+	    .start = a->window_start,
+	    .end = a->window_end,
+	    .old_start = f->old_start,
+	    .old_end = f->old_end,
+	    .offer_until = f->offer_until,
+	    .by_customer = f->by_customer,
+	    .reason = f->reason,
+	    .link = url,
+	    .privacy = privacy,
+	    .set = app->messages,
+	    .expected_early = f->expected_early,
+	    .expected_late = f->expected_late,
+	    .reason_text = f->reason_text,
+	    .disruption_note = f->disruption_note,
+	    .note = f->personal_note,
+	    .compensation = f->compensation,
+	    .pay_by = f->pay_by,
+	    .replies_enabled =
+	        app->cfg->delivery.kannel_mo_secret[0] || app->cfg->delivery.twilio_token[0],
+	};
+	for(size_t k = 0; k < f->n_offers && k < 2; k++) {
+		ctx.offers[k].start = f->offers[k].window_start;
+		ctx.offers[k].end = f->offers[k].window_end;
+		ctx.n_offers = k + 1;
+		if(!ctx.offer_until || f->offers[k].expires_at < ctx.offer_until)
+			ctx.offer_until = f->offers[k].expires_at;
+	}
+	struct otd_message m;
+	otd_message_render(kind, &ctx, &m);
+	enum otd_status st = OTD_OK;
+	json_t *payload;
+	if(channel == 0) {
+		payload = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "to", cu->email, "to_name",
+		                    cu->name, "from", app->cfg->messages.email_from, "subject",
+		                    m.subject, "text", m.text, "html", m.html);
+		if(ics_method >= 0) {
+			char uid[64], summary[420];
+			snprintf(uid, sizeof(uid), "%s@onthedot", a->reference);
+			snprintf(summary, sizeof(summary), "%s with %s", f->visit_type,
+			         f->visitor_first_name);
+			struct otd_ics_event ev = {.uid = uid,
+			                           .sequence = a->promise_version,
+			                           .dtstamp = now,
+			                           .start = a->window_start,
+			                           .end = a->window_end,
+			                           .summary = summary,
+			                           .location = addr,
+			                           .description = m.text,
+			                           .url = kind != OTD_MSG_CANCELLED ? url : NULL,
+			                           .organizer_name = app->cfg->organisation,
+			                           .organizer_email = app->cfg->messages.email_from,
+			                           .attendee_name = cu->name,
+			                           .attendee_email = cu->email};
+			char *ics = NULL;
+			st = otd_ics_render(&ev, (enum otd_ics_method)ics_method, app->tz,
+			                    app->vtimezone, &ics, err);
+			if(st == OTD_OK) {
+				json_object_set_new(payload, "ics", json_string(ics));
+				json_object_set_new(payload, "ics_method",
+				                    json_string(otd_ics_method_name(ics_method)));
+			}
+			free(ics);
+		}
+	} else {
+		payload = json_pack("{s:s,s:s,s:i,s:b}", "to", cu->phone, "text", m.sms, "segments",
+		                    m.sms_segments, "gsm7", m.sms_gsm7);
+	}
+	if(kind != OTD_MSG_CANCELLED)
+		json_object_set_new(payload, "link", json_string(url));
+	out->template = m.template;
+	out->payload = st == OTD_OK ? json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(payload);
+	otd_message_cleanup(&m);
+	return st;
+}
+
+/* A booking's confirmation rendered before its write job, off the writer's
+ * thread: the writer is the one thread every booking waits for, and
+ * rendering (templates, the calendar invite) was a quarter of its time.
+ * The write job takes it only when the facts it would render from are the
+ * same (memo_fits); otherwise it renders them itself, as without a memo. */
+struct message_memo {
+	bool ready;
+	int64_t now;
+	struct otd_appointment_view facts;     /* as the booking is expected to be */
+	char token[2][OTD_LINK_TOKEN_LEN + 1]; /* each channel's link */
+	struct rendered msg[2];                /* payload NULL: not rendered */
+};
+
+static void memo_cleanup(struct message_memo *m)
+{
+	otd_appointment_view_cleanup(&m->facts);
+	for(int c = 0; c < 2; c++)
+		free(m->msg[c].payload);
+	memset(m, 0, sizeof(*m));
+}
+
+static bool same_text(const char *x, const char *y)
+{
+	return strcmp(x ? x : "", y ? y : "") == 0;
+}
+
+/* Whether the messages of memo were rendered from exactly what v says:
+ * every field of the view that render_message reads for a confirmation. */
+static bool memo_fits(const struct message_memo *m, const struct otd_appointment_view *v,
+                      int64_t now)
+{
+	const struct otd_appointment_view *p = &m->facts;
+	return m->ready && m->now == now && strcmp(p->a.reference, v->a.reference) == 0 &&
+	       p->a.window_start == v->a.window_start && p->a.window_end == v->a.window_end &&
+	       p->a.promise_version == v->a.promise_version &&
+	       p->a.consent_sms == v->a.consent_sms && p->a.consent_email == v->a.consent_email &&
+	       same_text(p->customer.name, v->customer.name) &&
+	       strcmp(p->customer.phone, v->customer.phone) == 0 &&
+	       strcmp(p->customer.email, v->customer.email) == 0 &&
+	       same_text(p->address.line1, v->address.line1) &&
+	       same_text(p->address.line2, v->address.line2) &&
+	       same_text(p->address.town, v->address.town) &&
+	       strcmp(p->address.postcode, v->address.postcode) == 0 &&
+	       strcmp(p->visit_type, v->visit_type) == 0 &&
+	       strcmp(p->visitor_first_name, v->visitor_first_name) == 0 &&
+	       strcmp(p->visitor_role, v->visitor_role) == 0 && v->n_offers == 0;
+}
+
 /* Writes the messages of one event: an email (with the calendar invite
  * when method is given) and an SMS, each to a channel the customer gave
- * and agreed to, each with its own link. */
+ * and agreed to, each with its own link. A memo (confirmations only, NULL
+ * otherwise) gives messages already rendered from these very facts. */
 #define TO_CONSENTED 0
 #define TO_EMAIL 1
 #define TO_SMS 2
@@ -975,108 +1147,32 @@ static int64_t quiet_due(const struct otd_app *app, enum otd_message_kind kind,
 static enum otd_status queue_messages(struct otd_app *app, struct otd_conn *tx,
                                       enum otd_message_kind kind, int ics_method,
                                       const struct message_facts *f, int to, int64_t now,
-                                      struct otd_error *err)
+                                      const struct message_memo *memo, struct otd_error *err)
 {
 	const struct otd_appointment *a = f->a;
 	const struct otd_customer *cu = f->customer;
 	bool email = cu->email[0] && (to ? (to & TO_EMAIL) : a->consent_email);
 	bool sms = cu->phone[0] && (to ? (to & TO_SMS) : a->consent_sms);
-	char addr[700];
-	address_line(f->address, addr, sizeof(addr));
 	for(int channel = 0; channel < 2; channel++) {
 		if((channel == 0 && !email) || (channel == 1 && !sms))
 			continue;
+		const struct rendered *pre =
+		    memo && memo->msg[channel].payload ? &memo->msg[channel] : NULL;
 		char token[OTD_LINK_TOKEN_LEN + 1], url[512];
 		enum otd_status st = OTD_OK;
-		if(kind != OTD_MSG_CANCELLED) {
-			st = mint_link(app, tx, a, now, token, url, sizeof(url), err);
-			if(st)
-				return st;
-		} else {
+		if(kind == OTD_MSG_CANCELLED)
 			snprintf(url, sizeof(url), "%s/book", app->base_url);
-		}
-		char privacy[512];
-		snprintf(privacy, sizeof(privacy), "%s/privacy", app->base_url);
-		struct otd_message_context ctx = {
-		    .tz = app->tz,
-		    .organisation = app->cfg->organisation,
-		    .signature = app->cfg->messages.signature,
-		    .phone = app->cfg->messages.phone,
-		    .customer_name = cu->name,
-		    .visit_type = f->visit_type,
-		    .visitor_first_name = f->visitor_first_name,
-		    .visitor_role = f->visitor_role,
-		    .address = addr,
-		    .start = a->window_start,
-		    .end = a->window_end,
-		    .old_start = f->old_start,
-		    .old_end = f->old_end,
-		    .offer_until = f->offer_until,
-		    .by_customer = f->by_customer,
-		    .reason = f->reason,
-		    .link = url,
-		    .privacy = privacy,
-		    .set = app->messages,
-		    .expected_early = f->expected_early,
-		    .expected_late = f->expected_late,
-		    .reason_text = f->reason_text,
-		    .disruption_note = f->disruption_note,
-		    .note = f->personal_note,
-		    .compensation = f->compensation,
-		    .pay_by = f->pay_by,
-		    .replies_enabled = app->cfg->delivery.kannel_mo_secret[0] ||
-		                       app->cfg->delivery.twilio_token[0],
-		};
-		for(size_t k = 0; k < f->n_offers && k < 2; k++) {
-			ctx.offers[k].start = f->offers[k].window_start;
-			ctx.offers[k].end = f->offers[k].window_end;
-			ctx.n_offers = k + 1;
-			if(!ctx.offer_until || f->offers[k].expires_at < ctx.offer_until)
-				ctx.offer_until = f->offers[k].expires_at;
-		}
-		struct otd_message m;
-		otd_message_render(kind, &ctx, &m);
-		json_t *payload;
-		if(channel == 0) {
-			payload = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "to", cu->email, "to_name", cu->name,
-			                    "from", app->cfg->messages.email_from, "subject", m.subject,
-			                    "text", m.text, "html", m.html);
-			if(ics_method >= 0) {
-				char uid[64], summary[420];
-				snprintf(uid, sizeof(uid), "%s@onthedot", a->reference);
-				snprintf(summary, sizeof(summary), "%s with %s", f->visit_type,
-				         f->visitor_first_name);
-				struct otd_ics_event ev = {.uid = uid,
-				                           .sequence = a->promise_version,
-				                           .dtstamp = now,
-				                           .start = a->window_start,
-				                           .end = a->window_end,
-				                           .summary = summary,
-				                           .location = addr,
-				                           .description = m.text,
-				                           .url = kind != OTD_MSG_CANCELLED ? url : NULL,
-				                           .organizer_name = app->cfg->organisation,
-				                           .organizer_email = app->cfg->messages.email_from,
-				                           .attendee_name = cu->name,
-				                           .attendee_email = cu->email};
-				char *ics = NULL;
-				st = otd_ics_render(&ev, (enum otd_ics_method)ics_method, app->tz,
-				                    app->vtimezone, &ics, err);
-				if(st == OTD_OK) {
-					json_object_set_new(payload, "ics", json_string(ics));
-					json_object_set_new(payload, "ics_method",
-					                    json_string(otd_ics_method_name(ics_method)));
-				}
-				free(ics);
-			}
-		} else {
-			payload = json_pack("{s:s,s:s,s:i,s:b}", "to", cu->phone, "text", m.sms,
-			                    "segments", m.sms_segments, "gsm7", m.sms_gsm7);
-		}
-		if(st == OTD_OK && kind != OTD_MSG_CANCELLED)
-			json_object_set_new(payload, "link", json_string(url));
-		char *text = json_dumps(payload, JSON_COMPACT | JSON_SORT_KEYS);
-		json_decref(payload);
+		else if(pre)
+			st = store_link(app, tx, a, now, memo->token[channel], url, sizeof(url),
+			                err);
+		else
+			st = mint_link(app, tx, a, now, token, url, sizeof(url), err);
+		if(st)
+			return st;
+		struct rendered own = {0};
+		if(!pre &&
+		   (st = render_message(app, kind, ics_method, f, channel, now, url, &own, err)))
+			return st;
 		char key[160], event_key[128];
 		snprintf(event_key, sizeof(event_key), "appt:%lld:v%d:%s", (long long)a->id,
 		         a->promise_version, f->event);
@@ -1089,13 +1185,11 @@ static enum otd_status queue_messages(struct otd_app *app, struct otd_conn *tx,
 		                             .channel = app->cfg->messages.record_only
 		                                            ? "record"
 		                                            : (channel == 0 ? "email" : "sms"),
-		                             .template = m.template,
-		                             .payload = text,
+		                             .template = pre ? pre->template : own.template,
+		                             .payload = pre ? pre->payload : own.payload,
 		                             .due_at = quiet_due(app, kind, a, f, now)};
-		if(st == OTD_OK)
-			st = store_outbox_insert(tx, &row, now, err);
-		free(text);
-		otd_message_cleanup(&m);
+		st = store_outbox_insert(tx, &row, now, err);
+		free(own.payload);
 		if(st)
 			return st;
 	}
@@ -1103,6 +1197,9 @@ static enum otd_status queue_messages(struct otd_app *app, struct otd_conn *tx,
 }
 
 /* ---- reading an appointment -------------------------------------------------- */
+
+static void view_names(struct otd_conn *c, const struct plan_catalog *cat,
+                       struct otd_appointment_view *v);
 
 static enum otd_status load_view(struct otd_app *app, struct otd_conn *c,
                                  const struct plan_catalog *cat, int64_t id,
@@ -1127,6 +1224,15 @@ static enum otd_status load_view(struct otd_app *app, struct otd_conn *c,
 		otd_appointment_view_cleanup(v);
 		return st;
 	}
+	view_names(c, cat, v);
+	return OTD_OK;
+}
+
+/* Fills the names of v's visit type and visitor (from cat when it has the
+ * visitor, else from the store); a name that cannot be read stays "". */
+static void view_names(struct otd_conn *c, const struct plan_catalog *cat,
+                       struct otd_appointment_view *v)
+{
 	struct otd_visit_type t;
 	if(store_visit_type_get(c, v->a.visit_type_id, &t, NULL) == OTD_OK) {
 		snprintf(v->visit_type, sizeof(v->visit_type), "%s", t.name);
@@ -1147,8 +1253,6 @@ static enum otd_status load_view(struct otd_app *app, struct otd_conn *c,
 			otd_visitor_cleanup(&vis);
 		}
 	}
-	(void)app;
-	return OTD_OK;
 }
 
 struct view_job {
@@ -1209,6 +1313,7 @@ struct book_job {
 	struct otd_appointment_view *out;
 	int64_t now;
 	struct plan_catalog *cat;
+	struct message_memo *memo; /* the confirmation rendered beforehand, or NULL */
 	char local_date[11];
 	int64_t visitor_id;
 	int64_t conflict_address, conflict_type, conflict_start;
@@ -1375,9 +1480,14 @@ static enum otd_status book_job(struct otd_conn *tx, void *arg, struct otd_error
 		snprintf(a.booked_by, sizeof(a.booked_by), "%s",
 		         is_staff(j->actor) ? "dispatcher" : "customer");
 		for(int tries = 0; tries < 8; tries++) {
-			unsigned char rnd[6];
-			randombytes_buf(rnd, sizeof(rnd));
-			otd_reference_make(rnd, a.reference);
+			if(tries == 0 && j->memo && j->memo->ready) {
+				memcpy(a.reference, j->memo->facts.a.reference,
+				       sizeof(a.reference));
+			} else {
+				unsigned char rnd[6];
+				randombytes_buf(rnd, sizeof(rnd));
+				otd_reference_make(rnd, a.reference);
+			}
 			st = store_appointment_insert(tx, &a, j->now, err);
 			if(st != OTD_ECONFLICT)
 				break;
@@ -1397,8 +1507,9 @@ static enum otd_status book_job(struct otd_conn *tx, void *arg, struct otd_error
 		struct message_facts f;
 		facts_of(j->out, &f);
 		f.event = "booked";
-		st = queue_messages(app, tx, OTD_MSG_BOOKED, OTD_ICS_REQUEST, &f, TO_CONSENTED, j->now,
-		                    err);
+		bool fits = j->memo && memo_fits(j->memo, j->out, j->now);
+		st = queue_messages(app, tx, OTD_MSG_BOOKED, OTD_ICS_REQUEST, &f, TO_CONSENTED,
+		                    j->now, fits ? j->memo : NULL, err);
 	}
 	if(st == OTD_OK) {
 		char detail[200];
@@ -1438,6 +1549,79 @@ static enum otd_status take_catalog(struct otd_app *app, struct plan_catalog **c
 {
 	void *pair[2] = {app, cat};
 	return store_read(app->store, catalog_job, pair, err);
+}
+
+/* Read phase of a booking, for its memo: the hold as it stands, and what
+ * the appointment made from it will say. */
+static enum otd_status memo_read_job(struct otd_conn *c, void *arg, struct otd_error *err)
+{
+	struct book_job *j = arg;
+	struct otd_appointment_view *v = &j->memo->facts;
+	otd_appointment_view_cleanup(v); /* a read run again starts afresh */
+	unsigned char hash[32];
+	secret_hash(j->req->hold_token, hash);
+	struct otd_hold hold;
+	enum otd_status st = store_hold_by_hash(c, hash, j->now, &hold, err);
+	if(st)
+		return st;
+	if(hold.for_appointment)
+		return OTD_ENOTFOUND; /* not a booking's hold: the write job says why */
+	v->a.visitor_id = hold.visitor_id;
+	v->a.visit_type_id = hold.visit_type_id;
+	v->a.address_id = hold.address_id;
+	memcpy(v->a.local_date, hold.local_date, sizeof(v->a.local_date));
+	v->a.window_start = hold.window_start;
+	v->a.window_end = hold.window_end;
+	v->a.promise_version = 1;
+	v->a.consent_sms = j->req->consent_sms;
+	v->a.consent_email = j->req->consent_email;
+	if((st = store_address_get(c, hold.address_id, &v->address, err)))
+		return st;
+	view_names(c, j->cat, v);
+	return OTD_OK;
+}
+
+/* Renders the confirmation of the booking j is about to make into m, off
+ * the writer's thread. Best effort: anything unexpected (the hold gone, a
+ * render failing) leaves m not ready and the write job renders as ever. */
+static void memo_prepare(struct otd_app *app, struct book_job *j, struct message_memo *m)
+{
+	memset(m, 0, sizeof(*m));
+	j->memo = m;
+	struct otd_error e;
+	otd_error_clear(&e);
+	bool ok = store_read(app->store, memo_read_job, j, &e) == OTD_OK;
+	j->memo = NULL;
+	if(!ok) {
+		memo_cleanup(m);
+		return;
+	}
+	struct otd_appointment_view *v = &m->facts;
+	unsigned char rnd[6];
+	randombytes_buf(rnd, sizeof(rnd));
+	otd_reference_make(rnd, v->a.reference);
+	v->customer.name = xstrdup(j->customer.name);
+	memcpy(v->customer.phone, j->customer.phone, sizeof(v->customer.phone));
+	memcpy(v->customer.email, j->customer.email, sizeof(v->customer.email));
+	m->now = j->now;
+	struct message_facts f;
+	facts_of(v, &f);
+	f.event = "booked";
+	for(int channel = 0; channel < 2; channel++) {
+		bool wanted = channel == 0 ? v->customer.email[0] && v->a.consent_email
+		                           : v->customer.phone[0] && v->a.consent_sms;
+		if(!wanted)
+			continue;
+		char url[512];
+		secret(16, m->token[channel], sizeof(m->token[channel]));
+		link_url(app, m->token[channel], url, sizeof(url));
+		if(render_message(app, OTD_MSG_BOOKED, OTD_ICS_REQUEST, &f, channel, m->now, url,
+		                  &m->msg[channel], &e) != OTD_OK) {
+			memo_cleanup(m);
+			return;
+		}
+	}
+	m->ready = true;
 }
 
 enum otd_status app_book(struct otd_app *app, const struct otd_principal *actor,
@@ -1484,7 +1668,11 @@ enum otd_status app_book(struct otd_app *app, const struct otd_principal *actor,
 	j.customer.access_notes = (char *)(req->access_notes ? req->access_notes : "");
 	if((st = take_catalog(app, &j.cat, err)))
 		return st;
+	struct message_memo memo;
+	memo_prepare(app, &j, &memo);
+	j.memo = &memo;
 	st = store_write(app->store, book_job, &j, err);
+	memo_cleanup(&memo);
 	if(st == OTD_OK && !out->replayed)
 		planner_day_invalidate(app->planner, j.visitor_id, j.local_date);
 	if(st == OTD_OK && !out->replayed)
@@ -1653,8 +1841,8 @@ static enum otd_status offer_freed(struct otd_app *app, struct otd_conn *tx,
 				snprintf(event, sizeof(event), "waitlist_offer:%lld:%lld:%lld", (long long)h.id,
 				         (long long)start, (long long)now);
 				f.event = event;
-				st = queue_messages(app, tx, OTD_MSG_WAITLIST_OFFER, -1, &f, TO_CONSENTED, now,
-				                    err);
+				st = queue_messages(app, tx, OTD_MSG_WAITLIST_OFFER, -1, &f,
+				                    TO_CONSENTED, now, NULL, err);
 			}
 			if(st == OTD_OK) {
 				char detail[160];
@@ -1812,7 +2000,7 @@ enum otd_status booking_apology(struct otd_app *app, struct otd_conn *tx, int64_
 		f.n_offers = n_offers;
 		st = queue_messages(app, tx,
 		                    facts->cannot_come ? OTD_MSG_CANNOT_ATTEND : OTD_MSG_AT_RISK,
-		                    -1, &f, TO_CONSENTED, now, err);
+		                    -1, &f, TO_CONSENTED, now, NULL, err);
 	}
 	if(st == OTD_OK) {
 		json_t *d = json_pack("{s:I,s:I,s:s,s:[]}", "expected_early",
@@ -1882,7 +2070,7 @@ enum otd_status booking_notice(struct otd_app *app, struct otd_conn *tx, int64_t
 			f.compensation = facts->compensation;
 			f.pay_by = facts->pay_by;
 		}
-		st = queue_messages(app, tx, kind, -1, &f, TO_CONSENTED, now, err);
+		st = queue_messages(app, tx, kind, -1, &f, TO_CONSENTED, now, NULL, err);
 		if(st == OTD_OK) {
 			char detail[160];
 			event_detail(
@@ -2213,7 +2401,7 @@ static enum otd_status reschedule_job(struct otd_conn *tx, void *arg, struct otd
 		f.by_customer = j->by_customer;
 		f.event = "rescheduled";
 		st = queue_messages(app, tx, OTD_MSG_RESCHEDULED, OTD_ICS_REQUEST, &f, TO_CONSENTED,
-		                    j->now, err);
+		                    j->now, NULL, err);
 	}
 	if(st == OTD_OK) {
 		char detail[300];
@@ -2299,8 +2487,8 @@ static enum otd_status cancel_job(struct otd_conn *tx, void *arg, struct otd_err
 		f.by_customer = j->by_customer;
 		f.reason = j->reason;
 		f.event = "cancelled";
-		st = queue_messages(app, tx, OTD_MSG_CANCELLED, OTD_ICS_CANCEL, &f, TO_CONSENTED, j->now,
-		                    err);
+		st = queue_messages(app, tx, OTD_MSG_CANCELLED, OTD_ICS_CANCEL, &f, TO_CONSENTED,
+		                    j->now, NULL, err);
 	}
 	if(st == OTD_OK) {
 		char detail[200];
@@ -2394,7 +2582,7 @@ enum otd_status booking_reassigned(struct otd_app *app, struct otd_conn *tx,
 		f.reason = reason;
 		f.event = "reassigned";
 		st = queue_messages(app, tx, OTD_MSG_REASSIGNED, OTD_ICS_REQUEST, &f, TO_CONSENTED,
-		                    now, err);
+		                    now, NULL, err);
 	}
 	if(st == OTD_OK) {
 		char detail[300];
@@ -2681,7 +2869,7 @@ static enum otd_status personal_job(struct otd_conn *tx, void *arg, struct otd_e
 		if(st == OTD_OK)
 			st = queue_messages(j->app, tx, OTD_MSG_PERSONAL, -1, &f,
 			                    (email ? TO_EMAIL : 0) | (sms ? TO_SMS : 0), j->now,
-			                    err);
+			                    NULL, err);
 		j->queued = (int)email + (int)sms;
 	}
 	if(st == OTD_OK)
@@ -2904,7 +3092,8 @@ static enum otd_status resend_job(struct otd_conn *tx, void *arg, struct otd_err
 			snprintf(event, sizeof(event), "new_link:%lld:%08x", (long long)j->now,
 			         (unsigned)randombytes_random());
 			f.event = event;
-			st = queue_messages(j->app, tx, OTD_MSG_NEW_LINK, -1, &f, to, j->now, err);
+			st = queue_messages(j->app, tx, OTD_MSG_NEW_LINK, -1, &f, to, j->now, NULL,
+			                    err);
 		}
 		if(st == OTD_OK)
 			st = store_appointment_event(tx, a.id, "links_revoked", j->now, "customer", 0,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "app/app.h"
 #include "app/audit.h"
@@ -22,6 +23,7 @@
 #include "onthedot/civil.h"
 #include "onthedot/mem.h"
 #include "onthedot/tz.h"
+#include "store/catalog.h"
 #include "store/store.h"
 #include "testutil.h"
 
@@ -575,6 +577,108 @@ START_TEST(hold_and_book_write_the_booking_its_link_and_messages)
 	ck_assert_int_eq(v.a.address_id, 0);
 	ck_assert_int_eq(sql_int("SELECT count(*) FROM appointments"), 1);
 	ck_assert_int_eq(sql_int("SELECT count(*) FROM outbox"), 2);
+}
+END_TEST
+
+/* A write job that waits for the test, then renames visit type 1. */
+static pthread_mutex_t rename_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t rename_cv = PTHREAD_COND_INITIALIZER;
+static bool rename_entered, rename_open;
+
+static enum otd_status rename_when_let(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	(void)arg;
+	pthread_mutex_lock(&rename_mu);
+	rename_entered = true;
+	pthread_cond_broadcast(&rename_cv);
+	while(!rename_open)
+		pthread_cond_wait(&rename_cv, &rename_mu);
+	pthread_mutex_unlock(&rename_mu);
+	struct otd_visit_type t;
+	enum otd_status st = store_visit_type_get(tx, 1, &t, err);
+	if(st)
+		return st;
+	free(t.name);
+	t.name = xstrdup("Boiler service");
+	st = store_visit_type_update(tx, &t, at(START), err);
+	otd_visit_type_cleanup(&t);
+	return st;
+}
+
+static void *rename_thread(void *arg)
+{
+	struct otd_error err;
+	*(enum otd_status *)arg = store_write(app.store, rename_when_let, NULL, &err);
+	return NULL;
+}
+
+struct book_arg {
+	const char *token;
+	struct otd_appointment_view v;
+	struct otd_error err;
+	enum otd_status st;
+};
+
+static void *book_thread(void *arg)
+{
+	struct book_arg *b = arg;
+	b->st =
+	    book(b->token, "Zoë", "07700 900001", "zoe@example.org", true, true, &b->v, &b->err);
+	return NULL;
+}
+
+/* The confirmation is rendered before the write job, off the writer's
+ * thread; when what it says changed in between, the write job renders it
+ * again from what it stores. */
+START_TEST(a_confirmation_rendered_early_is_not_sent_when_its_facts_changed)
+{
+	seed_ann();
+	start();
+	struct otd_hold_result h;
+	hold_ok(2, 1, "2026-03-03T10:00:00Z", 0, "client-1", &h);
+	/* The writer waits inside a job that will rename the visit type. */
+	rename_entered = rename_open = false;
+	enum otd_status renamed = OTD_EIO;
+	pthread_t r, b;
+	pthread_create(&r, NULL, rename_thread, &renamed);
+	pthread_mutex_lock(&rename_mu);
+	while(!rename_entered)
+		pthread_cond_wait(&rename_cv, &rename_mu);
+	pthread_mutex_unlock(&rename_mu);
+	/* The booking renders its messages with the old name, then queues. */
+	struct book_arg ba = {.token = h.token};
+	pthread_create(&b, NULL, book_thread, &ba);
+	struct otd_store_stats stats;
+	for(int i = 0; i < 400; i++) {
+		store_stats(app.store, &stats);
+		if(stats.writer_queue_depth == 1)
+			break;
+		usleep(5000);
+	}
+	ck_assert_int_eq(stats.writer_queue_depth, 1);
+	pthread_mutex_lock(&rename_mu);
+	rename_open = true;
+	pthread_cond_broadcast(&rename_cv);
+	pthread_mutex_unlock(&rename_mu);
+	pthread_join(r, NULL);
+	pthread_join(b, NULL);
+	ck_assert_int_eq(renamed, OTD_OK);
+	ck_assert_msg(ba.st == OTD_OK, "%s", ba.err.message);
+	ck_assert_str_eq(ba.v.visit_type, "Boiler service");
+	otd_appointment_view_cleanup(&ba.v);
+	/* Both messages say what was stored, and their links work. */
+	json_t *mail = payload("appt:1:v1:booked:email");
+	ck_assert_str_eq(field(mail, "subject"),
+	                 "Your boiler service: Tuesday 3 March, 10:00 to 12:00");
+	ck_assert_ptr_nonnull(
+	    strstr(field(mail, "ics"), "\r\nSUMMARY:Boiler service with Ann\r\n"));
+	ck_assert_int_eq(resolve(token_of(field(mail, "link"))), 1);
+	json_t *sms = payload("appt:1:v1:booked:sms");
+	ck_assert_ptr_nonnull(strstr(field(sms, "text"), "your boiler service with"));
+	ck_assert_int_eq(resolve(token_of(field(sms, "link"))), 1);
+	json_decref(mail);
+	json_decref(sms);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM appointment_links"), 3);
 }
 END_TEST
 
@@ -1372,6 +1476,7 @@ int main(void)
 	tcase_add_test(tc, slots_respect_the_booking_rules);
 	tcase_add_test(tc, visits_per_day_are_capped);
 	tcase_add_test(tc, hold_and_book_write_the_booking_its_link_and_messages);
+	tcase_add_test(tc, a_confirmation_rendered_early_is_not_sent_when_its_facts_changed);
 	tcase_add_test(tc, an_idempotency_key_replays_the_first_booking_with_a_new_link);
 	tcase_add_test(tc, holds_refuse_windows_the_offer_would_not_show);
 	tcase_add_test(tc, a_booking_drops_its_day_from_the_cache);
