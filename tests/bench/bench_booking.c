@@ -15,15 +15,14 @@
  * Then, in process (app_slots, one request = one address x all visitors x
  * 14 days): REQUESTS requests warm, and REQUESTS / 10 requests each just
  * after a booking (app_hold_create + app_book) that dropped a cached day.
- * Then over HTTP against the real binary with 8 connections (libcurl
- * multi): REQUESTS slot queries; then SECONDS seconds of bookings (hold +
+ * Then over HTTP against the real binary with 8 connections (httpc.h,
+ * one epoll loop): REQUESTS slot queries; then SECONDS seconds of bookings (hold +
  * confirm, distinct Idempotency-Keys) at offered windows, reporting
  * confirmed per second, the 409 rate and p99. synchronous=FULL throughout.
  * Prints a table and JSON lines. Run it from the release tree.
  * OTD_BENCH_ORG=FILE keeps the organisation built in FILE and reuses it on
  * later runs of the same day and size (diagnosis: building it takes
  * minutes); OTD_BENCH_CONNECTIONS=N changes the 8 connections. */
-#include <curl/curl.h>
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
@@ -31,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -50,6 +50,8 @@
 #include "onthedot/tz.h"
 #include "store/booking.h"
 #include "store/store.h"
+
+#include "httpc.h"
 
 #define DAYS 14
 #define CENTRE_LAT 52.2
@@ -231,51 +233,38 @@ static enum otd_status cat_job(struct otd_conn *c, void *arg, struct otd_error *
 	return planner_catalog(app->planner, c, otd_clock_now(app->clock), p[1], err);
 }
 
-/* ---- HTTP with libcurl multi -------------------------------------------------- */
+/* ---- HTTP (httpc: keep-alive connections, one epoll loop) ------------------- */
 
 struct conn {
-	CURL *h;
-	struct curl_slist *hdr;
-	struct otd_buf body;
-	char url[512];
-	char *post;
-	double started;
+	struct httpc h;
 	int stage; /* bookings: 0 hold, 1 confirm */
-	char hold[64];
-	char key[40];
+	double booking_started;
 };
 
-static size_t on_data(char *p, size_t s, size_t n, void *u)
+/* GET path on a connection of its own, waited for: the answer's body
+ * (heap) when it is a 200, else NULL. */
+static char *http_get(unsigned port, const char *path)
 {
-	struct conn *c = u;
-	otd_buf_append(&c->body, p, s * n);
-	return s * n;
-}
-
-static void conn_prepare(struct conn *c, const char *url, const char *post, const char *key)
-{
-	curl_easy_reset(c->h);
-	otd_buf_cleanup(&c->body);
-	otd_buf_init(&c->body, 0);
-	snprintf(c->url, sizeof(c->url), "%s", url);
-	curl_easy_setopt(c->h, CURLOPT_URL, c->url);
-	curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, c);
-	curl_easy_setopt(c->h, CURLOPT_TIMEOUT_MS, 30000L);
-	curl_easy_setopt(c->h, CURLOPT_TCP_NODELAY, 1L);
-	curl_slist_free_all(c->hdr);
-	c->hdr = curl_slist_append(NULL, "Content-Type: application/json");
-	if(key) {
-		char h[80];
-		snprintf(h, sizeof(h), "Idempotency-Key: %s", key);
-		c->hdr = curl_slist_append(c->hdr, h);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct httpc c = {.fd = -1};
+	char *out = NULL;
+	if(ep >= 0 && httpc_connect(&c, port)) {
+		httpc_request(&c, port, "GET", path, NULL, NULL, 0);
+		httpc_arm(&c, ep, true, &c);
+		struct epoll_event ev;
+		while(epoll_wait(ep, &ev, 1, 30000) == 1) {
+			const char *body = NULL;
+			long code = httpc_on_events(&c, ep, ev.events, &body);
+			if(code == 200)
+				out = xstrdup(body);
+			if(code != 0)
+				break;
+		}
 	}
-	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->hdr);
-	free(c->post);
-	c->post = post ? xstrdup(post) : NULL;
-	if(c->post)
-		curl_easy_setopt(c->h, CURLOPT_POSTFIELDS, c->post);
-	c->started = now_s();
+	httpc_close(&c, ep);
+	if(ep >= 0)
+		close(ep);
+	return out;
 }
 
 struct target {
@@ -296,19 +285,31 @@ static double metric(const char *text, const char *name)
 }
 
 /* The writer's counters from /metrics (zero when it cannot be read). */
-static void writer_counters(struct conn *c, unsigned port, struct writer_counters *out)
+static void writer_counters(unsigned port, struct writer_counters *out)
 {
 	memset(out, 0, sizeof(*out));
-	char url[128];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%u/metrics", port);
-	conn_prepare(c, url, NULL, NULL);
-	if(curl_easy_perform(c->h) != CURLE_OK || !c->body.data)
+	char *text = http_get(port, "/metrics");
+	if(!text)
 		return;
-	out->jobs = metric(c->body.data, "otd_writer_jobs_total");
-	out->commits = metric(c->body.data, "otd_writer_commits_total");
-	out->pages = metric(c->body.data, "otd_writer_pages_total");
-	out->busy = metric(c->body.data, "otd_writer_busy_seconds_total");
-	out->commit = metric(c->body.data, "otd_writer_commit_seconds_total");
+	out->jobs = metric(text, "otd_writer_jobs_total");
+	out->commits = metric(text, "otd_writer_commits_total");
+	out->pages = metric(text, "otd_writer_pages_total");
+	out->busy = metric(text, "otd_writer_busy_seconds_total");
+	out->commit = metric(text, "otd_writer_commit_seconds_total");
+	free(text);
+}
+
+/* Puts a hold of target t on c: the first half of a booking. */
+static void hold_request(struct conn *c, unsigned port, const struct target *t)
+{
+	char body[200], ts[32];
+	otd_rfc3339_format(t->start, ts, sizeof(ts));
+	snprintf(body, sizeof(body), "{\"address\":%lld,\"visit_type\":1,\"window_start\":\"%s\"}",
+	         (long long)t->address, ts);
+	httpc_request(&c->h, port, "POST", "/api/v1/holds", "Content-Type: application/json\r\n",
+	              body, strlen(body));
+	c->stage = 0;
+	c->booking_started = c->h.started;
 }
 
 int main(int argc, char **argv)
@@ -330,7 +331,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if(sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT))
+	if(sodium_init() < 0)
 		return 1;
 	char dir[] = "/tmp/otd-bench-XXXXXX";
 	if(!mkdtemp(dir))
@@ -555,61 +556,66 @@ organised:
 		kill(pid, SIGTERM);
 		return 1;
 	}
-	CURLM *multi = curl_multi_init();
+	int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct conn conns[CONNECTIONS_MAX];
 	memset(conns, 0, sizeof(conns));
+	for(int i = 0; i < n_conns; i++) {
+		if(!httpc_connect(&conns[i].h, port)) {
+			fprintf(stderr, "bench_booking: cannot connect to the server\n");
+			kill(pid, SIGTERM);
+			return 1;
+		}
+	}
 	/* The first requests of a fresh server build every visitor-day; like
 	 * the in-process figures these are warm: WARMUP requests first, not
 	 * measured. */
 	size_t warmup = requests / 10;
-	size_t issued = 0, done = only_bookings ? requests + warmup : 0, non200 = 0;
-	char url[512];
+	size_t issued = 0, done = only_bookings ? requests + warmup : 0, non200 = 0, lost = 0;
+	char path[512];
 	double start_all = now_s();
-	for(int i = 0; i < n_conns; i++)
-		conns[i].h = curl_easy_init();
 	for(int i = 0; i < n_conns && !only_bookings; i++) {
-		snprintf(url, sizeof(url),
-		         "http://127.0.0.1:%u/api/v1/slots?address=%lld&visit_type=1&from=%s&to=%s", port,
+		snprintf(path, sizeof(path),
+		         "/api/v1/slots?address=%lld&visit_type=1&from=%s&to=%s",
 		         (long long)(1 + uni() * ADDRESSES), q.from, q.to);
-		conn_prepare(&conns[i], url, NULL, NULL);
-		curl_easy_setopt(conns[i].h, CURLOPT_PRIVATE, &conns[i]);
-		curl_multi_add_handle(multi, conns[i].h);
+		httpc_request(&conns[i].h, port, "GET", path, NULL, NULL, 0);
+		httpc_arm(&conns[i].h, ep, true, &conns[i]);
 		issued++;
 	}
+	struct epoll_event evs[CONNECTIONS_MAX];
 	while(done < requests + warmup) {
-		int running;
-		curl_multi_perform(multi, &running);
-		CURLMsg *m;
-		int left, seen = 0;
-		while((m = curl_multi_info_read(multi, &left))) {
-			seen++;
-			struct conn *c;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-			long code = 0;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+		int n = epoll_wait(ep, evs, CONNECTIONS_MAX, 30000);
+		if(n <= 0) {
+			fprintf(stderr, "bench_booking: the server stopped answering\n");
+			break;
+		}
+		for(int k = 0; k < n && done < requests + warmup; k++) {
+			struct conn *c = evs[k].data.ptr;
+			const char *body;
+			long code = httpc_on_events(&c->h, ep, evs[k].events, &body);
+			if(code == 0)
+				continue;
+			if(code < 0) {
+				lost++;
+				done = requests + warmup; /* a connection lost: stop, reported */
+				break;
+			}
 			if(code != 200)
 				non200++;
 			if(done == warmup)
 				start_all = now_s();
 			if(done >= warmup)
-				lat_ms[(done - warmup) % (requests + 1)] = (now_s() - c->started) * 1000;
+				lat_ms[(done - warmup) % (requests + 1)] =
+				    (now_s() - c->h.started) * 1000;
 			done++;
-			curl_multi_remove_handle(multi, c->h);
 			if(issued < requests + warmup) {
-				snprintf(url, sizeof(url),
-				         "http://127.0.0.1:%u/api/v1/slots?address=%lld&visit_type=1&from=%s&to=%s",
-				         port, (long long)(1 + uni() * ADDRESSES), q.from, q.to);
-				conn_prepare(c, url, NULL, NULL);
-				curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
-				curl_multi_add_handle(multi, c->h);
+				snprintf(path, sizeof(path),
+				         "/api/v1/slots?address=%lld&visit_type=1&from=%s&to=%s",
+				         (long long)(1 + uni() * ADDRESSES), q.from, q.to);
+				httpc_request(&c->h, port, "GET", path, NULL, NULL, 0);
+				httpc_arm(&c->h, ep, false, c);
 				issued++;
 			}
-			if(done >= requests + warmup)
-				break;
 		}
-		/* Wait only when nothing finished: completions happen inside perform. */
-		if(!seen)
-			curl_multi_poll(multi, NULL, 0, 100, NULL);
 	}
 	double http_secs = now_s() - start_all;
 	qsort(lat_ms, requests, sizeof(double), cmp_double);
@@ -621,62 +627,64 @@ organised:
 		       (double)requests / http_secs);
 		printf(
 		    "{\"bench\":\"slots_http\",\"visitors\":%zu,\"requests\":%zu,\"p50_ms\":%.3f,"
-		    "\"p99_ms\":%.3f,\"rps\":%.0f,\"non_200\":%zu}\n",
+		    "\"p99_ms\":%.3f,\"rps\":%.0f,\"non_200\":%zu,\"lost\":%zu}\n",
 		    visitors, requests, pct(lat_ms, requests, 0.5), pct(lat_ms, requests, 0.99),
-		    (double)requests / http_secs, non200);
+		    (double)requests / http_secs, non200, lost);
 	}
 
 	/* Bookings: hold + confirm at offered windows, for SECONDS. */
 	struct writer_counters w0;
-	writer_counters(&conns[0], port, &w0);
+	writer_counters(port, &w0);
 	size_t confirmed = 0, conflicts = 0, failures = 0, attempts = 0, next_target = 0;
 	size_t lat_cap = 1 << 20, n_lat = 0;
 	double *blat = xcalloc(lat_cap, sizeof(double));
-	for(int i = 0; i < n_conns; i++) {
+	size_t customers = 0;
+	double bstart = now_s();
+	int active = 0;
+	for(int i = 0; i < n_conns && !lost; i++) {
 		struct conn *c = &conns[i];
-		struct target tg = targets[next_target++ % n_targets];
-		char body[200], ts[32];
-		otd_rfc3339_format(tg.start, ts, sizeof(ts));
-		snprintf(body, sizeof(body), "{\"address\":%lld,\"visit_type\":1,\"window_start\":\"%s\"}",
-		         (long long)tg.address, ts);
-		snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/holds", port);
-		conn_prepare(c, url, body, NULL);
-		c->stage = 0;
-		curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
-		curl_multi_add_handle(multi, c->h);
+		hold_request(c, port, &targets[next_target++ % n_targets]);
+		httpc_arm(&c->h, ep, only_bookings, c); /* added to ep by the slot queries */
+		active++;
 	}
-	double bstart = now_s(), booking_started[CONNECTIONS_MAX];
-	for(int i = 0; i < n_conns; i++)
-		booking_started[i] = bstart;
-	int active = n_conns;
 	while(active > 0) {
-		int running;
-		curl_multi_perform(multi, &running);
-		CURLMsg *m;
-		int left, seen = 0;
-		while((m = curl_multi_info_read(multi, &left))) {
-			seen++;
-			struct conn *c;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&c);
-			long code = 0;
-			curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-			curl_multi_remove_handle(multi, c->h);
-			int ci = (int)(c - conns);
+		int n = epoll_wait(ep, evs, CONNECTIONS_MAX, 30000);
+		if(n <= 0) {
+			fprintf(stderr, "bench_booking: the server stopped answering\n");
+			failures++;
+			break;
+		}
+		for(int k = 0; k < n; k++) {
+			struct conn *c = evs[k].data.ptr;
+			const char *reply = "";
+			long code = httpc_on_events(&c->h, ep, evs[k].events, &reply);
+			if(code == 0)
+				continue;
 			bool next_booking = true;
+			if(code < 0) {
+				lost++;
+				failures++;
+				httpc_close(&c->h, ep);
+				active--;
+				continue;
+			}
 			if(c->stage == 0 && code == 201) {
-				json_t *j = json_loadb(c->body.data, c->body.len, 0, NULL);
-				snprintf(c->hold, sizeof(c->hold), "%s", json_string_value(json_object_get(j, "hold")));
-				json_decref(j);
-				char body[300];
-				static size_t customers;
+				json_t *j = json_loads(reply, 0, NULL);
+				const char *hold = json_string_value(json_object_get(j, "hold"));
+				char body[300], headers[80];
 				customers++; /* every booking a different customer */
 				snprintf(body, sizeof(body),
-				         "{\"hold\":\"%s\",\"name\":\"HTTP Bench\",\"email\":\"b%zu@example.com\","
+				         "{\"hold\":\"%s\",\"name\":\"HTTP "
+				         "Bench\",\"email\":\"b%zu@example.com\","
 				         "\"consent\":{\"sms\":false,\"email\":true}}",
-				         c->hold, customers);
-				snprintf(c->key, sizeof(c->key), "bench-%zu", customers);
-				snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/appointments", port);
-				conn_prepare(c, url, body, c->key);
+				         hold ? hold : "", customers);
+				json_decref(j);
+				snprintf(headers, sizeof(headers),
+				         "Content-Type: application/json\r\nIdempotency-Key: "
+				         "bench-%zu\r\n",
+				         customers);
+				httpc_request(&c->h, port, "POST", "/api/v1/appointments", headers,
+				              body, strlen(body));
 				c->stage = 1;
 				next_booking = false;
 			} else {
@@ -684,10 +692,12 @@ organised:
 				if(c->stage == 1 && code == 201) {
 					confirmed++;
 					if(n_lat < lat_cap)
-						blat[n_lat++] = (now_s() - booking_started[ci]) * 1000;
+						blat[n_lat++] =
+						    (now_s() - c->booking_started) * 1000;
 				} else if(code == 409) {
 					if(conflicts < 3 && getenv("OTD_BENCH_DEBUG"))
-						fprintf(stderr, "409 at stage %d: %.300s\n", c->stage, c->body.data);
+						fprintf(stderr, "409 at stage %d: %.300s\n",
+						        c->stage, reply);
 					conflicts++;
 				} else {
 					failures++;
@@ -695,25 +705,14 @@ organised:
 			}
 			if(next_booking) {
 				if(now_s() - bstart >= seconds) {
+					httpc_close(&c->h, ep);
 					active--;
 					continue;
 				}
-				struct target tg = targets[next_target++ % n_targets];
-				char body[200], ts[32];
-				otd_rfc3339_format(tg.start, ts, sizeof(ts));
-				snprintf(body, sizeof(body),
-				         "{\"address\":%lld,\"visit_type\":1,\"window_start\":\"%s\"}",
-				         (long long)tg.address, ts);
-				snprintf(url, sizeof(url), "http://127.0.0.1:%u/api/v1/holds", port);
-				conn_prepare(c, url, body, NULL);
-				c->stage = 0;
-				booking_started[ci] = now_s();
+				hold_request(c, port, &targets[next_target++ % n_targets]);
 			}
-			curl_easy_setopt(c->h, CURLOPT_PRIVATE, c);
-			curl_multi_add_handle(multi, c->h);
+			httpc_arm(&c->h, ep, false, c);
 		}
-		if(!seen)
-			curl_multi_poll(multi, NULL, 0, 100, NULL);
 	}
 	double bsecs = now_s() - bstart;
 	qsort(blat, n_lat, sizeof(double), cmp_double);
@@ -730,7 +729,7 @@ organised:
 	/* What the writer did during the bookings, from /metrics. */
 	{
 		struct writer_counters w1;
-		writer_counters(&conns[0], port, &w1);
+		writer_counters(port, &w1);
 		double jobs = w1.jobs - w0.jobs, commits = w1.commits - w0.commits;
 		double pages = w1.pages - w0.pages, busy = w1.busy - w0.busy;
 		double in_commit = w1.commit - w0.commit;
@@ -742,13 +741,9 @@ organised:
 		       "%.3f ms in COMMIT (log written and synced)\n",
 		       100 * busy / bsecs, 1000 * busy / per, 1000 * in_commit / per);
 	}
-	for(int i = 0; i < n_conns; i++) {
-		curl_easy_cleanup(conns[i].h);
-		curl_slist_free_all(conns[i].hdr);
-		otd_buf_cleanup(&conns[i].body);
-		free(conns[i].post);
-	}
-	curl_multi_cleanup(multi);
+	for(int i = 0; i < n_conns; i++)
+		httpc_close(&conns[i].h, ep);
+	close(ep);
 	kill(pid, SIGTERM);
 	int status;
 	waitpid(pid, &status, 0);
@@ -761,7 +756,7 @@ organised:
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if(system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", dir);
-	return failures ? 1 : 0;
+	return failures || lost ? 1 : 0;
 fail:
 	fprintf(stderr, "bench_booking: %s\n", err.message);
 	return 1;

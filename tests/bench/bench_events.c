@@ -85,6 +85,7 @@
 #include "app/planning.h"
 #include "app/tzload.h"
 #include "cli/config_file.h"
+#include "httpc.h"
 #include "onthedot/civil.h"
 #include "onthedot/mem.h"
 #include "onthedot/reference.h"
@@ -710,73 +711,22 @@ static int load_body(const struct org *o, size_t r, const char *at, char *out, s
  * non-blocking socket (libcurl's multi interface cost this bench most of a
  * core at 5,000 requests a second, taken from the server it measures). */
 struct lconn {
-	int fd;
-	char *out; /* the request being sent */
-	size_t out_len, out_off;
-	char in[REPLY_MAX + 1024];
-	size_t in_len;
-	double started;
+	struct httpc h;
 	bool late;
 };
 
-static int lconn_connect(unsigned port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if(fd < 0)
-		return -1;
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if(connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0 && errno != EINPROGRESS) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Builds request q into c->out (headers from the visitor's prepared list). */
+/* Builds request q into c (headers from the visitor's prepared list). */
 static void lconn_request(struct lconn *c, const struct org *o, unsigned port, size_t q,
                           const char *body, size_t len)
 {
-	struct otd_buf b;
-	otd_buf_init(&b, 512 + len);
-	otd_buf_printf(&b, "POST /api/v1/visitor/events HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n", port);
+	struct otd_buf hdr;
+	otd_buf_init(&hdr, 256);
 	for(const struct curl_slist *h = o->days[q % o->n].hdr; h; h = h->next)
-		otd_buf_printf(&b, "%s\r\n", h->data);
-	otd_buf_printf(&b, "Content-Length: %zu\r\n\r\n", len);
-	otd_buf_append(&b, body, len);
-	free(c->out);
-	c->out_len = b.len;
-	c->out = otd_buf_steal(&b);
-	c->out_off = 0;
-	c->in_len = 0;
+		otd_buf_printf(&hdr, "%s\r\n", h->data);
+	char *headers = otd_buf_steal(&hdr);
+	httpc_request(&c->h, port, "POST", "/api/v1/visitor/events", headers, body, len);
+	free(headers);
 	c->late = q % LATE_EVERY == LATE_EVERY - 1;
-	c->started = now_s();
-}
-
-/* A whole response in c->in: its status and body (NUL-terminated), or 0
- * while more is to come; -1 when it cannot be parsed. */
-static long lconn_response(struct lconn *c, const char **body)
-{
-	c->in[c->in_len] = '\0';
-	char *end = strstr(c->in, "\r\n\r\n");
-	if(!end)
-		return c->in_len >= sizeof(c->in) - 1 ? -1 : 0;
-	long code = strncmp(c->in, "HTTP/1.1 ", 9) == 0 ? strtol(c->in + 9, NULL, 10) : -1;
-	if(code < 100)
-		return -1; /* not an HTTP answer: counted as a transport error */
-	size_t clen = 0;
-	for(char *l = c->in; l < end; l = strstr(l, "\r\n") + 2)
-		if(strncasecmp(l, "Content-Length:", 15) == 0)
-			clen = strtoul(l + 15, NULL, 10);
-	size_t need = (size_t)(end + 4 - c->in) + clen;
-	if(need > sizeof(c->in) - 1)
-		return -1;
-	if(c->in_len < need)
-		return 0;
-	*body = end + 4;
-	return code;
 }
 
 /* The bodies of the load: prepared before the clock starts, then built on
@@ -823,14 +773,12 @@ static void run_load(struct org *o, const struct server *srv, const char *at, do
 	int active = 0;
 	for(int i = 0; i < connections; i++) {
 		struct lconn *c = &conns[i];
-		c->fd = lconn_connect(srv->port);
-		if(c->fd < 0) {
+		if(!httpc_connect(&c->h, srv->port)) {
 			r->transport++;
 			continue;
 		}
 		lconn_next(c, &lb, srv->port, r->sent++);
-		struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
-		epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+		httpc_arm(&c->h, ep, true, c);
 		active++;
 	}
 	struct epoll_event evs[128];
@@ -843,49 +791,21 @@ static void run_load(struct org *o, const struct server *srv, const char *at, do
 		double now = now_s();
 		for(int k = 0; k < n; k++) {
 			struct lconn *c = evs[k].data.ptr;
-			bool dead =
-			    (evs[k].events & (EPOLLERR | EPOLLHUP)) && !(evs[k].events & EPOLLIN);
-			if(!dead && c->out_off < c->out_len && (evs[k].events & EPOLLOUT)) {
-				ssize_t w = send(c->fd, c->out + c->out_off,
-				                 c->out_len - c->out_off, MSG_NOSIGNAL);
-				if(w > 0)
-					c->out_off += (size_t)w;
-				else if(w < 0 && errno != EAGAIN)
-					dead = true;
-				if(c->out_off == c->out_len) {
-					struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
-					epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
-				}
-			}
-			long code = 0;
 			const char *reply = NULL;
-			if(!dead && (evs[k].events & EPOLLIN)) {
-				ssize_t got = recv(c->fd, c->in + c->in_len,
-				                   sizeof(c->in) - 1 - c->in_len, 0);
-				if(got > 0) {
-					c->in_len += (size_t)got;
-					code = lconn_response(c, &reply);
-					dead = code < 0;
-				} else if(got == 0 || errno != EAGAIN) {
-					dead = true;
-				}
-			}
+			long code = httpc_on_events(&c->h, ep, evs[k].events, &reply);
+			bool dead = code < 0;
 			if(dead) {
 				/* Counted, and the connection opened again while the run
 				 * lasts, so a closed connection does not thin the load. */
 				r->done++;
 				r->transport++;
-				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-				close(c->fd);
-				c->fd = now - t0 < seconds ? lconn_connect(srv->port) : -1;
-				if(c->fd < 0) {
+				httpc_close(&c->h, ep);
+				if(now - t0 >= seconds || !httpc_connect(&c->h, srv->port)) {
 					active--;
 					continue;
 				}
 				lconn_next(c, &lb, srv->port, r->sent++);
-				struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT,
-				                         .data.ptr = c};
-				epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+				httpc_arm(&c->h, ep, true, c);
 				continue;
 			}
 			if(code == 0)
@@ -897,7 +817,7 @@ static void run_load(struct org *o, const struct server *srv, const char *at, do
 				r->codes[code]++;
 				if(code == 200) {
 					if(r->n_lat < lat_cap)
-						r->lat_ms[r->n_lat++] = (now - c->started) * 1e3;
+						r->lat_ms[r->n_lat++] = (now - c->h.started) * 1e3;
 					if(c->late)
 						r->lates++;
 					else
@@ -914,25 +834,19 @@ static void run_load(struct org *o, const struct server *srv, const char *at, do
 				}
 			}
 			if(now - t0 >= seconds) {
-				epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-				close(c->fd);
-				c->fd = -1;
+				httpc_close(&c->h, ep);
 				active--;
 				continue;
 			}
 			lconn_next(c, &lb, srv->port, r->sent++);
-			struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = c};
-			epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+			httpc_arm(&c->h, ep, false, c);
 		}
 	}
 	r->secs = now_s() - t0;
 	r->server_cpu = proc_cpu_s(srv->pid) - cpu0;
 	r->client_cpu = self_cpu_s() - self0;
-	for(int i = 0; i < connections; i++) {
-		if(conns[i].fd >= 0)
-			close(conns[i].fd);
-		free(conns[i].out);
-	}
+	for(int i = 0; i < connections; i++)
+		httpc_close(&conns[i].h, ep);
 	free(conns);
 	close(ep);
 	free(spare);
