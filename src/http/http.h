@@ -64,6 +64,7 @@ struct otd_req {
 	struct otd_server *srv;
 	struct otd_app *app;
 	struct MHD_Connection *conn;
+	int worker; /* the index of the worker serving it (server.c), or -1 */
 	enum http_method method;
 	char *path; /* owned copy of the path, split in place for params */
 	const struct route *route;

@@ -9,9 +9,11 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -39,10 +41,17 @@ struct ip_count {
 };
 
 struct otd_server {
-	struct MHD_Daemon *daemon;
+	struct MHD_Daemon **daemons; /* one per worker thread (http.threads) */
+	unsigned n_daemons;
+	unsigned conn_limit; /* connections each daemon takes */
+	unsigned next;       /* the daemon the acceptor tries first (its own) */
+	_Atomic int *busy;   /* per daemon: requests begun and not completed */
 	struct otd_app *app;
 	int listen_fd;
 	unsigned port;
+	int wake[2];        /* a pipe: a byte in wake[1] stops the acceptor */
+	pthread_t acceptor; /* accepts, and hands each connection to a worker */
+	bool acceptor_started;
 	size_t max_body;
 	unsigned per_ip_limit;
 	char **trusted;
@@ -356,6 +365,17 @@ void req_resume(struct otd_req *req)
 
 /* ---- request lifecycle ---------------------------------------------- */
 
+/* The index of the worker (daemon) serving conn, or -1. */
+static int worker_of(const struct otd_server *srv, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_DAEMON);
+	for(unsigned i = 0; ci && i < srv->n_daemons; i++)
+		if(srv->daemons[i] == ci->daemon)
+			return (int)i;
+	return -1;
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct otd_server *srv = cls;
@@ -372,6 +392,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 	snprintf(req->request_id, sizeof(req->request_id), "%08x%012llx", srv->id_prefix,
 	         (unsigned long long)n);
 	atomic_fetch_add(&srv->inflight, 1);
+	req->worker = worker_of(srv, conn);
+	if(req->worker >= 0)
+		atomic_fetch_add(&srv->busy[req->worker], 1);
 	return req;
 }
 
@@ -567,6 +590,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	if(!req)
 		return;
+	int req_worker = req->worker;
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	double secs = (double)(now.tv_sec - req->started.tv_sec) +
@@ -603,6 +627,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	otd_buf_cleanup(&req->body);
 	free(req);
 	*con_cls = NULL;
+	if(req_worker >= 0)
+		atomic_fetch_sub(&srv->busy[req_worker], 1);
 	atomic_fetch_sub(&srv->inflight, 1);
 }
 
@@ -689,6 +715,82 @@ static enum otd_status bind_listen(const char *spec, int *fd_out, unsigned *port
 	return OTD_OK;
 }
 
+/* Hands connection fd to a worker (a libmicrohttpd daemon with one
+ * thread): of those with room, one with the fewest requests in progress,
+ * the next in turn among equals. Left to libmicrohttpd's own pool,
+ * whichever worker woke first accepted every connection waiting: eight
+ * connections opened at once could all share one worker, and a request
+ * waiting for the database then held up the seven others (issue 3:
+ * bookings over eight connections ran at half speed, all on one worker,
+ * in three runs of ten). A worker busy with a request is passed over while
+ * another is idle, as a pool worker busy in a handler does not accept. */
+static void hand_over(struct otd_server *srv, int fd, const struct sockaddr *a, socklen_t len)
+{
+	int best = -1, best_busy = 0;
+	for(unsigned i = 0; i < srv->n_daemons; i++) {
+		unsigned k = (srv->next + i) % srv->n_daemons;
+		const union MHD_DaemonInfo *info =
+		    MHD_get_daemon_info(srv->daemons[k], MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if(info && info->num_connections >= srv->conn_limit)
+			continue;
+		int busy = atomic_load(&srv->busy[k]);
+		if(best < 0 || busy < best_busy) {
+			best = (int)k;
+			best_busy = busy;
+		}
+		if(busy == 0)
+			break;
+	}
+	if(best < 0) {
+		close(fd); /* every worker is full: http.max_connections */
+		http_metrics_refused(srv->metrics);
+		return;
+	}
+	srv->next = ((unsigned)best + 1) % srv->n_daemons;
+	/* Closes fd itself when refused (on_accept, the per-address limit). */
+	MHD_add_connection(srv->daemons[best], fd, a, len);
+}
+
+/* The acceptor: takes connections off the listening socket and hands each
+ * to a worker (hand_over). */
+static void *acceptor_main(void *arg)
+{
+	struct otd_server *srv = arg;
+	pthread_setname_np(pthread_self(), "otd-accept");
+	struct pollfd p[2] = {{.fd = srv->listen_fd, .events = POLLIN},
+	                      {.fd = srv->wake[0], .events = POLLIN}};
+	for(;;) {
+		if(poll(p, 2, -1) < 0) {
+			if(errno == EINTR)
+				continue;
+			otd_log(OTD_LOG_ERROR, "accept_failed", "{s:s}", "detail", strerror(errno));
+			return NULL;
+		}
+		if(p[1].revents)
+			return NULL; /* http_server_stop */
+		for(;;) {
+			struct sockaddr_storage a;
+			socklen_t len = sizeof(a);
+			int fd = accept4(srv->listen_fd, (struct sockaddr *)&a, &len,
+			                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+			if(fd >= 0) {
+				hand_over(srv, fd, (struct sockaddr *)&a, len);
+				continue;
+			}
+			if(errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if(errno != EAGAIN && errno != EWOULDBLOCK) {
+				/* Out of descriptors or memory: the waiting connection
+				 * stays queued; try again shortly rather than spin. */
+				otd_log(OTD_LOG_WARN, "accept_failed", "{s:s}", "detail",
+				        strerror(errno));
+				usleep(100000);
+			}
+			break;
+		}
+	}
+}
+
 enum otd_status http_server_start(struct otd_app *app, struct otd_server **out,
                                   struct otd_error *err)
 {
@@ -723,8 +825,10 @@ enum otd_status http_server_start(struct otd_app *app, struct otd_server **out,
 		free(srv);
 		return st;
 	}
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-	                 MHD_USE_ERROR_LOG;
+	/* Connections come from acceptor_main (MHD_add_connection). */
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+	                 MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
+	                 MHD_USE_ITC;
 	/* HTTPS: GnuTLS asks on_tls_cert for the pair in force in each
 	 * handshake, so a reload needs no restart. TLS 1.2 and 1.3 only. */
 	struct MHD_OptionItem tls_opts[] = {
@@ -735,24 +839,50 @@ enum otd_status http_server_start(struct otd_app *app, struct otd_server **out,
 	struct MHD_OptionItem no_opts[] = {{MHD_OPTION_END, 0, NULL}};
 	if(srv->tls)
 		flags |= MHD_USE_TLS;
-	srv->daemon = MHD_start_daemon(
-	    flags, 0, on_accept, srv, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-	    MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
-	    (unsigned)cfg->http.threads, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned)cfg->http.max_connections, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned)cfg->http.idle_timeout, MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION,
-	    on_connection, srv, MHD_OPTION_ARRAY, srv->tls ? tls_opts : no_opts, MHD_OPTION_END);
-	if(!srv->daemon) {
+	srv->n_daemons = (unsigned)cfg->http.threads;
+	srv->conn_limit =
+	    ((unsigned)cfg->http.max_connections + srv->n_daemons - 1) / srv->n_daemons;
+	srv->daemons = xcalloc(srv->n_daemons, sizeof(*srv->daemons));
+	srv->busy = xcalloc(srv->n_daemons, sizeof(*srv->busy));
+	bool started = true;
+	for(unsigned i = 0; i < srv->n_daemons && started; i++) {
+		srv->daemons[i] = MHD_start_daemon(
+		    flags, 0, on_accept, srv, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER,
+		    on_mhd_log, srv, MHD_OPTION_CONNECTION_LIMIT, srv->conn_limit,
+		    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->http.idle_timeout,
+		    MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_NOTIFY_COMPLETED,
+		    on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+		    MHD_OPTION_ARRAY, srv->tls ? tls_opts : no_opts, MHD_OPTION_END);
+		started = srv->daemons[i] != NULL;
+	}
+	int nb = started ? fcntl(srv->listen_fd, F_GETFL) : -1;
+	if(!started || nb < 0 || fcntl(srv->listen_fd, F_SETFL, nb | O_NONBLOCK) != 0 ||
+	   pipe2(srv->wake, O_CLOEXEC) != 0) {
+		int e = errno;
+		for(unsigned i = 0; i < srv->n_daemons; i++)
+			if(srv->daemons[i])
+				MHD_stop_daemon(srv->daemons[i]);
+		free(srv->daemons);
+		free((void *)srv->busy);
 		close(srv->listen_fd);
 		http_metrics_free(srv->metrics);
 		pthread_mutex_destroy(&srv->ip_lock);
 		tls_close(srv->tls);
 		free(srv);
+		if(!started)
+			return otd_error_set(
+			    err, OTD_EIO, "http_start_failed", NULL,
+			    "The HTTP server could not start (see the libmicrohttpd log line).");
 		return otd_error_set(err, OTD_EIO, "http_start_failed", NULL,
-		                     "The HTTP server could not start (see the libmicrohttpd log line).");
+		                     "The HTTP server could not start: %s.", strerror(e));
 	}
 	srv->streams = http_streams_start(app);
+	srv->acceptor_started = pthread_create(&srv->acceptor, NULL, acceptor_main, srv) == 0;
+	if(!srv->acceptor_started) {
+		http_server_stop(srv, 0);
+		return otd_error_set(err, OTD_EIO, "http_start_failed", NULL,
+		                     "The HTTP server could not start its acceptor thread.");
+	}
 	*out = srv;
 	return OTD_OK;
 }
@@ -814,7 +944,15 @@ void http_server_stop(struct otd_server *srv, int grace_s)
 {
 	if(!srv)
 		return;
-	int fd = MHD_quiesce_daemon(srv->daemon);
+	/* No new connections: the acceptor stops, the listening socket closes. */
+	if(srv->acceptor_started) {
+		ssize_t w = write(srv->wake[1], "x", 1);
+		(void)w;
+		pthread_join(srv->acceptor, NULL);
+	}
+	close(srv->wake[0]);
+	close(srv->wake[1]);
+	close(srv->listen_fd);
 	/* Live streams end and are resumed: MHD_stop_daemon must find no
 	 * connection suspended (TRAPS.md). */
 	http_streams_stop(srv->streams, grace_s);
@@ -822,9 +960,10 @@ void http_server_stop(struct otd_server *srv, int grace_s)
 	 * as in flight only while a request is being processed. */
 	for(int waited = 0; waited < grace_s * 100 && atomic_load(&srv->inflight) > 0; waited++)
 		usleep(10000);
-	MHD_stop_daemon(srv->daemon);
-	if(fd >= 0)
-		close(fd);
+	for(unsigned i = 0; i < srv->n_daemons; i++)
+		MHD_stop_daemon(srv->daemons[i]);
+	free(srv->daemons);
+	free((void *)srv->busy);
 	tls_close(srv->tls); /* every connection, and its reference, is gone */
 	for(size_t i = 0; i < IP_BUCKETS; i++) {
 		struct ip_count *e = srv->ip_table[i];
