@@ -24,9 +24,12 @@
 """
 
 import errno
+import json
 import os
 import re
+import select
 import shutil
+import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -205,6 +208,71 @@ class TestLockedDatabase(FaultCase):
         while not log_events(srv, "store_writes_recovered") and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertTrue(log_events(srv, "store_writes_recovered"))
+
+
+def read_answer(sock, limit=10.0):
+    """One whole HTTP answer (it carries Content-Length) read from sock."""
+    sock.settimeout(limit)
+    data = b""
+    while True:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if sep:
+            m = re.search(rb"(?im)^content-length: *([0-9]+)", head)
+            if len(rest) >= (int(m.group(1)) if m else 0):
+                return data
+        chunk = sock.recv(65536)
+        if not chunk:
+            return data
+        data += chunk
+
+
+@otd.requires_sqlite("another process holding SQLite's write lock")
+class TestWorkersKeepServing(FaultCase):
+    """A request waiting for the database holds up its own worker only:
+    connections opened together go to different workers, and one opened
+    while a worker waits goes to another (http.threads 4)."""
+    server_env = {"ONTHEDOT_STORE_BUSY_TIMEOUT_MS": "4000",
+                  "ONTHEDOT_STORE_WRITER_WAIT_MS": "8000",
+                  "ONTHEDOT_HTTP_THREADS": "4"}
+
+    def test_a_waiting_request_does_not_hold_up_the_others(self):
+        srv = self.srv
+        # Four connections opened at once: each connect is started before
+        # any completes, as a browser or a load balancer opens them.
+        conns = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(4)]
+        for s in conns:
+            s.setblocking(False)
+            s.connect_ex(("127.0.0.1", srv.port))
+        for s in conns:
+            select.select([], [s], [], 10)
+            s.setblocking(True)
+        time.sleep(0.3)
+        lock = WriteLock(srv.db)
+        try:
+            body = json.dumps({"code": "workers", "name": "Workers", "skill": "gas",
+                               "duration_median_minutes": 30,
+                               "window_minutes": 60}).encode()
+            srv.note_secret(srv.token)
+            conns[0].sendall(b"POST /api/v1/visit-types HTTP/1.1\r\nHost: t\r\n"
+                             b"Authorization: Bearer " + srv.token.encode() +
+                             b"\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: %d\r\n\r\n" % len(body) + body)
+            time.sleep(0.5)  # the write now waits for the lock, in its worker
+            for s in conns[1:]:
+                t0 = time.monotonic()
+                s.sendall(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                answer = read_answer(s, 10)
+                self.assertTrue(answer.startswith(b"HTTP/1.1 200 "), answer[:200])
+                self.assertLess(time.monotonic() - t0, 1.5, "held up behind the write")
+            t0 = time.monotonic()
+            self.assertEqual(srv.request("GET", "/healthz", timeout=10).status, 200)
+            self.assertLess(time.monotonic() - t0, 1.5, "a new connection waited")
+        finally:
+            lock.release()
+        answer = read_answer(conns[0], 20)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 201 "), answer[:300])
+        for s in conns:
+            s.close()
 
 
 @otd.requires_sqlite("SQLite's single writer queue and its wait")
