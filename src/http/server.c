@@ -721,9 +721,10 @@ static enum otd_status bind_listen(const char *spec, int *fd_out, unsigned *port
  * whichever worker woke first accepted every connection waiting: eight
  * connections opened at once could all share one worker, and a request
  * waiting for the database then held up the seven others (issue 3:
- * bookings over eight connections ran at half speed, all on one worker,
- * in three runs of ten). A worker busy with a request is passed over while
- * another is idle, as a pool worker busy in a handler does not accept. */
+ * bookings over eight connections ran all on one worker, at about half
+ * speed, in about a third of runs). A worker busy with a request is passed
+ * over while another is idle, as a pool worker busy in a handler does not
+ * accept. */
 static void hand_over(struct otd_server *srv, int fd, const struct sockaddr *a, socklen_t len)
 {
 	int best = -1, best_busy = 0;
