@@ -491,6 +491,18 @@ enum otd_status app_slots(struct otd_app *app, const struct otd_slot_query *q,
 
 /* ---- holds ------------------------------------------------------------------ */
 
+/* A day for the cache once its transaction commits (store_after_commit):
+ * put in the cache, or, when it could not be built, the cached copy
+ * dropped; either way the caller need not invalidate it. */
+struct day_put {
+	struct otd_app *app;
+	const struct plan_catalog *cat;
+	int64_t visitor_id;
+	char local_date[11];
+	struct plan_day *day; /* the caller frees what is left */
+	bool done;
+};
+
 struct hold_candidate {
 	int64_t visitor_id;
 	double travel;
@@ -511,6 +523,7 @@ struct hold_job {
 	const struct plan_visit_type *type;
 	int64_t own_visitor; /* rescheduling: where the booking is now */
 	char own_date[11];
+	struct day_put put; /* the day after the hold, for the cache */
 };
 
 static int hold_candidate_cmp(const void *a, const void *b)
@@ -688,9 +701,12 @@ static enum otd_status place_exact(struct otd_app *app, struct otd_conn *tx,
  * stored route order. Positions are spaced so a new stop usually takes the
  * middle of the gap between its neighbours: one row updated, not the whole
  * route (every page a booking touches is written to the log). When there
- * is no gap, the route is renumbered. */
+ * is no gap, the route is renumbered. With placed, *placed (the caller
+ * frees it) gets the route's items with the positions now stored, and
+ * *n_placed their number (on success only). */
 static enum otd_status write_order(struct otd_conn *tx, const struct plan_day *day,
                                    struct otd_route *route, long pos, int64_t new_id,
+                                   struct otd_route_item **placed, size_t *n_placed,
                                    struct otd_error *err)
 {
 	route->stops[pos].id = new_id;
@@ -726,8 +742,73 @@ static enum otd_status write_order(struct otd_conn *tx, const struct plan_day *d
 			items[k].route_position = (int)(k + 1) * POSITION_GAP;
 		st = store_route_order(tx, items, n, err);
 	}
-	free(items);
+	if(placed && st == OTD_OK) {
+		*placed = items;
+		*n_placed = n;
+	} else {
+		free(items);
+	}
 	return st;
+}
+
+/* The day a write job leaves behind, for the day cache: the visitor's day
+ * it placed a stop on (day, read inside the transaction, the hold or
+ * appointment left out of it left out here too), with the item added and
+ * the positions write_order stored (placed[0..n_placed)). Built as
+ * planner_build_day would build it from the database after the commit,
+ * without reading it back. NULL when it cannot be built. */
+static struct plan_day *day_after(struct otd_app *app, const struct plan_catalog *cat,
+                                  const struct plan_visitor *v, const struct plan_day *day,
+                                  const struct otd_route_item *added,
+                                  const struct otd_route_item *placed, size_t n_placed, int64_t now)
+{
+	size_t n = day->n_items + 1;
+	struct otd_route_item *items = xcalloc(n, sizeof(*items));
+	if(day->n_items)
+		memcpy(items, day->items, day->n_items * sizeof(*items));
+	items[n - 1] = *added;
+	for(size_t i = 0; i < n; i++)
+		for(size_t k = 0; k < n_placed; k++)
+			if(placed[k].kind == items[i].kind && placed[k].id == items[i].id)
+				items[i].route_position = placed[k].route_position;
+	qsort(items, n, sizeof(*items), store_route_item_cmp);
+	struct plan_day *d = xcalloc(1, sizeof(*d));
+	struct otd_error e;
+	if(planner_build_day_from(app->planner, cat, v, day->local_date, now, false, items, n, d,
+	                          &e) != OTD_OK) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static void day_put_run(void *arg)
+{
+	struct day_put *dp = arg;
+	if(dp->day)
+		planner_day_put(dp->app->planner, dp->cat, dp->day);
+	else
+		planner_day_invalidate(dp->app->planner, dp->visitor_id, dp->local_date);
+	dp->day = NULL;
+	dp->done = true;
+}
+
+/* At the end of a write job that placed item `added` on v's day (day, as
+ * place_exact read it) and stored the order (placed, from write_order):
+ * arranges for the day after the change to replace the cached one once
+ * the transaction commits. Nothing where the store cannot say when that is
+ * (the caller then invalidates as usual). */
+static void put_day_after_commit(struct otd_conn *tx, struct day_put *dp, struct otd_app *app,
+                                 const struct plan_catalog *cat, const struct plan_visitor *v,
+                                 const struct plan_day *day, const struct otd_route_item *added,
+                                 const struct otd_route_item *placed, size_t n_placed, int64_t now)
+{
+	plan_day_free(dp->day);
+	*dp = (struct day_put){.app = app, .cat = cat, .visitor_id = v->id};
+	memcpy(dp->local_date, day->local_date, sizeof(dp->local_date));
+	if(!store_after_commit(tx, day_put_run, dp))
+		return;
+	dp->day = day_after(app, cat, v, day, added, placed, n_placed, now);
 }
 
 static enum otd_status hold_write_job(struct otd_conn *tx, void *arg, struct otd_error *err)
@@ -778,13 +859,33 @@ static enum otd_status hold_write_job(struct otd_conn *tx, void *arg, struct otd
 			unsigned char hash[32];
 			secret_hash(j->out->token, hash);
 			st = store_hold_insert(tx, h, hash, err);
+			struct otd_route_item *order = NULL;
+			size_t n_order = 0;
 			if(st == OTD_OK)
-				st = write_order(tx, &day, &day.routes[ri], pos, h->id, err);
+				st = write_order(tx, &day, &day.routes[ri], pos, h->id, &order,
+				                 &n_order, err);
 			if(st == OTD_OK)
 				st = app_audit(tx, j->actor, j->now, "hold.create", "hold", h->id,
 				               json_pack("{s:I,s:s}", "visitor_id", (json_int_t)v->id, "date",
 				                         j->date),
 				               err);
+			/* Not for a move: the day read here left the appointment out. */
+			if(st == OTD_OK && !h->for_appointment && h->address_id) {
+				struct otd_route_item added = {.kind = OTD_ITEM_HOLD,
+				                               .id = h->id,
+				                               .lat = j->lat,
+				                               .lon = j->lon,
+				                               .window_start = h->window_start,
+				                               .window_end = h->window_end,
+				                               .median_min = j->type->median_min,
+				                               .spread = j->type->spread,
+				                               .visit_type_id = h->visit_type_id,
+				                               .route_position = -1,
+				                               .expires_at = h->expires_at};
+				put_day_after_commit(tx, &j->put, app, j->cat, v, &day, &added,
+				                     order, n_order, j->now);
+			}
+			free(order);
 			plan_day_cleanup(&day);
 			return st;
 		}
@@ -809,8 +910,9 @@ enum otd_status app_hold_create(struct otd_app *app, const struct otd_principal 
 		                   "That window has just been taken; here are the nearest others.");
 	if(st == OTD_OK)
 		st = store_write(app->store, hold_write_job, &j, err);
-	if(st == OTD_OK)
+	if(st == OTD_OK && !j.put.done)
 		planner_day_invalidate(app->planner, out->hold.visitor_id, out->hold.local_date);
+	plan_day_free(j.put.day);
 	planner_catalog_release(app->planner, j.cat);
 	return st;
 }
@@ -1317,6 +1419,7 @@ struct book_job {
 	char local_date[11];
 	int64_t visitor_id;
 	int64_t conflict_address, conflict_type, conflict_start;
+	struct day_put put; /* the day after the booking, for the cache */
 };
 
 static enum otd_status replay_booking(struct book_job *j, struct otd_conn *tx, int64_t id,
@@ -1494,8 +1597,24 @@ static enum otd_status book_job(struct otd_conn *tx, void *arg, struct otd_error
 			otd_error_clear(err);
 		}
 	}
+	struct otd_route_item *order = NULL;
+	size_t n_order = 0;
 	if(st == OTD_OK)
-		st = write_order(tx, &day, &day.routes[ri], pos, a.id, err);
+		st = write_order(tx, &day, &day.routes[ri], pos, a.id, &order, &n_order, err);
+	struct otd_route_item added = {.kind = OTD_ITEM_VISIT,
+	                               .id = a.id,
+	                               .lat = s.lat,
+	                               .lon = s.lon,
+	                               .window_start = a.window_start,
+	                               .window_end = a.window_end,
+	                               .median_min = t->median_min,
+	                               .spread = t->spread,
+	                               .visit_type_id = a.visit_type_id,
+	                               .route_position = -1};
+	if(st == OTD_OK)
+		put_day_after_commit(tx, &j->put, app, j->cat, v, &day, &added, order, n_order,
+		                     j->now);
+	free(order);
 	plan_day_cleanup(&day);
 	if(st == OTD_OK)
 		st = store_hold_delete(tx, hold.id, err);
@@ -1673,8 +1792,9 @@ enum otd_status app_book(struct otd_app *app, const struct otd_principal *actor,
 	j.memo = &memo;
 	st = store_write(app->store, book_job, &j, err);
 	memo_cleanup(&memo);
-	if(st == OTD_OK && !out->replayed)
+	if(st == OTD_OK && !out->replayed && !j.put.done)
 		planner_day_invalidate(app->planner, j.visitor_id, j.local_date);
+	plan_day_free(j.put.day);
 	if(st == OTD_OK && !out->replayed)
 		publish_appointment(app, &out->a, out->a.visitor_id, "booked");
 	if(st == OTD_ECONFLICT) {
@@ -1821,7 +1941,8 @@ static enum otd_status offer_freed(struct otd_app *app, struct otd_conn *tx,
 			secret_hash(token, hash);
 			st = store_hold_insert(tx, &h, hash, err);
 			if(st == OTD_OK)
-				st = write_order(tx, &day, &day.routes[ri], pos, h.id, err);
+				st = write_order(tx, &day, &day.routes[ri], pos, h.id, NULL, NULL,
+				                 err);
 			if(st == OTD_OK)
 				st = store_waitlist_offered(tx, w.a.id, h.id, now, err);
 			if(st == OTD_OK) {
@@ -1929,7 +2050,8 @@ static enum otd_status hold_replacement(struct otd_app *app, struct otd_conn *tx
 			secret_hash(token, hash);
 			st = store_hold_insert(tx, out, hash, err);
 			if(st == OTD_OK)
-				st = write_order(tx, &day, &day.routes[ri], pos, out->id, err);
+				st = write_order(tx, &day, &day.routes[ri], pos, out->id, NULL,
+				                 NULL, err);
 			*held = st == OTD_OK;
 		}
 		plan_day_cleanup(&day);
@@ -2377,7 +2499,7 @@ static enum otd_status reschedule_job(struct otd_conn *tx, void *arg, struct otd
 		st = store_appointment_move(tx, j->id, v->id, hold.local_date, hold.window_start,
 		                            hold.window_end, version, j->now, err);
 	if(st == OTD_OK)
-		st = write_order(tx, &day, &day.routes[ri], pos, j->id, err);
+		st = write_order(tx, &day, &day.routes[ri], pos, j->id, NULL, NULL, err);
 	plan_day_cleanup(&day);
 	if(st == OTD_OK)
 		st = store_hold_delete(tx, hold.id, err);
@@ -2691,7 +2813,7 @@ static enum otd_status reassign_job(struct otd_conn *tx, void *arg, struct otd_e
 		                  "promise (or works no shift then).",
 		                  v->name);
 	if(st == OTD_OK)
-		st = write_order(tx, &day, &day.routes[ri], pos, j->id, err);
+		st = write_order(tx, &day, &day.routes[ri], pos, j->id, NULL, NULL, err);
 	if(st == OTD_OK)
 		st = booking_reassigned(app, tx, j->cat, j->actor, j->id, v->id, r->source,
 		                        j->reason, j->now, j->out, err);

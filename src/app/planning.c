@@ -127,6 +127,11 @@ static void day_free(struct plan_day *d)
 	free(d);
 }
 
+void plan_day_free(struct plan_day *d)
+{
+	day_free(d);
+}
+
 static void drop_all_days(struct otd_planner *p);
 
 void planner_free(struct otd_planner *p)
@@ -594,10 +599,6 @@ enum otd_status planner_build_day(const struct otd_planner *p, struct otd_conn *
                                   struct otd_error *err)
 {
 	memset(out, 0, sizeof(*out));
-	out->visitor_id = v->id;
-	snprintf(out->local_date, sizeof(out->local_date), "%s", local_date);
-	out->built_at = now;
-	out->valid_until = INT64_MAX;
 	int64_t day_start, day_end;
 	if(!planner_day_bounds(p, local_date, &day_start, &day_end))
 		return otd_error_set(err, OTD_EINVAL, "invalid_date", "date", "Not a date: %s.",
@@ -609,21 +610,11 @@ enum otd_status planner_build_day(const struct otd_planner *p, struct otd_conn *
 	if(vs != OTD_OK && vs != OTD_ENOTFOUND)
 		return vs;
 	bool off = vs == OTD_OK && strcmp(vd.state, "unavailable") == 0;
-	/* A shift belongs to the day it starts on. */
-	for(size_t i = 0; !off && i < v->n_occ && out->n_routes < PLAN_ROUTES_MAX; i++) {
-		if(v->occ[i].start < day_start || v->occ[i].start >= day_end)
-			continue;
-		otd_route_init(&out->routes[out->n_routes], v->base_lat, v->base_lon, v->occ[i].start,
-		               v->occ[i].end);
-		out->n_routes++;
-	}
 	struct otd_route_item *items = NULL;
 	size_t n = 0;
 	enum otd_status st = store_route_items(c, v->id, local_date, now, &items, &n, err);
-	if(st) {
-		plan_day_cleanup(out);
+	if(st)
 		return st;
-	}
 	/* Drop what the caller leaves out. */
 	size_t k = 0;
 	for(size_t i = 0; i < n; i++) {
@@ -635,7 +626,33 @@ enum otd_status planner_build_day(const struct otd_planner *p, struct otd_conn *
 		 * is not capacity for that appointment's own route check. */
 		items[k++] = items[i];
 	}
-	n = k;
+	return planner_build_day_from(p, cat, v, local_date, now, off, items, k, out, err);
+}
+
+enum otd_status planner_build_day_from(const struct otd_planner *p, const struct plan_catalog *cat,
+                                       const struct plan_visitor *v, const char *local_date,
+                                       int64_t now, bool off, struct otd_route_item *items,
+                                       size_t n, struct plan_day *out, struct otd_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	out->visitor_id = v->id;
+	snprintf(out->local_date, sizeof(out->local_date), "%s", local_date);
+	out->built_at = now;
+	out->valid_until = INT64_MAX;
+	int64_t day_start, day_end;
+	if(!planner_day_bounds(p, local_date, &day_start, &day_end)) {
+		free(items);
+		return otd_error_set(err, OTD_EINVAL, "invalid_date", "date", "Not a date: %s.",
+		                     local_date);
+	}
+	/* A shift belongs to the day it starts on. */
+	for(size_t i = 0; !off && i < v->n_occ && out->n_routes < PLAN_ROUTES_MAX; i++) {
+		if(v->occ[i].start < day_start || v->occ[i].start >= day_end)
+			continue;
+		otd_route_init(&out->routes[out->n_routes], v->base_lat, v->base_lon,
+		               v->occ[i].start, v->occ[i].end);
+		out->n_routes++;
+	}
 	out->items = items;
 	out->n_items = n;
 	for(size_t r = 0; r < out->n_routes; r++)
@@ -846,6 +863,39 @@ void planner_day_invalidate(struct otd_planner *p, int64_t visitor_id, const cha
 			day_free(d);
 	}
 	pthread_mutex_unlock(&p->mu);
+}
+
+void planner_day_put(struct otd_planner *p, const struct plan_catalog *cat, struct plan_day *day)
+{
+	pthread_mutex_lock(&p->mu);
+	p->generation++;
+	const struct plan_catalog *cur = p->cells_for;
+	const struct plan_visitor *v = cur ? plan_catalog_visitor(cur, day->visitor_id) : NULL;
+	struct plan_day **cell = v ? cell_of(p, cur, v, day->local_date) : NULL;
+	if(!cell) {
+		p->wide_gen = p->generation; /* as planner_day_invalidate */
+		pthread_mutex_unlock(&p->mu);
+		day_free(day);
+		return;
+	}
+	p->cell_gen[cell - p->cells] = p->generation;
+	struct plan_day *old = *cell;
+	/* Built against another catalog (it changed meanwhile): only dropped. */
+	bool keep = cat == cur;
+	*cell = keep ? day : NULL;
+	if(keep) {
+		day->refs = 1; /* the cache's */
+		if(!old)
+			p->n_days++;
+	} else if(old) {
+		p->n_days--;
+	}
+	bool last = old && --old->refs == 0;
+	pthread_mutex_unlock(&p->mu);
+	if(last)
+		day_free(old);
+	if(!keep)
+		day_free(day);
 }
 
 void planner_stats(struct otd_planner *p, uint64_t *hits, uint64_t *builds, size_t *days)

@@ -154,8 +154,34 @@ enum otd_status planner_build_day(const struct otd_planner *p, struct otd_conn *
                                   struct otd_error *err);
 void plan_day_cleanup(struct plan_day *d);
 
+/* What planner_build_day does once it has read the day: builds the routes
+ * of visitor v on local_date from items, in the order store_route_items
+ * gives them (store_route_item_cmp), with the exclusions already made.
+ * off: the visitor is unavailable that day (no routes). Takes items over,
+ * also on failure (OTD_EINVAL: local_date is not a date). A pure function
+ * of its arguments: the writer uses it to build the day it has just
+ * changed without reading it back (planner_day_put). */
+enum otd_status planner_build_day_from(const struct otd_planner *p, const struct plan_catalog *cat,
+                                       const struct plan_visitor *v, const char *local_date,
+                                       int64_t now, bool off, struct otd_route_item *items,
+                                       size_t n, struct plan_day *out, struct otd_error *err);
+
+/* Frees a day from the heap that is in no cache (plan_day_cleanup, then
+ * free). NULL is fine. */
+void plan_day_free(struct plan_day *d);
+
 /* Drops the cached day of visitor on local_date (after a commit). */
 void planner_day_invalidate(struct otd_planner *p, int64_t visitor_id, const char *local_date);
+
+/* Puts day (on the heap, refs 0), the day of day->visitor_id on
+ * day->local_date exactly as a transaction has just committed it, in the
+ * cache in place of any copy, and takes it over. It counts as an
+ * invalidation: a reader whose snapshot began before never caches over it.
+ * Called on the writer's thread in commit order (store_after_commit), so a
+ * later commit's change is never hidden behind it. Built against a catalog
+ * that is no longer the cache's (cat), or with no cell for it, the day is
+ * freed and the cached copy dropped, as planner_day_invalidate does. */
+void planner_day_put(struct otd_planner *p, const struct plan_catalog *cat, struct plan_day *day);
 
 /* The route of day d whose shift occurrence contains [start, end), or -1. */
 long plan_day_route_for(const struct plan_day *d, int64_t start, int64_t end);

@@ -391,6 +391,23 @@ enum otd_status store_route_items(struct otd_conn *c, int64_t visitor_id, const 
 	return OTD_OK;
 }
 
+int store_route_item_cmp(const void *a, const void *b)
+{
+	/* As store_route_items' ORDER BY: positioned first (a NULL position
+	 * reads as -1), then position, window start, id. */
+	const struct otd_route_item *x = a, *y = b;
+	bool xn = x->route_position < 0, yn = y->route_position < 0;
+	if(xn != yn)
+		return xn ? 1 : -1;
+	if(x->route_position != y->route_position)
+		return x->route_position < y->route_position ? -1 : 1;
+	if(x->window_start != y->window_start)
+		return x->window_start < y->window_start ? -1 : 1;
+	if(x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return (int)x->kind - (int)y->kind;
+}
+
 enum otd_status store_route_order(struct otd_conn *tx, const struct otd_route_item *items,
                                   size_t n, struct otd_error *err)
 {

@@ -96,6 +96,11 @@ enum otd_status store_route_items(struct otd_conn *c, int64_t visitor_id, const 
                                   int64_t now, struct otd_route_item **out, size_t *n,
                                   struct otd_error *err);
 
+/* qsort comparison in the order store_route_items returns items: those
+ * with a route position first, by position, then window start, then id
+ * (holds after appointments of the same id, where SQL leaves it open). */
+int store_route_item_cmp(const void *a, const void *b);
+
 /* Sets route_position of each of items[0..n) (appointments and holds) to
  * its route_position member. */
 enum otd_status store_route_order(struct otd_conn *tx, const struct otd_route_item *items,

@@ -21,6 +21,8 @@ struct write_job {
 	struct otd_error *err;
 	enum otd_status result;
 	int fault; /* enum otd_store_fault when result is not OTD_OK */
+	void (*after_fn)(void *); /* store_after_commit */
+	void *after_arg;
 	bool started;
 	bool done;
 	pthread_cond_t cv; /* signalled when done: only its caller wakes */
@@ -373,7 +375,11 @@ static int run_batch(struct otd_store *s, struct write_job **batch, int *np, int
 			berr = serr;
 			goto abort;
 		}
+		c->after_fn = NULL;
 		j->result = j->fn(c, j->ctx, j->err);
+		j->after_fn = j->result == OTD_OK ? c->after_fn : NULL;
+		j->after_arg = c->after_arg;
+		c->after_fn = NULL;
 		if(j->result != OTD_OK) {
 			if(j->err->status == OTD_OK)
 				otd_error_set(j->err, j->result, NULL, NULL, "The change was not made (%s).",
@@ -441,6 +447,9 @@ static int run_batch(struct otd_store *s, struct write_job **batch, int *np, int
 		return fault;
 	}
 	atomic_fetch_add(&s->commits, 1);
+	for(int k = 0; k < n; k++)
+		if(batch[k]->result == OTD_OK && batch[k]->after_fn)
+			batch[k]->after_fn(batch[k]->after_arg);
 	void (*hook)(void *) = atomic_load(&s->outbox_hook);
 	if(c->outbox_dirty && hook)
 		hook(atomic_load(&s->outbox_hook_arg));
@@ -713,6 +722,15 @@ enum otd_status store_write(struct otd_store *s, store_write_fn fn, void *ctx,
 	if(job.result != OTD_OK && job.fault > STORE_FAULT_NONE && job.fault < STORE_FAULT_COUNT)
 		atomic_fetch_add(&s->write_errors[job.fault], 1);
 	return job.result;
+}
+
+bool store_after_commit(struct otd_conn *tx, void (*fn)(void *), void *arg)
+{
+	if(!tx || !tx->db || !tx->writer || tx != tx->store->wconn)
+		return false;
+	tx->after_fn = fn;
+	tx->after_arg = arg;
+	return true;
 }
 
 /* ---- reads ----------------------------------------------------------- */

@@ -52,6 +52,9 @@ struct otd_conn {
 	bool outbox_dirty; /* this transaction queued a message */
 	int fault;         /* enum otd_store_fault of the last conn_fail, reset by the writer */
 	int fault_rc;      /* the result code (DB_*) of the last conn_fail */
+	/* store_after_commit of the write job running on it (SQLite's writer) */
+	void (*after_fn)(void *);
+	void *after_arg;
 	struct {
 		const char *sql; /* keyed by address: callers pass string literals */
 		struct otd_stmt *stmt;

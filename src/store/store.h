@@ -108,6 +108,16 @@ typedef enum otd_status (*store_write_fn)(struct otd_conn *tx, void *ctx, struct
 enum otd_status store_write(struct otd_store *s, store_write_fn fn, void *ctx,
                             struct otd_error *err);
 
+/* Asks the writer to call fn(arg) once the transaction holding the
+ * current write job (tx) has committed: on the writer's thread, before the
+ * job's caller is answered, in the order the jobs ran, so in commit order.
+ * Not called when the job fails or its transaction is not committed. One
+ * per job (a second call replaces the first). false, and fn is never
+ * called, where commits have no single order (PostgreSQL, whose write
+ * transactions run side by side) or tx is not in a write job. fn must be
+ * quick and must not use the store. */
+bool store_after_commit(struct otd_conn *tx, void (*fn)(void *), void *arg);
+
 /* A read job: runs on a pooled read connection inside one snapshot. */
 typedef enum otd_status (*store_read_fn)(struct otd_conn *c, void *ctx, struct otd_error *err);
 

@@ -197,6 +197,61 @@ START_TEST(failed_job_rolls_back_only_itself)
 }
 END_TEST
 
+/* ---- after commit ------------------------------------------------------ */
+
+struct hooked {
+	struct insert_ctx ins;
+	const char *path;
+	int seen; /* skills a fresh connection saw when the hook ran; -1: never ran */
+};
+
+static void count_from_outside(void *arg)
+{
+	struct hooked *h = arg;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	ck_assert_int_eq(sqlite3_open_v2(h->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM skills", -1, &st, NULL),
+	                 SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	h->seen = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static enum otd_status insert_hooked(struct otd_conn *tx, void *arg, struct otd_error *err)
+{
+	struct hooked *h = arg;
+	/* Asked before the job fails: a failed job's hook never runs. */
+	ck_assert(store_after_commit(tx, count_from_outside, h));
+	return insert_skill(tx, &h->ins, err);
+}
+
+START_TEST(after_commit_runs_once_the_change_is_visible_and_never_for_a_failed_job)
+{
+	char *path;
+	struct otd_store *s = open_fresh("aftercommit", &path, 64);
+	struct otd_error err;
+	struct hooked ok = {{"gas", false}, path, -1}, bad = {{"water", true}, path, -1},
+	              dup = {{"gas", false}, path, -1}, next = {{"power", false}, path, -1};
+	ck_assert_int_eq(store_write(s, insert_hooked, &ok, &err), OTD_OK);
+	ck_assert_int_eq(ok.seen, 1); /* committed: another connection sees it */
+	ck_assert_int_eq(store_write(s, insert_hooked, &bad, &err), OTD_ESTATE);
+	ck_assert_int_eq(bad.seen, -1);
+	ck_assert_int_eq(store_write(s, insert_hooked, &dup, &err), OTD_ECONFLICT);
+	ck_assert_int_eq(dup.seen, -1);
+	/* A job that asks nothing runs no hook left over from another. */
+	struct insert_ctx plain = {"heat", false};
+	ck_assert_int_eq(store_write(s, insert_skill, &plain, &err), OTD_OK);
+	ck_assert_int_eq(store_write(s, insert_hooked, &next, &err), OTD_OK);
+	ck_assert_int_eq(next.seen, 3);
+	/* Outside a write job: refused. */
+	ck_assert(!store_after_commit(NULL, count_from_outside, &next));
+	store_close(s);
+	free(path);
+}
+END_TEST
+
 struct thread_arg {
 	struct otd_store *s;
 	int id;
@@ -494,6 +549,7 @@ int main(void)
 	tcase_add_test(tc, full_queue_answers_busy_with_retry_after);
 	tcase_add_test(tc, waiting_too_long_answers_busy);
 	tcase_add_test(tc, schema_rejects_invalid_states);
+	tcase_add_test(tc, after_commit_runs_once_the_change_is_visible_and_never_for_a_failed_job);
 	suite_add_tcase(s, tc);
 	return testutil_run(s);
 }
