@@ -877,8 +877,9 @@ static enum otd_status hold_write_job(struct otd_conn *tx, void *arg, struct otd
 				                               .lon = j->lon,
 				                               .window_start = h->window_start,
 				                               .window_end = h->window_end,
-				                               .median_min = j->type->median_min,
-				                               .spread = j->type->spread,
+				                               .median_min =
+				                                   j->type->prior_median_min,
+				                               .spread = j->type->prior_spread,
 				                               .visit_type_id = h->visit_type_id,
 				                               .route_position = -1,
 				                               .expires_at = h->expires_at};
@@ -1607,8 +1608,8 @@ static enum otd_status book_job(struct otd_conn *tx, void *arg, struct otd_error
 	                               .lon = s.lon,
 	                               .window_start = a.window_start,
 	                               .window_end = a.window_end,
-	                               .median_min = t->median_min,
-	                               .spread = t->spread,
+	                               .median_min = t->prior_median_min,
+	                               .spread = t->prior_spread,
 	                               .visit_type_id = a.visit_type_id,
 	                               .route_position = -1};
 	if(st == OTD_OK)

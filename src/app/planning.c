@@ -262,8 +262,8 @@ static enum otd_status catalog_build(struct otd_planner *p, struct otd_conn *c, 
 			memcpy(pt->skill, t.skill, sizeof(pt->skill));
 			pt->name = t.name;
 			t.name = NULL;
-			pt->median_min = t.duration_median_min;
-			pt->spread = t.duration_spread;
+			pt->median_min = pt->prior_median_min = t.duration_median_min;
+			pt->spread = pt->prior_spread = t.duration_spread;
 			pt->window_min = t.window_min;
 			pt->active = t.active;
 			otd_visit_type_cleanup(&t);

@@ -44,7 +44,8 @@ struct plan_visit_type {
 	char code[65];
 	char *name;
 	char skill[65];
-	double median_min, spread;
+	double median_min, spread; /* what was learned over all visitors, else the prior */
+	double prior_median_min, prior_spread; /* as stored with the type */
 	int window_min;
 	bool active;
 };
