@@ -113,6 +113,9 @@ enum otd_status app_open(struct otd_app *app, const struct otd_config *cfg, enum
 	                               .busy_timeout_ms = cfg->store.busy_timeout_ms,
 	                               .group_commit_max = cfg->store.group_commit_max,
 	                               .synchronous_off = mode == OTD_APP_SIMULATION};
+	if(mode == OTD_APP_SERVER && !store_skip_memory_statistics())
+		otd_log(OTD_LOG_WARN, "memory_statistics_left_on", "{s:s}", "why",
+		        "SQLite had already started in this process");
 	if(mode == OTD_APP_SERVER && cfg->store.reserve_page_cache)
 		reserve_page_cache(cfg);
 	/* store.startup_check: a damaged database is refused before the store

@@ -350,8 +350,7 @@ enum otd_status store_route_items(struct otd_conn *c, int64_t visitor_id, const 
 	    "-1), "
 	    "h.route_position IS NULL, h.expires_at, h.visit_type_id FROM holds h JOIN addresses d "
 	    "ON d.id = h.address_id JOIN visit_types t ON t.id = "
-	    "h.visit_type_id WHERE h.visitor_id = ?1 AND h.local_date = ?2 AND h.expires_at > ?3 "
-	    "ORDER BY 11, 10, 6, 2",
+	    "h.visit_type_id WHERE h.visitor_id = ?1 AND h.local_date = ?2 AND h.expires_at > ?3",
 	    err);
 	if(!st)
 		return OTD_EIO;
@@ -388,6 +387,11 @@ enum otd_status store_route_items(struct otd_conn *c, int64_t visitor_id, const 
 		*n = 0;
 		return conn_fail(c, rc, "load route", err);
 	}
+	/* Sorted here, not by an ORDER BY: over a UNION ALL SQLite sorts each
+	 * half in a temporary b-tree of its own, opened and freed on every call,
+	 * and this runs inside every hold's and booking's write job. */
+	if(*n > 1)
+		qsort(*out, *n, sizeof(**out), store_route_item_cmp);
 	return OTD_OK;
 }
 

@@ -98,7 +98,7 @@ enum otd_status store_route_items(struct otd_conn *c, int64_t visitor_id, const 
 
 /* qsort comparison in the order store_route_items returns items: those
  * with a route position first, by position, then window start, then id
- * (holds after appointments of the same id, where SQL leaves it open). */
+ * (holds after appointments of the same id). */
 int store_route_item_cmp(const void *a, const void *b);
 
 /* Sets route_position of each of items[0..n) (appointments and holds) to

@@ -53,3 +53,11 @@ enum otd_status store_reserve_page_cache(size_t kib, struct otd_error *err)
 	reserved = block;
 	return OTD_OK;
 }
+
+bool store_skip_memory_statistics(void)
+{
+	/* With statistics on, every allocation and free SQLite makes, on any
+	 * connection, takes one mutex all threads share, to count it; the
+	 * counts are read nowhere in onthedot. */
+	return sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+}

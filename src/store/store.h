@@ -61,6 +61,13 @@ char *store_path_shown(const char *path);
  * and changes nothing. The block lives until exit. */
 enum otd_status store_reserve_page_cache(size_t kib, struct otd_error *err);
 
+/* Turns off SQLite's memory statistics in this process (one mutex shared
+ * by every connection, taken on each allocation SQLite makes), so
+ * sqlite3_memory_used() and the heap limits stop counting. Works only
+ * before SQLite starts in this process: returns false, changing nothing,
+ * once it has. */
+bool store_skip_memory_statistics(void);
+
 /* Opens an existing, migrated database: the writer connection (WAL,
  * synchronous=FULL, foreign keys) and the read pool, and starts the writer
  * thread. Fails with OTD_ENOTFOUND when the file does not exist and with

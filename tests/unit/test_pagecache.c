@@ -1,5 +1,6 @@
 /* Unit tests: the page cache block SQLite takes its cache pages from
- * (store_reserve_page_cache). check runs each test in a process of its
+ * (store_reserve_page_cache) and SQLite's memory statistics
+ * (store_skip_memory_statistics). check runs each test in a process of its
  * own, so each starts with SQLite not yet started. */
 #include <check.h>
 #include <sqlite3.h>
@@ -82,6 +83,30 @@ START_TEST(zero_is_refused)
 }
 END_TEST
 
+/* Memory statistics off: SQLite counts no allocation (the count a
+ * database's use would raise stays at zero), and only before it starts. */
+START_TEST(memory_statistics_off_before_sqlite_starts)
+{
+	ck_assert(store_skip_memory_statistics());
+	char path[512];
+	snprintf(path, sizeof(path), "%s/pc3.db", testutil_tmpdir());
+	remove(path);
+	fill_and_read(path, 100);
+	ck_assert_int_eq(sqlite3_memory_used(), 0);
+}
+END_TEST
+
+START_TEST(memory_statistics_stay_on_once_sqlite_started)
+{
+	ck_assert_int_eq(sqlite3_initialize(), SQLITE_OK);
+	ck_assert(!store_skip_memory_statistics());
+	sqlite3 *db = NULL;
+	ck_assert_int_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+	ck_assert_int_gt(sqlite3_memory_used(), 0);
+	sqlite3_close(db);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pagecache");
@@ -91,6 +116,8 @@ int main(void)
 	tcase_add_test(tc, only_once_and_only_before_sqlite_starts);
 	tcase_add_test(tc, refused_once_sqlite_started);
 	tcase_add_test(tc, zero_is_refused);
+	tcase_add_test(tc, memory_statistics_off_before_sqlite_starts);
+	tcase_add_test(tc, memory_statistics_stay_on_once_sqlite_started);
 	suite_add_tcase(s, tc);
 	return testutil_run(s);
 }
