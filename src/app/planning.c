@@ -844,58 +844,50 @@ void planner_day_release(struct otd_planner *p, struct plan_day *day)
 		day_free(day);
 }
 
-void planner_day_invalidate(struct otd_planner *p, int64_t visitor_id, const char *local_date)
-{
-	pthread_mutex_lock(&p->mu);
-	p->generation++;
-	const struct plan_catalog *cat = p->cells_for;
-	const struct plan_visitor *v = cat ? plan_catalog_visitor(cat, visitor_id) : NULL;
-	struct plan_day **cell = v ? cell_of(p, cat, v, local_date) : NULL;
-	if(cell)
-		p->cell_gen[cell - p->cells] = p->generation;
-	else
-		p->wide_gen = p->generation; /* no cell of its own: as if all changed */
-	if(cell && *cell) {
-		struct plan_day *d = *cell;
-		*cell = NULL;
-		p->n_days--;
-		if(--d->refs == 0)
-			day_free(d);
-	}
-	pthread_mutex_unlock(&p->mu);
-}
-
-void planner_day_put(struct otd_planner *p, const struct plan_catalog *cat, struct plan_day *day)
+/* Marks the day of visitor_id on local_date changed now (its cell's
+ * generation, or every cell's when it has none) and puts day in its place
+ * when day is given and was built against the current catalog cat; what
+ * the cell held, and a day not kept, are freed. */
+static void replace_day(struct otd_planner *p, int64_t visitor_id, const char *local_date,
+                        const struct plan_catalog *cat, struct plan_day *day)
 {
 	pthread_mutex_lock(&p->mu);
 	p->generation++;
 	const struct plan_catalog *cur = p->cells_for;
-	const struct plan_visitor *v = cur ? plan_catalog_visitor(cur, day->visitor_id) : NULL;
-	struct plan_day **cell = v ? cell_of(p, cur, v, day->local_date) : NULL;
-	if(!cell) {
-		p->wide_gen = p->generation; /* as planner_day_invalidate */
-		pthread_mutex_unlock(&p->mu);
-		day_free(day);
-		return;
-	}
-	p->cell_gen[cell - p->cells] = p->generation;
-	struct plan_day *old = *cell;
+	const struct plan_visitor *v = cur ? plan_catalog_visitor(cur, visitor_id) : NULL;
+	struct plan_day **cell = v ? cell_of(p, cur, v, local_date) : NULL;
+	struct plan_day *old = NULL;
 	/* Built against another catalog (it changed meanwhile): only dropped. */
-	bool keep = cat == cur;
-	*cell = keep ? day : NULL;
-	if(keep) {
-		day->refs = 1; /* the cache's */
-		if(!old)
+	bool keep = cell && day && cat == cur;
+	if(cell) {
+		p->cell_gen[cell - p->cells] = p->generation;
+		old = *cell;
+		*cell = keep ? day : NULL;
+		if(keep && !old)
 			p->n_days++;
-	} else if(old) {
-		p->n_days--;
+		else if(!keep && old)
+			p->n_days--;
+	} else {
+		p->wide_gen = p->generation; /* no cell of its own: as if all changed */
 	}
+	if(keep)
+		day->refs = 1; /* the cache's */
 	bool last = old && --old->refs == 0;
 	pthread_mutex_unlock(&p->mu);
 	if(last)
 		day_free(old);
-	if(!keep)
+	if(day && !keep)
 		day_free(day);
+}
+
+void planner_day_invalidate(struct otd_planner *p, int64_t visitor_id, const char *local_date)
+{
+	replace_day(p, visitor_id, local_date, NULL, NULL);
+}
+
+void planner_day_put(struct otd_planner *p, const struct plan_catalog *cat, struct plan_day *day)
+{
+	replace_day(p, day->visitor_id, day->local_date, cat, day);
 }
 
 void planner_stats(struct otd_planner *p, uint64_t *hits, uint64_t *builds, size_t *days)
