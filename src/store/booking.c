@@ -397,7 +397,7 @@ enum otd_status store_route_items(struct otd_conn *c, int64_t visitor_id, const 
 
 int store_route_item_cmp(const void *a, const void *b)
 {
-	/* As store_route_items' ORDER BY: positioned first (a NULL position
+	/* The order a route is kept in: positioned first (a NULL position
 	 * reads as -1), then position, window start, id. */
 	const struct otd_route_item *x = a, *y = b;
 	bool xn = x->route_position < 0, yn = y->route_position < 0;
