@@ -34,35 +34,43 @@ enum otd_status h_metrics(struct otd_req *req)
 	struct otd_buf out;
 	otd_buf_init(&out, 0);
 	http_metrics_render(http_server_metrics(req->srv), &out);
-	otd_buf_printf(&out,
-	               "# HELP otd_db_errors_total Database errors other than busy and constraint.\n"
-	               "# TYPE otd_db_errors_total counter\notd_db_errors_total %llu\n"
-	               "# HELP otd_db_busy_total Writes refused or retried because the database "
-	               "or the writer queue was busy.\n"
-	               "# TYPE otd_db_busy_total counter\notd_db_busy_total %llu\n"
-	               "# HELP otd_writer_queue_depth Write jobs waiting for the writer.\n"
-	               "# TYPE otd_writer_queue_depth gauge\notd_writer_queue_depth %d\n"
-	               "# HELP otd_writer_jobs_total Write jobs submitted.\n"
-	               "# TYPE otd_writer_jobs_total counter\notd_writer_jobs_total %llu\n"
-	               "# HELP otd_writer_commits_total COMMITs (one may carry several jobs).\n"
-	               "# TYPE otd_writer_commits_total counter\notd_writer_commits_total %llu\n"
-	               "# HELP otd_writer_pages_total Database pages the writer wrote to the log.\n"
-	               "# TYPE otd_writer_pages_total counter\notd_writer_pages_total %llu\n"
-	               "# HELP otd_writer_busy_seconds_total Time the writer spent in "
-	               "transactions.\n"
-	               "# TYPE otd_writer_busy_seconds_total counter\n"
-	               "otd_writer_busy_seconds_total %.6f\n"
-	               "# HELP otd_writer_commit_seconds_total Of which in COMMIT (the log written "
-	               "and synced).\n"
-	               "# TYPE otd_writer_commit_seconds_total counter\n"
-	               "otd_writer_commit_seconds_total %.6f\n"
-	               "# HELP otd_db_wal_bytes Size of the write-ahead log.\n"
-	               "# TYPE otd_db_wal_bytes gauge\notd_db_wal_bytes %lld\n",
-	               (unsigned long long)m.store.db_errors,
-	               (unsigned long long)m.store.busy_rejections, m.store.writer_queue_depth,
-	               (unsigned long long)m.store.write_jobs, (unsigned long long)m.store.commits,
-	               (unsigned long long)m.store.pages_written, m.store.busy_seconds,
-	               m.store.commit_seconds, (long long)m.store.wal_bytes);
+	otd_buf_printf(
+	    &out,
+	    "# HELP otd_db_errors_total Database errors other than busy and constraint.\n"
+	    "# TYPE otd_db_errors_total counter\notd_db_errors_total %llu\n"
+	    "# HELP otd_db_busy_total Writes refused or retried because the database "
+	    "or the writer queue was busy.\n"
+	    "# TYPE otd_db_busy_total counter\notd_db_busy_total %llu\n"
+	    "# HELP otd_writer_queue_depth Write jobs waiting for the writer.\n"
+	    "# TYPE otd_writer_queue_depth gauge\notd_writer_queue_depth %d\n"
+	    "# HELP otd_writer_jobs_total Write jobs submitted.\n"
+	    "# TYPE otd_writer_jobs_total counter\notd_writer_jobs_total %llu\n"
+	    "# HELP otd_writer_commits_total COMMITs (one may carry several jobs).\n"
+	    "# TYPE otd_writer_commits_total counter\notd_writer_commits_total %llu\n"
+	    "# HELP otd_writer_pages_total Database pages the writer wrote to the log.\n"
+	    "# TYPE otd_writer_pages_total counter\notd_writer_pages_total %llu\n"
+	    "# HELP otd_writer_busy_seconds_total Time the writer spent in "
+	    "transactions.\n"
+	    "# TYPE otd_writer_busy_seconds_total counter\n"
+	    "otd_writer_busy_seconds_total %.6f\n"
+	    "# HELP otd_writer_commit_seconds_total Of which in COMMIT (the log written; "
+	    "synced there only when no syncer runs).\n"
+	    "# TYPE otd_writer_commit_seconds_total counter\n"
+	    "otd_writer_commit_seconds_total %.6f\n"
+	    "# HELP otd_store_syncs_total Syncs of the log by the syncer, each "
+	    "answering the writes committed before it.\n"
+	    "# TYPE otd_store_syncs_total counter\notd_store_syncs_total %llu\n"
+	    "# HELP otd_store_sync_seconds_total Time the syncer spent syncing the "
+	    "log, beside the writer.\n"
+	    "# TYPE otd_store_sync_seconds_total counter\n"
+	    "otd_store_sync_seconds_total %.6f\n"
+	    "# HELP otd_db_wal_bytes Size of the write-ahead log.\n"
+	    "# TYPE otd_db_wal_bytes gauge\notd_db_wal_bytes %lld\n",
+	    (unsigned long long)m.store.db_errors, (unsigned long long)m.store.busy_rejections,
+	    m.store.writer_queue_depth, (unsigned long long)m.store.write_jobs,
+	    (unsigned long long)m.store.commits, (unsigned long long)m.store.pages_written,
+	    m.store.busy_seconds, m.store.commit_seconds, (unsigned long long)m.store.syncs,
+	    m.store.sync_seconds, (long long)m.store.wal_bytes);
 	otd_buf_puts(&out, "# HELP otd_store_write_errors_total Writes refused or lost by kind: "
 	                   "busy (writer queue full or wait over, or another process held the "
 	                   "database), full (disk full), io (I/O error).\n"

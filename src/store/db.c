@@ -27,6 +27,7 @@ struct write_job {
 	bool done;
 	pthread_cond_t cv; /* signalled when done: only its caller wakes */
 	struct write_job *next;
+	struct write_job *sync_next; /* committed, in the syncer's list */
 };
 
 struct otd_store {
@@ -57,8 +58,25 @@ struct otd_store {
 	int wal_pages; /* pages in the log after the last commit */
 	bool ckpt_stopping;
 
+	/* The syncer: the writer commits with synchronous=NORMAL (the log
+	 * written, not synced) and goes on with the next transaction while
+	 * this thread syncs the log through a handle of its own and only then
+	 * answers the jobs the sync covered (writer_main, syncer_main). NULL
+	 * wal_file: the writer syncs in COMMIT itself (synchronous=FULL; or
+	 * OFF, where nothing is synced). */
+	sqlite3_file *wal_file;
+	pthread_t syncer;
+	bool syncer_started;
+	pthread_cond_t cv_sync;
+	struct write_job *sync_head, *sync_tail; /* committed, not yet synced */
+	bool sync_stopping;
+	/* A sync failed: what the log held may not be on disk, so the writer
+	 * refuses every change until a restart (syncer_main). */
+	_Atomic bool sync_failed;
+
 	_Atomic uint64_t write_jobs, commits, db_errors, busy_rejections, pages_written;
 	_Atomic uint64_t busy_ns, commit_ns; /* writer time in transactions, and in COMMIT */
+	_Atomic uint64_t syncs, sync_ns;     /* the syncer's syncs of the log, and their time */
 	_Atomic uint64_t write_errors[STORE_FAULT_COUNT], writer_reopens;
 
 	/* The writer's view of the storage: the kind of fault writes fail with
@@ -476,10 +494,14 @@ abort:
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages);
 
 /* What every writer connection needs beyond conn_open: the log trimmed
- * back to 64 MiB after a checkpoint, and the checkpoint hook. */
+ * back to 64 MiB after a checkpoint, the checkpoint hook, and, when the
+ * syncer syncs the log, COMMIT without a sync of its own (checkpoints
+ * still sync the log before copying it and the database after). */
 static enum otd_status writer_setup(struct otd_store *s, struct otd_conn *c, struct otd_error *err)
 {
 	enum otd_status st = conn_exec(c, "PRAGMA journal_size_limit=67108864", err);
+	if(st == OTD_OK && s->wal_file)
+		st = conn_exec(c, "PRAGMA synchronous=NORMAL", err);
 	if(st == OTD_OK)
 		sqlite3_wal_hook(c->db, wal_hook, s);
 	return st;
@@ -586,6 +608,131 @@ static void writer_note(struct otd_store *s, int fault, int pages, bool reopened
 	}
 }
 
+/* Opens the syncer's own handle on the log through the store's VFS (so a
+ * test VFS below sees its syncs), creating the file if SQLite has not yet:
+ * a log created here is synced with its directory on the first sync, as
+ * SQLite does for its own. The name comes from c, which must stay open
+ * as long as the handle. NULL when it cannot be opened: the writer then
+ * syncs in COMMIT as before. */
+static sqlite3_file *wal_file_open(struct otd_conn *c)
+{
+	sqlite3_vfs *vfs = sqlite3_vfs_find(store_walvfs());
+	sqlite3_filename db = sqlite3_db_filename(c->db, "main");
+	if(!vfs || !db)
+		return NULL;
+	sqlite3_file *f = xcalloc(1, (size_t)vfs->szOsFile);
+	int out = 0;
+	int rc = vfs->xOpen(vfs, sqlite3_filename_wal(db), f,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_WAL, &out);
+	if(rc != SQLITE_OK || !f->pMethods) {
+		if(f->pMethods)
+			f->pMethods->xClose(f);
+		free(f);
+		return NULL;
+	}
+	return f;
+}
+
+static void wal_file_close(sqlite3_file *f)
+{
+	if(!f)
+		return;
+	f->pMethods->xClose(f);
+	free(f);
+}
+
+/* Syncs the log for the jobs the writer has committed, then answers them:
+ * one sync covers every commit written before it began, so while it runs
+ * the writer goes on and the next sync covers all that committed
+ * meanwhile. Jobs are answered in commit order, a job only after the sync
+ * of its commit succeeded. A failed sync leaves unknown what of the log
+ * reached the disk (the kernel may drop the pages it could not write and
+ * report success to a later sync): the jobs it covered are told so
+ * ("outcome_unknown"; their changes are visible until a restart, which
+ * recovers the log from the disk), and the store takes no more changes
+ * (writer_main) until it is restarted, as PostgreSQL stops on a failed
+ * fsync. */
+static void *syncer_main(void *arg)
+{
+	pthread_setname_np(pthread_self(), "otd-syncer");
+	struct otd_store *s = arg;
+	pthread_mutex_lock(&s->mu);
+	for(;;) {
+		while(!s->sync_head && !s->sync_stopping)
+			pthread_cond_wait(&s->cv_sync, &s->mu);
+		if(!s->sync_head)
+			break; /* stopping, and every job answered */
+		struct write_job *list = s->sync_head;
+		s->sync_head = s->sync_tail = NULL;
+		pthread_mutex_unlock(&s->mu);
+		int rc = SQLITE_IOERR_FSYNC;
+		bool failed_before = atomic_load(&s->sync_failed);
+		if(!failed_before) {
+			uint64_t t0 = mono_ns();
+			rc = s->wal_file->pMethods->xSync(s->wal_file, SQLITE_SYNC_NORMAL);
+			atomic_fetch_add(&s->sync_ns, mono_ns() - t0);
+			atomic_fetch_add(&s->syncs, 1);
+		}
+		if(rc != SQLITE_OK) {
+			struct otd_error e;
+			otd_error_set(
+			    &e, OTD_EBUSY, "outcome_unknown", NULL,
+			    "The server's disk failed while this change was being saved, so "
+			    "it may or may not have been saved; check before trying again "
+			    "(a request with an Idempotency-Key may be repeated with the "
+			    "same key once the service is back).");
+			e.retry_after = STORAGE_RETRY_AFTER_S;
+			for(struct write_job *j = list; j; j = j->sync_next)
+				if(j->result == OTD_OK) {
+					*j->err = e;
+					j->result = OTD_EBUSY;
+					j->fault = STORE_FAULT_IO;
+				}
+			if(!failed_before) {
+				atomic_store(&s->sync_failed, true);
+				char detail[256];
+				snprintf(
+				    detail, sizeof(detail),
+				    "%s (%d) syncing the write-ahead log: the changes since the "
+				    "last good sync may not be on disk; the service takes no more "
+				    "changes until it is restarted (check the disk first)",
+				    sqlite3_errstr(rc), rc);
+				store_tell(s, "store_sync_failed", store_fault_name(STORE_FAULT_IO),
+				           detail);
+			}
+		}
+		pthread_mutex_lock(&s->mu);
+		for(struct write_job *j = list; j; j = j->sync_next) {
+			j->done = true;
+			pthread_cond_signal(&j->cv);
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Answers batch[0..n): at once when nothing of it waits for a sync (the
+ * writer synced in COMMIT, or the transaction failed), else through the
+ * syncer. */
+static void answer_batch(struct otd_store *s, struct write_job **batch, int n, bool committed)
+{
+	if(!s->syncer_started || !committed) {
+		finish_batch(s, batch, n);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	for(int i = 0; i < n; i++) {
+		batch[i]->sync_next = NULL;
+		if(s->sync_tail)
+			s->sync_tail->sync_next = batch[i];
+		else
+			s->sync_head = batch[i];
+		s->sync_tail = batch[i];
+	}
+	pthread_cond_signal(&s->cv_sync);
+	pthread_mutex_unlock(&s->mu);
+}
+
 static void *writer_main(void *arg)
 {
 	pthread_setname_np(pthread_self(), "otd-writer"); /* as top -H shows it */
@@ -620,6 +767,19 @@ static void *writer_main(void *arg)
 		}
 		pthread_mutex_unlock(&s->mu);
 		int n = take_jobs(s, batch, 0, max), pages = 0;
+		if(atomic_load(&s->sync_failed)) {
+			struct otd_error e;
+			otd_error_set(
+			    &e, OTD_EBUSY, "storage_unavailable", NULL,
+			    "The server's disk failed to save changes, so this change was not "
+			    "saved; the service takes no changes until it has been "
+			    "restarted.");
+			e.retry_after = STORAGE_RETRY_AFTER_S;
+			batch_fail(batch, 0, n, &e, STORE_FAULT_IO, false);
+			finish_batch(s, batch, n);
+			writer_note(s, STORE_FAULT_IO, 0, false, "a sync of the log failed before");
+			continue;
+		}
 		uint64_t t0 = mono_ns(), in_commit = 0;
 		int fault = run_batch(s, batch, &n, max, &in_commit, &pages);
 		/* busy first, read last (store_stats): commit never exceeds it */
@@ -632,8 +792,9 @@ static void *writer_main(void *arg)
 			         sqlite3_errstr(s->wconn->fault_rc), s->wconn->fault_rc);
 		bool reopened = (fault == STORE_FAULT_FULL || fault == STORE_FAULT_IO) &&
 		                writer_recover(s, fault);
-		/* Answer the callers first, then tell the operator. */
-		finish_batch(s, batch, n);
+		/* Answer the callers first (once their commit is synced), then
+		 * tell the operator. */
+		answer_batch(s, batch, n, fault == STORE_FAULT_NONE);
 		writer_note(s, fault, pages, reopened, detail);
 	}
 	free(batch);
@@ -844,14 +1005,13 @@ enum otd_status store_open(const struct otd_store_options *opt, struct otd_store
 	pthread_cond_init(&s->cv_writer, NULL);
 	pthread_cond_init(&s->cv_reader, NULL);
 	pthread_cond_init(&s->cv_ckpt, NULL);
+	pthread_cond_init(&s->cv_sync, NULL);
 	enum otd_status st = conn_open(s, true, &s->wconn, err);
 	if(st)
 		goto fail;
 	st = check_schema(s->wconn, s->path, err);
 	if(st == OTD_OK)
 		st = conn_exec(s->wconn, "PRAGMA journal_mode=WAL", err);
-	if(st == OTD_OK)
-		st = writer_setup(s, s->wconn, err);
 	if(st)
 		goto fail;
 	/* Checkpoints copy log pages into the database and sync it: on their
@@ -862,6 +1022,17 @@ enum otd_status store_open(const struct otd_store_options *opt, struct otd_store
 		goto fail;
 	if(pthread_create(&s->checkpointer, NULL, checkpointer_main, s) == 0)
 		s->checkpointer_started = true;
+	/* The log is synced beside the writer (syncer_main), unless nothing is
+	 * synced at all (synchronous_off) or it cannot be: then in COMMIT. */
+	if(!s->opt.synchronous_off && (s->wal_file = wal_file_open(s->cconn)) &&
+	   pthread_create(&s->syncer, NULL, syncer_main, s) == 0)
+		s->syncer_started = true;
+	if(!s->syncer_started) {
+		wal_file_close(s->wal_file);
+		s->wal_file = NULL;
+	}
+	if((st = writer_setup(s, s->wconn, err)))
+		goto fail;
 	s->n_readers = s->opt.read_connections;
 	s->readers = xcalloc((size_t)s->n_readers, sizeof(*s->readers));
 	s->reader_busy = xcalloc((size_t)s->n_readers, sizeof(*s->reader_busy));
@@ -901,6 +1072,16 @@ void store_close(struct otd_store *s)
 		pthread_mutex_unlock(&s->mu);
 		pthread_join(s->writer, NULL);
 	}
+	if(s->syncer_started) { /* after the writer: it answers what is left */
+		pthread_mutex_lock(&s->mu);
+		s->sync_stopping = true;
+		pthread_cond_signal(&s->cv_sync);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->syncer, NULL);
+		s->syncer_started = false;
+	}
+	wal_file_close(s->wal_file); /* before cconn, whose name it uses */
+	s->wal_file = NULL;
 	if(s->checkpointer_started) {
 		pthread_mutex_lock(&s->mu);
 		s->ckpt_stopping = true;
@@ -925,6 +1106,7 @@ void store_close(struct otd_store *s)
 	pthread_cond_destroy(&s->cv_writer);
 	pthread_cond_destroy(&s->cv_reader);
 	pthread_cond_destroy(&s->cv_ckpt);
+	pthread_cond_destroy(&s->cv_sync);
 	free(s->path);
 	free(s);
 }
@@ -942,6 +1124,8 @@ void store_stats(struct otd_store *s, struct otd_store_stats *out)
 	out->pages_written = atomic_load(&s->pages_written);
 	out->commit_seconds = (double)atomic_load(&s->commit_ns) / 1e9;
 	out->busy_seconds = (double)atomic_load(&s->busy_ns) / 1e9;
+	out->syncs = atomic_load(&s->syncs);
+	out->sync_seconds = (double)atomic_load(&s->sync_ns) / 1e9;
 	char wal[4200];
 	snprintf(wal, sizeof(wal), "%s-wal", s->path);
 	struct stat sb;

@@ -200,7 +200,10 @@ struct otd_store_stats {
 	uint64_t busy_rejections;
 	uint64_t pages_written; /* pages the writer wrote to the log, in all */
 	double busy_seconds;    /* the writer's time inside transactions */
-	double commit_seconds;  /* of which in COMMIT: the log written and synced */
+	double commit_seconds;  /* of which in COMMIT: the log written (and synced, when
+	                         * the writer syncs it itself) */
+	uint64_t syncs;         /* the syncer's syncs of the log (SQLite) */
+	double sync_seconds;    /* their time, beside the writer's */
 	int64_t wal_bytes;
 	/* Write jobs answered with an error by kind ([STORE_FAULT_NONE] is
 	 * unused): busy includes the queue and wait refusals above. */

@@ -4,7 +4,9 @@
  * so walvfs sits on it exactly as it sits on the unix VFS in the service. It
  * passes everything through, except that writes to the write-ahead log fail
  * on demand with SQLITE_FULL (ENOSPC) or SQLITE_IOERR_WRITE (EIO), at once
- * or after a number of writes that succeed. The tests check:
+ * or after a number of writes that succeed, and syncs of the log with
+ * SQLITE_IOERR_FSYNC; it counts how many log writes each good sync
+ * covered. The tests check:
  *   - walvfs hands the failed write's error to SQLite, which rolls back;
  *     what was committed before is read back whole, and the same
  *     connection commits again once the disk does (also when the failure
@@ -17,6 +19,10 @@
  *   - a failed COMMIT of a group of jobs fails every job of it (none is
  *     stored), and a transaction SQLite rolled back under a job fails the
  *     jobs before it and never runs the rest outside a transaction;
+ *   - a write is answered only after a sync of the log that covers its
+ *     commit (the syncer's); a failed sync answers "outcome_unknown" to
+ *     the jobs it covered and refuses every write after it, while reads go
+ *     on, until the store is opened again;
  *   - a lock held by another process gives "database_busy" within
  *     busy_timeout_ms, reads go on, and writes work after it is released.
  * Each case ends with PRAGMA integrity_check. */
@@ -41,6 +47,9 @@ static _Atomic int fail_rc;       /* SQLITE_OK: writes go through */
 static _Atomic int fail_after;    /* log writes that still succeed first */
 static _Atomic int wal_writes;    /* log writes seen */
 static _Atomic int failed_writes; /* log writes refused */
+static _Atomic int sync_fail_rc;  /* SQLITE_OK: syncs of the log succeed */
+static _Atomic int wal_syncs;     /* syncs of the log that succeeded */
+static _Atomic int synced_writes; /* log writes before the last good sync began */
 static sqlite3_vfs *unix_vfs;
 static sqlite3_vfs faulty_vfs;
 static sqlite3_io_methods faulty_methods;
@@ -90,7 +99,19 @@ static int f_truncate(sqlite3_file *f, sqlite3_int64 size)
 
 static int f_sync(sqlite3_file *f, int flags)
 {
-	return REAL(f)->pMethods->xSync(REAL(f), flags);
+	if(!((struct faulty_file *)f)->is_wal)
+		return REAL(f)->pMethods->xSync(REAL(f), flags);
+	int covers = atomic_load(&wal_writes);
+	int rc = atomic_load(&sync_fail_rc);
+	if(rc == SQLITE_OK)
+		rc = REAL(f)->pMethods->xSync(REAL(f), flags);
+	if(rc == SQLITE_OK) {
+		atomic_fetch_add(&wal_syncs, 1);
+		int was = atomic_load(&synced_writes);
+		while(was < covers && !atomic_compare_exchange_weak(&synced_writes, &was, covers))
+			;
+	}
+	return rc;
 }
 
 static int f_file_size(sqlite3_file *f, sqlite3_int64 *size)
@@ -569,6 +590,84 @@ static void store_fault(int fail, const char *code, enum otd_store_fault kind, b
 	free(p);
 }
 
+/* A write is answered only once a sync of the log that began after its
+ * commit was written has succeeded: the syncer's, beside the writer. */
+START_TEST(a_write_is_answered_only_after_its_log_is_synced)
+{
+	char *p;
+	struct otd_store *s = open_store(&p, 1000, 2000, NULL);
+	int syncs_before = atomic_load(&wal_syncs);
+	for(int i = 0; i < 20; i++) {
+		char tag[32];
+		snprintf(tag, sizeof(tag), "durable-%d", i);
+		write_ok(s, tag);
+		/* Nothing else writes to the log here: all written so far is
+		 * this commit and those before it. */
+		int written = atomic_load(&wal_writes), synced = atomic_load(&synced_writes);
+		ck_assert_msg(synced >= written, "answered with %d log writes, %d synced", written,
+		              synced);
+	}
+	ck_assert_int_ge(atomic_load(&wal_syncs) - syncs_before, 20);
+	struct otd_store_stats stats;
+	store_stats(s, &stats);
+	ck_assert_int_ge(stats.syncs, 20); /* by the syncer, not in COMMIT */
+	ck_assert_int_le(stats.syncs, stats.commits);
+	ck_assert(stats.sync_seconds > 0);
+	ck_assert_int_eq(count(s, "durable-*"), 20);
+	store_close(s);
+	free(p);
+}
+END_TEST
+
+/* A failed sync of the log: the jobs it covered are told their outcome is
+ * unknown, no change is taken after it until a restart, reads go on, and
+ * the restarted store serves writes again. */
+START_TEST(a_failed_log_sync_answers_outcome_unknown_and_stops_writes_until_restart)
+{
+	char *p;
+	struct events ev;
+	struct otd_store *s = open_store(&p, 1000, 2000, &ev);
+	write_ok(s, "before");
+	atomic_store(&sync_fail_rc, SQLITE_IOERR_FSYNC);
+	struct otd_error err;
+	ck_assert_int_eq(store_write(s, insert_tag, "unsure", &err), OTD_EBUSY);
+	ck_assert_str_eq(err.code, "outcome_unknown");
+	ck_assert_int_eq(otd_status_http(err.status), 503);
+	ck_assert_int_ge(err.retry_after, 1);
+	ck_assert_msg(strstr(err.message, "may or may not have been saved"), "%s", err.message);
+	/* The disk answers again: the store still takes nothing, since what
+	 * the failed sync covered may be lost under it. */
+	atomic_store(&sync_fail_rc, SQLITE_OK);
+	for(int i = 0; i < 2; i++) {
+		ck_assert_int_eq(store_write(s, insert_tag, "refused", &err), OTD_EBUSY);
+		ck_assert_str_eq(err.code, "storage_unavailable");
+		ck_assert_msg(strstr(err.message, "restarted"), "%s", err.message);
+	}
+	ck_assert_int_eq(count(s, "before"), 1); /* reads go on */
+	ck_assert_int_eq(count(s, "refused"), 0);
+	struct otd_store_stats stats;
+	store_stats(s, &stats);
+	ck_assert_int_eq(stats.write_errors[STORE_FAULT_IO], 3);
+	store_close(s);
+	ck_assert_str_eq(ev.log, "store_sync_failed:io;store_writes_failing:io;");
+	/* Restarted: the log is read back from the disk (here the sync only
+	 * said it failed, so the unsure row is there) and writes work. */
+	struct otd_store_options o = {.path = p,
+	                              .read_connections = 1,
+	                              .writer_queue = 8,
+	                              .writer_wait_ms = 2000,
+	                              .busy_timeout_ms = 1000,
+	                              .group_commit_max = 4};
+	ck_assert_msg(store_open(&o, &s, &err) == OTD_OK, "%s", err.message);
+	write_ok(s, "after");
+	ck_assert_int_eq(count(s, "*"), 3);
+	ck_assert_int_eq(count(s, "unsure"), 1);
+	ck_assert_int_eq(store_integrity_check(s, &err), OTD_OK);
+	store_close(s);
+	free(p);
+}
+END_TEST
+
 START_TEST(a_full_disk_answers_storage_full_and_recovers)
 {
 	store_fault(SQLITE_FULL, "storage_full", STORE_FAULT_FULL, false);
@@ -783,6 +882,9 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("writer");
 	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, a_write_is_answered_only_after_its_log_is_synced);
+	tcase_add_test(tc,
+	               a_failed_log_sync_answers_outcome_unknown_and_stops_writes_until_restart);
 	tcase_add_test(tc, a_full_disk_answers_storage_full_and_recovers);
 	tcase_add_test(tc, an_io_error_reopens_the_writer_and_recovers);
 	tcase_add_test(tc, a_failed_group_commit_fails_every_job_of_it);
