@@ -544,10 +544,21 @@ static bool writer_recover(struct otd_store *s, int fault)
 #define CKPT_PAGES 16384
 #define CKPT_WRITER_PAGES (4 * CKPT_PAGES)
 
+/* Whether the log may be copied into the database: not after a failed
+ * sync, when pages of the log the kernel could not write may read back
+ * as what was on the disk before, and a checkpoint would copy them over
+ * good pages. The log stays as it is for the restart to recover. */
+static bool may_checkpoint(struct otd_store *s)
+{
+	return !atomic_load(&s->sync_failed);
+}
+
 /* Called by SQLite on the writer's thread after every commit. */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 {
 	struct otd_store *s = arg;
+	if(!may_checkpoint(s))
+		return SQLITE_OK;
 	if(pages >= CKPT_WRITER_PAGES) {
 		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		return SQLITE_OK;
@@ -575,8 +586,9 @@ static void *checkpointer_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		/* PASSIVE: copies what no reader still needs, never blocks the
 		 * writer; the writer restarts the log once all of it is copied. */
-		sqlite3_wal_checkpoint_v2(s->cconn->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL,
-		                          NULL);
+		if(may_checkpoint(s))
+			sqlite3_wal_checkpoint_v2(s->cconn->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+			                          NULL, NULL);
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -752,8 +764,10 @@ static void *writer_main(void *arg)
 				if(pthread_cond_timedwait(&s->cv_writer, &s->mu, &ts) == ETIMEDOUT &&
 				   !s->head) {
 					pthread_mutex_unlock(&s->mu);
-					sqlite3_wal_checkpoint_v2(s->wconn->db, NULL,
-					                          SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+					if(may_checkpoint(s))
+						sqlite3_wal_checkpoint_v2(
+						    s->wconn->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+						    NULL, NULL);
 					dirty = false;
 					pthread_mutex_lock(&s->mu);
 				}
@@ -1090,12 +1104,23 @@ void store_close(struct otd_store *s)
 		pthread_join(s->checkpointer, NULL);
 		s->checkpointer_started = false;
 	}
+	/* After a failed sync the log is left for the next start to recover:
+	 * no checkpoint, not even SQLite's own as its last connection closes. */
+	bool keep_log = !may_checkpoint(s);
+	struct otd_conn *all[] = {s->cconn, s->wconn};
+	for(size_t i = 0; keep_log && i < sizeof(all) / sizeof(all[0]); i++)
+		if(all[i])
+			sqlite3_db_config(all[i]->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	for(int i = 0; keep_log && s->readers && i < s->n_readers; i++)
+		if(s->readers[i])
+			sqlite3_db_config(s->readers[i]->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+			                  NULL);
 	if(s->cconn)
 		conn_close(s->cconn);
 	for(int i = 0; s->readers && i < s->n_readers; i++)
 		conn_close(s->readers[i]);
 	if(s->wconn) {
-		if(s->writer_started)
+		if(s->writer_started && !keep_log)
 			sqlite3_wal_checkpoint_v2(s->wconn->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
 			                          NULL);
 		conn_close(s->wconn);
@@ -1187,6 +1212,14 @@ enum otd_status store_checkpoint_truncate(struct otd_store *s, bool *truncated,
 	if(s->pg) { /* no log of ours to truncate: VACUUM is PostgreSQL's */
 		*truncated = true;
 		return OTD_OK;
+	}
+	if(!may_checkpoint(s)) {
+		otd_error_set(err, OTD_EBUSY, "storage_unavailable", NULL,
+		              "The server's disk failed to save changes, so the log is kept as it "
+		              "is until the service has been restarted.");
+		if(err)
+			err->retry_after = STORAGE_RETRY_AFTER_S;
+		return OTD_EBUSY;
 	}
 	/* Its own connection: the writer's is busy in transactions and the
 	 * checkpointer's belongs to its thread. The busy handler waits for

@@ -69,11 +69,12 @@ enum otd_status store_reserve_page_cache(size_t kib, struct otd_error *err);
 bool store_skip_memory_statistics(void);
 
 /* Opens an existing, migrated database: the writer connection (WAL,
- * synchronous=FULL, foreign keys) and the read pool, and starts the writer
- * thread. Fails with OTD_ENOTFOUND when the file does not exist and with
- * OTD_ECONFLICT (pending migrations) or OTD_ESTATE (a newer schema) when
- * its schema is not the one this build knows, naming the command to run.
- * *out is owned by the caller; close with store_close. */
+ * foreign keys; synchronous=NORMAL with the syncer thread syncing the log
+ * before any write is answered, FULL when the log cannot be opened for it)
+ * and the read pool, and starts the writer thread. Fails with OTD_ENOTFOUND when the file does not
+ * exist and with OTD_ECONFLICT (pending migrations) or OTD_ESTATE (a newer schema) when its schema
+ * is not the one this build knows, naming the command to run. *out is owned by the caller; close
+ * with store_close. */
 enum otd_status store_open(const struct otd_store_options *opt, struct otd_store **out,
                            struct otd_error *err);
 
@@ -103,7 +104,8 @@ enum otd_status store_migrate(const char *path, bool create, int busy_timeout_ms
  * end the transaction (no COMMIT, ROLLBACK or RELEASE of its own). */
 typedef enum otd_status (*store_write_fn)(struct otd_conn *tx, void *ctx, struct otd_error *err);
 
-/* Queues fn and waits until its transaction committed (or failed).
+/* Queues fn and waits until its transaction committed and (SQLite) a sync
+ * of the log that covers the commit succeeded, or until it failed.
  * OTD_EBUSY with err->retry_after set when the queue is full, the job did
  * not start within writer_wait_ms, another process held the database
  * longer than busy_timeout_ms (code "database_busy"), or the storage
@@ -111,7 +113,10 @@ typedef enum otd_status (*store_write_fn)(struct otd_conn *tx, void *ctx, struct
  * ("storage_unavailable"). On any failure nothing of the job is stored;
  * what was committed before stays. After a storage failure the writer
  * rolls back and, after an I/O error, reopens its connection, so later
- * jobs succeed once the disk does. */
+ * jobs succeed once the disk does. One exception: when the sync of its
+ * commit fails the job's changes may or may not be on the disk
+ * ("outcome_unknown"), and every later job fails with
+ * "storage_unavailable" until the store is opened again. */
 enum otd_status store_write(struct otd_store *s, store_write_fn fn, void *ctx,
                             struct otd_error *err);
 
@@ -227,7 +232,9 @@ enum otd_status store_integrity_check(struct otd_store *s, struct otd_error *err
  * its own, waiting busy_timeout_ms for readers on older snapshots. After an
  * erasure no old page image stays in the log. *truncated false (and
  * OTD_OK) when readers or another writer kept it from finishing; the
- * writer truncates the log again once idle. */
+ * writer truncates the log again once idle. OTD_EBUSY
+ * ("storage_unavailable") after a failed sync of the log, which is kept for
+ * the restart to recover. */
 enum otd_status store_checkpoint_truncate(struct otd_store *s, bool *truncated,
                                           struct otd_error *err);
 

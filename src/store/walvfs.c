@@ -19,9 +19,11 @@
  * Writes that do not extend the log (rewrites of frames already written)
  * go straight through, and so does everything when the file is not
  * power-safe (SQLite then pads commits around a sync).
- * Nothing is acknowledged earlier than before: a commit is durable only
- * after SQLite's own sync, which follows the flush. Every other file
- * (database, journals) passes straight through. */
+ * Nothing is acknowledged earlier than before: every byte of a commit has
+ * reached the file when SQLite's COMMIT returns, so a sync after it (SQLite's
+ * own under synchronous=FULL, or the store's syncer, db.c, on a handle of
+ * its own) covers it. Every other file (database, journals) passes
+ * straight through. */
 #include "store/walvfs.h"
 
 #include <pthread.h>
@@ -120,8 +122,13 @@ static int w_write(sqlite3_file *file, const void *data, int amt, sqlite3_int64 
 	 * changed twice) goes straight through. */
 	if(off < f->end || (size_t)amt > BUF_CAP)
 		return write_through(f, data, amt, off);
-	if(!f->buf && !(f->buf = malloc(BUF_CAP)))
+	if(!f->buf && !(f->buf = malloc(BUF_CAP))) {
+		/* No memory to hold writes: none is ever held on this file, or a
+		 * commit frame's header gone through here could leave its page
+		 * held past the COMMIT. */
+		f->is_wal = 0;
 		return write_through(f, data, amt, off);
+	}
 	int rc;
 	if(f->len &&
 	   (off != f->buf_off + (sqlite3_int64)f->len || f->len + (size_t)amt > BUF_CAP)) {

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +51,10 @@ static _Atomic int failed_writes; /* log writes refused */
 static _Atomic int sync_fail_rc;  /* SQLITE_OK: syncs of the log succeed */
 static _Atomic int wal_syncs;     /* syncs of the log that succeeded */
 static _Atomic int synced_writes; /* log writes before the last good sync began */
+/* While sync_hold, a sync of the log waits (sync_entered says one does). */
+static pthread_mutex_t sync_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t sync_cv = PTHREAD_COND_INITIALIZER;
+static bool sync_hold, sync_entered;
 static sqlite3_vfs *unix_vfs;
 static sqlite3_vfs faulty_vfs;
 static sqlite3_io_methods faulty_methods;
@@ -101,6 +106,14 @@ static int f_sync(sqlite3_file *f, int flags)
 {
 	if(!((struct faulty_file *)f)->is_wal)
 		return REAL(f)->pMethods->xSync(REAL(f), flags);
+	pthread_mutex_lock(&sync_mu);
+	if(sync_hold) {
+		sync_entered = true;
+		pthread_cond_broadcast(&sync_cv);
+		while(sync_hold)
+			pthread_cond_wait(&sync_cv, &sync_mu);
+	}
+	pthread_mutex_unlock(&sync_mu);
 	int covers = atomic_load(&wal_writes);
 	int rc = atomic_load(&sync_fail_rc);
 	if(rc == SQLITE_OK)
@@ -590,9 +603,9 @@ static void store_fault(int fail, const char *code, enum otd_store_fault kind, b
 	free(p);
 }
 
-/* A write is answered only once a sync of the log that began after its
- * commit was written has succeeded: the syncer's, beside the writer. */
-START_TEST(a_write_is_answered_only_after_its_log_is_synced)
+/* Every write answered is covered by a sync of the log counted after its
+ * commit was written: the syncer's, beside the writer. */
+START_TEST(every_write_answered_is_covered_by_a_sync_of_the_log)
 {
 	char *p;
 	struct otd_store *s = open_store(&p, 1000, 2000, NULL);
@@ -636,8 +649,13 @@ START_TEST(a_failed_log_sync_answers_outcome_unknown_and_stops_writes_until_rest
 	ck_assert_int_ge(err.retry_after, 1);
 	ck_assert_msg(strstr(err.message, "may or may not have been saved"), "%s", err.message);
 	/* The disk answers again: the store still takes nothing, since what
-	 * the failed sync covered may be lost under it. */
+	 * the failed sync covered may be lost under it, and copies nothing of
+	 * the log into the database. */
 	atomic_store(&sync_fail_rc, SQLITE_OK);
+	bool truncated = true;
+	ck_assert_int_eq(store_checkpoint_truncate(s, &truncated, &err), OTD_EBUSY);
+	ck_assert_str_eq(err.code, "storage_unavailable");
+	ck_assert(!truncated);
 	for(int i = 0; i < 2; i++) {
 		ck_assert_int_eq(store_write(s, insert_tag, "refused", &err), OTD_EBUSY);
 		ck_assert_str_eq(err.code, "storage_unavailable");
@@ -650,6 +668,12 @@ START_TEST(a_failed_log_sync_answers_outcome_unknown_and_stops_writes_until_rest
 	ck_assert_int_eq(stats.write_errors[STORE_FAULT_IO], 3);
 	store_close(s);
 	ck_assert_str_eq(ev.log, "store_sync_failed:io;store_writes_failing:io;");
+	/* Closed without a checkpoint: the log is still there. */
+	char *wal = xasprintf("%s-wal", p);
+	struct stat sb;
+	ck_assert_int_eq(stat(wal, &sb), 0);
+	ck_assert_int_gt(sb.st_size, 0);
+	free(wal);
 	/* Restarted: the log is read back from the disk (here the sync only
 	 * said it failed, so the unsure row is there) and writes work. */
 	struct otd_store_options o = {.path = p,
@@ -703,14 +727,54 @@ struct writer_arg {
 	char tag[32];
 	enum otd_status st;
 	struct otd_error err;
+	_Atomic bool returned;
 };
 
 static void *writer_thread(void *arg)
 {
 	struct writer_arg *a = arg;
 	a->st = store_write(a->s, a->fn, a->tag, &a->err);
+	atomic_store(&a->returned, true);
 	return NULL;
 }
+
+/* A write's caller is not answered while the sync of the log after its
+ * commit is held up, though readers already see the change (the price of
+ * syncing beside the writer, README: Decisions). */
+START_TEST(a_write_waits_for_the_sync_of_its_log)
+{
+	char *p;
+	struct otd_store *s = open_store(&p, 1000, 10000, NULL);
+	write_ok(s, "before");
+	pthread_mutex_lock(&sync_mu);
+	sync_hold = true;
+	sync_entered = false;
+	pthread_mutex_unlock(&sync_mu);
+	struct writer_arg a = {.s = s, .fn = insert_tag, .tag = "held"};
+	pthread_t t;
+	pthread_create(&t, NULL, writer_thread, &a);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	pthread_mutex_lock(&sync_mu);
+	while(!sync_entered && pthread_cond_timedwait(&sync_cv, &sync_mu, &until) == 0)
+		;
+	bool entered = sync_entered;
+	pthread_mutex_unlock(&sync_mu);
+	ck_assert_msg(entered, "no sync of the log began after the commit");
+	usleep(200 * 1000);
+	ck_assert_msg(!atomic_load(&a.returned), "answered before the sync of its log");
+	ck_assert_int_eq(count(s, "held"), 1);
+	pthread_mutex_lock(&sync_mu);
+	sync_hold = false;
+	pthread_cond_broadcast(&sync_cv);
+	pthread_mutex_unlock(&sync_mu);
+	pthread_join(t, NULL);
+	ck_assert_msg(a.st == OTD_OK, "%s", a.err.message);
+	store_close(s);
+	free(p);
+}
+END_TEST
 
 START_TEST(a_failed_group_commit_fails_every_job_of_it)
 {
@@ -882,7 +946,8 @@ int main(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("writer");
 	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, a_write_is_answered_only_after_its_log_is_synced);
+	tcase_add_test(tc, every_write_answered_is_covered_by_a_sync_of_the_log);
+	tcase_add_test(tc, a_write_waits_for_the_sync_of_its_log);
 	tcase_add_test(tc,
 	               a_failed_log_sync_answers_outcome_unknown_and_stops_writes_until_restart);
 	tcase_add_test(tc, a_full_disk_answers_storage_full_and_recovers);
