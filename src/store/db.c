@@ -1068,6 +1068,23 @@ fail:
 	return st;
 }
 
+/* Sets *stopping under the store's lock, wakes the thread waiting on cv
+ * and waits for it to end. */
+static void stop_thread(struct otd_store *s, bool *stopping, pthread_cond_t *cv, pthread_t t)
+{
+	pthread_mutex_lock(&s->mu);
+	*stopping = true;
+	pthread_cond_signal(cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(t, NULL);
+}
+
+static void no_checkpoint_on_close(struct otd_conn *c)
+{
+	if(c)
+		sqlite3_db_config(c->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+}
+
 void store_close(struct otd_store *s)
 {
 	if(!s)
@@ -1079,42 +1096,25 @@ void store_close(struct otd_store *s)
 		free(s);
 		return;
 	}
-	if(s->writer_started) {
-		pthread_mutex_lock(&s->mu);
-		s->stopping = true;
-		pthread_cond_signal(&s->cv_writer);
-		pthread_mutex_unlock(&s->mu);
-		pthread_join(s->writer, NULL);
-	}
-	if(s->syncer_started) { /* after the writer: it answers what is left */
-		pthread_mutex_lock(&s->mu);
-		s->sync_stopping = true;
-		pthread_cond_signal(&s->cv_sync);
-		pthread_mutex_unlock(&s->mu);
-		pthread_join(s->syncer, NULL);
-		s->syncer_started = false;
-	}
+	if(s->writer_started)
+		stop_thread(s, &s->stopping, &s->cv_writer, s->writer);
+	if(s->syncer_started) /* after the writer: it answers what is left */
+		stop_thread(s, &s->sync_stopping, &s->cv_sync, s->syncer);
+	s->syncer_started = false;
 	wal_file_close(s->wal_file); /* before cconn, whose name it uses */
 	s->wal_file = NULL;
-	if(s->checkpointer_started) {
-		pthread_mutex_lock(&s->mu);
-		s->ckpt_stopping = true;
-		pthread_cond_signal(&s->cv_ckpt);
-		pthread_mutex_unlock(&s->mu);
-		pthread_join(s->checkpointer, NULL);
-		s->checkpointer_started = false;
-	}
+	if(s->checkpointer_started)
+		stop_thread(s, &s->ckpt_stopping, &s->cv_ckpt, s->checkpointer);
+	s->checkpointer_started = false;
 	/* After a failed sync the log is left for the next start to recover:
 	 * no checkpoint, not even SQLite's own as its last connection closes. */
 	bool keep_log = !may_checkpoint(s);
-	struct otd_conn *all[] = {s->cconn, s->wconn};
-	for(size_t i = 0; keep_log && i < sizeof(all) / sizeof(all[0]); i++)
-		if(all[i])
-			sqlite3_db_config(all[i]->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	for(int i = 0; keep_log && s->readers && i < s->n_readers; i++)
-		if(s->readers[i])
-			sqlite3_db_config(s->readers[i]->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
-			                  NULL);
+	if(keep_log) {
+		no_checkpoint_on_close(s->cconn);
+		no_checkpoint_on_close(s->wconn);
+		for(int i = 0; s->readers && i < s->n_readers; i++)
+			no_checkpoint_on_close(s->readers[i]);
+	}
 	if(s->cconn)
 		conn_close(s->cconn);
 	for(int i = 0; s->readers && i < s->n_readers; i++)

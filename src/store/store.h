@@ -71,10 +71,11 @@ bool store_skip_memory_statistics(void);
 /* Opens an existing, migrated database: the writer connection (WAL,
  * foreign keys; synchronous=NORMAL with the syncer thread syncing the log
  * before any write is answered, FULL when the log cannot be opened for it)
- * and the read pool, and starts the writer thread. Fails with OTD_ENOTFOUND when the file does not
- * exist and with OTD_ECONFLICT (pending migrations) or OTD_ESTATE (a newer schema) when its schema
- * is not the one this build knows, naming the command to run. *out is owned by the caller; close
- * with store_close. */
+ * and the read pool, and starts the writer thread. Fails with
+ * OTD_ENOTFOUND when the file does not exist and with OTD_ECONFLICT
+ * (pending migrations) or OTD_ESTATE (a newer schema) when its schema is
+ * not the one this build knows, naming the command to run. *out is owned
+ * by the caller; close with store_close. */
 enum otd_status store_open(const struct otd_store_options *opt, struct otd_store **out,
                            struct otd_error *err);
 
